@@ -1,0 +1,71 @@
+"""The ``lockgate`` command: parse, call the pipeline, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+
+import click
+
+from lockgate import __version__
+from lockgate.errors import LockgateError
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lockgate")
+def cli() -> None:
+    """Validate every feature of a Python codebase, incrementally, and ship what was validated."""
+
+
+def _register() -> None:
+    from lockgate.commands.align import align
+    from lockgate.commands.why import why
+
+    cli.add_command(align)
+    cli.add_command(why)
+    try:
+        from lockgate.commands.deploy import deploy
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(deploy)
+
+
+def _write_crash_log() -> str:
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="lockgate-crash-", suffix=".log", delete=False
+    ) as fh:
+        traceback.print_exc(file=fh)
+        return fh.name
+
+
+def main() -> None:
+    """Console entry point."""
+    _register()
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except LockgateError as exc:
+        click.echo(f"lockgate: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("lockgate: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        log = _write_crash_log()
+        click.echo(
+            f"lockgate: internal error: {type(exc).__name__}: {exc} (traceback in {log}); "
+            "please report it",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

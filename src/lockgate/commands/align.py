@@ -1,0 +1,39 @@
+"""``lockgate align``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from lockgate.options import options_from, shared_options
+
+
+@click.command()
+@shared_options
+@click.option("--fail-under", type=click.IntRange(0, 100), default=None,
+              help="Exit 1 when a non-internal feature scores under N.")
+def align(fail_under: int | None, **kwargs: Any) -> None:
+    """Discover, validate and score every feature."""
+    from rich.console import Console
+
+    from lockgate.pipeline import align as run_align
+    from lockgate.report.console import print_align
+    from lockgate.report.json import align_json, dumps
+
+    path = kwargs.pop("path")
+    options = options_from(kwargs)
+    result = run_align(path, options)
+    if options.json:
+        for warning in result.warnings:
+            click.echo(f"lockgate: warning: {warning}", err=True)
+        click.echo(dumps(align_json(result)))
+    else:
+        print_align(result, Console())
+    if fail_under is not None:
+        under = [r for r in result.features if not r.feature.internal and r.score < fail_under]
+        if under:
+            if not options.json:
+                names = ", ".join(f"{r.feature.name} ({r.score})" for r in under)
+                click.echo(f"lockgate: {len(under)} features under {fail_under}: {names}", err=True)
+            raise click.exceptions.Exit(1)

@@ -1,0 +1,193 @@
+"""``[tool.lockgate]`` models and loading; every mistake is one line naming the file and key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lockgate.errors import LockgateError
+
+Severity = Literal["error", "warning", "off"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FeatureKind(_Strict):
+    """One ``[[tool.lockgate.features]]`` table."""
+
+    kind: str = Field(min_length=1)
+    paths: list[str] = Field(min_length=1)
+    classes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    internal: list[str] = Field(default_factory=list)
+
+
+class Docs(_Strict):
+    guides: list[str] = Field(default_factory=lambda: ["docs/guides/{kebab}.md"])
+    min_chars: int = Field(default=200, ge=0)
+    placeholders: list[str] = Field(default_factory=lambda: ["TODO", "TBD"])
+
+    @field_validator("guides")
+    @classmethod
+    def _known_placeholders(cls, guides: list[str]) -> list[str]:
+        sample = {"name": "N", "snake": "s", "kebab": "k", "kind": "t", "module": "m"}
+        for guide in guides:
+            try:
+                guide.format(**sample)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"{guide!r} uses an unknown placeholder {exc}; "
+                    "use {name} {snake} {kebab} {kind} {module}"
+                ) from None
+        return guides
+
+
+class Wiring(_Strict):
+    entry_modules: list[str] = Field(default_factory=list)
+    maps: list[str] = Field(default_factory=list)
+
+
+class Weights(_Strict):
+    discovered: int = Field(default=17, ge=0)
+    imported: int = Field(default=17, ge=0)
+    instantiated: int = Field(default=16, ge=0)
+    documented: int = Field(default=17, ge=0)
+    tested: int = Field(default=17, ge=0)
+    wired: int = Field(default=16, ge=0)
+    optimized: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Weights:
+        if sum(v for v in self.model_dump().values() if v) == 0:
+            raise ValueError("weights must not all be zero")
+        return self
+
+
+class Performance(_Strict):
+    budget_ms: float = Field(default=500, gt=0)
+    budget_mb: float = Field(default=100, gt=0)
+    ttl: int = Field(default=3600, ge=0)
+
+
+class Deploy(_Strict):
+    branch: str = Field(default="lockgate/deploy", min_length=1)
+    exclude: list[str] = Field(default_factory=lambda: ["tests/**"])
+    version_files: list[str] = Field(
+        default_factory=lambda: ["VERSION", "pyproject.toml", "package.json"]
+    )
+
+
+class Gates(_Strict):
+    integration: Severity = "error"
+    tests: Severity = "error"
+    version: Severity = "error"
+    purity: Severity = "error"
+    mocks: Severity = "warning"
+
+
+class Config(_Strict):
+    """The whole ``[tool.lockgate]`` table."""
+
+    src: list[str] = Field(default_factory=lambda: ["src"])
+    tests: list[str] = Field(default_factory=lambda: ["tests"])
+    threshold: int = Field(default=95, ge=0, le=100)
+    coverage: float = Field(default=70, ge=0, le=100)
+    timeout: float = Field(default=30, gt=0)
+    inputs: list[str] = Field(default_factory=list)
+    env: list[str] = Field(default_factory=list)
+    features: list[FeatureKind] = Field(min_length=1)
+    docs: Docs = Field(default_factory=Docs)
+    wiring: Wiring = Field(default_factory=Wiring)
+    instantiate: dict[str, str] = Field(default_factory=dict)
+    weights: Weights = Field(default_factory=Weights)
+    performance: Performance = Field(default_factory=Performance)
+    deploy: Deploy = Field(default_factory=Deploy)
+    gates: Gates = Field(default_factory=Gates)
+
+    @field_validator("instantiate")
+    @classmethod
+    def _factory_form(cls, factories: dict[str, str]) -> dict[str, str]:
+        for target, factory in factories.items():
+            module, sep, attr = factory.partition(":")
+            if not sep or not module or not attr:
+                raise ValueError(f"factory for {target!r} must be 'module:function', got {factory!r}")
+        return factories
+
+
+class Loaded(BaseModel):
+    """The configuration together with where it came from and the raw pyproject table."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: Config
+    source: str  # file name the configuration was read from
+    pyproject: dict[str, Any]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockgateError(f"{path.name}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise LockgateError(f"{path.name}: cannot read: {exc.strerror}") from None
+
+
+def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out.lstrip(".")
+
+
+def _describe(error: ValidationError, source: str, prefix: str) -> str:
+    first = error.errors()[0]
+    where = _location(prefix, tuple(first["loc"]))
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{source}: unknown key {where}; remove it or check its spelling"
+    if kind == "missing":
+        return f"{source}: {where} is required"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {where}: {message} (got {first.get('input')!r})"
+
+
+def load(root: Path) -> Loaded:
+    """Read the configuration of the project at ``root``; raise LockgateError on any mistake."""
+    pyproject_path = root / "pyproject.toml"
+    pyproject = _read_toml(pyproject_path) if pyproject_path.is_file() else {}
+    standalone = root / "lockgate.toml"
+    if standalone.is_file():
+        table, source, prefix = _read_toml(standalone), "lockgate.toml", ""
+    elif "lockgate" in pyproject.get("tool", {}):
+        table, source, prefix = pyproject["tool"]["lockgate"], "pyproject.toml", "tool.lockgate"
+    else:
+        raise LockgateError(
+            f"{root}: no [tool.lockgate] table in pyproject.toml and no lockgate.toml; "
+            "add one with at least one [[tool.lockgate.features]] table"
+        )
+    if not isinstance(table, dict):
+        raise LockgateError(f"{source}: {prefix or 'top level'} must be a table")
+    try:
+        config = Config.model_validate(table)
+    except ValidationError as exc:
+        raise LockgateError(_describe(exc, source, prefix)) from None
+    _check_folders(root, config, source, prefix)
+    return Loaded(config=config, source=source, pyproject=pyproject)
+
+
+def _check_folders(root: Path, config: Config, source: str, prefix: str) -> None:
+    for i, kind in enumerate(config.features):
+        for j, path in enumerate(kind.paths):
+            if not (root / path).exists():
+                where = _location(prefix, ("features", i, "paths", j))
+                raise LockgateError(f"{source}: {where}: {path!r} does not exist under {root}")
+    for i, src in enumerate(config.src):
+        if not (root / src).is_dir():
+            where = _location(prefix, ("src", i))
+            raise LockgateError(f"{source}: {where}: folder {src!r} does not exist under {root}")

@@ -1,0 +1,141 @@
+"""Content hashes of files (behind a stat cache), the environment fingerprint, and keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lockgate import __version__
+from lockgate.store import StatRow
+
+# A file whose mtime lies this close to the moment its hash was recorded may have changed
+# again within the same timestamp tick (coarse file systems tick every 2 s), so it is re-read.
+_RACY_NS = 2_000_000_000
+LOCK_FILES = (
+    "poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "requirements.txt",
+    "requirements-dev.txt", "constraints.txt",
+)
+
+
+def digest(data: bytes) -> str:
+    """The content hash lockgate uses everywhere."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class FileHasher:
+    """Hashes project files, trusting (size, mtime_ns, inode) for files not recently written."""
+
+    def __init__(self, root: Path, known: Mapping[str, StatRow]) -> None:
+        self.root = root
+        self._known = known
+        self._now_ns = time.time_ns()
+        self._observed: dict[str, StatRow] = {}
+        self._hashes: dict[str, str | None] = {}
+        self.updated: dict[str, StatRow] = {}
+        self.contents: dict[str, bytes] = {}  # files that had to be read this run
+
+    def hash(self, path: str) -> str | None:
+        """Content hash of ``path`` (posix, relative to the root), or None when absent."""
+        if path in self._hashes:
+            return self._hashes[path]
+        full = os.path.join(self.root, path)
+        try:
+            st = os.stat(full)
+        except OSError:
+            self._hashes[path] = None
+            return None
+        if not os.path.isfile(full):
+            self._hashes[path] = None
+            return None
+        row = self._known.get(path)
+        if (
+            row is not None
+            and row.size == st.st_size
+            and row.mtime_ns == st.st_mtime_ns
+            and row.inode == st.st_ino
+            and st.st_mtime_ns + _RACY_NS < row.recorded_ns
+        ):
+            self._hashes[path] = row.hash
+            self._observed[path] = row
+            return row.hash
+        data = self.read(path)
+        value = digest(data) if data is not None else None
+        self._hashes[path] = value
+        if value is not None:
+            fresh = StatRow(st.st_size, st.st_mtime_ns, st.st_ino, self._now_ns, value)
+            self.updated[path] = self._observed[path] = fresh
+        return value
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of ``path`` (kept for this run), or None when it cannot be read."""
+        if path not in self.contents:
+            try:
+                with open(os.path.join(self.root, path), "rb") as fh:
+                    self.contents[path] = fh.read()
+            except OSError:
+                return None
+        return self.contents[path]
+
+    def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """``{path: hash}`` for ``paths``."""
+        return {p: self.hash(p) for p in paths}
+
+    def trust(self, other: FileHasher) -> None:
+        """Start from what ``other`` observed, so that only files stat-changed since are read.
+
+        Used to check, after layers ran, that their inputs did not move meanwhile.
+        """
+        self._known = {
+            p: StatRow(r.size, r.mtime_ns, r.inode, other._now_ns, r.hash)
+            for p, r in other._observed.items()
+        }
+
+
+def _distributions() -> dict[str, str]:
+    # dist-info folder names carry name and version; their METADATA's stat catches a
+    # version rewritten in place. Listing folders is far cheaper than importlib.metadata.
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                meta = os.path.join(entry, name, "METADATA")
+                try:
+                    st = os.stat(meta)
+                    stamp = f"{st.st_size}:{st.st_mtime_ns}"
+                except OSError:
+                    stamp = "-"
+                found.setdefault(name, stamp)
+    return found
+
+
+def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
+    """Every item of the environment fingerprint, by name, for diffing in ``why``."""
+    items: dict[str, str] = {
+        "python": f"{sys.executable} {sys.version}",
+        "lockgate": __version__,
+    }
+    for name, stamp in _distributions().items():
+        items[f"dist:{name}"] = stamp
+    for lock in LOCK_FILES:
+        path = root / lock
+        if path.is_file():
+            items[f"lock:{lock}"] = digest(path.read_bytes())
+    for name in env_names:
+        value = os.environ.get(name)
+        items[f"env:{name}"] = "<unset>" if value is None else digest(value.encode())
+    return items
+
+
+def key_of(parts: Any) -> str:
+    """A key over JSON-serializable parts."""
+    return digest(json.dumps(parts, sort_keys=True, separators=(",", ":")).encode())

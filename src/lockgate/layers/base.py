@@ -1,0 +1,64 @@
+"""What every layer sees: the project, its files' facts and hashes, the import graph."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from lockgate.facts import FileFacts
+from lockgate.fingerprint import FileHasher
+from lockgate.graph import ImportGraph
+from lockgate.model import Feature
+from lockgate.project import Project
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a layer's result depends on: files (present or absent) and configuration."""
+
+    files: frozenset[str]
+    config: dict[str, Any]
+
+
+@dataclass
+class Context:
+    """The state of one run that layers read from."""
+
+    project: Project
+    hasher: FileHasher
+    graph: ImportGraph
+    facts: dict[str, FileFacts]
+    features: list[Feature]
+    owners: dict[str, list[str]] = field(default_factory=dict)  # feature id → its test files
+
+    @cached_property
+    def declared(self) -> frozenset[str]:
+        """Files matched by the configured ``inputs`` globs."""
+        root = str(self.project.root)
+        found: set[str] = set()
+        for pattern in self.project.config.inputs:
+            for match in glob.glob(pattern, root_dir=root, recursive=True):
+                if os.path.isfile(os.path.join(root, match)):
+                    found.add(match.replace(os.sep, "/"))
+        return frozenset(found)
+
+    def module_file(self, module: str) -> str | None:
+        """The project file of ``module``, if it is one of the project's."""
+        return self.project.modules.get(module)
+
+    def module_closure(self, module: str) -> frozenset[str]:
+        """The import closure of ``module``; when it is missing, the files that would create it.
+
+        Keying on the absent candidates means creating the module later changes the key.
+        """
+        path = self.module_file(module)
+        if path is not None:
+            return self.graph.closure(path)
+        rel = module.replace(".", "/")
+        bases = ["", *(s.strip("/") + "/" for s in self.project.config.src if s not in (".", "./"))]
+        return frozenset(
+            f"{base}{rel}{tail}" for base in bases for tail in (".py", "/__init__.py")
+        )

@@ -1,0 +1,58 @@
+"""documented: a class docstring and a finished guide of at least ``min_chars``."""
+
+from __future__ import annotations
+
+from lockgate.layers.base import Context, Inputs
+from lockgate.model import Feature
+from lockgate.names import kebab, snake
+
+NAME = "documented"
+VERSION = 1
+
+
+def guide_paths(ctx: Context, feature: Feature) -> list[str]:
+    """The guide files the templates name for ``feature``."""
+    values = {
+        "name": feature.name,
+        "snake": snake(feature.name),
+        "kebab": kebab(feature.name),
+        "kind": feature.kind,
+        "module": feature.module.rpartition(".")[2],
+    }
+    return [t.format(**values) for t in ctx.project.config.docs.guides]
+
+
+def inputs(ctx: Context, feature: Feature) -> Inputs:
+    """The feature's file (its docstring) and every guide file, present or absent."""
+    files = frozenset({feature.path, *guide_paths(ctx, feature)})
+    return Inputs(files, {"feature": feature.id, "docs": ctx.project.config.docs.model_dump()})
+
+
+def _guide_problem(ctx: Context, path: str) -> str:
+    data = ctx.hasher.read(path) if ctx.hasher.hash(path) else None
+    if data is None:
+        return f"no guide: {path}"
+    text = data.decode("utf-8", errors="replace").strip()
+    docs = ctx.project.config.docs
+    if len(text) < docs.min_chars:
+        return f"guide {path} has {len(text)} characters (needs {docs.min_chars})"
+    for marker in docs.placeholders:
+        if marker in text:
+            return f"guide {path} is unfinished: it contains {marker!r}"
+    return ""
+
+
+def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
+    """Pass when the class has a docstring and one guide is long enough and finished."""
+    docstring = next(
+        (c.docstring for c in ctx.facts[feature.path].classes if c.name == feature.name), ""
+    )
+    problems = [] if docstring.strip() else ["no class docstring"]
+    guides = guide_paths(ctx, feature)
+    found = [_guide_problem(ctx, g) for g in guides]
+    if guides and all(found):
+        problems.append(found[0] if len(found) == 1 else "; ".join(found))
+    if problems:
+        return False, "; ".join(problems)
+    good = next(g for g, p in zip(guides, found, strict=True) if not p) if guides else ""
+    return True, good

@@ -1,0 +1,119 @@
+"""tested: the feature's own tests pass and cover its module to at least ``coverage`` percent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lockgate.layers.base import Context, Inputs
+from lockgate.model import Feature
+from lockgate.names import snake
+from lockgate.testrun import BatchResult, FileOutcome, coverage_of
+
+NAME = "tested"
+VERSION = 1
+PYTEST_FILES = ("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc")
+
+
+def owners(ctx: Context) -> dict[str, list[str]]:
+    """Feature id → its test files: those importing its module directly, or named after it."""
+    out: dict[str, list[str]] = {f.id: [] for f in ctx.features}
+    by_path: dict[str, list[Feature]] = {}
+    by_name: dict[str, list[Feature]] = {}
+    for f in ctx.features:
+        by_path.setdefault(f.path, []).append(f)
+        by_name.setdefault(f"test_{snake(f.name)}.py", []).append(f)
+        by_name.setdefault(f"test_{f.module.rpartition('.')[2]}.py", []).append(f)
+    for test in ctx.project.test_files:
+        claimed: dict[str, None] = {}
+        for imported in ctx.graph.imports_of(test):
+            claimed.update((f.id, None) for f in by_path.get(imported, ()))
+        claimed.update((f.id, None) for f in by_name.get(test.rpartition("/")[2], ()))
+        for fid in claimed:
+            out[fid].append(test)
+    return out
+
+
+def unowned(ctx: Context) -> list[str]:
+    """Test files that belong to no feature."""
+    owned = {t for tests in ctx.owners.values() for t in tests}
+    return [t for t in ctx.project.test_files if t not in owned]
+
+
+def suite_inputs(ctx: Context, tests: list[str]) -> frozenset[str]:
+    """What running ``tests`` depends on: the files, their closures, conftests, pytest config."""
+    return (
+        frozenset(tests)
+        | ctx.graph.closure_of_all(tests)
+        | frozenset(ctx.project.conftests())
+        | ctx.graph.closure_of_all(ctx.project.conftests())
+        | frozenset(PYTEST_FILES)
+        | ctx.declared
+    )
+
+
+def _pytest_config(ctx: Context) -> object:
+    return ctx.project.loaded.pyproject.get("tool", {}).get("pytest", {})
+
+
+def inputs(ctx: Context, feature: Feature) -> Inputs:
+    """The import closure, the test files and their closures, conftests, pytest configuration."""
+    cfg = ctx.project.config
+    tests = ctx.owners[feature.id]
+    files = ctx.graph.closure(feature.path) | suite_inputs(ctx, tests)
+    config = {
+        "feature": feature.id,
+        "tests": tests,
+        "coverage": cfg.coverage,
+        "timeout": cfg.timeout,
+        "src": cfg.src,
+        "pytest": _pytest_config(ctx),
+    }
+    return Inputs(files, config)
+
+
+def suite_config(ctx: Context, test: str) -> dict[str, object]:
+    """The configuration a test file of no feature is keyed on."""
+    cfg = ctx.project.config
+    return {"suite": test, "timeout": cfg.timeout, "src": cfg.src, "pytest": _pytest_config(ctx)}
+
+
+def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
+    problems = [f"{path}: {o.problem}" for path, o in outcomes.items() if o.problem]
+    failures = [node for o in outcomes.values() for node in o.failures]
+    total = sum(o.passed + o.failed for o in outcomes.values())
+    if failures:
+        problems.insert(0, f"{len(failures)} of {total} tests failed: {', '.join(failures[:5])}"
+                        + (" …" if len(failures) > 5 else ""))
+    if not problems and total == 0:
+        problems.append("no test ran (all skipped or none collected)")
+    return "; ".join(problems)
+
+
+def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str]:
+    """Verdict from the batched run: failures first, then coverage of the feature's own module."""
+    tests = ctx.owners[feature.id]
+    if not tests:
+        last = feature.module.rpartition(".")[2]
+        return False, (
+            f"no tests: no test file imports {feature.module}, and there is no "
+            f"test_{snake(feature.name)}.py or test_{last}.py"
+        )
+    outcomes = {t: batch.files[t] for t in tests}
+    problem = _outcome_problem(outcomes)
+    if problem:
+        return False, problem
+    total = sum(o.passed for o in outcomes.values())
+    measured = coverage_of(batch, feature.path, tests)
+    if measured is None:
+        return False, f"{total} tests pass, but coverage of {feature.path} could not be measured"
+    percent = measured[0]
+    need = ctx.project.config.coverage
+    if percent < need:
+        return False, f"{total} tests pass but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+    return True, f"{total} tests, {percent:.1f}% of {feature.path}"
+
+
+def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
+    """Verdict for one test file of no feature."""
+    problem = _outcome_problem({outcome.path: outcome})
+    return (not problem, problem or f"{outcome.passed} tests")

@@ -1,0 +1,93 @@
+"""wired: named by an entry point, referenced from an entry module's closure, or in a map file."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from lockgate.discover import matches
+from lockgate.layers.base import Context, Inputs
+from lockgate.model import Feature
+
+NAME = "wired"
+VERSION = 1
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def entry_points(pyproject: dict[str, Any]) -> dict[str, str]:
+    """Every entry point of ``[project]``: name → ``module:attr`` target."""
+    project = pyproject.get("project", {})
+    targets: dict[str, str] = {}
+    for table in ("scripts", "gui-scripts"):
+        targets.update(project.get(table, {}))
+    for group, entries in project.get("entry-points", {}).items():
+        targets.update({f"{group}:{k}": v for k, v in entries.items()})
+    return {k: v for k, v in targets.items() if isinstance(v, str)}
+
+
+def entry_modules(ctx: Context) -> list[str]:
+    """Entry point modules plus ``wiring.entry_modules``, in order, without repeats."""
+    found = [t.partition(":")[0].strip() for t in entry_points(ctx.project.loaded.pyproject).values()]
+    return list(dict.fromkeys([*found, *ctx.project.config.wiring.entry_modules]))
+
+
+def inputs(ctx: Context, feature: Feature) -> Inputs:
+    """Entry modules' closures, map files (present or absent), the entry point tables."""
+    files: set[str] = {feature.path, *ctx.project.config.wiring.maps}
+    for module in entry_modules(ctx):
+        files |= ctx.module_closure(module)
+    config = {
+        "feature": feature.id,
+        "wiring": ctx.project.config.wiring.model_dump(),
+        "entry_points": entry_points(ctx.project.loaded.pyproject),
+    }
+    return Inputs(frozenset(files), config)
+
+
+@cache
+def _words(data: bytes) -> frozenset[str]:
+    return frozenset(_WORD.findall(data.decode("utf-8", errors="replace")))
+
+
+def map_words(ctx: Context, path: str) -> frozenset[str]:
+    """The identifiers written in one map file (empty when it is absent)."""
+    data = ctx.hasher.read(path) if ctx.hasher.hash(path) else None
+    return _words(data) if data is not None else frozenset()
+
+
+def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
+    """Pass on the first way the feature is wired; otherwise list where it was looked for."""
+    for name, target in entry_points(ctx.project.loaded.pyproject).items():
+        module, _, attr = target.partition(":")
+        if module.strip() == feature.module and attr.strip().split(".")[0] == feature.name:
+            return True, f"entry point {name}"
+    modules = entry_modules(ctx)
+    for module in modules:
+        path = ctx.module_file(module)
+        if path is None:
+            continue
+        closure = ctx.graph.closure(path)
+        if feature.path in closure and any(
+            feature.name in ctx.facts[f].names for f in closure if f != feature.path
+        ):
+            return True, module
+    for path in ctx.project.config.wiring.maps:
+        if feature.name in map_words(ctx, path):
+            return True, path
+    where = [f"entry modules ({', '.join(modules)})" if modules else "no entry modules"]
+    maps = ctx.project.config.wiring.maps
+    where.append(f"map files ({', '.join(maps)})" if maps else "no map files")
+    return False, "not wired: not named by an entry point, " + " or ".join(where)
+
+
+def orphans(ctx: Context) -> list[str]:
+    """Names in map files that look like features but name no discovered class."""
+    known = {f.name for f in ctx.features}
+    patterns = [p for t in ctx.project.config.features for p in t.classes if p.strip("*")]
+    found: set[str] = set()
+    for path in ctx.project.config.wiring.maps:
+        for word in map_words(ctx, path):
+            if word[:1].isupper() and word not in known and matches(word, patterns):
+                found.add(word)
+    return sorted(found)

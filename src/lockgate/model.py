@@ -1,0 +1,72 @@
+"""The values that flow through the pipeline: features, layer results, scored results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LAYERS: tuple[str, ...] = (
+    "discovered",
+    "imported",
+    "instantiated",
+    "documented",
+    "tested",
+    "wired",
+)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A concrete class found in a configured feature folder."""
+
+    id: str  # module.Class
+    name: str
+    kind: str
+    module: str  # dotted module name
+    path: str  # posix path relative to the project root
+    line: int
+    internal: bool
+
+
+@dataclass
+class LayerResult:
+    """One layer's verdict for one feature."""
+
+    passed: bool
+    detail: str
+    seconds: float
+    cached: bool = False
+
+
+@dataclass
+class FeatureResult:
+    """A feature with every layer's verdict and its score."""
+
+    feature: Feature
+    layers: dict[str, LayerResult]
+    score: int
+    status: str
+
+
+@dataclass
+class SuiteResult:
+    """The verdict of test files that belong to no feature (used by the tests gate)."""
+
+    path: str
+    passed: bool
+    detail: str
+    cached: bool
+
+
+@dataclass
+class AlignResult:
+    """Everything one align produced."""
+
+    root: str
+    threshold: int
+    features: list[FeatureResult]
+    orphans: list[str]
+    hits: int
+    misses: int
+    seconds: float
+    suite: list[SuiteResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,133 @@
+"""align: discover, plan, reuse, run, record, score — the whole run as one function."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgate.discover import discover
+from lockgate.facts import FileFacts, read_facts
+from lockgate.fingerprint import FileHasher, environment, key_of
+from lockgate.graph import ImportGraph
+from lockgate.layers import tested, wired
+from lockgate.layers.base import Context
+from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.options import Options
+from lockgate.progress import Progress, progress_bar
+from lockgate.project import Project
+from lockgate.runner import Planned, Runner, suite_results
+from lockgate.scoring import score, status
+from lockgate.store import Store, store_dir
+
+
+@dataclass
+class Prepared:
+    """Everything known before any layer runs."""
+
+    ctx: Context
+    store: Store | None
+    env_items: dict[str, str]
+    env_digest: str
+    new_facts: dict[str, str]
+
+
+def _load_facts(
+    project: Project, hasher: FileHasher, store: Store | None
+) -> tuple[dict[str, FileFacts], dict[str, str]]:
+    hashes = {p: hasher.hash(p) for p in project.python_files}
+    known = store.facts({h for h in hashes.values() if h}) if store else {}
+    facts: dict[str, FileFacts] = {}
+    new: dict[str, str] = {}
+    for path, digest in hashes.items():
+        if digest is not None and digest in known:
+            facts[path] = FileFacts.from_json(json.loads(known[digest]))
+            continue
+        facts[path] = read_facts(hasher.read(path) or b"")
+        if digest is not None:
+            new[digest] = json.dumps(facts[path].to_json())
+    return facts, new
+
+
+def open_store(project: Project, options: Options) -> Store | None:
+    """The project's store, or None with ``--no-cache``; emptied with ``--clear-cache``."""
+    if options.no_cache:
+        return None
+    store = Store(store_dir(project.root))
+    if options.clear_cache:
+        store.clear()
+    return store
+
+
+def prepare(project: Project, options: Options) -> Prepared:
+    """Open the store, hash and parse the files, discover features, find test owners."""
+    store = open_store(project, options)
+    hasher = FileHasher(project.root, store.stat_rows() if store else {})
+    facts, new_facts = _load_facts(project, hasher, store)
+    graph = ImportGraph(project.modules, project.module_of, facts)
+    features = discover(project.config, project.python_files, project.module_of, facts)
+    ctx = Context(project, hasher, graph, facts, features)
+    ctx.owners = tested.owners(ctx)
+    env_items = environment(project.root, project.config.env)
+    return Prepared(ctx, store, env_items, key_of(env_items), new_facts)
+
+
+def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult]:
+    by_owner: dict[str, dict[str, Planned]] = {}
+    for item in planned:
+        by_owner.setdefault(item.owner, {})[item.layer] = item
+    weights = ctx.project.config.weights
+    out = []
+    for feature in ctx.features:
+        layers = {name: by_owner[feature.id][name].result for name in LAYERS}
+        done = {k: v for k, v in layers.items() if v is not None}
+        value = score(done, weights)
+        out.append(FeatureResult(feature, done, value, status(value)))
+    return out
+
+
+@contextmanager
+def _noop_progress() -> Iterator[Progress]:
+    yield lambda _description, _amount: None
+
+
+def align(root: Path, options: Options) -> AlignResult:
+    """Validate every feature of the project at ``root``, reusing every stored result it can."""
+    started = time.perf_counter()
+    project = Project.open(root)
+    prep = prepare(project, options)
+    ctx, store = prep.ctx, prep.store
+    try:
+        bar = _noop_progress() if options.quiet or options.json else progress_bar()
+        with bar as progress:
+            runner = Runner(ctx, store, prep.env_digest, options.retry_failed, options.jobs,
+                            progress)
+            planned = runner.plan(suite=options.include_suite)
+            runner.reuse(planned)
+            runner.execute(planned)
+        hits = sum(1 for p in planned if p.result is not None and p.result.cached)
+        misses = len(planned) - hits
+        elapsed = time.perf_counter() - started
+        if store is not None:
+            results = runner.new_results(planned, prep.env_items)
+            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            store.write(results, ctx.hasher.updated, prep.new_facts,
+                        ("align", hits, misses, elapsed, saved),
+                        env=(prep.env_digest, prep.env_items))
+        return AlignResult(
+            root=str(project.root),
+            threshold=project.config.threshold,
+            features=_feature_results(ctx, planned),
+            orphans=wired.orphans(ctx),
+            hits=hits,
+            misses=misses,
+            seconds=round(time.perf_counter() - started, 3),
+            suite=suite_results(planned),
+            warnings=list(store.warnings) if store else [],
+        )
+    finally:
+        if store is not None:
+            store.close()

@@ -1,0 +1,1 @@
+"""Ways of showing a result: console table, JSON, HTML."""

@@ -1,0 +1,217 @@
+"""Plan every (feature, layer), reuse what the store holds for its key, run the rest, record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from lockgate import __version__
+from lockgate.fingerprint import FileHasher, key_of
+from lockgate.layers import discovered, documented, imported, instantiated, tested, wired
+from lockgate.layers.base import Context, Inputs
+from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
+from lockgate.progress import Progress
+from lockgate.store import NewResult, Store, Stored
+from lockgate.testrun import BatchResult, run_batch
+from lockgate.worker import ModuleOutcome, Request, run_modules
+
+MODULES: dict[str, ModuleType] = {
+    m.NAME: m for m in (discovered, imported, instantiated, documented, tested, wired)
+}
+SUITE_LAYER = "suite"
+
+
+@dataclass
+class Planned:
+    """One (feature or suite file, layer) with its inputs and key."""
+
+    owner: str  # feature id, or a test file for the suite layer
+    layer: str
+    inputs: Inputs
+    key: str
+    result: LayerResult | None = None
+    extras: dict[str, str | None] = field(default_factory=dict)
+
+
+class Runner:
+    """Executes one plan against one store (or none)."""
+
+    def __init__(
+        self, ctx: Context, store: Store | None, env_digest: str, retry_failed: bool,
+        jobs: int, progress: Progress,
+    ) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.env_digest = env_digest
+        self.retry_failed = retry_failed
+        self.jobs = jobs
+        self.progress = progress
+        self._digests: dict[frozenset[str], str] = {}
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def files_digest(self, files: frozenset[str]) -> str:
+        """One hash over a set of files and their contents (absent files included)."""
+        found = self._digests.get(files)
+        if found is None:
+            hasher = self.ctx.hasher
+            found = key_of(sorted((p, hasher.hash(p)) for p in files))
+            self._digests[files] = found
+        return found
+
+    def key(self, layer: str, version: int, inputs: Inputs) -> str:
+        """The key of one layer result."""
+        return key_of([
+            layer, version, __version__, self.env_digest, inputs.config,
+            self.files_digest(inputs.files),
+        ])
+
+    def plan(self, suite: bool) -> list[Planned]:
+        """Inputs and key for every (feature, layer), and for test files of no feature."""
+        planned = []
+        for feature in self.ctx.features:
+            for layer in LAYERS:
+                module = MODULES[layer]
+                inputs = module.inputs(self.ctx, feature)
+                planned.append(Planned(feature.id, layer, inputs,
+                                       self.key(layer, module.VERSION, inputs)))
+        if suite:
+            for test in tested.unowned(self.ctx):
+                inputs = Inputs(tested.suite_inputs(self.ctx, [test]),
+                                tested.suite_config(self.ctx, test))
+                planned.append(Planned(test, SUITE_LAYER, inputs,
+                                       self.key(SUITE_LAYER, tested.VERSION, inputs)))
+        return planned
+
+    # -- reuse ---------------------------------------------------------------------------
+
+    def _reusable(self, stored: Stored) -> bool:
+        if self.retry_failed and not stored.passed:
+            return False
+        hasher = self.ctx.hasher
+        return all(hasher.hash(p) == h for p, h in stored.extras.items())
+
+    def reuse(self, planned: list[Planned]) -> None:
+        """Fill in every result whose key is stored and whose run-time files are unchanged."""
+        if self.store is None:
+            return
+        found = self.store.lookup(p.key for p in planned)
+        for item in planned:
+            stored = found.get(item.key)
+            if stored is not None and self._reusable(stored):
+                item.result = LayerResult(stored.passed, stored.detail, stored.seconds, cached=True)
+
+    # -- execution -----------------------------------------------------------------------
+
+    def execute(self, planned: list[Planned]) -> None:
+        """Run every layer that was not reused."""
+        misses = [p for p in planned if p.result is None]
+        by_feature = {f.id: f for f in self.ctx.features}
+        for item in misses:
+            if item.layer in ("discovered", "documented", "wired"):
+                ok, detail = MODULES[item.layer].judge(self.ctx, by_feature[item.owner])
+                item.result = LayerResult(ok, detail, 0.0)
+        workers = [p for p in misses if p.layer in ("imported", "instantiated")]
+        outcomes = self._run_workers(workers, by_feature)
+        for item in workers:
+            feature = by_feature[item.owner]
+            got = outcomes[feature.module]
+            step = got.imported if item.layer == "imported" else got.classes[feature.name]
+            item.result = LayerResult(step.ok, step.detail, round(step.seconds, 4))
+            item.extras = self._extras(step.loaded, item.inputs.files)
+        tests = [p for p in misses if p.layer in ("tested", SUITE_LAYER)]
+        if tests:
+            self._run_tests(tests, by_feature, outcomes)
+
+    def _run_workers(
+        self, items: list[Planned], by_feature: dict[str, Feature]
+    ) -> dict[str, ModuleOutcome]:
+        classes: dict[str, dict[str, str | None]] = {}
+        for item in items:
+            feature = by_feature[item.owner]
+            wanted = classes.setdefault(feature.module, {})
+            if item.layer == "instantiated":
+                wanted[feature.name] = instantiated.factory_of(self.ctx, feature)
+        requests = [Request(m, tuple(c.items())) for m, c in sorted(classes.items())]
+        if not requests:
+            return {}
+        self.progress("importing and constructing", -len(requests))
+        project = self.ctx.project
+        return run_modules(
+            project.root, project.sys_path(), requests, project.config.timeout, self.jobs,
+            on_done=lambda _module: self.progress("importing and constructing", 1),
+        )
+
+    def _run_tests(
+        self, items: list[Planned], by_feature: dict[str, Feature],
+        outcomes: dict[str, ModuleOutcome],
+    ) -> None:
+        owners = self.ctx.owners
+        files: dict[str, None] = {}
+        for item in items:
+            tests = owners[item.owner] if item.layer == "tested" else [item.owner]
+            files.update(dict.fromkeys(tests))
+        batch = BatchResult({}, {})
+        if files:
+            project = self.ctx.project
+            self.progress("running tests", -len(files))
+            batch = run_batch(
+                project.root, list(files), project.config.src, project.sys_path(),
+                project.config.timeout, jobs=self.jobs,
+                on_file_done=lambda _f: self.progress("running tests", 1),
+            )
+        for item in items:
+            if item.layer == SUITE_LAYER:
+                ok, detail = tested.suite_verdict(batch.files[item.owner])
+                seconds = batch.files[item.owner].seconds
+                executed = batch.files[item.owner].executed
+            else:
+                feature = by_feature[item.owner]
+                ok, detail = tested.judge(self.ctx, feature, batch)
+                seconds = sum(batch.files[t].seconds for t in owners[item.owner])
+                executed = [p for t in owners[item.owner] for p in batch.files[t].executed]
+                got = outcomes.get(feature.module)
+                if got is not None:
+                    executed += got.imported.loaded
+            item.result = LayerResult(ok, detail, round(seconds, 4))
+            item.extras = self._extras(executed, item.inputs.files)
+
+    def _extras(self, loaded: Iterable[str], static: frozenset[str]) -> dict[str, str | None]:
+        known = set(self.ctx.project.python_files)
+        hasher = self.ctx.hasher
+        return {p: hasher.hash(p) for p in sorted(set(loaded)) if p in known and p not in static}
+
+    # -- recording -----------------------------------------------------------------------
+
+    def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
+        """True when the item's inputs hash now as they did when it was planned."""
+        hasher = self.ctx.hasher
+        files = item.inputs.files | item.extras.keys()
+        return all(fresh.hash(p) == hasher.hash(p) for p in files)
+
+    def new_results(self, planned: list[Planned], env_items: dict[str, str]) -> list[NewResult]:
+        """Results to store: every miss whose inputs did not move while it ran."""
+        fresh = FileHasher(self.ctx.project.root, {})
+        fresh.trust(self.ctx.hasher)
+        out = []
+        for item in planned:
+            assert item.result is not None
+            if item.result.cached or not self.unchanged(item, fresh):
+                continue
+            hashes = self.ctx.hasher.hashes(item.inputs.files)
+            out.append(NewResult(
+                key=item.key, layer=item.layer, feature=item.owner, passed=item.result.passed,
+                detail=item.result.detail, seconds=item.result.seconds, extras=item.extras,
+                inputs={"files": hashes, "config": item.inputs.config, "env": self.env_digest},
+            ))
+        return out
+
+
+def suite_results(planned: list[Planned]) -> list[SuiteResult]:
+    """The verdicts of test files that belong to no feature."""
+    return [
+        SuiteResult(p.owner, p.result.passed, p.result.detail, p.result.cached)
+        for p in planned
+        if p.layer == SUITE_LAYER and p.result is not None
+    ]

@@ -1,0 +1,318 @@
+"""The SQLite result store: every SQL statement of lockgate lives here."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+_DB_NAME = "store.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stat (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER,
+    recorded_ns INTEGER, hash TEXT
+);
+CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
+    passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, checksum TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS latest (
+    feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (feature, layer)
+);
+CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
+    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored layer result, as found by its key."""
+
+    key: str
+    passed: bool
+    detail: str
+    seconds: float
+    extras: dict[str, str | None]  # files observed at run time → their hash then
+
+
+@dataclass(frozen=True)
+class NewResult:
+    """A layer result to store, with the inputs that made its key."""
+
+    key: str
+    layer: str
+    feature: str
+    passed: bool
+    detail: str
+    seconds: float
+    extras: dict[str, str | None]
+    inputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """What the stat cache knows about one file."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    recorded_ns: int
+    hash: str
+
+
+def _checksum(key: str, passed: bool, detail: str, seconds: float, extras: str) -> str:
+    raw = json.dumps([key, bool(passed), detail, float(seconds), extras]).encode()
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def store_dir(root: Path) -> Path:
+    """The store's folder: ``LOCKGATE_DIR`` or ``.lockgate`` in the project root."""
+    override = os.environ.get("LOCKGATE_DIR")
+    return Path(override) if override else root / ".lockgate"
+
+
+class StoreDamaged(Exception):
+    """The database file cannot be trusted (corrupt, foreign, another schema)."""
+
+
+class Store:
+    """An open store. Reads never raise for damage: a damaged store is set aside and rebuilt."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / _DB_NAME
+        self.warnings: list[str] = []
+        self._db = self._open()
+
+    # -- opening, damage ---------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 30000")
+        return db
+
+    def _prepare_folder(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+
+    def _open(self) -> sqlite3.Connection:
+        self._prepare_folder()
+        try:
+            return self._open_checked()
+        except (sqlite3.DatabaseError, StoreDamaged) as exc:
+            self._set_aside(str(exc))
+            return self._open_checked()
+
+    def _open_checked(self) -> sqlite3.Connection:
+        db = self._connect()
+        try:
+            # Checked inside a write transaction so that two runs creating the store at
+            # once never see each other's half-made schema.
+            with _transaction(db):
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                    if tables:
+                        raise StoreDamaged("a database that is not a lockgate store")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version != SCHEMA_VERSION:
+                    raise StoreDamaged(
+                        f"schema version {version}, this lockgate uses {SCHEMA_VERSION}"
+                    )
+            db.execute("PRAGMA journal_mode = WAL")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, reason: str) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.folder / f"{_DB_NAME}.damaged-{stamp}-{os.getpid()}"
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                os.replace(part, Path(f"{aside}{suffix}"))
+        self.warnings.append(
+            f"the store at {self.path} could not be used ({reason}); "
+            f"moved it to {aside.name} and started a new one"
+        )
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._set_aside(str(exc))
+        self._db = self._open_checked()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def clear(self) -> None:
+        """Remove every stored row."""
+        with _transaction(self._db):
+            for table in ("stat", "facts", "results", "latest", "envs", "runs"):
+                self._db.execute(f"DELETE FROM {table}")
+
+    # -- stat cache and facts ------------------------------------------------------------
+
+    def stat_rows(self) -> dict[str, StatRow]:
+        """The whole stat cache."""
+        try:
+            rows = self._db.execute(
+                "SELECT path, size, mtime_ns, inode, recorded_ns, hash FROM stat"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return {}
+        return {r[0]: StatRow(*r[1:]) for r in rows}
+
+    def facts(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Stored parse results (JSON text) for the given content hashes."""
+        out: dict[str, str] = {}
+        try:
+            for chunk in _chunks(list(hashes)):
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, data FROM facts WHERE hash IN ({marks})", chunk
+                )
+                out.update(rows.fetchall())
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return {}
+        return out
+
+    # -- results -------------------------------------------------------------------------
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, Stored]:
+        """Stored results for ``keys``; rows whose checksum does not match are ignored."""
+        out: dict[str, Stored] = {}
+        try:
+            for chunk in _chunks(list(keys)):
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT key, passed, detail, seconds, extras, checksum FROM results "
+                    f"WHERE key IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for key, passed, detail, seconds, extras, checksum in rows:
+                    if checksum != _checksum(key, bool(passed), detail, seconds, extras):
+                        continue
+                    out[key] = Stored(key, bool(passed), detail, seconds, json.loads(extras))
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            self._recover(sqlite3.DatabaseError(str(exc)))
+            return {}
+        return out
+
+    def latest_inputs(self, feature: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Per layer: the key and inputs of the last result stored for ``feature``."""
+        try:
+            rows = self._db.execute(
+                "SELECT l.layer, r.key, r.inputs FROM latest l JOIN results r ON r.key = l.key "
+                "WHERE l.feature = ?",
+                (feature,),
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return {}
+        return {layer: (key, json.loads(zlib.decompress(blob))) for layer, key, blob in rows}
+
+    def environment(self, env_digest: str) -> dict[str, str]:
+        """The items of a stored environment fingerprint (empty when unknown)."""
+        try:
+            row = self._db.execute("SELECT items FROM envs WHERE digest = ?", (env_digest,))
+            found = row.fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return {}
+        return dict(json.loads(found[0])) if found else {}
+
+    def write(
+        self,
+        results: Sequence[NewResult],
+        stats: dict[str, StatRow],
+        facts: dict[str, str],
+        run: tuple[str, int, int, float, float] | None,
+        env: tuple[str, dict[str, str]] | None = None,
+    ) -> None:
+        """Store one run's new results, stat cache and facts in one transaction."""
+        now = time.time()
+        result_rows = []
+        for r in results:
+            extras = json.dumps(r.extras, sort_keys=True)
+            blob = zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1)
+            checksum = _checksum(r.key, r.passed, r.detail, r.seconds, extras)
+            result_rows.append(
+                (r.key, r.layer, r.feature, int(r.passed), r.detail, r.seconds, extras, blob,
+                 now, checksum)
+            )
+        try:
+            with _transaction(self._db):
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO latest VALUES (?,?,?)",
+                    [(r.feature, r.layer, r.key) for r in results],
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?)",
+                    [(p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash) for p, s in stats.items()],
+                )
+                self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?,?)", facts.items())
+                if env is not None and results:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO envs VALUES (?,?)", (env[0], json.dumps(env[1]))
+                    )
+                if run is not None:
+                    self._db.execute(
+                        "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
+                        "VALUES (?,?,?,?,?,?)",
+                        (now, *run),
+                    )
+        except sqlite3.DatabaseError as exc:
+            self.warnings.append(f"could not write the store ({exc}); results were not saved")
+
+    def mark_latest(self, pairs: Iterable[tuple[str, str, str]]) -> None:
+        """Remember which key each (feature, layer) used last, for ``why``."""
+        try:
+            with _transaction(self._db):
+                self._db.executemany("INSERT OR REPLACE INTO latest VALUES (?,?,?)", pairs)
+        except sqlite3.DatabaseError as exc:
+            self.warnings.append(f"could not write the store ({exc})")
+
+
+def _chunks(items: list[str], size: int = 900) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

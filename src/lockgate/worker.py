@@ -1,0 +1,313 @@
+"""Isolated import and construction of feature classes.
+
+lockgate starts one *zygote* process (``python -m lockgate.worker``) with the project's
+``sys.path`` and working directory. The zygote loads nothing of the project; for every module
+it forks a child that imports the module and constructs its classes. A child that raises,
+hangs, exits or crashes takes only its own module's verdicts with it. Only the standard
+library is imported here, so children start clean and fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+# -- parent side --------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One step's verdict (an import or one construction)."""
+
+    ok: bool
+    detail: str
+    seconds: float
+    loaded: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Import ``module`` and construct ``classes`` (name, factory or None)."""
+
+    module: str
+    classes: tuple[tuple[str, str | None], ...]
+
+
+@dataclass
+class ModuleOutcome:
+    """The verdicts for one module and its classes."""
+
+    imported: Outcome
+    classes: dict[str, Outcome]
+
+
+def run_modules(
+    root: Path,
+    sys_path: Sequence[str],
+    requests: Sequence[Request],
+    timeout: float,
+    jobs: int,
+    on_done: Callable[[str], None] | None = None,
+) -> dict[str, ModuleOutcome]:
+    """Import and construct in isolated children, ``jobs`` at a time; keyed by module."""
+    if not requests:
+        return {}
+    setup = {"root": str(root), "sys_path": list(sys_path), "jobs": jobs, "timeout": timeout}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lockgate.worker"],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    lines = [json.dumps(setup)]
+    lines.extend(json.dumps({"module": r.module, "classes": r.classes}) for r in requests)
+    proc.stdin.write("\n".join(lines) + "\n")
+    proc.stdin.close()
+    out: dict[str, ModuleOutcome] = {}
+    try:
+        for line in proc.stdout:
+            data = json.loads(line)
+            out[data["module"]] = ModuleOutcome(
+                imported=Outcome(**data["imported"]),
+                classes={name: Outcome(**o) for name, o in data["classes"].items()},
+            )
+            if on_done is not None:
+                on_done(data["module"])
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    for r in requests:
+        if r.module not in out:  # the zygote itself died: say so instead of guessing
+            lost = Outcome(False, "the worker process was lost before judging this module", 0.0)
+            out[r.module] = ModuleOutcome(lost, {name: lost for name, _ in r.classes})
+    return out
+
+
+# -- child side ---------------------------------------------------------------------------
+
+
+def _loaded_files(root: str) -> list[str]:
+    prefix = root.rstrip(os.sep) + os.sep
+    found = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = os.path.realpath(path)
+        if path.startswith(prefix) and path.endswith(".py") and "site-packages" not in path:
+            found.add(path[len(prefix) :].replace(os.sep, "/"))
+    return sorted(found)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    text = f"{type(exc).__name__}: {exc}".strip()
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<"):
+        text += f" ({os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+    return text
+
+
+def _required_arguments(cls: type) -> list[str]:
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+             inspect.Parameter.KEYWORD_ONLY)
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in kinds and p.default is inspect.Parameter.empty
+    ]
+
+
+def _construct(module: Any, name: str, factory: str | None) -> str:
+    """Build one instance; return "" on success or what went wrong."""
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type):
+        return f"{name} is not a class of {module.__name__} at run time"
+    if factory:
+        mod_name, _, attr = factory.partition(":")
+        make = getattr(importlib.import_module(mod_name), attr)
+        obj = make()
+        if not isinstance(obj, cls):
+            return f"factory {factory} returned {type(obj).__name__}, not {name}"
+        return ""
+    missing = _required_arguments(cls)
+    if missing:
+        return (
+            f"constructor needs arguments ({', '.join(missing)}) and no factory is configured "
+            f'under [tool.lockgate.instantiate] "{module.__name__}.{name}"'
+        )
+    cls()
+    return ""
+
+
+def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
+    def say(**message: Any) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    say(phase="import", name="")
+    start = time.perf_counter()
+    try:
+        module = importlib.import_module(request["module"])
+    except BaseException as exc:  # noqa: BLE001 - anything the module does is its verdict
+        say(step="import", ok=False, detail=_describe(exc),
+            seconds=time.perf_counter() - start, loaded=_loaded_files(root))
+        return
+    say(step="import", ok=True, detail="", seconds=time.perf_counter() - start,
+        loaded=_loaded_files(root))
+    for name, factory in request["classes"]:
+        say(phase="instantiate", name=name)
+        start = time.perf_counter()
+        try:
+            problem = _construct(module, name, factory)
+        except BaseException as exc:  # noqa: BLE001
+            problem = f"constructor raised {_describe(exc)}"
+        say(step="instantiate", name=name, ok=not problem, detail=problem,
+            seconds=time.perf_counter() - start, loaded=_loaded_files(root))
+
+
+def _fork(request: dict[str, Any], root: str) -> tuple[int, int]:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            with os.fdopen(write_fd, "w") as out:
+                _child(request, root, out)
+                out.write(json.dumps({"done": True}) + "\n")
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    return pid, read_fd
+
+
+@dataclass
+class _Running:
+    request: dict[str, Any]
+    pid: int
+    fd: int
+    deadline: float
+    phase: str = "import"
+    name: str = ""
+    buffer: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    done: bool = False
+
+
+def _fail_rest(run: _Running, detail: str) -> None:
+    res = run.result
+    if "imported" not in res:
+        res["imported"] = {"ok": False, "detail": detail, "seconds": 0.0, "loaded": []}
+    for name, _ in run.request["classes"]:
+        if name not in res["classes"]:
+            own = detail if (run.phase == "instantiate" and run.name == name) else ""
+            if not own:
+                own = (f"not constructed: {res['imported']['detail']}"
+                       if not res["imported"]["ok"] else f"not constructed: {detail}")
+            res["classes"][name] = {"ok": False, "detail": own, "seconds": 0.0, "loaded": []}
+
+
+def _on_message(run: _Running, message: dict[str, Any], timeout: float) -> None:
+    if "phase" in message:
+        run.phase, run.name = message["phase"], message["name"]
+        run.deadline = time.monotonic() + timeout
+    elif message.get("step") == "import":
+        message.pop("step")
+        run.result["imported"] = message
+    elif message.get("step") == "instantiate":
+        message.pop("step")
+        run.result["classes"][message.pop("name")] = message
+    elif message.get("done"):
+        run.done = True
+
+
+def _exit_detail(run: _Running, status: int) -> str:
+    what = "import" if run.phase == "import" else f"constructing {run.name}"
+    if os.WIFSIGNALED(status):
+        sig = signal.Signals(os.WTERMSIG(status)).name
+        return f"the worker process crashed with {sig} during {what}"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return f"the process was ended with exit code {code} during {what} (os._exit?)"
+
+
+def serve() -> None:
+    """The zygote: read a setup line and requests from stdin, answer one line per module."""
+    setup = json.loads(sys.stdin.readline())
+    root, timeout, jobs = setup["root"], float(setup["timeout"]), int(setup["jobs"])
+    sys.path[:0] = setup["sys_path"]
+    os.chdir(root)
+    pending = [json.loads(line) for line in sys.stdin if line.strip()]
+    pending.reverse()
+    running: dict[int, _Running] = {}
+    selector = selectors.DefaultSelector()
+    while pending or running:
+        while pending and len(running) < jobs:
+            request = pending.pop()
+            pid, fd = _fork(request, root)
+            run = _Running(request, pid, fd, time.monotonic() + timeout,
+                           result={"module": request["module"], "classes": {}})
+            running[fd] = run
+            selector.register(fd, selectors.EVENT_READ)
+        wait = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
+        for key, _ in selector.select(timeout=min(wait, 0.5)):
+            run = running[key.fd]  # type: ignore[index]
+            chunk = os.read(run.fd, 65536).decode()
+            if chunk:
+                run.buffer += chunk
+                *lines, run.buffer = run.buffer.split("\n")
+                for line in lines:
+                    _on_message(run, json.loads(line), timeout)
+                continue
+            _finish(run, selector, running, timeout, killed=False)
+        now = time.monotonic()
+        for run in [r for r in running.values() if r.deadline < now]:
+            _finish(run, selector, running, timeout, killed=True)
+
+
+def _finish(run: _Running, selector: selectors.BaseSelector, running: dict[int, _Running],
+            timeout: float, killed: bool) -> None:
+    if killed:
+        os.kill(run.pid, signal.SIGKILL)
+    _, status = os.waitpid(run.pid, 0)
+    selector.unregister(run.fd)
+    os.close(run.fd)
+    del running[run.fd]
+    if killed:
+        what = "import" if run.phase == "import" else "constructor"
+        _fail_rest(run, f"{what} timed out after {timeout:g}s")
+    elif not run.done:
+        _fail_rest(run, _exit_detail(run, status))
+    sys.stdout.write(json.dumps(run.result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()
