@@ -1,0 +1,100 @@
+"""Child process of `testrun`: `python -m lockgate._pytest_child SPEC.json`.
+
+Runs pytest on the spec's test files under coverage.py, streams progress lines for the parent's
+watchdog, and writes the outcomes and per-context coverage as JSON to the spec's result path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import coverage
+
+
+def _plugin_guards() -> list[str]:
+    """Options that keep other coverage/distribution plugins from taking over the run."""
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return []
+    guards = []
+    if importlib.util.find_spec("pytest_cov"):
+        guards.append("--no-cov")  # a project's `--cov` addopts would replace our tracer
+    if importlib.util.find_spec("xdist"):
+        guards += ["-n", "0"]  # tests in xdist workers would be invisible to our coverage
+    return guards
+
+
+def _coverage_json(cov: coverage.Coverage, root: Path) -> dict[str, Any]:
+    """Statements and lines per context of every measured file under root."""
+    data = cov.get_data()
+    result: dict[str, Any] = {}
+    for measured in sorted(data.measured_files()):
+        path = Path(measured)
+        if not path.is_relative_to(root):
+            continue
+        try:
+            statements = cov.analysis2(measured)[1]
+        except coverage.exceptions.CoverageException:
+            continue  # not Python source after all (or deleted by a test): nothing to report
+        contexts: dict[str, list[int]] = defaultdict(list)
+        for line, labels in (data.contexts_by_lineno(measured) or {}).items():
+            for label in labels:
+                contexts[label].append(line)
+        result[path.relative_to(root).as_posix()] = {
+            "statements": sorted(statements),
+            "contexts": {label: sorted(lines) for label, lines in contexts.items()},
+        }
+    return result
+
+
+def main(spec_path: str) -> int:
+    """Run the spec's tests under coverage and write the result file; 0 when it was written."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    root = Path(spec["root"])
+    sys.path[:0] = spec["sys_path"]
+    sys.dont_write_bytecode = True  # nothing may land in the project, not even __pycache__
+    # Coverage starts before pytest so conftest files and test modules are measured from line one.
+    cov = coverage.Coverage(
+        data_file=None,
+        source=spec["source"],
+        branch=False,
+        config_file=False,
+        omit=[str(Path(__file__).parent / "_pytest_*.py")],
+    )
+    cov.start()
+    import pytest
+
+    from lockgate._pytest_plugin import Plugin
+
+    with open(spec["progress"], "a", encoding="utf-8") as progress:
+        plugin = Plugin(cov, root, spec["files"], progress)
+        args = [
+            *spec["files"],
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            "-q",
+            "--rootdir",
+            str(root),
+            "--basetemp",
+            spec["basetemp"],
+            *_plugin_guards(),
+        ]
+        code = pytest.main(args, plugins=[plugin])
+        cov.stop()
+        progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
+        progress.flush()
+    result = {"exit": int(code), "files": plugin.outcomes(), "coverage": _coverage_json(cov, root)}
+    tmp = spec["result"] + ".tmp"
+    Path(tmp).write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, spec["result"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

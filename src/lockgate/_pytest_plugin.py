@@ -1,0 +1,134 @@
+"""pytest plugin of the test child: a coverage context per test file, outcomes, progress."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any, TextIO
+
+import coverage
+import pytest
+
+
+def _error_line(report: pytest.CollectReport) -> str:
+    """The exception line of a failed collection ("E   ImportError: ..."), else its last line."""
+    lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (errors or lines or ["unknown error"])[-1]
+
+
+class Plugin:
+    """Switches coverage contexts per test file, records outcomes, streams progress lines."""
+
+    def __init__(self, cov: coverage.Coverage, root: Path, files: list[str], progress: TextIO):
+        self.cov = cov
+        self.progress = progress
+        self.targets = {(root / f).resolve(): f for f in files}
+        self.problems: dict[str, str | None] = dict.fromkeys(files)
+        self.seconds: dict[str, float] = dict.fromkeys(files, 0.0)
+        self.skipped_modules: set[str] = set()
+        self.node_file: dict[str, str] = {}
+        self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
+        self.remaining: Counter[str] = Counter()
+
+    def _emit(self, event: str, name: str, test: str | None = None) -> None:
+        # Flushed line by line: the parent must see the last event even if the child dies next.
+        self.progress.write(json.dumps({"event": event, "file": name, "test": test}) + "\n")
+        self.progress.flush()
+
+    def _file_of(self, path: Path) -> str | None:
+        return self.targets.get(Path(path).resolve())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        """Collect each requested test file under its own `collect:<file>` context."""
+        name = self._file_of(collector.path) if isinstance(collector, pytest.File) else None
+        if name is None:
+            return (yield)
+        self._emit("collect", name)
+        self.cov.switch_context(f"collect:{name}")
+        start = time.perf_counter()
+        try:
+            report = yield
+        except SystemExit as exc:
+            # pytest lets SystemExit from a module's import end the whole session; here it
+            # is that one file's collection error, and the other files carry on.
+            report = pytest.CollectReport(
+                collector.nodeid, "failed", f"SystemExit: sys.exit({exc.code!r}) at import", []
+            )
+        finally:
+            self.cov.switch_context("")
+            self.seconds[name] += time.perf_counter() - start
+        if report.failed:
+            self.problems[name] = f"collection error: {_error_line(report)}"
+        if report.skipped:  # pytest.skip(allow_module_level=True): pytest counts one skip
+            self.skipped_modules.add(name)
+        self._emit("collected", name)
+        return report
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Count each file's items, so its last test can report it done; files without any are."""
+        for item in session.items:
+            name = self._file_of(item.path)
+            if name is not None:
+                self.node_file[item.nodeid] = name
+                self.remaining[name] += 1
+        for name in self.problems:
+            if not self.remaining[name]:
+                self._emit("done", name)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        """Run setup, call and teardown of an item under the `run:<file>` context."""
+        name = self.node_file.get(item.nodeid)
+        if name is None:
+            return (yield)
+        self._emit("run", name, item.nodeid)
+        self.cov.switch_context(f"run:{name}")
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self.cov.switch_context("")
+            self.seconds[name] += time.perf_counter() - start
+            self.remaining[name] -= 1
+            if not self.remaining[name]:
+                self._emit("done", name)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A test counts once: failed if any phase failed, else skipped, else passed."""
+        if report.nodeid not in self.node_file or self.states.get(report.nodeid) == "failed":
+            return
+        if report.failed:
+            self.states[report.nodeid] = "failed"
+        elif report.skipped:
+            self.states[report.nodeid] = "skipped"
+        elif report.when == "call":
+            self.states[report.nodeid] = "passed"
+
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        """Per requested file: counts, failing node ids, problem and seconds."""
+        result: dict[str, dict[str, Any]] = {
+            f: {
+                "passed": 0,
+                "failed": 0,
+                "skipped": int(f in self.skipped_modules),
+                "failures": [],
+                "problem": problem,
+                "seconds": self.seconds[f],
+            }
+            for f, problem in self.problems.items()
+        }
+        for nodeid, state in self.states.items():
+            entry = result[self.node_file[nodeid]]
+            entry[state] += 1
+            if state == "failed":
+                entry["failures"].append(nodeid)
+        return result

@@ -1,0 +1,349 @@
+"""One batched pytest run under coverage for many features' test files, in child processes.
+
+Each child runs `lockgate._pytest_child`; its plugin switches coverage contexts per test file
+(`collect:<file>`, `run:<file>`) and streams progress lines. The parent watches them: a test file
+that hangs is killed after `timeout`, one that kills the process is named from the last line, and
+the batch is run again without the offenders until a run completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_POLL = 0.03
+
+
+@dataclass
+class FileOutcome:
+    """What one test file did.
+
+    `failed` counts tests (once each) whose setup, call or teardown failed or errored.
+    `executed` lists the measured project files that ran lines while this file was collected or
+    run. A module's import-time lines run once, under whichever test file imports it first, so a
+    module that this file only imports may be missing here when another file imported it
+    earlier: the list can vary with the file order and `jobs`; verdicts and `coverage_of` do not.
+    A file whose child process was killed keeps no counts, except its running test as failed.
+    """
+
+    path: str
+    passed: int
+    failed: int
+    skipped: int
+    failures: list[str]
+    problem: str | None
+    seconds: float
+    executed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No problem, no failure, and at least one passed test (an empty or all-skipped file
+        proves nothing, so it is not ok)."""
+        return self.problem is None and self.failed == 0 and self.passed > 0
+
+
+@dataclass
+class FileCoverage:
+    """Executable lines of one measured file, and the lines each coverage context executed."""
+
+    statements: frozenset[int]
+    by_context: dict[str, frozenset[int]]
+
+
+@dataclass
+class BatchResult:
+    """Every requested test file's outcome, and coverage per measured file."""
+
+    files: dict[str, FileOutcome]
+    coverage: dict[str, FileCoverage]
+
+
+def _posix(root: Path, path: str) -> str:
+    p = Path(path)
+    return (p.relative_to(root) if p.is_absolute() else p).as_posix()
+
+
+def _lost(path: str, problem: str, seconds: float = 0.0, test: str | None = None) -> FileOutcome:
+    """The outcome of a file whose results died with its child process."""
+    return FileOutcome(path, 0, int(test is not None), 0, [test] if test else [], problem, seconds)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+class _Chunk:
+    """One child's share of the files, run again without each offender until a run completes."""
+
+    def __init__(self, files: list[str], workdir: Path, spec: dict[str, Any], timeout: float):
+        self.files, self.workdir, self.spec, self.timeout = files, workdir, spec, timeout
+        self.outcomes: dict[str, FileOutcome] = {}  # offenders, or everyone when we gave up
+        self.result: dict[str, Any] | None = None
+        self.done: list[str] = []  # files finished since the parent last looked, for progress
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.attempt = 0
+        if files:
+            self._start()
+
+    def _start(self) -> None:
+        self.attempt += 1
+        base = self.workdir / f"attempt{self.attempt}"
+        base.mkdir(parents=True)
+        self.progress, self.result_path = base / "progress.jsonl", base / "result.json"
+        self.output = base / "output.txt"
+        spec = {
+            **self.spec,
+            "files": self.files,
+            "progress": str(self.progress),
+            "result": str(self.result_path),
+            "basetemp": str(base / "tmp"),
+        }
+        (base / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        self.progress.touch()
+        self.offset, self.phase, self.finishing = 0, "", False
+        self.current: str | None = None  # the test file being collected or run
+        self.test: str | None = None  # and its running test
+        self.used: dict[str, float] = {}  # seconds each file was current, over both phases
+        self.since = time.monotonic()
+        with open(self.output, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "lockgate._pytest_child", str(base / "spec.json")],
+                cwd=self.spec["root"],
+                env=self.spec["env"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def _elapsed(self, now: float) -> float:
+        held = self.used.get(self.current, 0.0) if self.current else 0.0
+        return held + now - self.since
+
+    def _read_events(self, now: float) -> None:
+        with open(self.progress, "rb") as stream:
+            stream.seek(self.offset)
+            data = stream.read()
+        complete = data[: data.rfind(b"\n") + 1]  # a killed child may leave half a line
+        self.offset += len(complete)
+        for line in complete.decode("utf-8").splitlines():
+            event: dict[str, str] = json.loads(line)
+            if self.current is not None:
+                self.used[self.current] = self._elapsed(now)
+            kind, self.since = event["event"], now
+            self.current = event["file"] if kind in ("collect", "run") else None
+            self.phase, self.test = kind, event.get("test")
+            self.finishing = kind == "finishing"
+            if kind == "done":
+                self.done.append(event["file"])
+
+    def kill(self) -> None:
+        """Kill the child's whole process group (tests may start processes) and reap it."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def _retry_without(self, problem: str, now: float) -> bool:
+        assert self.current is not None
+        name, test = self.current, self.test if self.phase == "run" else None
+        self.outcomes[name] = _lost(name, problem, self._elapsed(now), test)
+        self.done.append(name)
+        self.files.remove(name)
+        if self.files:
+            self._start()
+        return not self.files
+
+    def _give_up(self, problem: str) -> bool:
+        # No file to blame (conftest, plugin or session code): running again would fail again.
+        self.outcomes.update((name, _lost(name, problem)) for name in self.files)
+        self.done.extend(self.files)
+        return True
+
+    def poll(self) -> bool:
+        """Read progress, enforce the timeout, handle a dead child; True once this chunk is over."""
+        if self.proc is None:
+            return True
+        now = time.monotonic()
+        self._read_events(now)
+        code = self.proc.poll()
+        if self.result_path.exists():  # written atomically; a child stuck at exit is killed
+            self.kill()
+            self.result = json.loads(self.result_path.read_text(encoding="utf-8"))
+            return True
+        if code is None:
+            if self.current is not None and self._elapsed(now) > self.timeout:
+                self.kill()
+                return self._retry_without(f"timed out after {self.timeout:g}s", now)
+            # our own analysis after the tests may take long on big projects; user code may not
+            limit = self.timeout * 10 + 60 if self.finishing else self.timeout
+            if self.current is None and now - self.since > limit:
+                self.kill()
+                return self._give_up(
+                    f"timed out after {self.timeout:g}s outside any test "
+                    "file (conftest, session fixtures or hooks)"
+                )
+            return False
+        self.kill()  # the child is gone; this ends what its tests left running
+        self._read_events(now)
+        how = f"signal {_signal_name(-code)}" if code < 0 else f"exit code {code}"
+        if self.current is not None:
+            at = " at import" if self.phase == "collect" else ""
+            return self._retry_without(f"killed the test process{at} ({how})", now)
+        lines = self.output.read_text("utf-8", "replace").split("\n")
+        tail = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
+        return self._give_up(f"the test process ended without a result ({how}): {tail}")
+
+
+def _child_env(sys_path: Sequence[str]) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "COVERAGE_PROCESS_START" and not k.startswith("COV_CORE_")
+    }
+    paths = [*sys_path, *filter(None, [env.get("PYTHONPATH")])]
+    here = str(Path(__file__).resolve().parent.parent)
+    if here not in site.getsitepackages():  # lockgate run from a source tree: the child needs it
+        paths.append(here)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
+    files: dict[str, FileOutcome] = {}
+    lines: dict[str, tuple[set[int], dict[str, set[int]]]] = {}
+    for chunk in chunks:
+        files.update(chunk.outcomes)
+        result = chunk.result or {"files": {}, "coverage": {}, "exit": 0}
+        for name, raw in result["files"].items():
+            problem = raw["problem"]
+            if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
+                problem = f"pytest could not run the tests (exit code {result['exit']})"
+            files[name] = FileOutcome(
+                name,
+                raw["passed"],
+                raw["failed"],
+                raw["skipped"],
+                raw["failures"],
+                problem,
+                raw["seconds"],
+            )
+        for path, cov in result["coverage"].items():
+            statements, contexts = lines.setdefault(path, (set(), {}))
+            statements.update(cov["statements"])
+            for label, executed in cov["contexts"].items():
+                contexts.setdefault(label, set()).update(executed)
+    coverage = {
+        path: FileCoverage(frozenset(st), {k: frozenset(v) for k, v in ctx.items()})
+        for path, (st, ctx) in lines.items()
+    }
+    for path, cov in coverage.items():
+        for label in cov.by_context:
+            name = label.partition(":")[2]
+            if name in files and path not in files[name].executed:
+                files[name].executed.append(path)
+    for outcome in files.values():
+        outcome.executed.sort()
+    return BatchResult(files, coverage)
+
+
+def run_batch(
+    root: Path,
+    test_files: Sequence[str],
+    source_roots: Sequence[str],
+    sys_path: Sequence[str],
+    timeout: float,
+    jobs: int = 1,
+    on_file_done: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Run all test_files in one batched pytest run (split over `jobs` child processes) under
+    coverage of source_roots, isolating files that crash, hang or fail to collect."""
+    root = root.resolve()
+    wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
+    present = [f for f in wanted if (root / f).is_file()]
+    missing = {f: _lost(f, "no such test file") for f in wanted if f not in present}
+    jobs = max(1, min(jobs, len(present)))
+    size, extra = divmod(len(present), jobs)
+    bounds = [i * size + min(i, extra) for i in range(jobs + 1)]
+    reported: set[str] = set()
+
+    def report(name: str) -> None:
+        if on_file_done is not None and name not in reported:
+            reported.add(name)
+            on_file_done(name)
+
+    spec = {
+        "root": str(root),
+        "sys_path": [str(p) for p in sys_path],
+        "source": [str(root / s) for s in source_roots],
+        "env": _child_env(sys_path),
+    }
+    with tempfile.TemporaryDirectory(prefix="lockgate-testrun-") as tmp:
+        chunks = [
+            _Chunk(present[bounds[i] : bounds[i + 1]], Path(tmp) / f"chunk{i}", spec, timeout)
+            for i in range(jobs)
+        ]
+        try:
+            running = list(chunks)
+            while running:
+                running = [c for c in running if not c.poll()]
+                for chunk in chunks:
+                    for name in chunk.done:
+                        report(name)
+                    chunk.done.clear()
+                if running:
+                    time.sleep(_POLL)
+        finally:
+            for chunk in chunks:
+                if chunk.proc is not None and chunk.proc.returncode is None:
+                    chunk.kill()
+        batch = _merge(chunks, root)
+    batch.files.update(missing)
+    for name in wanted:
+        report(name)
+    batch.files = {name: batch.files[name] for name in wanted}
+    return batch
+
+
+def coverage_of(
+    batch: BatchResult, module_path: str, test_files: Iterable[str]
+) -> tuple[float, int, int] | None:
+    """(percent, covered lines, statements) of module_path by test_files only; None if
+    module_path was not measured or has no statements.
+
+    Covered lines are those executed while collecting or running one of test_files
+    (`collect:t`, `run:t`), plus lines executed while collecting any test file or outside every
+    test file (context ""): import-time lines such as `def` and `class` run once, for whichever
+    test file imports the module first, so counting them keeps the result independent of test
+    order. Those shared lines count only if at least one of test_files was in the batch and
+    collected without a problem; otherwise nothing is covered. Percent is rounded to 1 decimal.
+    """
+    cov = batch.coverage.get(Path(module_path).as_posix())
+    if cov is None or not cov.statements:
+        return None
+    tests = {Path(t).as_posix() for t in test_files}
+    valid = {t for t in tests if t in batch.files and batch.files[t].problem is None}
+    covered: set[int] = set()
+    if valid:
+        own = {f"collect:{t}" for t in valid} | {f"run:{t}" for t in valid}
+        for label, lines in cov.by_context.items():
+            if label == "" or label.startswith("collect:") or label in own:
+                covered |= lines
+    covered &= cov.statements
+    total = len(cov.statements)
+    return round(100 * len(covered) / total, 1), len(covered), total

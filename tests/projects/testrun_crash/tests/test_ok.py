@@ -1,0 +1,5 @@
+from mod import answer
+
+
+def test_answer():
+    assert answer() == 42
