@@ -1,0 +1,1 @@
+"""Orchestrators: run agents over batches of tickets."""

@@ -1,0 +1,1 @@
+"""solo: the smallest valid lockgate project."""

@@ -1,0 +1,1 @@
+"""shop: a tiny web-shop back end."""

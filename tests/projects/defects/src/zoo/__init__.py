@@ -1,0 +1,1 @@
+"""zoo: one feature per kind of defect."""

@@ -1,0 +1,1 @@
+"""Features; this file must stay empty of imports (several modules crash at import)."""

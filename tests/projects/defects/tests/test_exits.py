@@ -1,0 +1,5 @@
+from zoo.features.exits import ExitsFeature
+
+
+def test_run():
+    assert ExitsFeature().run(2) == 4

@@ -1,0 +1,5 @@
+from zoo.features.segfault import SegfaultFeature
+
+
+def test_run():
+    assert SegfaultFeature().run(2) == 4

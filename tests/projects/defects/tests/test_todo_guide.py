@@ -1,0 +1,5 @@
+from zoo.features.todo_guide import TodoGuideFeature
+
+
+def test_run():
+    assert TodoGuideFeature().run(2) == 4

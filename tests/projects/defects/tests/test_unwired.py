@@ -1,0 +1,5 @@
+from zoo.features.unwired import UnwiredFeature
+
+
+def test_run():
+    assert UnwiredFeature().run(2) == 4
