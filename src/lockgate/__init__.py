@@ -1,4 +1,4 @@
-"""lockgate: validate every feature of a Python codebase, incrementally, and ship what was validated."""
+"""lockgate: validate every feature of a codebase, incrementally, and ship what was validated."""
 
 from __future__ import annotations
 

@@ -114,7 +114,9 @@ class Config(_Strict):
         for target, factory in factories.items():
             module, sep, attr = factory.partition(":")
             if not sep or not module or not attr:
-                raise ValueError(f"factory for {target!r} must be 'module:function', got {factory!r}")
+                raise ValueError(
+                    f"factory for {target!r} must be 'module:function', got {factory!r}"
+                )
         return factories
 
 

@@ -18,8 +18,13 @@ from lockgate.store import StatRow
 # again within the same timestamp tick (coarse file systems tick every 2 s), so it is re-read.
 _RACY_NS = 2_000_000_000
 LOCK_FILES = (
-    "poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "requirements.txt",
-    "requirements-dev.txt", "constraints.txt",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "constraints.txt",
 )
 
 
@@ -85,6 +90,23 @@ class FileHasher:
     def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
         """``{path: hash}`` for ``paths``."""
         return {p: self.hash(p) for p in paths}
+
+    def moved(self, path: str, before: FileHasher) -> bool:
+        """True when ``path`` differs from what ``before`` observed: content or stat.
+
+        A stat change counts even when the content is back to what it was, so that a file
+        edited and restored while a layer ran never lets that layer's result be stored.
+        """
+        seen = before._observed.get(path)
+        try:
+            st = os.stat(os.path.join(self.root, path))
+        except OSError:
+            return seen is not None or before.hash(path) is not None
+        if seen is None:
+            return True
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (seen.size, seen.mtime_ns, seen.inode):
+            return True
+        return self.hash(path) != seen.hash
 
     def trust(self, other: FileHasher) -> None:
         """Start from what ``other`` observed, so that only files stat-changed since are read.

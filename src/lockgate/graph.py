@@ -11,7 +11,10 @@ class ImportGraph:
     """Which project files each project file imports (package ``__init__`` files included)."""
 
     def __init__(
-        self, modules: Mapping[str, str], module_of: Mapping[str, str], facts: Mapping[str, FileFacts]
+        self,
+        modules: Mapping[str, str],
+        module_of: Mapping[str, str],
+        facts: Mapping[str, FileFacts],
     ) -> None:
         self._modules = modules
         self._module_of = module_of

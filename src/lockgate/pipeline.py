@@ -103,8 +103,9 @@ def align(root: Path, options: Options) -> AlignResult:
     try:
         bar = _noop_progress() if options.quiet or options.json else progress_bar()
         with bar as progress:
-            runner = Runner(ctx, store, prep.env_digest, options.retry_failed, options.jobs,
-                            progress)
+            runner = Runner(
+                ctx, store, prep.env_digest, options.retry_failed, options.jobs, progress
+            )
             planned = runner.plan(suite=options.include_suite)
             runner.reuse(planned)
             runner.execute(planned)
@@ -112,11 +113,15 @@ def align(root: Path, options: Options) -> AlignResult:
         misses = len(planned) - hits
         elapsed = time.perf_counter() - started
         if store is not None:
-            results = runner.new_results(planned, prep.env_items)
+            results = runner.new_results(planned)
             saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
-            store.write(results, ctx.hasher.updated, prep.new_facts,
-                        ("align", hits, misses, elapsed, saved),
-                        env=(prep.env_digest, prep.env_items))
+            store.write(
+                results,
+                ctx.hasher.updated,
+                prep.new_facts,
+                ("align", hits, misses, elapsed, saved),
+                env=(prep.env_digest, prep.env_items),
+            )
         return AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,

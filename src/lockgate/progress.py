@@ -16,9 +16,10 @@ def progress_bar() -> Iterator[Progress]:
         yield lambda _description, _amount: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn
+    from rich.progress import Progress as Bar
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Bar(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         console=Console(stderr=True), transient=True,

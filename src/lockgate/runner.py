@@ -38,8 +38,13 @@ class Runner:
     """Executes one plan against one store (or none)."""
 
     def __init__(
-        self, ctx: Context, store: Store | None, env_digest: str, retry_failed: bool,
-        jobs: int, progress: Progress,
+        self,
+        ctx: Context,
+        store: Store | None,
+        env_digest: str,
+        retry_failed: bool,
+        jobs: int,
+        progress: Progress,
     ) -> None:
         self.ctx = ctx
         self.store = store
@@ -62,26 +67,41 @@ class Runner:
 
     def key(self, layer: str, version: int, inputs: Inputs) -> str:
         """The key of one layer result."""
-        return key_of([
-            layer, version, __version__, self.env_digest, inputs.config,
-            self.files_digest(inputs.files),
-        ])
+        return key_of(
+            [
+                layer,
+                version,
+                __version__,
+                self.env_digest,
+                inputs.config,
+                self.files_digest(inputs.files),
+            ]
+        )
+
+    def plan_feature(self, feature: Feature) -> list[Planned]:
+        """Inputs and key for every layer of one feature."""
+        planned = []
+        for layer in LAYERS:
+            module = MODULES[layer]
+            inputs = module.inputs(self.ctx, feature)
+            planned.append(
+                Planned(feature.id, layer, inputs, self.key(layer, module.VERSION, inputs))
+            )
+        return planned
 
     def plan(self, suite: bool) -> list[Planned]:
         """Inputs and key for every (feature, layer), and for test files of no feature."""
-        planned = []
-        for feature in self.ctx.features:
-            for layer in LAYERS:
-                module = MODULES[layer]
-                inputs = module.inputs(self.ctx, feature)
-                planned.append(Planned(feature.id, layer, inputs,
-                                       self.key(layer, module.VERSION, inputs)))
+        planned = [p for feature in self.ctx.features for p in self.plan_feature(feature)]
         if suite:
             for test in tested.unowned(self.ctx):
-                inputs = Inputs(tested.suite_inputs(self.ctx, [test]),
-                                tested.suite_config(self.ctx, test))
-                planned.append(Planned(test, SUITE_LAYER, inputs,
-                                       self.key(SUITE_LAYER, tested.VERSION, inputs)))
+                inputs = Inputs(
+                    tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test)
+                )
+                planned.append(
+                    Planned(
+                        test, SUITE_LAYER, inputs, self.key(SUITE_LAYER, tested.VERSION, inputs)
+                    )
+                )
         return planned
 
     # -- reuse ---------------------------------------------------------------------------
@@ -92,15 +112,19 @@ class Runner:
         hasher = self.ctx.hasher
         return all(hasher.hash(p) == h for p, h in stored.extras.items())
 
-    def reuse(self, planned: list[Planned]) -> None:
-        """Fill in every result whose key is stored and whose run-time files are unchanged."""
+    def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
+        """Fill in every result whose key is stored and whose run-time files are unchanged.
+
+        Returns what the store held for the planned keys (reusable or not).
+        """
         if self.store is None:
-            return
+            return {}
         found = self.store.lookup(p.key for p in planned)
         for item in planned:
             stored = found.get(item.key)
             if stored is not None and self._reusable(stored):
                 item.result = LayerResult(stored.passed, stored.detail, stored.seconds, cached=True)
+        return found
 
     # -- execution -----------------------------------------------------------------------
 
@@ -139,12 +163,18 @@ class Runner:
         self.progress("importing and constructing", -len(requests))
         project = self.ctx.project
         return run_modules(
-            project.root, project.sys_path(), requests, project.config.timeout, self.jobs,
+            project.root,
+            project.sys_path(),
+            requests,
+            project.config.timeout,
+            self.jobs,
             on_done=lambda _module: self.progress("importing and constructing", 1),
         )
 
     def _run_tests(
-        self, items: list[Planned], by_feature: dict[str, Feature],
+        self,
+        items: list[Planned],
+        by_feature: dict[str, Feature],
         outcomes: dict[str, ModuleOutcome],
     ) -> None:
         owners = self.ctx.owners
@@ -157,8 +187,12 @@ class Runner:
             project = self.ctx.project
             self.progress("running tests", -len(files))
             batch = run_batch(
-                project.root, list(files), project.config.src, project.sys_path(),
-                project.config.timeout, jobs=self.jobs,
+                project.root,
+                list(files),
+                project.config.src,
+                project.sys_path(),
+                project.config.timeout,
+                jobs=self.jobs,
                 on_file_done=lambda _f: self.progress("running tests", 1),
             )
         for item in items:
@@ -186,11 +220,10 @@ class Runner:
 
     def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
         """True when the item's inputs hash now as they did when it was planned."""
-        hasher = self.ctx.hasher
         files = item.inputs.files | item.extras.keys()
-        return all(fresh.hash(p) == hasher.hash(p) for p in files)
+        return not any(fresh.moved(p, self.ctx.hasher) for p in files)
 
-    def new_results(self, planned: list[Planned], env_items: dict[str, str]) -> list[NewResult]:
+    def new_results(self, planned: list[Planned]) -> list[NewResult]:
         """Results to store: every miss whose inputs did not move while it ran."""
         fresh = FileHasher(self.ctx.project.root, {})
         fresh.trust(self.ctx.hasher)
@@ -200,11 +233,18 @@ class Runner:
             if item.result.cached or not self.unchanged(item, fresh):
                 continue
             hashes = self.ctx.hasher.hashes(item.inputs.files)
-            out.append(NewResult(
-                key=item.key, layer=item.layer, feature=item.owner, passed=item.result.passed,
-                detail=item.result.detail, seconds=item.result.seconds, extras=item.extras,
-                inputs={"files": hashes, "config": item.inputs.config, "env": self.env_digest},
-            ))
+            out.append(
+                NewResult(
+                    key=item.key,
+                    layer=item.layer,
+                    feature=item.owner,
+                    passed=item.result.passed,
+                    detail=item.result.detail,
+                    seconds=item.result.seconds,
+                    extras=item.extras,
+                    inputs={"files": hashes, "config": item.inputs.config, "env": self.env_digest},
+                )
+            )
         return out
 
 

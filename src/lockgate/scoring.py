@@ -13,7 +13,9 @@ WARNING = 70
 
 def score(layers: Mapping[str, LayerResult], weights: Weights) -> int:
     """Sum of the weights of passed layers, scaled so that all weights make 100."""
-    table = {k: v for k, v in weights.model_dump().items() if v is not None and k in layers}
+    table: dict[str, int] = {
+        k: v for k, v in weights.model_dump().items() if v is not None and k in layers
+    }
     total = sum(table.values())
     if total == 0:
         return 0

@@ -277,7 +277,8 @@ class Store:
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?)",
-                    [(p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash) for p, s in stats.items()],
+                    [(p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash)
+                     for p, s in stats.items()],
                 )
                 self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?,?)", facts.items())
                 if env is not None and results:

@@ -132,8 +132,11 @@ def _required_arguments(cls: type) -> list[str]:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
         return []
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-             inspect.Parameter.KEYWORD_ONLY)
+    kinds = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
     return [
         p.name
         for p in signature.parameters.values()
@@ -172,21 +175,37 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
     start = time.perf_counter()
     try:
         module = importlib.import_module(request["module"])
-    except BaseException as exc:  # noqa: BLE001 - anything the module does is its verdict
-        say(step="import", ok=False, detail=_describe(exc),
-            seconds=time.perf_counter() - start, loaded=_loaded_files(root))
+    except BaseException as exc:
+        say(
+            step="import",
+            ok=False,
+            detail=_describe(exc),
+            seconds=time.perf_counter() - start,
+            loaded=_loaded_files(root),
+        )
         return
-    say(step="import", ok=True, detail="", seconds=time.perf_counter() - start,
-        loaded=_loaded_files(root))
+    say(
+        step="import",
+        ok=True,
+        detail="",
+        seconds=time.perf_counter() - start,
+        loaded=_loaded_files(root),
+    )
     for name, factory in request["classes"]:
         say(phase="instantiate", name=name)
         start = time.perf_counter()
         try:
             problem = _construct(module, name, factory)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             problem = f"constructor raised {_describe(exc)}"
-        say(step="instantiate", name=name, ok=not problem, detail=problem,
-            seconds=time.perf_counter() - start, loaded=_loaded_files(root))
+        say(
+            step="instantiate",
+            name=name,
+            ok=not problem,
+            detail=problem,
+            seconds=time.perf_counter() - start,
+            loaded=_loaded_files(root),
+        )
 
 
 def _fork(request: dict[str, Any], root: str) -> tuple[int, int]:
@@ -230,8 +249,11 @@ def _fail_rest(run: _Running, detail: str) -> None:
         if name not in res["classes"]:
             own = detail if (run.phase == "instantiate" and run.name == name) else ""
             if not own:
-                own = (f"not constructed: {res['imported']['detail']}"
-                       if not res["imported"]["ok"] else f"not constructed: {detail}")
+                own = (
+                    f"not constructed: the import failed: {res['imported']['detail']}"
+                    if not res["imported"]["ok"]
+                    else f"not constructed: {detail}"
+                )
             res["classes"][name] = {"ok": False, "detail": own, "seconds": 0.0, "loaded": []}
 
 
@@ -272,13 +294,18 @@ def serve() -> None:
         while pending and len(running) < jobs:
             request = pending.pop()
             pid, fd = _fork(request, root)
-            run = _Running(request, pid, fd, time.monotonic() + timeout,
-                           result={"module": request["module"], "classes": {}})
+            run = _Running(
+                request,
+                pid,
+                fd,
+                time.monotonic() + timeout,
+                result={"module": request["module"], "classes": {}},
+            )
             running[fd] = run
             selector.register(fd, selectors.EVENT_READ)
         wait = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
         for key, _ in selector.select(timeout=min(wait, 0.5)):
-            run = running[key.fd]  # type: ignore[index]
+            run = running[int(key.fd)]
             chunk = os.read(run.fd, 65536).decode()
             if chunk:
                 run.buffer += chunk
@@ -292,8 +319,13 @@ def serve() -> None:
             _finish(run, selector, running, timeout, killed=True)
 
 
-def _finish(run: _Running, selector: selectors.BaseSelector, running: dict[int, _Running],
-            timeout: float, killed: bool) -> None:
+def _finish(
+    run: _Running,
+    selector: selectors.BaseSelector,
+    running: dict[int, _Running],
+    timeout: float,
+    killed: bool,
+) -> None:
     if killed:
         os.kill(run.pid, signal.SIGKILL)
     _, status = os.waitpid(run.pid, 0)
@@ -305,6 +337,8 @@ def _finish(run: _Running, selector: selectors.BaseSelector, running: dict[int, 
         _fail_rest(run, f"{what} timed out after {timeout:g}s")
     elif not run.done:
         _fail_rest(run, _exit_detail(run, status))
+    else:
+        _fail_rest(run, "the worker stopped before constructing it")
     sys.stdout.write(json.dumps(run.result) + "\n")
     sys.stdout.flush()
 

@@ -109,7 +109,9 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     percent = measured[0]
     need = ctx.project.config.coverage
     if percent < need:
-        return False, f"{total} tests pass but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+        return False, (
+            f"{total} tests pass but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+        )
     return True, f"{total} tests, {percent:.1f}% of {feature.path}"
 
 

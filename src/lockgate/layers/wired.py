@@ -28,7 +28,8 @@ def entry_points(pyproject: dict[str, Any]) -> dict[str, str]:
 
 def entry_modules(ctx: Context) -> list[str]:
     """Entry point modules plus ``wiring.entry_modules``, in order, without repeats."""
-    found = [t.partition(":")[0].strip() for t in entry_points(ctx.project.loaded.pyproject).values()]
+    targets = entry_points(ctx.project.loaded.pyproject).values()
+    found = [t.partition(":")[0].strip() for t in targets]
     return list(dict.fromkeys([*found, *ctx.project.config.wiring.entry_modules]))
 
 

@@ -1,0 +1,54 @@
+"""``lockgate why FEATURE``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("feature")
+@click.argument(
+    "path",
+    required=False,
+    default=".",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def why(feature: str, path: Path, as_json: bool) -> None:
+    """For each layer of FEATURE: reused or re-run, and which inputs changed."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from lockgate.explain import explain
+    from lockgate.options import Options
+    from lockgate.report.json import dumps
+
+    found, answers = explain(path, feature, Options(quiet=True))
+    if as_json:
+        click.echo(
+            dumps(
+                {
+                    "feature": found.id,
+                    "layers": {
+                        a.layer: {k: v for k, v in asdict(a).items() if k != "layer"}
+                        for a in answers
+                    },
+                }
+            )
+        )
+        return
+    console = Console()
+    console.print(Text(found.id, style="bold"))
+    for answer in answers:
+        line = Text(f"  {answer.layer:<13}")
+        line.append(
+            "reused" if answer.reused else "re-run", style="green" if answer.reused else "yellow"
+        )
+        line.append(f"  {answer.reason}")
+        console.print(line)
+        for change in answer.changes:
+            extra = f": {change.detail}" if change.detail else ""
+            console.print(Text(f"      {change.kind} {change.item}{extra}"))

@@ -1,0 +1,101 @@
+"""Shared fixtures: scenario projects copied into real git repositories, and lockgate runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test touches the real home directory, git config or a store outside tmp."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
+    monkeypatch.delenv("LOCKGATE_DIR", raising=False)
+    for name in list(os.environ):
+        if name.startswith("GIT_") and name not in {
+            "GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+        }:
+            monkeypatch.delenv(name)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` and return its output."""
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def copy_project(name: str, dest: Path, commit: bool = True) -> Path:
+    """Copy ``tests/projects/<name>`` into ``dest`` as a git repository with one commit."""
+    root = dest / name
+    shutil.copytree(
+        PROJECTS / name, root,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".lockgate"),
+    )
+    git(root, "init", "-q", "-b", "main")
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+@dataclass
+class Run:
+    """One finished lockgate process."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """stdout parsed as the JSON object lockgate prints."""
+        return dict(json.loads(self.stdout))
+
+    def layer(self, feature: str, layer: str) -> dict[str, Any]:
+        """One layer of one feature (matched by id or name) from the JSON output."""
+        for f in self.json["features"]:
+            if feature in (f["id"], f["name"]):
+                return dict(f["layers"][layer])
+        raise AssertionError(f"no feature {feature} in output")
+
+
+def lockgate(*args: str | Path, cwd: Path | None = None, timeout: float = 300,
+             env: dict[str, str] | None = None) -> Run:
+    """Run ``python -m lockgate`` as a user would, in a child process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "lockgate", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Any]:
+    """A factory: ``project("basic")`` gives a fresh git repository of that scenario."""
+
+    def make(name: str, commit: bool = True) -> Path:
+        return copy_project(name, tmp_path, commit=commit)
+
+    yield make

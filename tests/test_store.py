@@ -1,0 +1,227 @@
+"""The store: reuse, damage of every kind, two runs at once, inputs moving mid-run."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Run, lockgate
+
+
+def verdicts(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
+    """(feature, layer) → (passed, detail): what must not depend on the store."""
+    assert run.code == 0, run.stderr
+    return {
+        (f["id"], name): (layer["passed"], layer["detail"])
+        for f in run.json["features"]
+        for name, layer in f["layers"].items()
+    }
+
+
+def cached(run: Run) -> dict[tuple[str, str], bool]:
+    return {
+        (f["id"], name): layer["cached"]
+        for f in run.json["features"]
+        for name, layer in f["layers"].items()
+    }
+
+
+@pytest.fixture
+def warm(project: Any) -> tuple[Path, Run]:
+    """The basic scenario after one align, and that first run."""
+    root = project("basic")
+    first = lockgate("align", root, "--json", "--quiet")
+    assert first.code == 0, first.stderr
+    return root, first
+
+
+def test_no_change_reuses_every_layer(warm: tuple[Path, Run]) -> None:
+    root, first = warm
+    assert not any(cached(first).values())
+    again = lockgate("align", root, "--json")
+    assert all(cached(again).values())
+    assert again.json["summary"]["cache"] == {"hits": 18, "misses": 0}
+    assert verdicts(again) == verdicts(first)
+
+
+def test_store_lives_in_dot_lockgate_and_ignores_itself(warm: tuple[Path, Run]) -> None:
+    root, _ = warm
+    assert (root / ".lockgate" / ".gitignore").read_text() == "*\n"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
+                            text=True, check=True).stdout
+    assert status == ""
+
+
+def test_lockgate_dir_overrides_the_location(project: Any, tmp_path: Path) -> None:
+    root = project("basic")
+    elsewhere = tmp_path / "elsewhere"
+    env = {"LOCKGATE_DIR": str(elsewhere)}
+    lockgate("align", root, "--json", env=env)
+    assert (elsewhere / "store.sqlite").is_file()
+    assert not (root / ".lockgate").exists()
+    assert all(cached(lockgate("align", root, "--json", env=env)).values())
+
+
+def test_no_cache_neither_reads_nor_writes(project: Any) -> None:
+    root = project("basic")
+    run = lockgate("align", root, "--json", "--no-cache")
+    assert not (root / ".lockgate").exists()
+    assert not any(cached(run).values())
+
+
+def test_clear_cache_empties_the_store_first(warm: tuple[Path, Run]) -> None:
+    root, _ = warm
+    run = lockgate("align", root, "--json", "--clear-cache")
+    assert not any(cached(run).values())
+    assert all(cached(lockgate("align", root, "--json")).values())
+
+
+def test_failures_are_reused_unless_retry_failed(warm: tuple[Path, Run]) -> None:
+    root, _ = warm
+    (root / "docs/guides/cart-service.md").unlink()
+    first = lockgate("align", root, "--json")
+    assert first.layer("CartService", "documented")["passed"] is False
+    assert lockgate("align", root, "--json").layer("CartService", "documented")["cached"]
+    retried = lockgate("align", root, "--json", "--retry-failed")
+    assert retried.layer("CartService", "documented")["cached"] is False
+    assert retried.layer("CartService", "imported")["cached"] is True
+
+
+def _damage_garbage(db: Path) -> None:
+    db.write_bytes(b"this is not a database at all\n" * 100)
+
+
+def _damage_truncate(db: Path) -> None:
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3])
+
+
+def _damage_pages(db: Path) -> None:
+    data = bytearray(db.read_bytes())
+    for i in range(4096, min(len(data), 4096 * 6)):
+        data[i] = (data[i] * 7 + 13) % 256
+    db.write_bytes(bytes(data))
+
+
+def _damage_newer_schema(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+
+
+def _damage_foreign(db: Path) -> None:
+    db.unlink()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE results (x)")
+        conn.execute("INSERT INTO results VALUES (1)")
+
+
+def _damage_empty_file(db: Path) -> None:
+    db.write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_damage_garbage, _damage_truncate, _damage_pages, _damage_newer_schema, _damage_foreign,
+     _damage_empty_file],
+)
+def test_damaged_store_is_set_aside_and_results_stay_right(
+    warm: tuple[Path, Run], damage: Any
+) -> None:
+    root, first = warm
+    db = root / ".lockgate" / "store.sqlite"
+    assert db.is_file()
+    damage(db)
+    run = lockgate("align", root, "--json")
+    assert run.code == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert verdicts(run) == verdicts(first)
+    if run.stderr:
+        assert len(run.stderr.strip().splitlines()) == 1
+        assert "warning" in run.stderr
+    # the rebuilt store works: the next run reuses everything
+    assert all(cached(lockgate("align", root, "--json")).values())
+
+
+def test_tampered_row_is_never_served(warm: tuple[Path, Run]) -> None:
+    """A row whose verdict was changed behind lockgate's back fails its checksum."""
+    root, _ = warm
+    (root / "docs/guides/cart-service.md").unlink()
+    failing = lockgate("align", root, "--json")
+    assert failing.layer("CartService", "documented")["passed"] is False
+    with sqlite3.connect(root / ".lockgate" / "store.sqlite") as conn:
+        changed = conn.execute(
+            "UPDATE results SET passed = 1 WHERE layer = 'documented' AND passed = 0"
+        ).rowcount
+    assert changed == 1
+    run = lockgate("align", root, "--json")
+    layer = run.layer("CartService", "documented")
+    assert layer["passed"] is False
+    assert layer["cached"] is False
+
+
+def test_two_runs_at_once_both_finish_with_correct_results(project: Any) -> None:
+    root = project("basic")
+    reference = verdicts(lockgate("align", root, "--json", "--no-cache"))
+    cmd = [sys.executable, "-m", "lockgate", "align", str(root), "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert verdicts(Run(proc.returncode, out, err)) == reference
+    after = lockgate("align", root, "--json")
+    assert all(cached(after).values())
+    assert verdicts(after) == reference
+
+
+SLOW_TEST = '''
+import os, time
+from shop.features.cart import CartService
+
+
+def test_waits_for_the_outer_test():
+    open(os.environ["RACE_STARTED"], "w").close()
+    deadline = time.time() + 60
+    while not os.path.exists(os.environ["RACE_GO"]) and time.time() < deadline:
+        time.sleep(0.05)
+    assert CartService is not None
+'''
+
+
+def test_input_edited_while_its_layer_runs_is_not_stored(
+    project: Any, tmp_path: Path
+) -> None:
+    root = project("basic")
+    (root / "tests" / "test_cart_race.py").write_text(SLOW_TEST)
+    started, go = tmp_path / "started", tmp_path / "go"
+    env = {**os.environ, "RACE_STARTED": str(started), "RACE_GO": str(go)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lockgate", "align", str(root), "--json", "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.time() + 120
+    while not started.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline
+        time.sleep(0.05)
+    cart = root / "src/shop/features/cart.py"
+    original = cart.read_bytes()
+    cart.write_bytes(original + b"\n# edited while the tests ran\n")
+    time.sleep(0.05)
+    cart.write_bytes(original)  # back to the content the run was planned on
+    go.touch()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    # The run reports its results, but none of cart's inputs-moved layers were stored:
+    rerun = lockgate("align", root, "--json", env={"RACE_STARTED": str(started),
+                                                    "RACE_GO": str(go)})
+    assert rerun.layer("CartService", "tested")["cached"] is False
+    assert rerun.layer("CartService", "tested")["passed"] is True
+    # layers whose inputs never moved were stored and are reused
+    assert rerun.layer("CatalogService", "tested")["cached"] is True
+    assert rerun.layer("CatalogService", "imported")["cached"] is True
