@@ -1,0 +1,204 @@
+"""Differential: after any sequence of edits, incremental verdicts equal a --no-cache run,
+and the layers that re-run are the ones whose inputs changed."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conftest import Run, copy_project, lockgate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+LAYERS = ("discovered", "imported", "instantiated", "documented", "tested", "wired")
+BASE = ("CartService", "CatalogService", "PricingService")
+Pairs = set[tuple[str, str]]
+
+
+@dataclass
+class Model:
+    """The scenario as it stands, and what each edit must and may re-run."""
+
+    root: Path
+    site: Path
+    n: int = 0
+    catalog_imports_money: bool = False
+    cart_guide: bool = True
+    pricing_tests: bool = True
+    misc_test: str = "tests/test_misc.py"
+    new: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        return [*BASE, *self.new]
+
+    def all_of(self, layers: tuple[str, ...]) -> Pairs:
+        return {(f, layer) for f in self.features for layer in layers}
+
+    def env(self) -> dict[str, str]:
+        return {"PYTHONPATH": str(self.site)}
+
+    def append(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.write_text(path.read_text() + text)
+
+
+Edit = Callable[[Model], tuple[Pairs, Pairs]]  # → (must re-run, may re-run)
+
+
+def helper_body(m: Model) -> tuple[Pairs, Pairs]:
+    m.append("src/shop/money.py", f"\n\ndef _helper_{m.n}():\n    return {m.n}\n")
+    users = ["CartService", "PricingService"]
+    if m.catalog_imports_money:
+        users.append("CatalogService")
+    must = {(f, layer) for f in users for layer in ("imported", "instantiated", "tested")}
+    must |= m.all_of(("wired",))
+    return must, must
+
+
+def import_added(m: Model) -> tuple[Pairs, Pairs]:
+    m.append("src/shop/features/catalog.py", f"\nfrom shop import money as _money_{m.n}  # added\n")
+    m.catalog_imports_money = True
+    must = {("CatalogService", layer) for layer in LAYERS if layer != "wired"}
+    return must | m.all_of(("wired",)), must | m.all_of(("wired",))
+
+
+def import_removed(m: Model) -> tuple[Pairs, Pairs]:
+    path = m.root / "src/shop/features/catalog.py"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if "# added" not in line]
+    if kept == lines:
+        return set(), set()
+    path.write_text("".join(kept))
+    m.catalog_imports_money = False
+    # The file may now equal a state stored earlier: reuse is then right, so nothing is a must.
+    return set(), {("CatalogService", layer) for layer in LAYERS} | m.all_of(("wired",))
+
+
+def edit_test_file(m: Model) -> tuple[Pairs, Pairs]:
+    m.append("tests/test_cart.py", f"\n\ndef test_extra_{m.n}():\n    assert {m.n} == {m.n}\n")
+    return {("CartService", "tested")}, {("CartService", "tested")}
+
+
+def conftest_edited(m: Model) -> tuple[Pairs, Pairs]:
+    (m.root / "tests/conftest.py").write_text(f"# conftest revision {m.n}\n")
+    return m.all_of(("tested",)), m.all_of(("tested",))
+
+
+def guide_shortened(m: Model) -> tuple[Pairs, Pairs]:
+    (m.root / "docs/guides/pricing-service.md").write_text(f"Pricing, in short ({m.n}).\n")
+    return {("PricingService", "documented")}, {("PricingService", "documented")}
+
+
+def guide_removed(m: Model) -> tuple[Pairs, Pairs]:
+    if not m.cart_guide:
+        return set(), set()
+    (m.root / "docs/guides/cart-service.md").unlink()
+    m.cart_guide = False
+    return {("CartService", "documented")}, {("CartService", "documented")}
+
+
+def guide_added(m: Model) -> tuple[Pairs, Pairs]:
+    text = f"# CartService\n\nRevision {m.n}. " + "The cart keeps line items and totals. " * 10
+    (m.root / "docs/guides/cart-service.md").write_text(text)
+    m.cart_guide = True
+    return {("CartService", "documented")}, {("CartService", "documented")}
+
+
+def config_value(m: Model) -> tuple[Pairs, Pairs]:
+    path = m.root / "pyproject.toml"
+    lines = [
+        f"coverage = {50 + m.n}" if line.startswith("coverage =") else line
+        for line in path.read_text().splitlines()
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return m.all_of(("tested",)), m.all_of(("tested",))
+
+
+def renamed(m: Model) -> tuple[Pairs, Pairs]:
+    target = f"tests/test_misc_{m.n}.py"
+    (m.root / m.misc_test).rename(m.root / target)
+    m.misc_test = target  # a test file of no feature: no feature layer depends on it
+    return set(), set()
+
+
+def deleted(m: Model) -> tuple[Pairs, Pairs]:
+    if not m.pricing_tests:
+        return set(), set()
+    (m.root / "tests/test_pricing.py").unlink()
+    m.pricing_tests = False
+    return {("PricingService", "tested")}, {("PricingService", "tested")}
+
+
+def new_feature(m: Model) -> tuple[Pairs, Pairs]:
+    name = f"Refund{m.n}Service"
+    (m.root / f"src/shop/features/refund_{m.n}.py").write_text(
+        f'class {name}:\n    """Refunds, revision {m.n}."""\n\n    def amount(self) -> int:\n'
+        f"        return {m.n}\n"
+    )
+    m.new.append(name)
+    pairs = {(name, layer) for layer in LAYERS}
+    return pairs, pairs
+
+
+def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
+    (current,) = m.site.glob("fakedep-*.dist-info")
+    current.rename(m.site / f"fakedep-1.{m.n}.dist-info")
+    return m.all_of(LAYERS), m.all_of(LAYERS)
+
+
+EDITS: list[Edit] = [
+    helper_body, import_added, import_removed, edit_test_file, conftest_edited, guide_shortened,
+    guide_removed, guide_added, config_value, renamed, deleted, new_feature, dependency_version,
+]
+
+
+def by_name(run: Run) -> dict[str, dict[str, dict[str, object]]]:
+    assert run.code == 0, run.stderr
+    return {f["name"]: f["layers"] for f in run.json["features"]}
+
+
+def verdicts(runs: dict[str, dict[str, dict[str, object]]]) -> dict[tuple[str, str], object]:
+    return {
+        (f, layer): (v["passed"], v["detail"]) for f, ls in runs.items() for layer, v in ls.items()
+    }
+
+
+def start(tmp: Path) -> Model:
+    root = copy_project("basic", tmp)
+    site = tmp / "site"
+    (site / "fakedep-1.0.dist-info").mkdir(parents=True)
+    (site / "fakedep-1.0.dist-info" / "METADATA").write_text("Name: fakedep\nVersion: 1.0\n")
+    model = Model(root, site)
+    assert by_name(lockgate("align", root, "--json", "--quiet", env=model.env()))
+    return model
+
+
+def check(model: Model, edit: Edit) -> None:
+    model.n += 1
+    must, may = edit(model)
+    incremental = by_name(lockgate("align", model.root, "--json", env=model.env()))
+    fresh = by_name(lockgate("align", model.root, "--json", "--no-cache", env=model.env()))
+    assert verdicts(incremental) == verdicts(fresh), f"after {edit.__name__}"
+    rerun = {
+        (f, layer) for f, ls in incremental.items() for layer, v in ls.items() if not v["cached"]
+    }
+    assert must <= rerun, f"{edit.__name__}: stale reuse of {sorted(must - rerun)}"
+    assert rerun <= may, f"{edit.__name__}: needless re-run of {sorted(rerun - may)}"
+
+
+def test_every_kind_of_edit_once(tmp_path: Path) -> None:
+    model = start(tmp_path)
+    for edit in EDITS:
+        check(model, edit)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(EDITS), min_size=1, max_size=3))
+def test_random_edit_sequences(edits: list[Edit]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        model = start(Path(tmp))
+        for edit in edits:
+            check(model, edit)
