@@ -105,17 +105,22 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     total = sum(o.passed for o in outcomes.values())
     measured = coverage_of(batch, feature.path, tests)
     if measured is None:
-        return False, f"{total} tests pass, but coverage of {feature.path} could not be measured"
+        return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
     percent = measured[0]
     need = ctx.project.config.coverage
     if percent < need:
+        verb = "passes" if total == 1 else "pass"
         return False, (
-            f"{total} tests pass but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+            f"{_tests(total)} {verb} but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
         )
-    return True, f"{total} tests, {percent:.1f}% of {feature.path}"
+    return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}"
 
 
 def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
     """Verdict for one test file of no feature."""
     problem = _outcome_problem({outcome.path: outcome})
-    return (not problem, problem or f"{outcome.passed} tests")
+    return (not problem, problem or _tests(outcome.passed))
+
+
+def _tests(count: int) -> str:
+    return f"{count} test" if count == 1 else f"{count} tests"

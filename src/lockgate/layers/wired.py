@@ -76,10 +76,13 @@ def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
     for path in ctx.project.config.wiring.maps:
         if feature.name in map_words(ctx, path):
             return True, path
-    where = [f"entry modules ({', '.join(modules)})" if modules else "no entry modules"]
     maps = ctx.project.config.wiring.maps
-    where.append(f"map files ({', '.join(maps)})" if maps else "no map files")
-    return False, "not wired: not named by an entry point, " + " or ".join(where)
+    return False, (
+        "not named by an entry point, not referenced from "
+        + (f"an entry module ({', '.join(modules)})" if modules else "any entry module (none set)")
+        + ", not in "
+        + (f"a map file ({', '.join(maps)})" if maps else "any map file (none set)")
+    )
 
 
 def orphans(ctx: Context) -> list[str]:

@@ -16,12 +16,12 @@ _STYLE = {"healthy": "green", "warning": "yellow", "critical": "red"}
 def feature_table(result: AlignResult) -> Table:
     """One row per feature: name, kind, score, a mark per layer, status."""
     table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("feature", overflow="fold", ratio=1)
+    table.add_column("feature", no_wrap=True, overflow="ellipsis")
     table.add_column("kind", overflow="ellipsis", max_width=12)
     table.add_column("score", justify="right")
     for layer in LAYERS:
         table.add_column(_SHORT[layer], justify="center")
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     for r in result.features:
         marks = []
         for layer in LAYERS:
@@ -31,8 +31,8 @@ def feature_table(result: AlignResult) -> Table:
             else:
                 marks.append(Text("✓" if got.passed else "✗",
                                   style="green" if got.passed else "bold red"))
-        name = r.feature.name + (" (internal)" if r.feature.internal else "")
-        table.add_row(name, r.feature.kind, str(r.score), *marks,
+        name = r.feature.name + (" *" if r.feature.internal else "")
+        table.add_row(Text(name), Text(r.feature.kind), str(r.score), *marks,
                       Text(r.status, style=_STYLE[r.status]))
     return table
 
@@ -40,23 +40,24 @@ def feature_table(result: AlignResult) -> Table:
 def print_align(result: AlignResult, console: Console) -> None:
     """Print the table, why each failed layer failed, and a one-line summary."""
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(Text("warning: ", style="yellow") + Text(warning))
     console.print(feature_table(result))
-    reasons = [
-        (r.feature.name, layer, got.detail)
-        for r in result.features
-        for layer, got in r.layers.items()
-        if not got.passed
-    ]
-    if reasons:
+    if any(r.feature.internal for r in result.features):
+        console.print("[dim]* internal: scored, not gated[/]")
+    reasons = Table.grid(padding=(0, 1))
+    reasons.add_column(style="bold", no_wrap=True)
+    reasons.add_column(style="red", no_wrap=True)
+    reasons.add_column(ratio=1, overflow="fold")
+    for r in result.features:
+        failed = [(layer, got.detail) for layer, got in r.layers.items() if not got.passed]
+        for i, (layer, detail) in enumerate(failed):
+            reasons.add_row(r.feature.name if i == 0 else "", layer, Text(detail))
+    if reasons.row_count:
         console.print()
-        for name, layer, detail in reasons:
-            line = Text("  ")
-            line.append(f"{name} {layer}: ", style="bold")
-            line.append(detail)
-            console.print(line)
+        console.print(reasons)
     if result.orphans:
-        console.print(f"\n[yellow]orphaned wiring entries:[/] {', '.join(result.orphans)}")
+        orphans = Text(", ".join(result.orphans))
+        console.print(Text("\norphaned wiring entries: ", style="yellow") + orphans)
     n = len(result.features)
     mean = sum(r.score for r in result.features) / n if n else 0.0
     counts = {s: sum(1 for r in result.features if r.status == s) for s in _STYLE}
