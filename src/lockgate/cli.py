@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import tempfile
 import traceback
@@ -16,23 +17,33 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module is imported only when that command runs: the no-change path must
+# not pay for the imports of commands it does not use (deploy's secret scanner, say).
+COMMANDS = {
+    "align": "lockgate.commands.align:align",
+    "deploy": "lockgate.commands.deploy:deploy",
+    "why": "lockgate.commands.why:why",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lockgate")
 def cli() -> None:
     """Validate every feature of a Python codebase, incrementally, and ship what was validated."""
-
-
-def _register() -> None:
-    from lockgate.commands.align import align
-    from lockgate.commands.why import why
-
-    cli.add_command(align)
-    cli.add_command(why)
-    try:
-        from lockgate.commands.deploy import deploy
-    except ImportError:  # pragma: no cover - during development only
-        return
-    cli.add_command(deploy)
 
 
 def _write_crash_log() -> str:
@@ -45,7 +56,6 @@ def _write_crash_log() -> str:
 
 def main() -> None:
     """Console entry point."""
-    _register()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

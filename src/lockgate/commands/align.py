@@ -15,10 +15,7 @@ from lockgate.options import options_from, shared_options
               help="Exit 1 when a non-internal feature scores under N.")
 def align(fail_under: int | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
-    from rich.console import Console
-
     from lockgate.pipeline import align as run_align
-    from lockgate.report.console import print_align
     from lockgate.report.json import align_json, dumps
 
     path = kwargs.pop("path")
@@ -29,6 +26,10 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
             click.echo(f"lockgate: warning: {warning}", err=True)
         click.echo(dumps(align_json(result)))
     else:
+        from rich.console import Console
+
+        from lockgate.report.console import print_align
+
         print_align(result, Console())
     if fail_under is not None:
         under = [r for r in result.features if not r.feature.internal and r.score < fail_under]
