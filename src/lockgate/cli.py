@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 COMMANDS = {
     "align": "lockgate.commands.align:align",
     "deploy": "lockgate.commands.deploy:deploy",
+    "optimize": "lockgate.commands.optimize:optimize",
     "why": "lockgate.commands.why:why",
 }
 

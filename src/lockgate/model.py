@@ -35,6 +35,21 @@ class LayerResult:
     detail: str
     seconds: float
     cached: bool = False
+    expires: float | None = None  # for results that go stale with time (performance)
+
+
+@dataclass
+class Performance:
+    """The optimized layer's measurements, shown apart from the integration score by default."""
+
+    score: int
+    passed: bool
+    import_ms: float | None
+    instantiate_ms: float | None
+    peak_mb: float | None
+    cached: bool
+    expires: float | None
+    detail: str
 
 
 @dataclass
@@ -45,6 +60,7 @@ class FeatureResult:
     layers: dict[str, LayerResult]
     score: int
     status: str
+    performance: Performance | None = None
 
 
 @dataclass

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lockgate.config import Config
 from lockgate.discover import discover
 from lockgate.facts import FileFacts, read_facts
 from lockgate.fingerprint import FileHasher, environment, key_of
 from lockgate.graph import ImportGraph
-from lockgate.layers import tested, wired
+from lockgate.layers import optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
@@ -80,13 +81,31 @@ def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult
     for item in planned:
         by_owner.setdefault(item.owner, {})[item.layer] = item
     weights = ctx.project.config.weights
+    # Performance joins the integration score only when it has a weight of its own.
+    scored = (*LAYERS, optimized.NAME) if weights.optimized is not None else LAYERS
     out = []
     for feature in ctx.features:
-        layers = {name: by_owner[feature.id][name].result for name in LAYERS}
-        done = {k: v for k, v in layers.items() if v is not None}
+        mine = by_owner[feature.id]
+        done = {
+            name: item.result
+            for name, item in mine.items()
+            if name in scored and item.result is not None
+        }
         value = score(done, weights)
-        out.append(FeatureResult(feature, done, value, status(value)))
+        measured = mine.get(optimized.NAME)
+        perf = (
+            optimized.performance(ctx, measured.result)
+            if measured is not None and measured.result is not None
+            else None
+        )
+        out.append(FeatureResult(feature, done, value, status(value), perf))
     return out
+
+
+def layers_to_run(config: Config) -> tuple[str, ...]:
+    """The six integration layers, plus performance when the configuration asks for it."""
+    wanted = "performance" in config.model_fields_set or config.weights.optimized is not None
+    return (*LAYERS, optimized.NAME) if wanted else LAYERS
 
 
 @contextmanager
@@ -94,8 +113,11 @@ def _noop_progress() -> Iterator[Progress]:
     yield lambda _description, _amount: None
 
 
-def align(root: Path, options: Options) -> AlignResult:
-    """Validate every feature of the project at ``root``, reusing every stored result it can."""
+def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -> AlignResult:
+    """Validate every feature of the project at ``root``, reusing every stored result it can.
+
+    ``layers`` narrows the run (``optimize`` runs only the performance layer).
+    """
     started = time.perf_counter()
     project = Project.open(root)
     prep = prepare(project, options)
@@ -104,7 +126,13 @@ def align(root: Path, options: Options) -> AlignResult:
         bar = _noop_progress() if options.quiet or options.json else progress_bar()
         with bar as progress:
             runner = Runner(
-                ctx, store, prep.env_digest, options.retry_failed, options.jobs, progress
+                ctx,
+                store,
+                prep.env_digest,
+                options.retry_failed,
+                options.jobs,
+                progress,
+                layers or layers_to_run(project.config),
             )
             planned = runner.plan(suite=options.include_suite)
             runner.reuse(planned)

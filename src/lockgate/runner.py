@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 
 from lockgate import __version__
 from lockgate.fingerprint import FileHasher, key_of
-from lockgate.layers import discovered, documented, imported, instantiated, tested, wired
+from lockgate.layers import (
+    discovered,
+    documented,
+    imported,
+    instantiated,
+    optimized,
+    tested,
+    wired,
+)
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
@@ -17,7 +26,7 @@ from lockgate.testrun import BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
 
 MODULES: dict[str, ModuleType] = {
-    m.NAME: m for m in (discovered, imported, instantiated, documented, tested, wired)
+    m.NAME: m for m in (discovered, imported, instantiated, documented, tested, wired, optimized)
 }
 SUITE_LAYER = "suite"
 
@@ -45,7 +54,9 @@ class Runner:
         retry_failed: bool,
         jobs: int,
         progress: Progress,
+        layers: tuple[str, ...] = LAYERS,
     ) -> None:
+        self.layers = layers
         self.ctx = ctx
         self.store = store
         self.env_digest = env_digest
@@ -81,7 +92,7 @@ class Runner:
     def plan_feature(self, feature: Feature) -> list[Planned]:
         """Inputs and key for every layer of one feature."""
         planned = []
-        for layer in LAYERS:
+        for layer in self.layers:
             module = MODULES[layer]
             inputs = module.inputs(self.ctx, feature)
             planned.append(
@@ -106,8 +117,16 @@ class Runner:
 
     # -- reuse ---------------------------------------------------------------------------
 
-    def _reusable(self, stored: Stored) -> bool:
+    def _expires(self, layer: str, created: float) -> float | None:
+        if layer != optimized.NAME:
+            return None
+        return created + self.ctx.project.config.performance.ttl
+
+    def _reusable(self, item: Planned, stored: Stored) -> bool:
         if self.retry_failed and not stored.passed:
+            return False
+        expires = self._expires(item.layer, stored.created)
+        if expires is not None and expires <= time.time():
             return False
         hasher = self.ctx.hasher
         return all(hasher.hash(p) == h for p, h in stored.extras.items())
@@ -122,8 +141,14 @@ class Runner:
         found = self.store.lookup(p.key for p in planned)
         for item in planned:
             stored = found.get(item.key)
-            if stored is not None and self._reusable(stored):
-                item.result = LayerResult(stored.passed, stored.detail, stored.seconds, cached=True)
+            if stored is not None and self._reusable(item, stored):
+                item.result = LayerResult(
+                    stored.passed,
+                    stored.detail,
+                    stored.seconds,
+                    cached=True,
+                    expires=self._expires(item.layer, stored.created),
+                )
         return found
 
     # -- execution -----------------------------------------------------------------------
@@ -147,6 +172,48 @@ class Runner:
         tests = [p for p in misses if p.layer in ("tested", SUITE_LAYER)]
         if tests:
             self._run_tests(tests, by_feature, outcomes)
+        measures = [p for p in misses if p.layer == optimized.NAME]
+        if measures:
+            self._measure(measures, by_feature)
+
+    def _measure(self, items: list[Planned], by_feature: dict[str, Feature]) -> None:
+        """The optimized layer: one child per feature, one at a time, then benchmark tests."""
+        project = self.ctx.project
+        requests = []
+        for item in items:
+            feature = by_feature[item.owner]
+            factory = instantiated.factory_of(self.ctx, feature)
+            requests.append(Request(feature.module, ((feature.name, factory),), ident=feature.id))
+        self.progress("measuring performance", -len(requests))
+        outcomes = run_modules(
+            project.root,
+            project.sys_path(),
+            requests,
+            project.config.timeout,
+            jobs=1,
+            on_done=lambda _id: self.progress("measuring performance", 1),
+        )
+        files = [
+            t for item in items for t in optimized.benchmark_tests(self.ctx, by_feature[item.owner])
+        ]
+        batch = BatchResult({}, {})
+        if files:
+            batch = run_batch(
+                project.root,
+                list(dict.fromkeys(files)),
+                project.config.src,
+                project.sys_path(),
+                project.config.timeout,
+                jobs=1,
+            )
+        now = time.time()
+        for item in items:
+            got = outcomes[item.owner]
+            ok, detail = optimized.judge(self.ctx, by_feature[item.owner], got, batch)
+            seconds = got.imported.seconds + sum(c.seconds for c in got.classes.values())
+            item.result = LayerResult(
+                ok, detail, round(seconds, 4), expires=self._expires(item.layer, now)
+            )
 
     def _run_workers(
         self, items: list[Planned], by_feature: dict[str, Feature]

@@ -49,6 +49,7 @@ class Stored:
     detail: str
     seconds: float
     extras: dict[str, str | None]  # files observed at run time → their hash then
+    created: float  # when it was stored (seconds since the epoch)
 
 
 @dataclass(frozen=True)
@@ -211,14 +212,16 @@ class Store:
             for chunk in _chunks(list(keys)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    "SELECT key, passed, detail, seconds, extras, checksum FROM results "
+                    "SELECT key, passed, detail, seconds, extras, checksum, created FROM results "
                     f"WHERE key IN ({marks})",
                     chunk,
                 ).fetchall()
-                for key, passed, detail, seconds, extras, checksum in rows:
+                for key, passed, detail, seconds, extras, checksum, created in rows:
                     if checksum != _checksum(key, bool(passed), detail, seconds, extras):
                         continue
-                    out[key] = Stored(key, bool(passed), detail, seconds, json.loads(extras))
+                    out[key] = Stored(
+                        key, bool(passed), detail, seconds, json.loads(extras), created
+                    )
         except (sqlite3.DatabaseError, ValueError) as exc:
             self._recover(sqlite3.DatabaseError(str(exc)))
             return {}

@@ -13,6 +13,7 @@ import importlib
 import inspect
 import json
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -38,10 +39,20 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Request:
-    """Import ``module`` and construct ``classes`` (name, factory or None)."""
+    """Import ``module`` and construct ``classes`` (name, factory or None).
+
+    Outcomes are keyed by ``ident``: the module, unless one module is asked for several times
+    (performance measures each feature in a child of its own).
+    """
 
     module: str
     classes: tuple[tuple[str, str | None], ...]
+    ident: str = ""
+
+    @property
+    def key(self) -> str:
+        """What the outcome is filed under."""
+        return self.ident or self.module
 
 
 @dataclass
@@ -50,6 +61,7 @@ class ModuleOutcome:
 
     imported: Outcome
     classes: dict[str, Outcome]
+    peak_mb: float | None = None  # growth of the child's peak RSS over import and construction
 
 
 def run_modules(
@@ -74,28 +86,31 @@ def run_modules(
     )
     assert proc.stdin is not None and proc.stdout is not None
     lines = [json.dumps(setup)]
-    lines.extend(json.dumps({"module": r.module, "classes": r.classes}) for r in requests)
+    lines.extend(
+        json.dumps({"id": r.key, "module": r.module, "classes": r.classes}) for r in requests
+    )
     proc.stdin.write("\n".join(lines) + "\n")
     proc.stdin.close()
     out: dict[str, ModuleOutcome] = {}
     try:
         for line in proc.stdout:
             data = json.loads(line)
-            out[data["module"]] = ModuleOutcome(
+            out[data["id"]] = ModuleOutcome(
                 imported=Outcome(**data["imported"]),
                 classes={name: Outcome(**o) for name, o in data["classes"].items()},
+                peak_mb=data.get("peak_mb"),
             )
             if on_done is not None:
-                on_done(data["module"])
+                on_done(data["id"])
     finally:
         proc.stdout.close()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
     for r in requests:
-        if r.module not in out:  # the zygote itself died: say so instead of guessing
+        if r.key not in out:  # the zygote itself died: say so instead of guessing
             lost = Outcome(False, "the worker process was lost before judging this module", 0.0)
-            out[r.module] = ModuleOutcome(lost, {name: lost for name, _ in r.classes})
+            out[r.key] = ModuleOutcome(lost, {name: lost for name, _ in r.classes})
     return out
 
 
@@ -172,6 +187,7 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
         out.flush()
 
     say(phase="import", name="")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     try:
         module = importlib.import_module(request["module"])
@@ -206,6 +222,9 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
             seconds=time.perf_counter() - start,
             loaded=_loaded_files(root),
         )
+    # ru_maxrss is in KiB on Linux; a forked child starts from the zygote's peak.
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    say(step="memory", peak_mb=round(max(growth, 0) / 1024, 2))
 
 
 def _fork(request: dict[str, Any], root: str) -> tuple[int, int]:
@@ -267,6 +286,8 @@ def _on_message(run: _Running, message: dict[str, Any], timeout: float) -> None:
     elif message.get("step") == "instantiate":
         message.pop("step")
         run.result["classes"][message.pop("name")] = message
+    elif message.get("step") == "memory":
+        run.result["peak_mb"] = message["peak_mb"]
     elif message.get("done"):
         run.done = True
 
@@ -299,7 +320,7 @@ def serve() -> None:
                 pid,
                 fd,
                 time.monotonic() + timeout,
-                result={"module": request["module"], "classes": {}},
+                result={"id": request["id"], "classes": {}},
             )
             running[fd] = run
             selector.register(fd, selectors.EVENT_READ)

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from lockgate import __version__
-from lockgate.model import AlignResult, FeatureResult
+from lockgate.model import AlignResult, FeatureResult, Performance
+
+
+def iso(stamp: float | None) -> str | None:
+    """A UTC timestamp as ``2026-11-27T10:00:00Z``."""
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def performance_json(perf: Performance) -> dict[str, Any]:
+    """The ``performance`` object of one feature."""
+    return {
+        "score": perf.score,
+        "passed": perf.passed,
+        "import_ms": perf.import_ms,
+        "instantiate_ms": perf.instantiate_ms,
+        "peak_mb": perf.peak_mb,
+        "cached": perf.cached,
+        "expires": iso(perf.expires),
+        "detail": perf.detail,
+    }
 
 
 def _feature(result: FeatureResult) -> dict[str, Any]:
     f = result.feature
-    return {
+    out = {
         "id": f.id,
         "name": f.name,
         "kind": f.kind,
@@ -30,13 +52,18 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
             for name, layer in result.layers.items()
         },
     }
+    if result.performance is not None:
+        out["performance"] = performance_json(result.performance)
+    return out
 
 
 def align_json(result: AlignResult) -> dict[str, Any]:
     """The object ``lockgate align --json`` prints."""
     scores = [r.score for r in result.features]
-    counts = {s: sum(1 for r in result.features if r.status == s)
-              for s in ("healthy", "warning", "critical")}
+    counts = {
+        s: sum(1 for r in result.features if r.status == s)
+        for s in ("healthy", "warning", "critical")
+    }
     return {
         "lockgate": __version__,
         "project": result.root,
