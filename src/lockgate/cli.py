@@ -21,6 +21,7 @@ EXIT_INTERRUPTED = 130
 # not pay for the imports of commands it does not use (deploy's secret scanner, say).
 COMMANDS = {
     "align": "lockgate.commands.align:align",
+    "cache": "lockgate.commands.cache:cache",
     "deploy": "lockgate.commands.deploy:deploy",
     "optimize": "lockgate.commands.optimize:optimize",
     "why": "lockgate.commands.why:why",

@@ -24,6 +24,7 @@ class Options:
     jobs: int = os.cpu_count() or 1
     quiet: bool = False
     include_suite: bool = False  # also run test files that belong to no feature (deploy)
+    command: str = "align"  # what the run statistics record this run as
 
 
 def shared_options(func: F) -> F:

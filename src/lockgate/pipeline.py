@@ -147,7 +147,7 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
                 results,
                 ctx.hasher.updated,
                 prep.new_facts,
-                ("align", hits, misses, elapsed, saved),
+                (options.command, hits, misses, elapsed, saved),
                 env=(prep.env_digest, prep.env_items),
             )
         return AlignResult(
@@ -164,3 +164,15 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
     finally:
         if store is not None:
             store.close()
+
+
+def current_keys(root: Path) -> set[str]:
+    """Every key the project at ``root`` would look up now (all layers, suite included).
+
+    Computed without the store, so it works on a damaged one.
+    """
+    project = Project.open(root)
+    prep = prepare(project, Options(no_cache=True, quiet=True))
+    layers = (*LAYERS, optimized.NAME)
+    runner = Runner(prep.ctx, None, prep.env_digest, False, 1, lambda _d, _a: None, layers)
+    return {item.key for item in runner.plan(suite=True)}

@@ -82,6 +82,21 @@ def _checksum(key: str, passed: bool, detail: str, seconds: float, extras: str) 
     return hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
+def set_aside(folder: Path, reason: str) -> str:
+    """Move a damaged database (with its WAL) out of the way; return the one-line warning."""
+    path = folder / _DB_NAME
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = folder / f"{_DB_NAME}.damaged-{stamp}-{os.getpid()}"
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            os.replace(part, Path(f"{aside}{suffix}"))
+    return (
+        f"the store at {path} could not be used ({reason}); "
+        f"moved it to {aside.name} and started a new one"
+    )
+
+
 def store_dir(root: Path) -> Path:
     """The store's folder: ``LOCKGATE_DIR`` or ``.lockgate`` in the project root."""
     override = os.environ.get("LOCKGATE_DIR")
@@ -95,11 +110,19 @@ class StoreDamaged(Exception):
 class Store:
     """An open store. Reads never raise for damage: a damaged store is set aside and rebuilt."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, set_aside: bool = True) -> None:
+        """Open (or create) the store; with ``set_aside=False`` damage raises StoreDamaged."""
         self.folder = folder
         self.path = folder / _DB_NAME
         self.warnings: list[str] = []
-        self._db = self._open()
+        if set_aside:
+            self._db = self._open()
+            return
+        self._prepare_folder()
+        try:
+            self._db = self._open_checked()
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(str(exc)) from None
 
     # -- opening, damage ---------------------------------------------------------------
 
@@ -148,16 +171,7 @@ class Store:
         return db
 
     def _set_aside(self, reason: str) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.folder / f"{_DB_NAME}.damaged-{stamp}-{os.getpid()}"
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(f"{self.path}{suffix}")
-            if part.exists():
-                os.replace(part, Path(f"{aside}{suffix}"))
-        self.warnings.append(
-            f"the store at {self.path} could not be used ({reason}); "
-            f"moved it to {aside.name} and started a new one"
-        )
+        self.warnings.append(set_aside(self.folder, reason))
 
     def _recover(self, exc: sqlite3.DatabaseError) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -266,8 +280,18 @@ class Store:
             blob = zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1)
             checksum = _checksum(r.key, r.passed, r.detail, r.seconds, extras)
             result_rows.append(
-                (r.key, r.layer, r.feature, int(r.passed), r.detail, r.seconds, extras, blob,
-                 now, checksum)
+                (
+                    r.key,
+                    r.layer,
+                    r.feature,
+                    int(r.passed),
+                    r.detail,
+                    r.seconds,
+                    extras,
+                    blob,
+                    now,
+                    checksum,
+                )
             )
         try:
             with _transaction(self._db):
@@ -280,8 +304,10 @@ class Store:
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?)",
-                    [(p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash)
-                     for p, s in stats.items()],
+                    [
+                        (p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash)
+                        for p, s in stats.items()
+                    ],
                 )
                 self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?,?)", facts.items())
                 if env is not None and results:
@@ -297,13 +323,159 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc}); results were not saved")
 
-    def mark_latest(self, pairs: Iterable[tuple[str, str, str]]) -> None:
-        """Remember which key each (feature, layer) used last, for ``why``."""
+    # -- maintenance: stats, health, pruning ------------------------------------------------
+
+    def layer_sizes(self) -> list[tuple[str, int, int]]:
+        """(layer, entries, bytes) per layer."""
+        return [
+            (layer, count, size or 0)
+            for layer, count, size in self._db.execute(
+                "SELECT layer, count(*), sum(length(detail) + length(extras) + length(inputs)) "
+                "FROM results GROUP BY layer ORDER BY layer"
+            )
+        ]
+
+    def result_ages(self) -> list[float]:
+        """The creation time of every stored result."""
+        return [row[0] for row in self._db.execute("SELECT created FROM results")]
+
+    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float]]:
+        """The last runs, newest first: (started, command, hits, misses, seconds, saved)."""
+        return list(
+            self._db.execute(
+                "SELECT started, command, hits, misses, seconds, saved FROM runs "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        )
+
+    def integrity(self) -> list[str]:
+        """``PRAGMA integrity_check`` messages; ``["ok"]`` for a sound file."""
+        return [row[0] for row in self._db.execute("PRAGMA integrity_check")]
+
+    def schema_version(self) -> int:
+        """``PRAGMA user_version``."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def size_bytes(self) -> int:
+        """The database file with its WAL."""
+        return sum(
+            Path(f"{self.path}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{self.path}{suffix}").exists()
+        )
+
+    def unsound_keys(self) -> list[str]:
+        """Results whose checksum fails or whose stored inputs cannot be read."""
+        bad = []
+        rows = self._db.execute(
+            "SELECT key, passed, detail, seconds, extras, checksum, inputs FROM results"
+        )
+        for key, passed, detail, seconds, extras, checksum, blob in rows:
+            try:
+                sound = checksum == _checksum(key, bool(passed), detail, seconds, extras)
+                json.loads(extras)
+                json.loads(zlib.decompress(blob))
+            except (ValueError, TypeError, zlib.error):
+                sound = False
+            if not sound:
+                bad.append(key)
+        return bad
+
+    def orphaned_latest(self) -> int:
+        """``latest`` rows that point at no stored result."""
+        return int(
+            self._db.execute(
+                "SELECT count(*) FROM latest WHERE key NOT IN (SELECT key FROM results)"
+            ).fetchone()[0]
+        )
+
+    def result_keys(self) -> list[str]:
+        """Every stored result key."""
+        return [row[0] for row in self._db.execute("SELECT key FROM results")]
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Remove results (and what points at them); return how many were removed."""
+        removed = 0
+        with _transaction(self._db):
+            for chunk in _chunks(list(keys)):
+                marks = ",".join("?" * len(chunk))
+                removed += self._db.execute(
+                    f"DELETE FROM results WHERE key IN ({marks})", chunk
+                ).rowcount
+            self._db.execute("DELETE FROM latest WHERE key NOT IN (SELECT key FROM results)")
+        return removed
+
+    def older_than(self, stamp: float) -> list[str]:
+        """Keys of results stored before ``stamp``."""
+        return [
+            r[0] for r in self._db.execute("SELECT key FROM results WHERE created < ?", (stamp,))
+        ]
+
+    def vacuum(self) -> None:
+        """Give the space of removed rows back to the file system."""
+        self._db.execute("VACUUM")
+
+    def rebuild(self) -> tuple[int, int]:
+        """Copy every sound row into a new database file that replaces this one.
+
+        Returns (results kept, results dropped). Rows that cannot be read are dropped.
+        """
+        fresh_path = self.folder / f"{_DB_NAME}.rebuild-{os.getpid()}"
+        fresh_path.unlink(missing_ok=True)
+        kept = dropped = 0
+        fresh = sqlite3.connect(fresh_path, isolation_level=None)
         try:
-            with _transaction(self._db):
-                self._db.executemany("INSERT OR REPLACE INTO latest VALUES (?,?,?)", pairs)
-        except sqlite3.DatabaseError as exc:
-            self.warnings.append(f"could not write the store ({exc})")
+            with _transaction(fresh):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        fresh.execute(statement)
+                fresh.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                for table in ("stat", "facts", "latest", "envs", "runs"):
+                    for row in _readable_rows(self._db, table):
+                        marks = ",".join("?" * len(row))
+                        fresh.execute(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", row)
+                bad = set(_safe(self.unsound_keys, []))
+                for row in _readable_rows(self._db, "results"):
+                    if row[0] in bad:
+                        dropped += 1
+                        continue
+                    fresh.execute(
+                        f"INSERT OR IGNORE INTO results VALUES ({','.join('?' * 10)})", row
+                    )
+                    kept += 1
+        finally:
+            fresh.close()
+        self._db.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        os.replace(fresh_path, self.path)
+        self._db = self._open_checked()
+        return kept, dropped
+
+
+def _readable_rows(db: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
+    """Rows of ``table`` read one rowid at a time, skipping the ones damage made unreadable."""
+    try:
+        ids = [r[0] for r in db.execute(f"SELECT rowid FROM {table}")]
+    except sqlite3.DatabaseError:
+        return []
+    rows = []
+    for rowid in ids:
+        try:
+            row = db.execute(f"SELECT * FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
+        except sqlite3.DatabaseError:
+            continue
+        if row is not None:
+            rows.append(tuple(row))
+    return rows
+
+
+def _safe(func: Any, default: Any) -> Any:
+    try:
+        return func()
+    except sqlite3.DatabaseError:
+        return default
 
 
 def _chunks(items: list[str], size: int = 900) -> Iterator[list[str]]:

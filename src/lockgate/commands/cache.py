@@ -1,0 +1,224 @@
+"""``lockgate cache stats|health|clear|prune|warm``."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+_PATH = click.argument(
+    "path",
+    required=False,
+    default=".",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+AGE_BUCKETS = [
+    ("< 1 hour", 3600),
+    ("< 1 day", 86400),
+    ("< 1 week", 7 * 86400),
+    ("< 30 days", 30 * 86400),
+]
+
+
+def _folder(path: Path) -> Path:
+    from lockgate.project import Project
+    from lockgate.store import store_dir
+
+    return store_dir(Project.open(path).root)
+
+
+def _store(path: Path) -> Any:
+    from lockgate.store import Store
+
+    return Store(_folder(path))
+
+
+@click.group()
+def cache() -> None:
+    """The result store: numbers, health and repair, cleanup, warming."""
+
+
+def _ages(stamps: list[float]) -> dict[str, int]:
+    now = time.time()
+    out = {label: 0 for label, _ in AGE_BUCKETS}
+    out["older"] = 0
+    for stamp in stamps:
+        label = next((lbl for lbl, limit in AGE_BUCKETS if now - stamp < limit), "older")
+        out[label] += 1
+    return out
+
+
+def stats_data(path: Path, runs: int) -> dict[str, Any]:
+    """Entries and bytes per layer, the last runs with hit rate and time saved, entry ages."""
+    from lockgate.report.json import iso
+
+    store = _store(path)
+    try:
+        layers = [{"layer": n, "entries": c, "bytes": b} for n, c, b in store.layer_sizes()]
+        recent = [
+            {
+                "started": iso(started),
+                "command": command,
+                "hits": hits,
+                "misses": misses,
+                "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+                "seconds": round(seconds, 3),
+                "saved": round(saved, 3),
+            }
+            for started, command, hits, misses, seconds, saved in store.runs(runs)
+        ]
+        ages = _ages(store.result_ages())
+        size = store.size_bytes()
+    finally:
+        store.close()
+    hits = sum(r["hits"] for r in recent)
+    total = hits + sum(r["misses"] for r in recent)
+    return {
+        "store": str(store.path),
+        "bytes": size,
+        "layers": layers,
+        "runs": recent,
+        "totals": {
+            "runs": len(recent),
+            "hits": hits,
+            "misses": total - hits,
+            "hit_rate": round(hits / total, 3) if total else None,
+            "saved": round(sum(r["saved"] for r in recent), 3),
+        },
+        "ages": ages,
+    }
+
+
+@cache.command()
+@_PATH
+@_JSON
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many recent runs to show.",
+)
+def stats(path: Path, as_json: bool, runs: int) -> None:
+    """Entries and bytes per layer; hits, misses, hit rate and seconds saved of recent runs."""
+    data = stats_data(path, runs)
+    if as_json:
+        from lockgate.report.json import dumps
+
+        click.echo(dumps(data))
+        return
+    from rich.console import Console
+
+    from lockgate.report.cache import print_stats
+
+    print_stats(data, Console())
+
+
+@cache.command()
+@_PATH
+@_JSON
+@click.option("--repair", is_flag=True, help="Rebuild what is damaged, keep what is sound.")
+def health(path: Path, as_json: bool, repair: bool) -> None:
+    """healthy, warning or critical, with every reason; exits 1 when critical."""
+    from lockgate import health as checks
+    from lockgate.pipeline import current_keys
+
+    folder = _folder(path)
+    repaired = checks.repair(folder) if repair else []
+    result = checks.check(folder, current_keys(path))
+    result.repaired = repaired
+    if as_json:
+        from dataclasses import asdict
+
+        from lockgate.report.json import dumps
+
+        click.echo(
+            dumps(
+                {
+                    "status": result.status,
+                    "path": result.path,
+                    "findings": [asdict(f) for f in result.findings],
+                    "repaired": result.repaired,
+                }
+            )
+        )
+    else:
+        from rich.console import Console
+
+        from lockgate.report.cache import print_health
+
+        print_health(result, Console())
+    if result.status == "critical":
+        raise click.exceptions.Exit(1)
+
+
+@cache.command()
+@_PATH
+@_JSON
+@click.option("--stale", is_flag=True, help="Only results that no current key reaches.")
+def clear(path: Path, as_json: bool, stale: bool) -> None:
+    """Remove every stored result, or only the stale ones."""
+    from lockgate.pipeline import current_keys
+
+    keep = current_keys(path) if stale else set()
+    store = _store(path)
+    try:
+        removed = store.delete([k for k in store.result_keys() if k not in keep])
+        if not stale:
+            store.clear()
+        store.vacuum()
+    finally:
+        store.close()
+    _report({"removed": removed, "what": "stale results" if stale else "results"}, as_json)
+
+
+@cache.command()
+@_PATH
+@_JSON
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    help="Remove results stored more than DAYS ago.",
+)
+def prune(path: Path, as_json: bool, days: float) -> None:
+    """Remove results older than DAYS."""
+    store = _store(path)
+    try:
+        removed = store.delete(store.older_than(time.time() - days * 86400))
+        store.vacuum()
+    finally:
+        store.close()
+    _report({"removed": removed, "what": f"results older than {days:g} days"}, as_json)
+
+
+def _report(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        from lockgate.report.json import dumps
+
+        click.echo(dumps({"removed": data["removed"]}))
+    else:
+        click.echo(f"removed {data['removed']} {data['what']}")
+
+
+@cache.command()
+@_PATH
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1)
+@click.option("--quiet", "-q", is_flag=True, help="Say nothing, even when another warmer runs.")
+def warm(path: Path, jobs: int, quiet: bool) -> None:
+    """Align quietly into the store (deploy's suite too); one warmer at a time."""
+    from lockgate.warm import warm as run_warm
+
+    started = time.perf_counter()
+    ran = run_warm(path, jobs)
+    if not quiet:
+        if ran:
+            click.echo(f"warmed the store in {time.perf_counter() - started:.2f}s")
+        else:
+            click.echo("another warmer is running; nothing to do")
