@@ -16,12 +16,6 @@ _PATH = click.argument(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-AGE_BUCKETS = [
-    ("< 1 hour", 3600),
-    ("< 1 day", 86400),
-    ("< 1 week", 7 * 86400),
-    ("< 30 days", 30 * 86400),
-]
 
 
 def _folder(path: Path) -> Path:
@@ -42,57 +36,6 @@ def cache() -> None:
     """The result store: numbers, health and repair, cleanup, warming."""
 
 
-def _ages(stamps: list[float]) -> dict[str, int]:
-    now = time.time()
-    out = {label: 0 for label, _ in AGE_BUCKETS}
-    out["older"] = 0
-    for stamp in stamps:
-        label = next((lbl for lbl, limit in AGE_BUCKETS if now - stamp < limit), "older")
-        out[label] += 1
-    return out
-
-
-def stats_data(path: Path, runs: int) -> dict[str, Any]:
-    """Entries and bytes per layer, the last runs with hit rate and time saved, entry ages."""
-    from lockgate.report.json import iso
-
-    store = _store(path)
-    try:
-        layers = [{"layer": n, "entries": c, "bytes": b} for n, c, b in store.layer_sizes()]
-        recent = [
-            {
-                "started": iso(started),
-                "command": command,
-                "hits": hits,
-                "misses": misses,
-                "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
-                "seconds": round(seconds, 3),
-                "saved": round(saved, 3),
-            }
-            for started, command, hits, misses, seconds, saved in store.runs(runs)
-        ]
-        ages = _ages(store.result_ages())
-        size = store.size_bytes()
-    finally:
-        store.close()
-    hits = sum(r["hits"] for r in recent)
-    total = hits + sum(r["misses"] for r in recent)
-    return {
-        "store": str(store.path),
-        "bytes": size,
-        "layers": layers,
-        "runs": recent,
-        "totals": {
-            "runs": len(recent),
-            "hits": hits,
-            "misses": total - hits,
-            "hit_rate": round(hits / total, 3) if total else None,
-            "saved": round(sum(r["saved"] for r in recent), 3),
-        },
-        "ages": ages,
-    }
-
-
 @cache.command()
 @_PATH
 @_JSON
@@ -105,7 +48,9 @@ def stats_data(path: Path, runs: int) -> dict[str, Any]:
 )
 def stats(path: Path, as_json: bool, runs: int) -> None:
     """Entries and bytes per layer; hits, misses, hit rate and seconds saved of recent runs."""
-    data = stats_data(path, runs)
+    from lockgate.stats import stats_data
+
+    data = stats_data(_folder(path), runs)
     if as_json:
         from lockgate.report.json import dumps
 
