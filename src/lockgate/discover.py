@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Mapping
 
 from lockgate.config import Config
-from lockgate.facts import FileFacts
+from lockgate.facts import ClassFacts, FileFacts
 from lockgate.model import Feature
 
 
@@ -20,10 +20,74 @@ def matches(name: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+class _Hierarchy:
+    """Abstract methods a class still lacks, following its bases within the project."""
+
+    def __init__(
+        self,
+        modules: Mapping[str, str],
+        module_of: Mapping[str, str],
+        facts: Mapping[str, FileFacts],
+    ) -> None:
+        self._modules, self._module_of, self._facts = modules, module_of, facts
+        self._memo: dict[tuple[str, str], frozenset[str]] = {}
+
+    def _find(self, path: str, written: str) -> tuple[str, ClassFacts] | None:
+        """The project class a base name written in ``path`` refers to."""
+        module, _, name = written.rpartition(".")
+        if module:  # mod.Base: a module imported as written
+            target = self._modules.get(module)
+        else:
+            local = next((c for c in self._facts[path].classes if c.name == name), None)
+            if local is not None:
+                return path, local
+            target = None
+            module_name = self._module_of.get(path, "")
+            package = (
+                module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
+            )
+            for source, level, names in self._facts[path].imports:
+                if name not in names:
+                    continue
+                full = source
+                if level:
+                    parts = package.split(".") if package else []
+                    parts = parts[: len(parts) - (level - 1)]
+                    full = ".".join([*parts, source] if source else parts)
+                target = self._modules.get(full)
+                break
+        if target is None or target not in self._facts:
+            return None
+        found = next((c for c in self._facts[target].classes if c.name == name), None)
+        return (target, found) if found is not None else None
+
+    def missing(self, path: str, cls: ClassFacts, depth: int = 0) -> frozenset[str]:
+        """Abstract methods ``cls`` declares or inherits and does not implement."""
+        memo = self._memo.get((path, cls.name))
+        if memo is not None:
+            return memo
+        inherited: set[str] = set()
+        concrete: set[str] = set(cls.methods) - set(cls.abstract_methods)
+        for written in cls.bases if depth < 20 else ():
+            found = self._find(path, written)
+            if found is None or found == (path, cls):
+                continue
+            inherited |= self.missing(found[0], found[1], depth + 1)
+            concrete |= set(found[1].methods) - set(found[1].abstract_methods)
+        result = frozenset(set(cls.abstract_methods) | (inherited - concrete))
+        self._memo[(path, cls.name)] = result
+        return result
+
+
 def discover(
-    config: Config, files: list[str], module_of: Mapping[str, str], facts: Mapping[str, FileFacts]
+    config: Config,
+    files: list[str],
+    modules: Mapping[str, str],
+    module_of: Mapping[str, str],
+    facts: Mapping[str, FileFacts],
 ) -> list[Feature]:
     """Every feature, in file order; a class claimed by two tables goes to the first."""
+    hierarchy = _Hierarchy(modules, module_of, facts)
     features: dict[str, Feature] = {}
     for table in config.features:
         for path in files:
@@ -33,12 +97,21 @@ def discover(
             if module is None:
                 continue
             for cls in facts[path].classes:
-                if cls.abstract or not matches(cls.name, table.classes):
+                if not matches(cls.name, table.classes):
+                    continue
+                if cls.abstract or hierarchy.missing(path, cls):
                     continue
                 fid = f"{module}.{cls.name}"
                 features.setdefault(
                     fid,
-                    Feature(fid, cls.name, table.kind, module, path, cls.line,
-                            matches(cls.name, table.internal)),
+                    Feature(
+                        fid,
+                        cls.name,
+                        table.kind,
+                        module,
+                        path,
+                        cls.line,
+                        matches(cls.name, table.internal),
+                    ),
                 )
     return sorted(features.values(), key=lambda f: (f.path, f.line))

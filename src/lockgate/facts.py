@@ -10,14 +10,21 @@ _PROTOCOL_BASES = {"Protocol", "typing.Protocol", "typing_extensions.Protocol"}
 _ABSTRACT_DECORATORS = {"abstractmethod", "abc.abstractmethod"}
 
 
+# Bump when FileFacts changes shape: stored facts are keyed by content hash and this version.
+VERSION = 2
+
+
 @dataclass(frozen=True)
 class ClassFacts:
     """A top-level class statement."""
 
     name: str
     line: int
-    abstract: bool
+    abstract: bool  # a Protocol, or declares abstract methods itself
     docstring: str
+    bases: tuple[str, ...] = ()  # as written: "Base", "mod.Base"
+    methods: tuple[str, ...] = ()  # every function defined in the body
+    abstract_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,10 @@ class FileFacts:
         """A JSON-ready form for the store."""
         return {
             "imports": [[m, lvl, list(n)] for m, lvl, n in self.imports],
-            "classes": [[c.name, c.line, c.abstract, c.docstring] for c in self.classes],
+            "classes": [
+                [c.name, c.line, c.abstract, c.docstring, c.bases, c.methods, c.abstract_methods]
+                for c in self.classes
+            ],
             "names": sorted(self.names),
             "error": self.error,
         }
@@ -43,7 +53,10 @@ class FileFacts:
         """Rebuild from :meth:`to_json` output."""
         return cls(
             imports=tuple((m, lvl, tuple(n)) for m, lvl, n in data["imports"]),
-            classes=tuple(ClassFacts(*c) for c in data["classes"]),
+            classes=tuple(
+                ClassFacts(n, ln, ab, doc, tuple(b), tuple(m), tuple(am))
+                for n, ln, ab, doc, b, m, am in data["classes"]
+            ),
             names=frozenset(data["names"]),
             error=data["error"],
         )
@@ -59,15 +72,24 @@ def _dotted(node: ast.expr) -> str:
     return ""
 
 
-def _is_abstract(node: ast.ClassDef) -> bool:
-    if any(_dotted(base) in _PROTOCOL_BASES for base in node.bases):
-        return True
-    for item in node.body:
-        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-            _dotted(d) in _ABSTRACT_DECORATORS for d in item.decorator_list
-        ):
-            return True
-    return False
+def _class_facts(node: ast.ClassDef) -> ClassFacts:
+    functions = [i for i in node.body if isinstance(i, ast.FunctionDef | ast.AsyncFunctionDef)]
+    abstract_methods = tuple(
+        f.name
+        for f in functions
+        if any(_dotted(d) in _ABSTRACT_DECORATORS for d in f.decorator_list)
+    )
+    bases = tuple(_dotted(b) for b in node.bases)
+    protocol = any(b in _PROTOCOL_BASES for b in bases)
+    return ClassFacts(
+        name=node.name,
+        line=node.lineno,
+        abstract=protocol or bool(abstract_methods),
+        docstring=ast.get_docstring(node) or "",
+        bases=bases,
+        methods=tuple(f.name for f in functions),
+        abstract_methods=abstract_methods,
+    )
 
 
 def read_facts(source: bytes) -> FileFacts:
@@ -88,9 +110,5 @@ def read_facts(source: bytes) -> FileFacts:
             names.add(node.id)
         elif isinstance(node, ast.Attribute):
             names.add(node.attr)
-    classes = tuple(
-        ClassFacts(node.name, node.lineno, _is_abstract(node), ast.get_docstring(node) or "")
-        for node in tree.body
-        if isinstance(node, ast.ClassDef)
-    )
+    classes = tuple(_class_facts(node) for node in tree.body if isinstance(node, ast.ClassDef))
     return FileFacts(tuple(imports), classes, frozenset(names))

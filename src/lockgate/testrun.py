@@ -189,12 +189,14 @@ class _Chunk:
             if self.current is not None and self._elapsed(now) > self.timeout:
                 self.kill()
                 return self._retry_without(f"timed out after {self.timeout:g}s", now)
-            # our own analysis after the tests may take long on big projects; user code may not
-            limit = self.timeout * 10 + 60 if self.finishing else self.timeout
+            # Between files (interpreter and plugin start, conftest, session fixtures) the
+            # per-feature timeout would punish every file for a loaded machine: allow a minute
+            # more. Our own analysis after the tests may take long on big projects.
+            limit = self.timeout * 10 + 60 if self.finishing else self.timeout + 60
             if self.current is None and now - self.since > limit:
                 self.kill()
                 return self._give_up(
-                    f"timed out after {self.timeout:g}s outside any test "
+                    f"timed out after {limit:g}s outside any test "
                     "file (conftest, session fixtures or hooks)"
                 )
             return False

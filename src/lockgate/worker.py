@@ -166,8 +166,14 @@ def _construct(module: Any, name: str, factory: str | None) -> str:
         return f"{name} is not a class of {module.__name__} at run time"
     if factory:
         mod_name, _, attr = factory.partition(":")
-        make = getattr(importlib.import_module(mod_name), attr)
-        obj = make()
+        try:
+            make = getattr(importlib.import_module(mod_name), attr)
+        except BaseException as exc:
+            return f"factory {factory} could not be loaded: {_describe(exc)}"
+        try:
+            obj = make()
+        except BaseException as exc:
+            return f"factory {factory} raised {_describe(exc)}"
         if not isinstance(obj, cls):
             return f"factory {factory} returned {type(obj).__name__}, not {name}"
         return ""

@@ -1,0 +1,1 @@
+"""A kit of widgets and tools."""

@@ -1,0 +1,5 @@
+"""Outside every feature table."""
+
+
+class StrayWidget:
+    """Matches *Widget but lives outside the configured paths."""

@@ -1,0 +1,9 @@
+"""Hammer."""
+
+
+class Nail:
+    """Not a tool."""
+
+
+class HammerTool:
+    """Hits nails."""

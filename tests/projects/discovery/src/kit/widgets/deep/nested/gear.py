@@ -1,0 +1,5 @@
+"""Gear, deep in the tree."""
+
+
+class GearWidget:
+    """A gear (internal)."""

@@ -1,0 +1,5 @@
+"""Toolbox."""
+
+
+class ToolGadget:
+    """A gadget (matches the second pattern)."""

@@ -1,0 +1,1 @@
+"""The widgets; no imports here."""

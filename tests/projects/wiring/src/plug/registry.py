@@ -1,0 +1,5 @@
+"""The widgets the app knows."""
+
+from plug.features.imported import ImportedWidget
+
+WIDGETS = [ImportedWidget]
