@@ -23,7 +23,9 @@ COMMANDS = {
     "align": "lockgate.commands.align:align",
     "cache": "lockgate.commands.cache:cache",
     "deploy": "lockgate.commands.deploy:deploy",
+    "hooks": "lockgate.commands.hooks:hooks",
     "optimize": "lockgate.commands.optimize:optimize",
+    "report": "lockgate.commands.report:report",
     "why": "lockgate.commands.why:why",
 }
 
@@ -59,7 +61,9 @@ def _write_crash_log() -> str:
 def main() -> None:
     """Console entry point."""
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click returns (rather than raises) a command's exit code.
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

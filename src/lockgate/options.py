@@ -23,7 +23,6 @@ class Options:
     retry_failed: bool = False
     jobs: int = os.cpu_count() or 1
     quiet: bool = False
-    include_suite: bool = False  # also run test files that belong to no feature (deploy)
     command: str = "align"  # what the run statistics record this run as
 
 
@@ -57,7 +56,7 @@ def shared_options(func: F) -> F:
     return func
 
 
-def options_from(kwargs: dict[str, Any], include_suite: bool = False) -> Options:
+def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
     """Pop the shared flags out of a command's keyword arguments."""
     return Options(
         json=kwargs.pop("as_json"),
@@ -66,5 +65,5 @@ def options_from(kwargs: dict[str, Any], include_suite: bool = False) -> Options
         retry_failed=kwargs.pop("retry_failed"),
         jobs=kwargs.pop("jobs"),
         quiet=kwargs.pop("quiet"),
-        include_suite=include_suite,
+        command=command,
     )

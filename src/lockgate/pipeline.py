@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lockgate.config import Config
 from lockgate.discover import discover
+from lockgate.facts import VERSION as FACTS_VERSION
 from lockgate.facts import FileFacts, read_facts
 from lockgate.fingerprint import FileHasher, environment, key_of
 from lockgate.graph import ImportGraph
@@ -39,7 +40,12 @@ class Prepared:
 def _load_facts(
     project: Project, hasher: FileHasher, store: Store | None
 ) -> tuple[dict[str, FileFacts], dict[str, str]]:
-    hashes = {p: hasher.hash(p) for p in project.python_files}
+    # Facts are filed under content hash and facts version, so a new shape never reads old rows.
+    hashes = {
+        p: f"{h}/{FACTS_VERSION}" if h else None
+        for p in project.python_files
+        for h in [hasher.hash(p)]
+    }
     known = store.facts({h for h in hashes.values() if h}) if store else {}
     facts: dict[str, FileFacts] = {}
     new: dict[str, str] = {}
@@ -69,7 +75,9 @@ def prepare(project: Project, options: Options) -> Prepared:
     hasher = FileHasher(project.root, store.stat_rows() if store else {})
     facts, new_facts = _load_facts(project, hasher, store)
     graph = ImportGraph(project.modules, project.module_of, facts)
-    features = discover(project.config, project.python_files, project.module_of, facts)
+    features = discover(
+        project.config, project.python_files, project.modules, project.module_of, facts
+    )
     ctx = Context(project, hasher, graph, facts, features)
     ctx.owners = tested.owners(ctx)
     env_items = environment(project.root, project.config.env)
@@ -134,7 +142,7 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
                 progress,
                 layers or layers_to_run(project.config),
             )
-            planned = runner.plan(suite=options.include_suite)
+            planned = runner.plan()
             runner.reuse(planned)
             runner.execute(planned)
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
@@ -175,4 +183,4 @@ def current_keys(root: Path) -> set[str]:
     prep = prepare(project, Options(no_cache=True, quiet=True))
     layers = (*LAYERS, optimized.NAME)
     runner = Runner(prep.ctx, None, prep.env_digest, False, 1, lambda _d, _a: None, layers)
-    return {item.key for item in runner.plan(suite=True)}
+    return {item.key for item in runner.plan()}

@@ -100,10 +100,11 @@ class Runner:
             )
         return planned
 
-    def plan(self, suite: bool) -> list[Planned]:
-        """Inputs and key for every (feature, layer), and for test files of no feature."""
+    def plan(self) -> list[Planned]:
+        """Inputs and key for every (feature, layer); with the tested layer, also for every
+        test file of no feature, so that the whole suite a deploy gates on is validated."""
         planned = [p for feature in self.ctx.features for p in self.plan_feature(feature)]
-        if suite:
+        if tested.NAME in self.layers:
             for test in tested.unowned(self.ctx):
                 inputs = Inputs(
                     tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test)

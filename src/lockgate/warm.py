@@ -24,7 +24,7 @@ def warm(root: Path, jobs: int) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
-        options = Options(quiet=True, include_suite=True, jobs=jobs, command="warm")
+        options = Options(quiet=True, jobs=jobs, command="warm")
         align(project.root, options)
         return True
     finally:

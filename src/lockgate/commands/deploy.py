@@ -1,0 +1,146 @@
+"""``lockgate deploy``: align, run the gates, and build the package from HEAD (or nothing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lockgate import config, git
+from lockgate.errors import LockgateError
+from lockgate.gates import blockers, blocking, run_gates
+from lockgate.options import options_from, shared_options
+from lockgate.package import Package, check_out_path, commit, finish, inspect, write_out
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@click.command()
+@shared_options
+@click.option("--dry-run", is_flag=True, help="Validate and list what would ship; write nothing.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Deploy HEAD even when tracked files have uncommitted changes.",
+)
+@click.option("--branch", metavar="NAME", help="Branch to commit on (default: deploy.branch).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Also write the package to this folder, or to a .tar.gz when the name ends so.",
+)
+def deploy(
+    dry_run: bool, allow_dirty: bool, branch: str | None, out: Path | None, **kwargs: Any
+) -> None:
+    """Validate, gate and package the committed project on a deploy branch."""
+    from rich.console import Console
+
+    from lockgate.pipeline import align
+    from lockgate.report.console import print_align
+    from lockgate.report.gates import print_gates
+    from lockgate.report.json import align_json, dumps
+    from lockgate.store import Store, store_dir
+
+    root = Path(kwargs.pop("path")).resolve()
+    options = options_from(kwargs, command="deploy")
+    cfg = config.load(root).config
+    branch = branch or cfg.deploy.branch
+    out = out.resolve() if out is not None else None
+    _check_repository(root, branch, allow_dirty)
+    if out is not None:
+        check_out_path(out)
+    source = git.head(root)  # before align: what ships is what was committed when we started
+
+    result = align(root, options)
+    store = None if options.no_cache else Store(store_dir(root))
+    try:
+        package = inspect(root, cfg, source, options.jobs, store)
+    finally:
+        if store is not None:
+            store.close()
+    gates = run_gates(result, cfg, package.evidence)
+    blocked = blocking(gates)
+    finish(package, result, gates)
+    made = None
+    if not blocked and not dry_run:
+        if out is not None:
+            write_out(root, package, out)
+        made = commit(root, package, branch)
+    written = str(out) if out is not None and made else None
+
+    if options.json:
+        for warning in result.warnings:
+            click.echo(f"lockgate: warning: {warning}", err=True)
+        payload = align_json(result)
+        payload["gates"] = [vars(g) for g in gates]
+        payload["package"] = _package_json(package, branch, made, written)
+        payload["deployed"] = made is not None
+        click.echo(dumps(payload))
+    else:
+        console = Console()
+        print_align(result, console)
+        print_gates(gates, console)
+        if not blocked:
+            _print_package(console, package, branch, made, written, dry_run, options.quiet)
+    if blocked:
+        names = ", ".join(blockers(gates))
+        click.echo(f"lockgate: deploy blocked by {names}; nothing was written", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _package_json(
+    package: Package, branch: str, made: str | None, written: str | None
+) -> dict[str, Any]:
+    return {
+        "branch": branch,
+        "commit": made,
+        "version": package.version,
+        "files": package.count,
+        "bytes": package.bytes,
+        "out": written,
+    }
+
+
+def _check_repository(root: Path, branch: str, allow_dirty: bool) -> None:
+    git.require_toplevel(root)
+    git.check_branch_name(root, branch)
+    if git.current_branch(root) == branch:
+        raise LockgateError(
+            f"branch {branch} is checked out here; deploy to another branch "
+            "(--branch or [tool.lockgate.deploy] branch)"
+        )
+    if not allow_dirty and git.is_dirty(root):
+        raise LockgateError(
+            "tracked files have uncommitted changes; commit or stash them, or pass "
+            "--allow-dirty to deploy HEAD as committed"
+        )
+
+
+def _print_package(
+    console: Console,
+    package: Package,
+    branch: str,
+    made: str | None,
+    written: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    version = package.version or "(unversioned)"
+    size = f"{package.count} files, {package.bytes:,} bytes"
+    console.print()
+    if dry_run:
+        console.print(f"dry run: {package.name} {version} would ship {size} on {branch}")
+        if not quiet:
+            for f in package.files:
+                console.print(f"  {f.path}", highlight=False)
+            for path in package.generated:
+                console.print(f"  {path} (generated)", highlight=False)
+        console.print("nothing was written")
+        return
+    assert made is not None
+    console.print(f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}")
+    if written:
+        console.print(f"also written to {written}", highlight=False)
+    console.print(f"push it with: git push origin {branch}", highlight=False)

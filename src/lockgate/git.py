@@ -1,0 +1,267 @@
+"""Every git call of lockgate: plumbing only, ``-z`` output, no inherited ``GIT_*`` surprises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgate.errors import LockgateError
+
+# Variables that tune how git talks to the world or who commits; everything else named GIT_*
+# (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE exported by a hook, ...) would point us at the wrong
+# repository or index, so it is dropped.
+_KEEP = frozenset(
+    {
+        "GIT_EXEC_PATH",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_SSL_CAINFO",
+        "GIT_SSL_NO_VERIFY",
+        "GIT_CONFIG_COUNT",
+        "GIT_ASKPASS",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_AUTHOR_DATE",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GIT_COMMITTER_DATE",
+    }
+)
+
+SYMLINK = "120000"
+GITLINK = "160000"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One line of ``git ls-tree -r --long``."""
+
+    mode: str
+    type: str
+    sha: str
+    size: int  # -1 for submodule entries, which have no size
+    path: str
+
+
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GIT_")
+        or k in _KEEP
+        or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
+    # Never refresh the user's index as a side effect (``git status`` would otherwise rewrite it).
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env.update(extra or {})
+    return env
+
+
+def _git(
+    root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
+    """Run ``git -C root args``; return stdout, or raise LockgateError with git's own words."""
+    try:
+        proc = subprocess.run(
+            ("git", "-C", str(root), *args),
+            input=input,
+            capture_output=True,
+            env=_env(env),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise LockgateError("git is not installed or not on PATH; deploy needs git") from None
+    if proc.returncode != 0:
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        reason = said[-1] if said else f"exit code {proc.returncode}"
+        raise LockgateError(f"git {args[0]} failed in {root}: {reason}")
+    return proc.stdout
+
+
+def require_toplevel(root: Path) -> None:
+    """Raise unless ``root`` is the top-level folder of a git work tree."""
+    try:
+        top = _git(root, "rev-parse", "--show-toplevel").decode().strip()
+    except LockgateError:
+        raise LockgateError(
+            f"{root} is not inside a git repository; deploy builds from committed files, "
+            "so run `git init` and commit first"
+        ) from None
+    if Path(top).resolve() != root.resolve():
+        raise LockgateError(
+            f"{root} is not the top of its git repository ({top}); run deploy from there"
+        )
+
+
+def head(root: Path) -> str:
+    """The commit HEAD points at."""
+    try:
+        return _git(root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+    except LockgateError:
+        raise LockgateError(f"{root}: no commit yet; commit the project before deploying") from None
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch HEAD is attached to (``refs/heads/...`` stripped), or None when detached."""
+    name = _git(root, "rev-parse", "--symbolic-full-name", "HEAD").decode().strip()
+    return name.removeprefix("refs/heads/") if name.startswith("refs/heads/") else None
+
+
+def is_dirty(root: Path) -> bool:
+    """True when tracked files differ from HEAD (staged or not); untracked files don't count."""
+    out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames")
+    return bool(out)
+
+
+def check_branch_name(root: Path, branch: str) -> None:
+    """Raise unless ``branch`` is a valid branch name."""
+    try:
+        _git(root, "check-ref-format", "--branch", branch)
+    except LockgateError:
+        raise LockgateError(f"{branch!r} is not a valid git branch name") from None
+
+
+def branch_commit(root: Path, branch: str) -> str | None:
+    """The commit ``refs/heads/<branch>`` points at, or None when the branch does not exist."""
+    ref = f"refs/heads/{branch}"
+    out = _git(root, "for-each-ref", "--format=%(objectname) %(refname)", ref).decode()
+    for line in out.splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref:
+            return sha
+    return None
+
+
+def ls_tree(root: Path, commit: str) -> list[TreeEntry]:
+    """Every file of ``commit``'s tree, recursively, with mode, object and size."""
+    out = _git(root, "ls-tree", "-r", "-z", "--long", "--full-tree", commit)
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, sha, size = meta.decode().split()
+        entries.append(TreeEntry(mode, kind, sha, -1 if size == "-" else int(size), path.decode()))
+    return entries
+
+
+def read_blob(root: Path, sha: str) -> bytes:
+    """The content of one blob."""
+    return _git(root, "cat-file", "blob", sha)
+
+
+def read_blobs(root: Path, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """Stream ``(sha, content)`` for every blob in ``shas``, in order, through one git process."""
+    if not shas:
+        return
+    proc = subprocess.Popen(
+        ("git", "-C", str(root), "cat-file", "--batch"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:
+        # A separate writer keeps both pipes moving: git blocks on a full stdout otherwise.
+        try:
+            stdin.write(b"".join(f"{sha}\n".encode() for sha in shas))
+        except BrokenPipeError:  # pragma: no cover - the reader already failed
+            pass
+        finally:
+            stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for sha in shas:
+            header = stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise LockgateError(f"git cat-file: cannot read blob {sha} in {root}")
+            data = stdout.read(int(header[2]))
+            stdout.read(1)  # the newline after every object
+            yield sha, data
+    finally:
+        stdout.close()
+        writer.join()
+        proc.wait()
+
+
+def hash_object(root: Path, data: bytes) -> str:
+    """Write ``data`` as a blob into the repository's object store; return its id."""
+    return _git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
+
+
+def write_tree(root: Path, entries: Iterable[tuple[str, str, str]]) -> str:
+    """Build a tree from ``(mode, sha, path)`` entries in a temporary index; return the tree id.
+
+    The repository's own index is never read or written: ``GIT_INDEX_FILE`` points into a
+    temporary folder for these two calls only.
+    """
+    records = b"".join(f"{mode} {sha}\t{path}".encode() + b"\0" for mode, sha, path in entries)
+    with tempfile.TemporaryDirectory(prefix="lockgate-index-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        _git(root, "read-tree", "--empty", env=env)
+        _git(root, "update-index", "-z", "--index-info", input=records, env=env)
+        return _git(root, "write-tree", env=env).decode().strip()
+
+
+def commit_tree(root: Path, tree: str, message: str, parent: str | None) -> str:
+    """Create a commit of ``tree`` (an orphan root when ``parent`` is None); return its id."""
+    args = ["commit-tree", tree, "-F", "-"]
+    if parent:
+        args += ["-p", parent]
+    try:
+        return _git(root, *args, input=message.encode()).decode().strip()
+    except LockgateError as exc:
+        if "ident" in str(exc) or "email" in str(exc):
+            raise LockgateError(
+                "git does not know who you are; set user.name and user.email "
+                "(git config --global user.email you@example.com) and deploy again"
+            ) from None
+        raise
+
+
+def update_branch(root: Path, branch: str, new: str, old: str | None) -> None:
+    """Move ``branch`` to ``new`` only if it still points at ``old`` (None: must not exist yet)."""
+    expected = old or "0" * len(new)
+    try:
+        _git(root, "update-ref", "-m", "lockgate deploy", f"refs/heads/{branch}", new, expected)
+    except LockgateError:
+        raise LockgateError(
+            f"branch {branch} moved while lockgate was deploying; nothing was changed, run again"
+        ) from None
+
+
+def work_tree(root: Path) -> Path | None:
+    """The top folder of the work tree that holds ``root``, or None outside any work tree."""
+    try:
+        out = _git(root, "rev-parse", "--show-toplevel").decode().rstrip("\n")
+    except LockgateError:
+        return None
+    return Path(out).resolve() if out else None
+
+
+def common_dir(root: Path) -> Path:
+    """The repository's git folder shared by all its work trees (usually ``.git``)."""
+    out = _git(root, "rev-parse", "--git-common-dir").decode().rstrip("\n")
+    return (root / out).resolve()
+
+
+def hooks_dir(root: Path) -> Path:
+    """The folder git runs hooks from: ``core.hooksPath`` when set, else the git folder's."""
+    out = _git(root, "rev-parse", "--git-path", "hooks").decode().rstrip("\n")
+    return (root / out).resolve()
+
+
+def config_value(root: Path, key: str) -> str | None:
+    """One git configuration value as git sees it in ``root``; None when unset or empty."""
+    out = _git(root, "config", "--default", "", "--get", key).decode().removesuffix("\n")
+    return out or None

@@ -1,0 +1,358 @@
+"""The deploy package: which committed files ship, the generated files, the branch commit, --out.
+
+Nothing here touches HEAD, the index, the work tree or untracked files: blobs are read from the
+object store, the tree is built in a temporary index, and the branch moves by compare-and-swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pathspec import GitIgnoreSpec
+
+from lockgate import __version__, git
+from lockgate.config import Config
+from lockgate.errors import LockgateError
+from lockgate.gates import Evidence, GateResult, agreed_version, examine, is_env_file, secret_key
+from lockgate.model import AlignResult
+from lockgate.store import NewResult, Store
+
+__all__ = ["DEV_EXCLUDES", "Package", "commit", "finish", "inspect", "select", "write_out"]
+
+# Tracked but never shipped: tests, CI, caches, editor and tool files (gitignore syntax).
+DEV_EXCLUDES: tuple[str, ...] = (
+    "tests/",
+    "test/",
+    "conftest.py",
+    ".github/",
+    ".gitlab-ci.yml",
+    ".ci/",
+    ".circleci/",
+    "__pycache__/",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    "*.pyc",
+    ".vscode/",
+    ".idea/",
+    "*.swp",
+    ".editorconfig",
+    ".pre-commit-config.yaml",
+    "tox.ini",
+    "noxfile.py",
+    ".lockgate/",
+    ".gitignore",
+)
+SETUP = "SETUP.md"
+INFO = "package-info.json"
+_EXEC = "100755"
+_PIP_INSTALL = ("python -m venv .venv", ". .venv/bin/activate", "python -m pip install .")
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """One committed file that ships."""
+
+    path: str
+    mode: str
+    sha: str  # git blob id
+    sha256: str
+    size: int
+
+
+@dataclass
+class Package:
+    """The files that would ship from one source commit, and what they say."""
+
+    source: str
+    files: list[Shipped]
+    evidence: Evidence
+    metadata: dict[str, Any]  # the committed pyproject.toml, {} when there is none
+    name: str
+    generated: dict[str, bytes] = field(default_factory=dict)  # filled by finish()
+
+    @property
+    def version(self) -> str | None:
+        """The version all version files agree on, None when they don't or there is none."""
+        return agreed_version(self.evidence)
+
+    @property
+    def count(self) -> int:
+        """Files in the package, generated ones included."""
+        return len(self.files) + len(self.generated)
+
+    @property
+    def bytes(self) -> int:
+        """Total size of the package, generated files included."""
+        return sum(f.size for f in self.files) + sum(map(len, self.generated.values()))
+
+
+def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
+    """The tracked files that ship: built-in dev excludes and ``deploy.exclude`` removed.
+
+    ``.env`` files are never removed here, whatever the excludes say: the purity gate must see
+    a committed environment file and block it rather than let it sit unnoticed in the history.
+    Submodules (gitlinks) never ship: they have no content in this repository.
+    """
+    roots = [f"/{t.strip('/')}/" for t in config.tests if t.strip("/") not in ("", ".")]
+    built_in = GitIgnoreSpec.from_lines([*DEV_EXCLUDES, *roots])
+    user = GitIgnoreSpec.from_lines(config.deploy.exclude)
+    return [
+        e
+        for e in entries
+        if e.mode != git.GITLINK
+        and (is_env_file(e.path) or not (built_in.match_file(e.path) or user.match_file(e.path)))
+    ]
+
+
+def inspect(
+    root: Path, config: Config, source: str, jobs: int = 1, store: Store | None = None
+) -> Package:
+    """Read every file of ``source`` that would ship, once, and gather the gates' evidence.
+
+    With a ``store``, each file's secret scan is reused by content, name and scanner version.
+    """
+    tree = git.ls_tree(root, source)
+    shipped = select(tree, config)
+    for entry in shipped:
+        if entry.path in (SETUP, INFO):
+            raise LockgateError(
+                f"{entry.path} is committed, but lockgate generates it for the package; rename it "
+                f"or add it to [tool.lockgate.deploy] exclude"
+            )
+    contents = _read_metadata_files(root, tree, config)
+    versions = [(p, contents[p]) for p in config.deploy.version_files if p in contents]
+    keys = {secret_key(e.path, e.sha): e for e in shipped}
+    if store is not None and config.gates.purity != "off":
+        known = {k: s.detail.splitlines() for k, s in store.lookup(keys).items()}
+    else:
+        known = {}
+    files: list[Shipped] = []
+    evidence = examine(_hashing(root, shipped, files), versions, config.gates, jobs, known)
+    if store is not None and evidence.scanned:
+        store.write(
+            [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()],
+            {},
+            {},
+            None,
+        )
+    metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
+    return Package(source, files, evidence, metadata, _name(metadata, root))
+
+
+def _read_metadata_files(root: Path, tree: list[git.TreeEntry], config: Config) -> dict[str, bytes]:
+    """The committed version files and pyproject.toml, whether they ship or not."""
+    blobs = {e.path: e for e in tree if e.type == "blob" and e.mode != git.SYMLINK}
+    wanted = [
+        blobs[p]
+        for p in dict.fromkeys([*config.deploy.version_files, "pyproject.toml"])
+        if p in blobs
+    ]
+    read = git.read_blobs(root, [e.sha for e in wanted])
+    return {e.path: data for e, (_, data) in zip(wanted, read, strict=True)}
+
+
+def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
+    inputs = {"path": entry.path, "blob": entry.sha}
+    return NewResult(key, "secrets", entry.path, not found, "\n".join(found), 0.0, {}, inputs)
+
+
+def _hashing(
+    root: Path, entries: list[git.TreeEntry], into: list[Shipped]
+) -> Iterator[tuple[str, str, str, bytes]]:
+    """Stream ``(path, mode, blob id, data)`` of ``entries``, recording each as :class:`Shipped`."""
+    blobs = git.read_blobs(root, [e.sha for e in entries])
+    for entry, (_, data) in zip(entries, blobs, strict=True):
+        digest = hashlib.sha256(data).hexdigest()
+        into.append(Shipped(entry.path, entry.mode, entry.sha, digest, len(data)))
+        yield entry.path, entry.mode, entry.sha, data
+
+
+def finish(package: Package, result: AlignResult, gates: list[GateResult]) -> None:
+    """Generate ``SETUP.md`` and ``package-info.json`` (whose manifest lists SETUP.md too)."""
+    setup = render_setup(package).encode()
+    manifest = {f.path: {"sha256": f.sha256, "size": f.size} for f in package.files}
+    manifest[SETUP] = {"sha256": hashlib.sha256(setup).hexdigest(), "size": len(setup)}
+    info = {
+        "name": package.name,
+        "version": package.version,
+        "commit": package.source,
+        "lockgate": __version__,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "features": [
+            {
+                "id": f.feature.id,
+                "kind": f.feature.kind,
+                "internal": f.feature.internal,
+                "score": f.score,
+                "status": f.status,
+            }
+            for f in result.features
+        ],
+        "gates": [vars(g) for g in gates],
+        "manifest": dict(sorted(manifest.items())),
+    }
+    package.generated = {SETUP: setup, INFO: (json.dumps(info, indent=2) + "\n").encode()}
+
+
+def render_setup(package: Package) -> str:
+    """How to install and run this package, from the committed ``[project]`` metadata."""
+    project: dict[str, Any] = package.metadata.get("project", {})
+    version = package.version or "(unversioned)"
+    lines = [f"# {package.name} {version}", ""]
+    if project.get("description"):
+        lines += [str(project["description"]), ""]
+    lines += [
+        f"Deploy package built by lockgate {__version__} from commit `{package.source}`.",
+        f"`{INFO}` lists every file with its sha256.",
+        "",
+        "## Install",
+        "",
+    ]
+    if project.get("requires-python"):
+        lines += [f"Requires Python {project['requires-python']}.", ""]
+    if project or "build-system" in package.metadata:
+        lines += ["```sh", *_PIP_INSTALL, "```", ""]
+    elif any(f.path == "requirements.txt" for f in package.files):
+        lines += ["```sh", "python -m pip install -r requirements.txt", "```", ""]
+    else:
+        lines += ["This project declares no `[project]` table and no requirements.txt.", ""]
+    if project.get("dependencies"):
+        lines += ["Dependencies:", "", *(f"- `{d}`" for d in project["dependencies"]), ""]
+    for extra, deps in project.get("optional-dependencies", {}).items():
+        lines += [f'Extra `{extra}` (`pip install ".[{extra}]"`): {", ".join(deps)}', ""]
+    lines += ["## Run", ""]
+    scripts = {**project.get("scripts", {}), **project.get("gui-scripts", {})}
+    if scripts:
+        lines += [f"- `{name}` runs `{target}`" for name, target in scripts.items()] + [""]
+    else:
+        lines += ["This project declares no `[project.scripts]`; import it from Python.", ""]
+    return "\n".join(lines)
+
+
+def commit(root: Path, package: Package, branch: str) -> str:
+    """Commit the package on ``branch`` (an orphan root first, then on top); return the commit."""
+    parent = git.branch_commit(root, branch)
+    entries = [(f.mode, f.sha, f.path) for f in package.files]
+    entries += [("100644", git.hash_object(root, data), p) for p, data in package.generated.items()]
+    tree = git.write_tree(root, entries)
+    message = (
+        f"lockgate deploy: {package.name} {package.version or '(unversioned)'}\n\n"
+        f"Source commit: {package.source}\n"
+    )
+    new = git.commit_tree(root, tree, message, parent)
+    git.update_branch(root, branch, new, parent)
+    return new
+
+
+def check_out_path(out: Path) -> None:
+    """Raise unless ``out`` can be written: its folder exists and it replaces no foreign data."""
+    if not out.parent.is_dir():
+        raise LockgateError(f"--out {out}: folder {out.parent} does not exist")
+    if out.name.endswith(".tar.gz"):
+        if out.is_dir():
+            raise LockgateError(f"--out {out}: is a folder, not an archive")
+    elif out.exists() and not _replaceable(out):
+        raise LockgateError(
+            f"--out {out}: exists and is not an earlier lockgate package; choose an empty "
+            "or new folder"
+        )
+
+
+def write_out(root: Path, package: Package, out: Path) -> None:
+    """Write the package to folder ``out`` (or a ``.tar.gz`` when named so), atomically."""
+    check_out_path(out)
+    if out.name.endswith(".tar.gz"):
+        _write_archive(root, package, out)
+    else:
+        _write_folder(root, package, out)
+
+
+def _replaceable(out: Path) -> bool:
+    if not out.is_dir():
+        return False
+    if not any(out.iterdir()):
+        return True
+    try:
+        return "lockgate" in json.loads((out / INFO).read_text())
+    except (OSError, ValueError):
+        return False
+
+
+def _contents(root: Path, package: Package) -> list[tuple[str, str, bytes]]:
+    """``(path, mode, data)`` for every file of the package, in path order."""
+    blobs = git.read_blobs(root, [f.sha for f in package.files])
+    out = [(f.path, f.mode, data) for f, (_, data) in zip(package.files, blobs, strict=True)]
+    out += [(path, "100644", data) for path, data in package.generated.items()]
+    return sorted(out)
+
+
+def _write_folder(root: Path, package: Package, out: Path) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for path, mode, data in _contents(root, package):
+            target = staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if mode == git.SYMLINK:
+                target.symlink_to(os.fsdecode(data))
+                continue
+            target.write_bytes(data)
+            target.chmod(0o755 if mode == _EXEC else 0o644)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.rename(old / out.name)
+        os.replace(staging, out)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_archive(root: Path, package: Package, out: Path) -> None:
+    now = int(time.time())
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w:gz") as tar:
+            for path, mode, data in _contents(root, package):
+                info = tarfile.TarInfo(path)
+                info.mtime = now
+                if mode == git.SYMLINK:
+                    info.type, info.linkname = tarfile.SYMTYPE, os.fsdecode(data)
+                    tar.addfile(info)
+                    continue
+                info.size, info.mode = len(data), 0o755 if mode == _EXEC else 0o644
+                tar.addfile(info, io.BytesIO(data))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _toml(data: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError:
+        return {}  # the version gate reports the broken file
+
+
+def _name(metadata: dict[str, Any], root: Path) -> str:
+    name = metadata.get("project", {}).get("name") or metadata.get("tool", {}).get(
+        "poetry", {}
+    ).get("name")
+    return str(name) if name else root.name
