@@ -1,0 +1,39 @@
+"""``lockgate hooks install|uninstall``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_PATH = click.argument(
+    "path",
+    required=False,
+    default=".",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+
+
+@click.group()
+def hooks() -> None:
+    """Git hooks that warm the store in the background after commit, merge and checkout."""
+
+
+@hooks.command()
+@_PATH
+def install(path: Path) -> None:
+    """Write post-commit, post-merge and post-checkout hooks; existing hooks keep running."""
+    from lockgate.hooks import install as run_install
+
+    for line in run_install(path):
+        click.echo(line)
+
+
+@hooks.command()
+@_PATH
+def uninstall(path: Path) -> None:
+    """Remove lockgate's hooks and restore the hooks they replaced."""
+    from lockgate.hooks import uninstall as run_uninstall
+
+    for line in run_uninstall(path):
+        click.echo(line)
