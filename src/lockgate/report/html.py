@@ -1,0 +1,341 @@
+"""The HTML report: one self-contained page with inline CSS and SVG charts, written atomically.
+
+Chart geometry is computed here; the templates only place it. Every string from the project
+reaches the page through Jinja2's autoescaping, never as markup.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from lockgate import __version__
+from lockgate.gates import GateResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.report.json import align_json
+
+__all__ = ["Report", "render", "write"]
+
+WIDTH = 480  # every chart's viewBox width; the SVG scales to its container
+_ROW = 38  # one bar of a bar chart: its label above, its bar below
+_TOP = 20  # room for the marker's label above the first bar
+_PLOT = (50, 8, 14, 34)  # column charts: left, right, top, bottom margins
+_PLOT_HEIGHT = 150
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the page shows; ``gates`` and ``stats`` are None when they were not read."""
+
+    result: AlignResult
+    gates: list[GateResult] | None
+    gates_note: str  # what the gates judged, or why they were not evaluated
+    stats: dict[str, Any] | None  # lockgate.stats.stats_data
+    stats_note: str  # why the store was not read
+    budget: str  # the performance budgets, for the performance section's caption
+    commit: str | None = None  # the commit the gates judged
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar; ``width`` is None when there is no value to draw."""
+
+    label: str
+    text: str
+    tone: str
+    title: str
+    y: float
+    width: float | None
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Horizontal bars on a 0-100 scale, with an optional marker line (the threshold)."""
+
+    bars: list[Bar]
+    height: float
+    marker_x: float | None
+    marker_text: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a column chart; ``missing`` draws a dash where there is no value."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    tone: str
+    title: str
+    text: str
+    missing: bool
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A label at a position along an axis (a grid line's height, a group's centre)."""
+
+    at: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    """Grouped columns, one group per run, oldest on the left."""
+
+    columns: list[Column]
+    ticks: list[Tick]
+    labels: list[Tick]  # the run numbers under the groups
+    legend: list[tuple[str, str]]  # (tone, name)
+    height: float
+    baseline: float
+    left: float
+    right: float
+    values: bool  # columns are wide enough to carry their value above them
+
+
+def _bar_chart(
+    rows: Sequence[tuple[str, float | None, str, str, str]], marker: float | None = None
+) -> BarChart:
+    """Bars for ``(label, value 0-100 or None, value text, tone, title)`` rows."""
+    bars = [
+        Bar(
+            _clip(label),
+            text,
+            tone,
+            title,
+            _TOP + i * _ROW,
+            None if value is None else WIDTH * max(0.0, min(value, 100.0)) / 100,
+        )
+        for i, (label, value, text, tone, title) in enumerate(rows)
+    ]
+    marker_x = None if marker is None else WIDTH * marker / 100
+    marker_text = "" if marker is None else f"threshold {marker:g}"
+    return BarChart(bars, _TOP + len(rows) * _ROW, marker_x, marker_text)
+
+
+def _clip(label: str, limit: int = 48) -> str:
+    """Long names end in an ellipsis so they never run into the value (the title has it all)."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _nice_top(value: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``value`` (1 for 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(float(m * power) for m in (1, 2, 5, 10) if m * power >= value)
+
+
+def _column_chart(
+    series: Sequence[tuple[str, str, Sequence[float | None]]],
+    titles: Sequence[str],
+    top: float | None = None,
+    unit: str = "",
+    percent: bool = False,
+) -> ColumnChart:
+    """Columns for ``(name, tone, values)`` series over the same runs, titled per run.
+
+    The scale runs from 0 to ``top``, or to a round number above the largest value.
+    """
+    left, right, above, below = _PLOT
+    runs = len(titles)
+    scale = top or _nice_top(max((v for _, _, vs in series for v in vs if v), default=0))
+    plot_w = WIDTH - left - right
+    group = plot_w / max(runs, 1)
+    width = min(group * 0.7 / max(len(series), 1), 40)
+    pad = (group - width * len(series)) / 2  # columns sit in the middle of their group
+    baseline = above + _PLOT_HEIGHT
+    columns = []
+    for k, (name, tone, values) in enumerate(series):
+        for i, value in enumerate(values):
+            x = left + i * group + pad + k * width
+            height = _PLOT_HEIGHT * (value or 0) / scale
+            shown = "none" if value is None else _number(value, unit, percent)
+            title = f"{titles[i]}: {name} {shown}"
+            columns.append(
+                Column(x, baseline - height, width, height, tone, title, shown, value is None)
+            )
+    # Round steps: a top of 5·10ⁿ splits in fifths, 1·10ⁿ and 2·10ⁿ in quarters.
+    parts = 5 if f"{scale:.0e}".startswith("5") else 4
+    ticks = [
+        Tick(baseline - _PLOT_HEIGHT * i / parts, _number(scale * i / parts, unit, percent))
+        for i in range(parts + 1)
+    ]
+    every = math.ceil(runs / 12)  # keep the run numbers apart on a narrow chart
+    labels = [
+        Tick(left + (i + 0.5) * group, str(i + 1))
+        for i in range(runs)
+        if i % every == 0 or i == runs - 1
+    ]
+    legend = [(tone, name) for name, tone, _ in series]
+    return ColumnChart(
+        columns, ticks, labels, legend, baseline + below, baseline, left, WIDTH - right, width >= 28
+    )
+
+
+def _number(value: float, unit: str, percent: bool) -> str:
+    if percent:
+        return f"{value * 100:.0f}%"
+    text = f"{value:.3g}" if value < 100 else f"{value:.0f}"
+    return f"{text}{unit}"
+
+
+def _layer_title(layer: str, passed: bool, detail: str, cached: bool) -> str:
+    verdict = "passed" if passed else "failed"
+    source = "reused" if cached else "ran"
+    return f"{layer} {verdict} ({source})" + (f": {detail}" if detail else "")
+
+
+def _score_chart(report: Report) -> BarChart:
+    rows = [
+        (r.feature.name, float(r.score), str(r.score), r.status, f"{r.feature.id}: {r.status}")
+        for r in report.result.features
+    ]
+    return _bar_chart(rows, marker=float(report.result.threshold))
+
+
+def _perf_title(r: FeatureResult) -> str:
+    p = r.performance
+    if p is None:
+        return f"{r.feature.id}: not measured"
+    parts = [
+        f"import {_ms(p.import_ms)}",
+        f"instantiate {_ms(p.instantiate_ms)}",
+        f"peak {'-' if p.peak_mb is None else f'{p.peak_mb:.1f} MB'}",
+    ]
+    return f"{r.feature.id}: " + ", ".join(parts) + (f"; {p.detail}" if p.detail else "")
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+def _perf_chart(report: Report) -> BarChart:
+    rows: list[tuple[str, float | None, str, str, str]] = []
+    for r in report.result.features:
+        p = r.performance
+        if p is None:
+            rows.append((r.feature.name, None, "not measured", "none", _perf_title(r)))
+        else:
+            tone = "pass" if p.passed else "fail"
+            rows.append((r.feature.name, float(p.score), str(p.score), tone, _perf_title(r)))
+    return _bar_chart(rows)
+
+
+def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart] | None:
+    runs = list(reversed(stats["runs"]))  # the store lists the newest first
+    if not runs:
+        return None
+    titles = [f"run {i} ({r['command']}, {r['started']})" for i, r in enumerate(runs, 1)]
+    rate = _column_chart(
+        [("hit rate", "rate", [r["hit_rate"] for r in runs])], titles, top=1.0, percent=True
+    )
+    seconds = _column_chart(
+        [
+            ("saved", "saved", [r["saved"] for r in runs]),
+            ("took", "took", [r["seconds"] for r in runs]),
+        ],
+        titles,
+        unit=" s",
+    )
+    return rate, seconds
+
+
+def _failures(result: AlignResult) -> list[tuple[str, str, str]]:
+    out = [
+        (r.feature.name, layer, got.detail)
+        for r in result.features
+        for layer, got in r.layers.items()
+        if not got.passed and layer != "optimized"  # listed once, as performance
+    ]
+    out += [
+        (r.feature.name, "performance", r.performance.detail)
+        for r in result.features
+        if r.performance is not None and not r.performance.passed
+    ]
+    return out
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count:,} bytes"
+    if count < 1024**2:
+        return f"{count / 1024:,.1f} KB"
+    return f"{count / 1024**2:,.1f} MB"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("lockgate.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["size"] = _size
+    env.filters["num"] = lambda v: f"{v:g}"
+    return env
+
+
+def render(report: Report) -> str:
+    """The whole page as one string."""
+    result = report.result
+    layers = [*LAYERS]
+    if any("optimized" in r.layers for r in result.features):
+        layers.append("optimized")  # weighted into the score: a column like the others
+    matrix = [
+        (
+            r,
+            [
+                (layer, got, _layer_title(layer, got.passed, got.detail, got.cached))
+                if (got := r.layers.get(layer)) is not None
+                else (layer, None, f"{layer}: not run")
+                for layer in layers
+            ],
+        )
+        for r in result.features
+    ]
+    template = _environment().get_template("report.html")
+    return template.render(
+        report=report,
+        result=result,
+        version=__version__,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        project=Path(result.root).name,
+        summary=align_json(result)["summary"],
+        scores=_score_chart(report),
+        perf=_perf_chart(report),
+        perf_rows=[(r, _perf_title(r)) for r in result.features],
+        layers=layers,
+        matrix=matrix,
+        failures=_failures(result),
+        runs=_run_charts(report.stats) if report.stats is not None else None,
+        width=WIDTH,
+    )
+
+
+def write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        # mkstemp makes the file private; a report is as readable as any file the user writes.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temp, 0o666 & ~mask)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
