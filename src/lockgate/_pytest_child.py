@@ -57,7 +57,8 @@ def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     root = Path(spec["root"])
     sys.path[:0] = spec["sys_path"]
-    sys.dont_write_bytecode = True  # nothing may land in the project, not even __pycache__
+    # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
+    sys.dont_write_bytecode = not sys.pycache_prefix
     # Coverage starts before pytest so conftest files and test modules are measured from line one.
     cov = coverage.Coverage(
         data_file=None,

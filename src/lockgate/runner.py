@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -58,6 +59,8 @@ class Runner:
     ) -> None:
         self.layers = layers
         self.ctx = ctx
+        # bytecode of the project's modules, cached beside the store and never in the project
+        self.pycache = store.folder / "pycache" if store is not None else None
         self.store = store
         self.env_digest = env_digest
         self.retry_failed = retry_failed
@@ -163,16 +166,20 @@ class Runner:
                 ok, detail = MODULES[item.layer].judge(self.ctx, by_feature[item.owner])
                 item.result = LayerResult(ok, detail, 0.0)
         workers = [p for p in misses if p.layer in ("imported", "instantiated")]
-        outcomes = self._run_workers(workers, by_feature)
+        tests = [p for p in misses if p.layer in ("tested", SUITE_LAYER)]
+        # Imports and tests are independent: the worker zygote runs beside the pytest batch.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._run_workers, workers, by_feature)
+            batch = self._run_tests(tests) if tests else BatchResult({}, {})
+            outcomes = pending.result()
         for item in workers:
             feature = by_feature[item.owner]
             got = outcomes[feature.module]
             step = got.imported if item.layer == "imported" else got.classes[feature.name]
             item.result = LayerResult(step.ok, step.detail, round(step.seconds, 4))
             item.extras = self._extras(step.loaded, item.inputs.files)
-        tests = [p for p in misses if p.layer in ("tested", SUITE_LAYER)]
         if tests:
-            self._run_tests(tests, by_feature, outcomes)
+            self._judge_tests(tests, by_feature, outcomes, batch)
         measures = [p for p in misses if p.layer == optimized.NAME]
         if measures:
             self._measure(measures, by_feature)
@@ -193,6 +200,7 @@ class Runner:
             project.config.timeout,
             jobs=1,
             on_done=lambda _id: self.progress("measuring performance", 1),
+            pycache=self.pycache,
         )
         files = [
             t for item in items for t in optimized.benchmark_tests(self.ctx, by_feature[item.owner])
@@ -206,6 +214,7 @@ class Runner:
                 project.sys_path(),
                 project.config.timeout,
                 jobs=1,
+                pycache=self.pycache,
             )
         now = time.time()
         for item in items:
@@ -237,14 +246,10 @@ class Runner:
             project.config.timeout,
             self.jobs,
             on_done=lambda _module: self.progress("importing and constructing", 1),
+            pycache=self.pycache,
         )
 
-    def _run_tests(
-        self,
-        items: list[Planned],
-        by_feature: dict[str, Feature],
-        outcomes: dict[str, ModuleOutcome],
-    ) -> None:
+    def _run_tests(self, items: list[Planned]) -> BatchResult:
         owners = self.ctx.owners
         files: dict[str, None] = {}
         for item in items:
@@ -262,7 +267,18 @@ class Runner:
                 project.config.timeout,
                 jobs=self.jobs,
                 on_file_done=lambda _f: self.progress("running tests", 1),
+                pycache=self.pycache,
             )
+        return batch
+
+    def _judge_tests(
+        self,
+        items: list[Planned],
+        by_feature: dict[str, Feature],
+        outcomes: dict[str, ModuleOutcome],
+        batch: BatchResult,
+    ) -> None:
+        owners = self.ctx.owners
         for item in items:
             if item.layer == SUITE_LAYER:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])

@@ -211,7 +211,7 @@ class _Chunk:
         return self._give_up(f"the test process ended without a result ({how}): {tail}")
 
 
-def _child_env(sys_path: Sequence[str]) -> dict[str, str]:
+def _child_env(sys_path: Sequence[str], pycache: Path | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -222,7 +222,14 @@ def _child_env(sys_path: Sequence[str]) -> dict[str, str]:
     if here not in site.getsitepackages():  # lockgate run from a source tree: the child needs it
         paths.append(here)
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode (and pytest's rewritten test modules) is cached outside the project, or not
+    # at all: nothing may land in the project, not even __pycache__.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -272,9 +279,12 @@ def run_batch(
     timeout: float,
     jobs: int = 1,
     on_file_done: Callable[[str], None] | None = None,
+    pycache: Path | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
-    coverage of source_roots, isolating files that crash, hang or fail to collect."""
+    coverage of source_roots, isolating files that crash, hang or fail to collect.
+
+    ``pycache`` is where bytecode may be cached (outside the project); None writes none."""
     root = root.resolve()
     wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
     present = [f for f in wanted if (root / f).is_file()]
@@ -293,7 +303,7 @@ def run_batch(
         "root": str(root),
         "sys_path": [str(p) for p in sys_path],
         "source": [str(root / s) for s in source_roots],
-        "env": _child_env(sys_path),
+        "env": _child_env(sys_path, pycache),
     }
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-") as tmp:
         chunks = [

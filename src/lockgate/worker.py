@@ -71,11 +71,21 @@ def run_modules(
     timeout: float,
     jobs: int,
     on_done: Callable[[str], None] | None = None,
+    pycache: Path | None = None,
 ) -> dict[str, ModuleOutcome]:
-    """Import and construct in isolated children, ``jobs`` at a time; keyed by module."""
+    """Import and construct in isolated children, ``jobs`` at a time; keyed by module.
+
+    ``pycache`` is where bytecode may be cached (outside the project); None writes none.
+    """
     if not requests:
         return {}
-    setup = {"root": str(root), "sys_path": list(sys_path), "jobs": jobs, "timeout": timeout}
+    setup = {
+        "root": str(root),
+        "sys_path": list(sys_path),
+        "jobs": jobs,
+        "timeout": timeout,
+        "pycache": str(pycache) if pycache else None,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "lockgate.worker"],
         cwd=root,
@@ -312,6 +322,9 @@ def serve() -> None:
     setup = json.loads(sys.stdin.readline())
     root, timeout, jobs = setup["root"], float(setup["timeout"]), int(setup["jobs"])
     sys.path[:0] = setup["sys_path"]
+    # Never write __pycache__ into the project: cache bytecode outside it, or not at all.
+    sys.pycache_prefix = setup["pycache"]
+    sys.dont_write_bytecode = not setup["pycache"]
     os.chdir(root)
     pending = [json.loads(line) for line in sys.stdin if line.strip()]
     pending.reverse()
