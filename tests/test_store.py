@@ -226,3 +226,22 @@ def test_input_edited_while_its_layer_runs_is_not_stored(
     # layers whose inputs never moved were stored and are reused
     assert rerun.layer("CatalogService", "tested")["cached"] is True
     assert rerun.layer("CatalogService", "imported")["cached"] is True
+
+
+def test_a_timeout_is_reported_but_never_stored(project: Any) -> None:
+    """A timeout depends on the machine's load, not only on the inputs: it is re-run."""
+    root = project("basic")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("timeout = 20", "timeout = 3"))
+    (root / "tests" / "test_cart_slow.py").write_text(
+        "import time\n\nfrom shop.features.cart import CartService\n\n\n"
+        "def test_never_ends():\n    time.sleep(600)\n    assert CartService\n"
+    )
+    first = lockgate("align", root, "--json")
+    assert first.code == 0, first.stderr
+    assert "timed out after 3s" in first.layer("CartService", "tested")["detail"]
+    again = lockgate("align", root, "--json")
+    assert again.layer("CartService", "tested")["cached"] is False
+    assert "timed out" in again.layer("CartService", "tested")["detail"]
+    assert again.layer("CartService", "imported")["cached"] is True
+    assert again.layer("PricingService", "tested")["cached"] is True

@@ -36,6 +36,7 @@ class LayerResult:
     seconds: float
     cached: bool = False
     expires: float | None = None  # for results that go stale with time (performance)
+    keep: bool = True  # False for verdicts that depend on load (timeouts): never stored
 
 
 @dataclass

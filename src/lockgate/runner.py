@@ -176,7 +176,9 @@ class Runner:
             feature = by_feature[item.owner]
             got = outcomes[feature.module]
             step = got.imported if item.layer == "imported" else got.classes[feature.name]
-            item.result = LayerResult(step.ok, step.detail, round(step.seconds, 4))
+            item.result = LayerResult(
+                step.ok, step.detail, round(step.seconds, 4), keep=not step.transient
+            )
             item.extras = self._extras(step.loaded, item.inputs.files)
         if tests:
             self._judge_tests(tests, by_feature, outcomes, batch)
@@ -221,8 +223,17 @@ class Runner:
             got = outcomes[item.owner]
             ok, detail = optimized.judge(self.ctx, by_feature[item.owner], got, batch)
             seconds = got.imported.seconds + sum(c.seconds for c in got.classes.values())
+            steps = [got.imported, *got.classes.values()]
+            tests = optimized.benchmark_tests(self.ctx, by_feature[item.owner])
+            transient = any(s.transient for s in steps) or any(
+                batch.files[t].transient for t in tests
+            )
             item.result = LayerResult(
-                ok, detail, round(seconds, 4), expires=self._expires(item.layer, now)
+                ok,
+                detail,
+                round(seconds, 4),
+                expires=self._expires(item.layer, now),
+                keep=not transient,
             )
 
     def _run_workers(
@@ -280,6 +291,8 @@ class Runner:
     ) -> None:
         owners = self.ctx.owners
         for item in items:
+            files = owners[item.owner] if item.layer == "tested" else [item.owner]
+            transient = any(batch.files[t].transient for t in files)
             if item.layer == SUITE_LAYER:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])
                 seconds = batch.files[item.owner].seconds
@@ -292,7 +305,7 @@ class Runner:
                 got = outcomes.get(feature.module)
                 if got is not None:
                     executed += got.imported.loaded
-            item.result = LayerResult(ok, detail, round(seconds, 4))
+            item.result = LayerResult(ok, detail, round(seconds, 4), keep=not transient)
             item.extras = self._extras(executed, item.inputs.files)
 
     def _extras(self, loaded: Iterable[str], static: frozenset[str]) -> dict[str, str | None]:
@@ -314,7 +327,7 @@ class Runner:
         out = []
         for item in planned:
             assert item.result is not None
-            if item.result.cached or not self.unchanged(item, fresh):
+            if item.result.cached or not item.result.keep or not self.unchanged(item, fresh):
                 continue
             hashes = self.ctx.hasher.hashes(item.inputs.files)
             out.append(

@@ -45,6 +45,9 @@ class FileOutcome:
     problem: str | None
     seconds: float
     executed: list[str] = field(default_factory=list)
+    # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
+    # process that ended outside any test file): reported, never stored
+    transient: bool = False
 
     @property
     def ok(self) -> bool:
@@ -74,9 +77,18 @@ def _posix(root: Path, path: str) -> str:
     return (p.relative_to(root) if p.is_absolute() else p).as_posix()
 
 
-def _lost(path: str, problem: str, seconds: float = 0.0, test: str | None = None) -> FileOutcome:
+def _lost(
+    path: str,
+    problem: str,
+    seconds: float = 0.0,
+    test: str | None = None,
+    transient: bool = False,
+) -> FileOutcome:
     """The outcome of a file whose results died with its child process."""
-    return FileOutcome(path, 0, int(test is not None), 0, [test] if test else [], problem, seconds)
+    failures = [test] if test else []
+    return FileOutcome(
+        path, 0, int(test is not None), 0, failures, problem, seconds, transient=transient
+    )
 
 
 def _signal_name(number: int) -> str:
@@ -158,10 +170,10 @@ class _Chunk:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
-    def _retry_without(self, problem: str, now: float) -> bool:
+    def _retry_without(self, problem: str, now: float, transient: bool = False) -> bool:
         assert self.current is not None
         name, test = self.current, self.test if self.phase == "run" else None
-        self.outcomes[name] = _lost(name, problem, self._elapsed(now), test)
+        self.outcomes[name] = _lost(name, problem, self._elapsed(now), test, transient)
         self.done.append(name)
         self.files.remove(name)
         if self.files:
@@ -170,7 +182,7 @@ class _Chunk:
 
     def _give_up(self, problem: str) -> bool:
         # No file to blame (conftest, plugin or session code): running again would fail again.
-        self.outcomes.update((name, _lost(name, problem)) for name in self.files)
+        self.outcomes.update((name, _lost(name, problem, transient=True)) for name in self.files)
         self.done.extend(self.files)
         return True
 
@@ -188,7 +200,9 @@ class _Chunk:
         if code is None:
             if self.current is not None and self._elapsed(now) > self.timeout:
                 self.kill()
-                return self._retry_without(f"timed out after {self.timeout:g}s", now)
+                return self._retry_without(
+                    f"timed out after {self.timeout:g}s", now, transient=True
+                )
             # Between files (interpreter and plugin start, conftest, session fixtures) the
             # per-feature timeout would punish every file for a loaded machine: allow a minute
             # more. Our own analysis after the tests may take long on big projects.

@@ -35,6 +35,7 @@ class Outcome:
     detail: str
     seconds: float
     loaded: list[str] = field(default_factory=list)
+    transient: bool = False  # a timeout or a lost worker: depends on load, never stored
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ def run_modules(
         proc.wait()
     for r in requests:
         if r.key not in out:  # the zygote itself died: say so instead of guessing
-            lost = Outcome(False, "the worker process was lost before judging this module", 0.0)
+            lost = Outcome(
+                False, "the worker process was lost before judging this module", 0.0, transient=True
+            )
             out[r.key] = ModuleOutcome(lost, {name: lost for name, _ in r.classes})
     return out
 
@@ -276,10 +279,16 @@ class _Running:
     done: bool = False
 
 
-def _fail_rest(run: _Running, detail: str) -> None:
+def _fail_rest(run: _Running, detail: str, transient: bool = False) -> None:
     res = run.result
     if "imported" not in res:
-        res["imported"] = {"ok": False, "detail": detail, "seconds": 0.0, "loaded": []}
+        res["imported"] = {
+            "ok": False,
+            "detail": detail,
+            "seconds": 0.0,
+            "loaded": [],
+            "transient": transient,
+        }
     for name, _ in run.request["classes"]:
         if name not in res["classes"]:
             own = detail if (run.phase == "instantiate" and run.name == name) else ""
@@ -289,7 +298,13 @@ def _fail_rest(run: _Running, detail: str) -> None:
                     if not res["imported"]["ok"]
                     else f"not constructed: {detail}"
                 )
-            res["classes"][name] = {"ok": False, "detail": own, "seconds": 0.0, "loaded": []}
+            res["classes"][name] = {
+                "ok": False,
+                "detail": own,
+                "seconds": 0.0,
+                "loaded": [],
+                "transient": transient or bool(res["imported"].get("transient")),
+            }
 
 
 def _on_message(run: _Running, message: dict[str, Any], timeout: float) -> None:
@@ -374,7 +389,7 @@ def _finish(
     del running[run.fd]
     if killed:
         what = "import" if run.phase == "import" else "constructor"
-        _fail_rest(run, f"{what} timed out after {timeout:g}s")
+        _fail_rest(run, f"{what} timed out after {timeout:g}s", transient=True)
     elif not run.done:
         _fail_rest(run, _exit_detail(run, status))
     else:
