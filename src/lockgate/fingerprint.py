@@ -142,8 +142,10 @@ def _distributions() -> dict[str, str]:
 
 def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
     """Every item of the environment fingerprint, by name, for diffing in ``why``."""
+    # The resolved interpreter and the environment's prefix: `python` and `python3` in one venv
+    # are one interpreter, while another venv on the same interpreter has another prefix.
     items: dict[str, str] = {
-        "python": f"{sys.executable} {sys.version}",
+        "python": f"{os.path.realpath(sys.executable)} {sys.prefix} {sys.version}",
         "lockgate": __version__,
     }
     for name, stamp in _distributions().items():
