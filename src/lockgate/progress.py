@@ -21,8 +21,11 @@ def progress_bar() -> Iterator[Progress]:
 
     tasks: dict[str, TaskID] = {}
     with Bar(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
 
         def advance(description: str, amount: int) -> None:

@@ -11,8 +11,12 @@ from lockgate.options import options_from, shared_options
 
 @click.command()
 @shared_options
-@click.option("--fail-under", type=click.IntRange(0, 100), default=None,
-              help="Exit 1 when a non-internal feature scores under N.")
+@click.option(
+    "--fail-under",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="Exit 1 when a non-internal feature scores under N.",
+)
 def align(fail_under: int | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
     from lockgate.pipeline import align as run_align

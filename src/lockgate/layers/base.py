@@ -59,6 +59,4 @@ class Context:
             return self.graph.closure(path)
         rel = module.replace(".", "/")
         bases = ["", *(s.strip("/") + "/" for s in self.project.config.src if s not in (".", "./"))]
-        return frozenset(
-            f"{base}{rel}{tail}" for base in bases for tail in (".py", "/__init__.py")
-        )
+        return frozenset(f"{base}{rel}{tail}" for base in bases for tail in (".py", "/__init__.py"))

@@ -82,8 +82,11 @@ def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
     failures = [node for o in outcomes.values() for node in o.failures]
     total = sum(o.passed + o.failed for o in outcomes.values())
     if failures:
-        problems.insert(0, f"{len(failures)} of {total} tests failed: {', '.join(failures[:5])}"
-                        + (" …" if len(failures) > 5 else ""))
+        problems.insert(
+            0,
+            f"{len(failures)} of {total} tests failed: {', '.join(failures[:5])}"
+            + (" …" if len(failures) > 5 else ""),
+        )
     if not problems and total == 0:
         problems.append("no test ran (all skipped or none collected)")
     return "; ".join(problems)
