@@ -54,8 +54,9 @@ def test_no_change_reuses_every_layer(warm: tuple[Path, Run]) -> None:
 def test_store_lives_in_dot_lockgate_and_ignores_itself(warm: tuple[Path, Run]) -> None:
     root, _ = warm
     assert (root / ".lockgate" / ".gitignore").read_text() == "*\n"
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
-                            text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     assert status == ""
 
 
@@ -128,8 +129,14 @@ def _damage_empty_file(db: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [_damage_garbage, _damage_truncate, _damage_pages, _damage_newer_schema, _damage_foreign,
-     _damage_empty_file],
+    [
+        _damage_garbage,
+        _damage_truncate,
+        _damage_pages,
+        _damage_newer_schema,
+        _damage_foreign,
+        _damage_empty_file,
+    ],
 )
 def test_damaged_store_is_set_aside_and_results_stay_right(
     warm: tuple[Path, Run], damage: Any
@@ -160,6 +167,10 @@ def test_tampered_row_is_never_served(warm: tuple[Path, Run]) -> None:
             "UPDATE results SET passed = 1 WHERE layer = 'documented' AND passed = 0"
         ).rowcount
     assert changed == 1
+    # A change no documented layer depends on, so that the run looks the row up by its key
+    # (with nothing changed at all, the last full result is served whole, tampering unseen).
+    misc = root / "tests" / "test_misc.py"
+    misc.write_text(misc.read_text() + "\n# touched\n")
     run = lockgate("align", root, "--json")
     layer = run.layer("CartService", "documented")
     assert layer["passed"] is False
@@ -170,8 +181,10 @@ def test_two_runs_at_once_both_finish_with_correct_results(project: Any) -> None
     root = project("basic")
     reference = verdicts(lockgate("align", root, "--json", "--no-cache"))
     cmd = [sys.executable, "-m", "lockgate", "align", str(root), "--json"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert verdicts(Run(proc.returncode, out, err)) == reference
@@ -180,7 +193,7 @@ def test_two_runs_at_once_both_finish_with_correct_results(project: Any) -> None
     assert verdicts(after) == reference
 
 
-SLOW_TEST = '''
+SLOW_TEST = """
 import os, time
 from shop.features.cart import CartService
 
@@ -191,19 +204,20 @@ def test_waits_for_the_outer_test():
     while not os.path.exists(os.environ["RACE_GO"]) and time.time() < deadline:
         time.sleep(0.05)
     assert CartService is not None
-'''
+"""
 
 
-def test_input_edited_while_its_layer_runs_is_not_stored(
-    project: Any, tmp_path: Path
-) -> None:
+def test_input_edited_while_its_layer_runs_is_not_stored(project: Any, tmp_path: Path) -> None:
     root = project("basic")
     (root / "tests" / "test_cart_race.py").write_text(SLOW_TEST)
     started, go = tmp_path / "started", tmp_path / "go"
     env = {**os.environ, "RACE_STARTED": str(started), "RACE_GO": str(go)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "lockgate", "align", str(root), "--json", "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     deadline = time.time() + 120
     while not started.exists():
@@ -219,8 +233,9 @@ def test_input_edited_while_its_layer_runs_is_not_stored(
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     # The run reports its results, but none of cart's inputs-moved layers were stored:
-    rerun = lockgate("align", root, "--json", env={"RACE_STARTED": str(started),
-                                                    "RACE_GO": str(go)})
+    rerun = lockgate(
+        "align", root, "--json", env={"RACE_STARTED": str(started), "RACE_GO": str(go)}
+    )
     assert rerun.layer("CartService", "tested")["cached"] is False
     assert rerun.layer("CartService", "tested")["passed"] is True
     # layers whose inputs never moved were stored and are reused
@@ -245,3 +260,41 @@ def test_a_timeout_is_reported_but_never_stored(project: Any) -> None:
     assert "timed out" in again.layer("CartService", "tested")["detail"]
     assert again.layer("CartService", "imported")["cached"] is True
     assert again.layer("PricingService", "tested")["cached"] is True
+
+
+def test_a_listed_environment_variable_is_an_input(project: Any) -> None:
+    root = project("basic")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 20", 'timeout = 20\nenv = ["APP_MODE"]')
+    )
+    lockgate("align", root, "--json", env={"APP_MODE": "blue"})
+    same = lockgate("align", root, "--json", env={"APP_MODE": "blue"})
+    assert all(cached(same).values())
+    other = lockgate("align", root, "--json", env={"APP_MODE": "green"})
+    assert not any(cached(other).values())
+    unlisted = lockgate("align", root, "--json", env={"APP_MODE": "green", "OTHER": "x"})
+    assert all(cached(unlisted).values())
+
+
+def test_a_touched_file_with_the_same_content_reuses_every_result(
+    warm: tuple[Path, Run],
+) -> None:
+    root, first = warm
+    cart = root / "src/shop/features/cart.py"
+    cart.write_bytes(cart.read_bytes())  # new mtime, same bytes
+    again = lockgate("align", root, "--json")
+    assert all(cached(again).values())
+    assert verdicts(again) == verdicts(first)
+
+
+def test_no_change_run_is_recorded_in_the_statistics(warm: tuple[Path, Run]) -> None:
+    root, _ = warm
+    lockgate("align", root, "--json")
+    stats = lockgate("cache", "stats", root, "--json")
+    assert stats.code == 0, stats.stderr
+    runs = stats.json["runs"]
+    assert [r["command"] for r in runs[:2]] == ["align", "align"]
+    assert runs[0]["hits"] == 19 and runs[0]["misses"] == 0
+    assert runs[1]["hits"] == 0 and runs[1]["misses"] == 19
+    assert runs[0]["saved"] > 0

@@ -16,7 +16,7 @@ from lockgate.store import StatRow
 
 # A file whose mtime lies this close to the moment its hash was recorded may have changed
 # again within the same timestamp tick (coarse file systems tick every 2 s), so it is re-read.
-_RACY_NS = 2_000_000_000
+RACY_NS = 2_000_000_000
 LOCK_FILES = (
     "poetry.lock",
     "uv.lock",
@@ -64,7 +64,7 @@ class FileHasher:
             and row.size == st.st_size
             and row.mtime_ns == st.st_mtime_ns
             and row.inode == st.st_ino
-            and st.st_mtime_ns + _RACY_NS < row.recorded_ns
+            and st.st_mtime_ns + RACY_NS < row.recorded_ns
         ):
             self._hashes[path] = row.hash
             self._observed[path] = row
@@ -107,6 +107,10 @@ class FileHasher:
         if (st.st_size, st.st_mtime_ns, st.st_ino) != (seen.size, seen.mtime_ns, seen.inode):
             return True
         return self.hash(path) != seen.hash
+
+    def looked_at(self) -> dict[str, StatRow | None]:
+        """Every file this hasher was asked about: its stat when hashed, or None if absent."""
+        return {p: self._observed.get(p) for p in self._hashes}
 
     def trust(self, other: FileHasher) -> None:
         """Start from what ``other`` observed, so that only files stat-changed since are read.

@@ -14,7 +14,8 @@ from lockgate.config import Config, Loaded, load
 _SKIP_DIRS = {"__pycache__", "node_modules", "build", "dist", "site-packages"}
 
 
-def _walk_python(root: Path, top: Path) -> list[str]:
+def walk_python(root: Path, top: Path) -> list[str]:
+    """Every ``.py`` file under ``top`` (posix, relative to ``root``), skipping caches and venvs."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = [
@@ -56,10 +57,10 @@ class Project:
         tops.add(self.root)
         # Walking the root covers everything; the roots are only walked on their own when
         # they lie outside it (they never do for a valid configuration).
-        files = set(_walk_python(self.root, self.root))
+        files = set(walk_python(self.root, self.root))
         for top in tops:
             if top.is_dir() and not top.resolve().is_relative_to(self.root):
-                files.update(_walk_python(self.root, top))
+                files.update(walk_python(self.root, top))
         return sorted(files)
 
     @cached_property
@@ -104,6 +105,7 @@ class Project:
                 out.append(path)
         return out
 
+    @cached_property
     def conftests(self) -> list[str]:
         """Every ``conftest.py`` of the project."""
         return [p for p in self.python_files if p.rsplit("/", 1)[-1] == "conftest.py"]

@@ -71,7 +71,10 @@ class Runner:
     # -- keys ----------------------------------------------------------------------------
 
     def files_digest(self, files: frozenset[str]) -> str:
-        """One hash over a set of files and their contents (absent files included)."""
+        """One hash over a set of files and their contents (absent files included).
+
+        Memoized per set: the parts of inputs (closures, conftests) recur across keys.
+        """
         found = self._digests.get(files)
         if found is None:
             hasher = self.ctx.hasher
@@ -88,7 +91,7 @@ class Runner:
                 __version__,
                 self.env_digest,
                 inputs.config,
-                self.files_digest(inputs.files),
+                [self.files_digest(part) for part in inputs.parts],
             ]
         )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _DB_NAME = "store.sqlite"
 
 _SCHEMA = """
@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE TABLE IF NOT EXISTS latest (
     feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
     PRIMARY KEY (feature, layer)
+);
+CREATE TABLE IF NOT EXISTS snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL, files BLOB NOT NULL,
+    result BLOB NOT NULL, created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -129,6 +133,9 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.execute("PRAGMA busy_timeout = 30000")
+        # In WAL mode NORMAL never corrupts the file; a crash may lose the last transaction,
+        # which only means re-running those layers. FULL cost an fsync per run.
+        db.execute("PRAGMA synchronous = NORMAL")
         return db
 
     def _prepare_folder(self) -> None:
@@ -186,7 +193,7 @@ class Store:
     def clear(self) -> None:
         """Remove every stored row."""
         with _transaction(self._db):
-            for table in ("stat", "facts", "results", "latest", "envs", "runs"):
+            for table in ("stat", "facts", "results", "latest", "envs", "runs", "snapshot"):
                 self._db.execute(f"DELETE FROM {table}")
 
     # -- stat cache and facts ------------------------------------------------------------
@@ -323,6 +330,46 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc}); results were not saved")
 
+    # -- the no-change fast path ----------------------------------------------------------
+
+    def snapshot(self) -> tuple[str, list[list[Any]], dict[str, Any]] | None:
+        """The last full run's (key, files with their stat, result), if one was recorded."""
+        try:
+            row = self._db.execute(
+                "SELECT key, files, result FROM snapshot WHERE id = 1"
+            ).fetchone()
+            if row is None:
+                return None
+            return row[0], json.loads(zlib.decompress(row[1])), json.loads(zlib.decompress(row[2]))
+        except (sqlite3.DatabaseError, ValueError, zlib.error):
+            return None  # an unreadable snapshot only costs the full path
+
+    def save_snapshot(self, key: str, files: list[list[Any]], result: dict[str, Any]) -> None:
+        """Replace the recorded full run."""
+        blobs = [zlib.compress(json.dumps(x).encode(), 1) for x in (files, result)]
+        try:
+            with _transaction(self._db):
+                self._db.execute(
+                    "INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?, ?, ?)",
+                    (key, blobs[0], blobs[1], time.time()),
+                )
+        except sqlite3.DatabaseError as exc:
+            self.warnings.append(f"could not write the store ({exc})")
+
+    def record_run(
+        self, command: str, hits: int, misses: int, seconds: float, saved: float
+    ) -> None:
+        """Add one run to the statistics."""
+        try:
+            with _transaction(self._db):
+                self._db.execute(
+                    "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (time.time(), command, hits, misses, seconds, saved),
+                )
+        except sqlite3.DatabaseError as exc:
+            self.warnings.append(f"could not write the store ({exc})")
+
     # -- maintenance: stats, health, pruning ------------------------------------------------
 
     def layer_sizes(self) -> list[tuple[str, int, int]]:
@@ -403,6 +450,8 @@ class Store:
                 removed += self._db.execute(
                     f"DELETE FROM results WHERE key IN ({marks})", chunk
                 ).rowcount
+            # the recorded full run may name removed results: never serve it again
+            self._db.execute("DELETE FROM snapshot")
             self._db.execute("DELETE FROM latest WHERE key NOT IN (SELECT key FROM results)")
         return removed
 

@@ -17,10 +17,19 @@ from lockgate.project import Project
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a layer's result depends on: files (present or absent) and configuration."""
+    """What a layer's result depends on: files (present or absent) and configuration.
 
-    files: frozenset[str]
+    Files come in parts (a module's closure, a test file's closure, the conftest files …)
+    that many keys share: each part is hashed once per run, not once per key.
+    """
+
+    parts: tuple[frozenset[str], ...]
     config: dict[str, Any]
+
+    @cached_property
+    def files(self) -> frozenset[str]:
+        """Every input file."""
+        return frozenset().union(*self.parts)
 
 
 @dataclass
@@ -33,6 +42,17 @@ class Context:
     facts: dict[str, FileFacts]
     features: list[Feature]
     owners: dict[str, list[str]] = field(default_factory=dict)  # feature id → its test files
+    _absent: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @cached_property
+    def conftest_part(self) -> frozenset[str]:
+        """Every conftest.py, what they import, and pytest's configuration files."""
+        conftests = self.project.conftests
+        return (
+            frozenset(conftests)
+            | self.graph.closure_of_all(conftests)
+            | frozenset(("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc"))
+        )
 
     @cached_property
     def declared(self) -> frozenset[str]:
@@ -57,6 +77,11 @@ class Context:
         path = self.module_file(module)
         if path is not None:
             return self.graph.closure(path)
-        rel = module.replace(".", "/")
-        bases = ["", *(s.strip("/") + "/" for s in self.project.config.src if s not in (".", "./"))]
-        return frozenset(f"{base}{rel}{tail}" for base in bases for tail in (".py", "/__init__.py"))
+        found = self._absent.get(module)
+        if found is None:
+            rel = module.replace(".", "/")
+            src = self.project.config.src
+            bases = ["", *(s.strip("/") + "/" for s in src if s not in (".", "./"))]
+            found = frozenset(f"{b}{rel}{tail}" for b in bases for tail in (".py", "/__init__.py"))
+            self._absent[module] = found
+        return found

@@ -12,7 +12,7 @@ VERSION = 1
 def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The feature's own file and the feature tables."""
     tables = [t.model_dump() for t in ctx.project.config.features]
-    return Inputs(frozenset({feature.path}), {"feature": feature.id, "tables": tables})
+    return Inputs((frozenset({feature.path}),), {"feature": feature.id, "tables": tables})
 
 
 def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:

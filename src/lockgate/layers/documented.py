@@ -25,7 +25,8 @@ def guide_paths(ctx: Context, feature: Feature) -> list[str]:
 def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The feature's file (its docstring) and every guide file, present or absent."""
     files = frozenset({feature.path, *guide_paths(ctx, feature)})
-    return Inputs(files, {"feature": feature.id, "docs": ctx.project.config.docs.model_dump()})
+    config = {"feature": feature.id, "docs": ctx.project.config.docs.model_dump()}
+    return Inputs((files,), config)
 
 
 def _guide_problem(ctx: Context, path: str) -> str:

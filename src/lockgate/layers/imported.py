@@ -12,5 +12,5 @@ VERSION = 1
 def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The module's import closure (package ``__init__`` files included) and declared inputs."""
     cfg = ctx.project.config
-    files = ctx.graph.closure(feature.path) | ctx.declared
-    return Inputs(files, {"feature": feature.id, "src": cfg.src, "timeout": cfg.timeout})
+    parts = (ctx.graph.closure(feature.path), ctx.declared)
+    return Inputs(parts, {"feature": feature.id, "src": cfg.src, "timeout": cfg.timeout})

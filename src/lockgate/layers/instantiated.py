@@ -17,9 +17,9 @@ def factory_of(ctx: Context, feature: Feature) -> str | None:
 def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The import closure plus the factory module's closure."""
     cfg = ctx.project.config
-    files = ctx.graph.closure(feature.path) | ctx.declared
+    parts: tuple[frozenset[str], ...] = (ctx.graph.closure(feature.path), ctx.declared)
     factory = factory_of(ctx, feature)
     if factory:
-        files |= ctx.module_closure(factory.partition(":")[0])
+        parts += (ctx.module_closure(factory.partition(":")[0]),)
     config = {"feature": feature.id, "src": cfg.src, "timeout": cfg.timeout, "factory": factory}
-    return Inputs(files, config)
+    return Inputs(parts, config)

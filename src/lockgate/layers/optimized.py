@@ -50,12 +50,12 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The import closure, the factory, the benchmark tests, the budgets and the machine."""
     perf = ctx.project.config.performance
     tests = benchmark_tests(ctx, feature)
-    files = ctx.graph.closure(feature.path) | ctx.declared
+    parts: tuple[frozenset[str], ...] = (ctx.graph.closure(feature.path), ctx.declared)
     if tests:
-        files |= suite_inputs(ctx, tests)
+        parts += suite_inputs(ctx, tests)
     factory = ctx.project.config.instantiate.get(feature.id)
     if factory:
-        files |= ctx.module_closure(factory.partition(":")[0])
+        parts += (ctx.module_closure(factory.partition(":")[0]),)
     config = {
         "feature": feature.id,
         "budget_ms": perf.budget_ms,
@@ -65,7 +65,7 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
         "machine": machine(),
         "src": ctx.project.config.src,
     }
-    return Inputs(files, config)
+    return Inputs(parts, config)
 
 
 def judge(

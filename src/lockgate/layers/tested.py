@@ -11,7 +11,6 @@ from lockgate.testrun import BatchResult, FileOutcome, coverage_of
 
 NAME = "tested"
 VERSION = 1
-PYTEST_FILES = ("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc")
 
 
 def owners(ctx: Context) -> dict[str, list[str]]:
@@ -39,16 +38,10 @@ def unowned(ctx: Context) -> list[str]:
     return [t for t in ctx.project.test_files if t not in owned]
 
 
-def suite_inputs(ctx: Context, tests: list[str]) -> frozenset[str]:
-    """What running ``tests`` depends on: the files, their closures, conftests, pytest config."""
-    return (
-        frozenset(tests)
-        | ctx.graph.closure_of_all(tests)
-        | frozenset(ctx.project.conftests())
-        | ctx.graph.closure_of_all(ctx.project.conftests())
-        | frozenset(PYTEST_FILES)
-        | ctx.declared
-    )
+def suite_inputs(ctx: Context, tests: list[str]) -> tuple[frozenset[str], ...]:
+    """What running ``tests`` depends on: the files and their closures (each closure holds its
+    file), every conftest and what it imports, pytest's configuration, declared inputs."""
+    return (*(ctx.graph.closure(t) for t in tests), ctx.conftest_part, ctx.declared)
 
 
 def _pytest_config(ctx: Context) -> object:
@@ -59,7 +52,7 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     """The import closure, the test files and their closures, conftests, pytest configuration."""
     cfg = ctx.project.config
     tests = ctx.owners[feature.id]
-    files = ctx.graph.closure(feature.path) | suite_inputs(ctx, tests)
+    parts = (ctx.graph.closure(feature.path), *suite_inputs(ctx, tests))
     config = {
         "feature": feature.id,
         "tests": tests,
@@ -68,7 +61,7 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
         "src": cfg.src,
         "pytest": _pytest_config(ctx),
     }
-    return Inputs(files, config)
+    return Inputs(parts, config)
 
 
 def suite_config(ctx: Context, test: str) -> dict[str, object]:

@@ -35,15 +35,14 @@ def entry_modules(ctx: Context) -> list[str]:
 
 def inputs(ctx: Context, feature: Feature) -> Inputs:
     """Entry modules' closures, map files (present or absent), the entry point tables."""
-    files: set[str] = {feature.path, *ctx.project.config.wiring.maps}
-    for module in entry_modules(ctx):
-        files |= ctx.module_closure(module)
+    own = frozenset({feature.path, *ctx.project.config.wiring.maps})
+    parts = (own, *(ctx.module_closure(module) for module in entry_modules(ctx)))
     config = {
         "feature": feature.id,
         "wiring": ctx.project.config.wiring.model_dump(),
         "entry_points": entry_points(ctx.project.loaded.pyproject),
     }
-    return Inputs(frozenset(files), config)
+    return Inputs(parts, config)
 
 
 @cache

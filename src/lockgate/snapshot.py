@@ -1,0 +1,166 @@
+"""The no-change fast path: a whole align result, reused when nothing it read has changed.
+
+A full run records every file it looked at (present with its stat, or absent), the raw
+configuration, the file listing and the environment. The next run re-stats exactly those
+files; if every one is unchanged — same size, mtime and inode, and not written within the
+timestamp granularity of the moment it was hashed — then every layer key would come out as
+before and every result would be reused, so the recorded result is served as it is, without
+parsing, planning or keying. Anything else falls through to the full path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lockgate import __version__
+from lockgate.fingerprint import RACY_NS, FileHasher, digest, environment, key_of
+from lockgate.model import (
+    AlignResult,
+    Feature,
+    FeatureResult,
+    LayerResult,
+    Performance,
+    SuiteResult,
+)
+from lockgate.project import walk_python
+from lockgate.store import Store
+
+_CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
+FORMAT = 2  # of the recorded result: part of the key, so an older record is never misread
+
+
+def _raw_table(root: Path) -> dict[str, Any] | None:
+    try:
+        if (root / "lockgate.toml").is_file():
+            return tomllib.loads((root / "lockgate.toml").read_text("utf-8"))
+        data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+        table = data.get("tool", {}).get("lockgate")
+        return table if isinstance(table, dict) else None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
+    """What the whole result depends on besides file contents; None when it cannot be told."""
+    table = _raw_table(root)
+    if table is None:
+        return None
+    env_names = table.get("env", [])
+    if not isinstance(env_names, list) or not all(isinstance(n, str) for n in env_names):
+        return None
+    configured = [*table.get("src", ["src"]), *table.get("tests", ["tests"])]
+    for kind in table.get("features", []):
+        configured += kind.get("paths", []) if isinstance(kind, dict) else []
+    raw = []
+    for name in _CONFIG_FILES:
+        path = root / name
+        raw.append(digest(path.read_bytes()) if path.is_file() else None)
+    return key_of(
+        [
+            FORMAT,
+            __version__,
+            layers,
+            raw,
+            sorted(environment(root, env_names).items()),
+            sorted(walk_python(root, root)),
+            [(p, (root / p).exists()) for p in configured if isinstance(p, str)],
+        ]
+    )
+
+
+def _unchanged(root: Path, files: list[list[Any]]) -> bool:
+    for path, stat in files:
+        try:
+            st = os.stat(os.path.join(root, path))
+        except OSError:
+            if stat is None:
+                continue
+            return False
+        if stat is None:
+            return False
+        size, mtime, inode, recorded = stat
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
+            return False
+        if mtime + RACY_NS >= recorded:
+            return False
+    return True
+
+
+def reuse(
+    root: Path, store: Store, layers: tuple[str, ...] | None
+) -> tuple[AlignResult, float] | None:
+    """The last full result when nothing it depends on changed, marked as reused, with the
+    recorded seconds of all its results (the time reuse saved); else None."""
+    wanted = key(root, layers)
+    found = store.snapshot() if wanted is not None else None
+    if found is None or found[0] != wanted:
+        return None
+    _, files, blob = found
+    try:
+        if not _unchanged(root, files):
+            return None
+        result = _from_json(blob["result"])
+        saved = float(blob["saved"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a record this lockgate cannot read only costs the full path
+    now = time.time()
+    if any(
+        r.performance and r.performance.expires and r.performance.expires <= now
+        for r in result.features
+    ):
+        return None
+    for r in result.features:
+        for layer in r.layers.values():
+            layer.cached = True
+        if r.performance is not None:
+            r.performance.cached = True
+    for s in result.suite:
+        s.cached = True
+    result.hits, result.misses = result.hits + result.misses, 0
+    return result, saved
+
+
+def save(
+    root: Path,
+    store: Store,
+    layers: tuple[str, ...] | None,
+    hasher: FileHasher,
+    result: AlignResult,
+    seconds: float,
+) -> None:
+    """Record ``result`` (whose results took ``seconds`` to make) with the stat of every file
+    the run looked at."""
+    wanted = key(root, layers)
+    if wanted is None:
+        return
+    files = [
+        [path, None if row is None else [row.size, row.mtime_ns, row.inode, row.recorded_ns]]
+        for path, row in sorted(hasher.looked_at().items())
+    ]
+    store.save_snapshot(wanted, files, {"result": _to_json(result), "saved": seconds})
+
+
+def _to_json(result: AlignResult) -> dict[str, Any]:
+    return dataclasses.asdict(result)
+
+
+def _from_json(data: dict[str, Any]) -> AlignResult:
+    features = []
+    for r in data["features"]:
+        perf = r.pop("performance")
+        features.append(
+            FeatureResult(
+                feature=Feature(**r.pop("feature")),
+                layers={k: LayerResult(**v) for k, v in r.pop("layers").items()},
+                performance=Performance(**perf) if perf else None,
+                **r,
+            )
+        )
+    data["features"] = features
+    data["suite"] = [SuiteResult(**s) for s in data["suite"]]
+    return AlignResult(**data)
