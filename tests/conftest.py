@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,25 +18,33 @@ import pytest
 PROJECTS = Path(__file__).parent / "projects"
 
 
+@contextmanager
+def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No git config, identity or store location leaks in from the machine; HOME is tmp.
+
+    A context manager so that module-scoped fixtures (set up before any function-scoped
+    fixture) can use it too.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for who in ("AUTHOR", "COMMITTER"):
+            mp.setenv(f"GIT_{who}_NAME", "Test")
+            mp.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
+        mp.delenv("LOCKGATE_DIR", raising=False)
+        for name in list(os.environ):
+            if name.startswith("GIT_") and not name.startswith(
+                ("GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_", "GIT_COMMITTER_")
+            ):
+                mp.delenv(name)
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test touches the real home directory, git config or a store outside tmp."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
-    monkeypatch.delenv("LOCKGATE_DIR", raising=False)
-    for name in list(os.environ):
-        if name.startswith("GIT_") and name not in {
-            "GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-            "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
-        }:
-            monkeypatch.delenv(name)
+    with isolated_env(tmp_path_factory):
+        yield
 
 
 def git(root: Path, *args: str) -> str:
@@ -49,7 +58,8 @@ def copy_project(name: str, dest: Path, commit: bool = True) -> Path:
     """Copy ``tests/projects/<name>`` into ``dest`` as a git repository with one commit."""
     root = dest / name
     shutil.copytree(
-        PROJECTS / name, root,
+        PROJECTS / name,
+        root,
         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".lockgate"),
     )
     git(root, "init", "-q", "-b", "main")
@@ -80,12 +90,19 @@ class Run:
         raise AssertionError(f"no feature {feature} in output")
 
 
-def lockgate(*args: str | Path, cwd: Path | None = None, timeout: float = 300,
-             env: dict[str, str] | None = None) -> Run:
+def lockgate(
+    *args: str | Path,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> Run:
     """Run ``python -m lockgate`` as a user would, in a child process."""
     proc = subprocess.run(
         [sys.executable, "-m", "lockgate", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)

@@ -13,41 +13,28 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, lockgate
+from conftest import Run, copy_project, isolated_env, lockgate
 
 LAYERS = ("discovered", "imported", "instantiated", "documented", "tested", "wired")
 WEIGHTS = dict(zip(LAYERS, (17, 17, 16, 17, 17, 16), strict=True))
 TOP_KEYS = {"lockgate", "project", "threshold", "features", "summary"}
 FEATURE_KEYS = {"id", "name", "kind", "path", "line", "internal", "score", "status", "layers"}
 LAYER_KEYS = {"passed", "cached", "detail", "seconds"}
-SUMMARY_KEYS = {"features", "mean_score", "healthy", "warning", "critical", "orphans", "cache",
-                "seconds"}
+SUMMARY_KEYS = {
+    "features",
+    "mean_score",
+    "healthy",
+    "warning",
+    "critical",
+    "orphans",
+    "cache",
+    "seconds",
+}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-@contextmanager
-def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """What conftest's autouse ``_isolated_home`` does, for module-scoped fixtures (which are
-    set up before any function-scoped fixture)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        for who in ("AUTHOR", "COMMITTER"):
-            mp.setenv(f"GIT_{who}_NAME", "Test")
-            mp.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
-        mp.delenv("LOCKGATE_DIR", raising=False)
-        for name in list(os.environ):
-            if name.startswith("GIT_") and not name.startswith(
-                ("GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_", "GIT_COMMITTER_")
-            ):
-                mp.delenv(name)
-        yield
 
 
 def expected_score(feature: dict[str, Any]) -> int:
@@ -99,8 +86,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
         dest = tmp_path_factory.mktemp("demo")
         # copy_project takes a scenario name under tests/projects; the demo lives elsewhere.
         root = dest / "demo"
-        shutil.copytree(demo, root, ignore=shutil.ignore_patterns(
-            "__pycache__", ".pytest_cache", ".lockgate", "*.egg-info"))
+        shutil.copytree(
+            demo,
+            root,
+            ignore=shutil.ignore_patterns(
+                "__pycache__", ".pytest_cache", ".lockgate", "*.egg-info"
+            ),
+        )
         for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "i"]):
             subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
         run = lockgate("align", "--json", cwd=root)
@@ -137,8 +129,9 @@ def first_run(request: pytest.FixtureRequest, name: str) -> tuple[Path, Run]:
 
 
 @pytest.mark.parametrize("scenario", ALL_RUNS)
-def test_json_has_exactly_the_contract_fields(request: pytest.FixtureRequest,
-                                              scenario: str) -> None:
+def test_json_has_exactly_the_contract_fields(
+    request: pytest.FixtureRequest, scenario: str
+) -> None:
     root, run = first_run(request, scenario)
     assert run.code == 0, run.stderr
     data = run.json
@@ -169,8 +162,9 @@ def test_json_has_exactly_the_contract_fields(request: pytest.FixtureRequest,
 
 
 @pytest.mark.parametrize("scenario", ALL_RUNS)
-def test_score_and_status_follow_the_default_weights(request: pytest.FixtureRequest,
-                                                     scenario: str) -> None:
+def test_score_and_status_follow_the_default_weights(
+    request: pytest.FixtureRequest, scenario: str
+) -> None:
     _, run = first_run(request, scenario)
     for feature in run.json["features"]:
         assert feature["score"] == expected_score(feature), feature["id"]
@@ -190,8 +184,9 @@ def test_summary_counts_the_features(request: pytest.FixtureRequest, scenario: s
     # each test file that belongs to no feature (it is validated for deploy's tests gate)
     unowned = UNOWNED_TEST_FILES[scenario]
     assert summary["cache"] == {"hits": 0, "misses": len(features) * len(LAYERS) + unowned}
-    assert not [(f["name"], n) for f in features for n, layer in f["layers"].items()
-                if layer["cached"]]
+    assert not [
+        (f["name"], n) for f in features for n, layer in f["layers"].items() if layer["cached"]
+    ]
 
 
 # --------------------------------------------------------------------------- defects
@@ -243,7 +238,7 @@ def test_defects_run_finishes(defects_run: tuple[Path, Run]) -> None:
     assert "Traceback" not in run.stderr
     data = run.json
     assert {f["id"] for f in data["features"]} == {
-        f"zoo.features.{re.sub(r'(?<!^)(?=[A-Z])', '_', name[:-len('Feature')]).lower()}.{name}"
+        f"zoo.features.{re.sub(r'(?<!^)(?=[A-Z])', '_', name[: -len('Feature')]).lower()}.{name}"
         for name in DEFECTS
     }
     assert data["threshold"] == 95
@@ -256,7 +251,11 @@ def test_plain_pytest_dies_on_the_defects_project(project: Any) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE_"))}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-        cwd=root, capture_output=True, text=True, timeout=120, env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert "test session starts" in proc.stdout, proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -277,8 +276,9 @@ def test_defects_verdict(defects_run: tuple[Path, Run], name: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "layer", "pattern"), DEFECT_DETAILS)
-def test_defects_detail_says_what_happened(defects_run: tuple[Path, Run], name: str, layer: str,
-                                           pattern: str) -> None:
+def test_defects_detail_says_what_happened(
+    defects_run: tuple[Path, Run], name: str, layer: str, pattern: str
+) -> None:
     _, run = defects_run
     result = run.layer(name, layer)
     assert result["passed"] is False
@@ -287,8 +287,12 @@ def test_defects_detail_says_what_happened(defects_run: tuple[Path, Run], name: 
 
 def test_defects_every_failed_layer_has_a_detail(defects_run: tuple[Path, Run]) -> None:
     _, run = defects_run
-    silent = [(f["name"], n) for f in run.json["features"] for n, layer in f["layers"].items()
-              if not layer["passed"] and not layer["detail"].strip()]
+    silent = [
+        (f["name"], n)
+        for f in run.json["features"]
+        for n, layer in f["layers"].items()
+        if not layer["passed"] and not layer["detail"].strip()
+    ]
     assert silent == []
 
 
@@ -303,8 +307,9 @@ def test_defects_low_coverage_reports_a_percent_under_the_minimum(
 
 
 @pytest.mark.parametrize("name", ["HealthyFeature", "CtorFactoryFeature"])
-def test_defects_neighbours_of_crashes_stay_healthy(defects_run: tuple[Path, Run],
-                                                    name: str) -> None:
+def test_defects_neighbours_of_crashes_stay_healthy(
+    defects_run: tuple[Path, Run], name: str
+) -> None:
     """Isolation: modules that hang, exit or segfault cost no other feature anything."""
     _, run = defects_run
     feature = by_name(run)[name]
@@ -321,7 +326,10 @@ def test_basic_every_feature_healthy(basic_runs: tuple[Path, Run, Run]) -> None:
     assert first.code == 0, first.stderr
     data = first.json
     assert [f["name"] for f in data["features"]] == [
-        "CartService", "CatalogService", "PricingService"]
+        "CartService",
+        "CatalogService",
+        "PricingService",
+    ]
     for feature in data["features"]:
         failed = {n: x["detail"] for n, x in feature["layers"].items() if not x["passed"]}
         assert failed == {}, feature["id"]
@@ -329,7 +337,11 @@ def test_basic_every_feature_healthy(basic_runs: tuple[Path, Run, Run]) -> None:
         assert feature["layers"]["wired"]["detail"]
     summary = data["summary"]
     assert (summary["features"], summary["healthy"], summary["warning"], summary["critical"]) == (
-        3, 3, 0, 0)
+        3,
+        3,
+        0,
+        0,
+    )
     assert summary["mean_score"] == 100
     assert summary["orphans"] == []
     assert data["threshold"] == 95
@@ -338,15 +350,22 @@ def test_basic_every_feature_healthy(basic_runs: tuple[Path, Run, Run]) -> None:
 def test_basic_second_run_reuses_every_result(basic_runs: tuple[Path, Run, Run]) -> None:
     _, first, second = basic_runs
     assert second.code == 0, second.stderr
-    not_cached = [(f["name"], n) for f in second.json["features"]
-                  for n, layer in f["layers"].items() if not layer["cached"]]
+    not_cached = [
+        (f["name"], n)
+        for f in second.json["features"]
+        for n, layer in f["layers"].items()
+        if not layer["cached"]
+    ]
     assert not_cached == []
     # three features, and tests/test_misc.py which belongs to none
     assert second.json["summary"]["cache"] == {"hits": 3 * len(LAYERS) + 1, "misses": 0}
 
     def verdict(run: Run) -> list[tuple[Any, ...]]:
-        return [(f["id"], f["score"], f["status"], n, x["passed"], x["detail"])
-                for f in run.json["features"] for n, x in f["layers"].items()]
+        return [
+            (f["id"], f["score"], f["status"], n, x["passed"], x["detail"])
+            for f in run.json["features"]
+            for n, x in f["layers"].items()
+        ]
 
     assert verdict(second) == verdict(first)
 
@@ -375,7 +394,11 @@ def test_demo_summary(demo_run: tuple[Path, Run]) -> None:
     assert run.code == 0, run.stderr
     summary = run.json["summary"]
     assert (summary["features"], summary["healthy"], summary["warning"], summary["critical"]) == (
-        12, 6, 5, 1)
+        12,
+        6,
+        5,
+        1,
+    )
     assert summary["orphans"] == ["ReportAgent"]
     assert summary["mean_score"] == pytest.approx(90.25, abs=0.051)
     assert run.json["threshold"] == 80

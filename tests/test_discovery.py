@@ -6,33 +6,12 @@ lockgate runs in a child process on copies of the scenarios ``basic``, ``discove
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, lockgate
-
-
-@contextmanager
-def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """conftest's ``_isolated_home`` for module-scoped fixtures."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        for who in ("AUTHOR", "COMMITTER"):
-            mp.setenv(f"GIT_{who}_NAME", "Test")
-            mp.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
-        mp.delenv("LOCKGATE_DIR", raising=False)
-        for name in list(os.environ):
-            if name.startswith("GIT_") and not name.startswith(
-                ("GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_", "GIT_COMMITTER_")
-            ):
-                mp.delenv(name)
-        yield
+from conftest import Run, copy_project, isolated_env, lockgate
 
 
 def class_line(path: Path, name: str) -> int:
@@ -91,7 +70,8 @@ def test_basic_path_and_line(basic: tuple[Path, Run], name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["BaseService", "NotifierService", "LineItem"],
+    "name",
+    ["BaseService", "NotifierService", "LineItem"],
     ids=["abstract-base-class", "protocol", "name-does-not-match"],
 )
 def test_basic_non_features_are_not_reported(basic: tuple[Path, Run], name: str) -> None:
@@ -107,7 +87,10 @@ DISCOVERED = {
     "kit.widgets.shapes.SquareWidget": ("widget", "src/kit/widgets/shapes.py", False),
     "kit.widgets.toolbox.ToolGadget": ("widget", "src/kit/widgets/toolbox.py", False),
     "kit.widgets.deep.nested.gear.GearWidget": (
-        "widget", "src/kit/widgets/deep/nested/gear.py", True),
+        "widget",
+        "src/kit/widgets/deep/nested/gear.py",
+        True,
+    ),
     "kit.tools.hammer.HammerTool": ("tool", "src/kit/tools/hammer.py", False),
 }
 NOT_DISCOVERED = {
@@ -132,7 +115,11 @@ def test_discovered_feature(discovery: tuple[Path, Run], fid: str) -> None:
     kind, path, internal = DISCOVERED[fid]
     name = fid.rsplit(".", 1)[1]
     assert (feature["name"], feature["kind"], feature["path"], feature["internal"]) == (
-        name, kind, path, internal)
+        name,
+        kind,
+        path,
+        internal,
+    )
     assert feature["line"] == class_line(root / path, name)
     assert feature["layers"]["discovered"]["passed"] is True
 

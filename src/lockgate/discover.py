@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from lockgate.config import Config
 from lockgate.facts import ClassFacts, FileFacts
+from lockgate.graph import ImportGraph
 from lockgate.model import Feature
 
 
@@ -24,12 +25,9 @@ class _Hierarchy:
     """Abstract methods a class still lacks, following its bases within the project."""
 
     def __init__(
-        self,
-        modules: Mapping[str, str],
-        module_of: Mapping[str, str],
-        facts: Mapping[str, FileFacts],
+        self, modules: Mapping[str, str], graph: ImportGraph, facts: Mapping[str, FileFacts]
     ) -> None:
-        self._modules, self._module_of, self._facts = modules, module_of, facts
+        self._modules, self._graph, self._facts = modules, graph, facts
         self._memo: dict[tuple[str, str], frozenset[str]] = {}
 
     def _find(self, path: str, written: str) -> tuple[str, ClassFacts] | None:
@@ -42,20 +40,10 @@ class _Hierarchy:
             if local is not None:
                 return path, local
             target = None
-            module_name = self._module_of.get(path, "")
-            package = (
-                module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
-            )
             for source, level, names in self._facts[path].imports:
-                if name not in names:
-                    continue
-                full = source
-                if level:
-                    parts = package.split(".") if package else []
-                    parts = parts[: len(parts) - (level - 1)]
-                    full = ".".join([*parts, source] if source else parts)
-                target = self._modules.get(full)
-                break
+                if name in names:
+                    target = self._modules.get(self._graph.absolute(path, source, level))
+                    break
         if target is None or target not in self._facts:
             return None
         found = next((c for c in self._facts[target].classes if c.name == name), None)
@@ -85,9 +73,10 @@ def discover(
     modules: Mapping[str, str],
     module_of: Mapping[str, str],
     facts: Mapping[str, FileFacts],
+    graph: ImportGraph,
 ) -> list[Feature]:
     """Every feature, in file order; a class claimed by two tables goes to the first."""
-    hierarchy = _Hierarchy(modules, module_of, facts)
+    hierarchy = _Hierarchy(modules, graph, facts)
     features: dict[str, Feature] = {}
     for table in config.features:
         for path in files:

@@ -22,9 +22,15 @@ class ImportGraph:
         self._edges: dict[str, frozenset[str]] = {}
         self._closures: dict[str, frozenset[str]] = {}
 
-    def _package_of(self, path: str) -> str:
-        module = self._module_of.get(path, "")
-        return module if path.endswith("__init__.py") else module.rpartition(".")[0]
+    def absolute(self, path: str, module: str, level: int) -> str:
+        """The absolute name of ``from <level dots><module> import`` written in ``path``."""
+        if not level:
+            return module
+        name = self._module_of.get(path, "")
+        package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (level - 1)]
+        return ".".join([*parts, module] if module else parts)
 
     def _with_parents(self, module: str, out: set[str]) -> None:
         parts = module.split(".")
@@ -40,11 +46,8 @@ class ImportGraph:
             return cached
         out: set[str] = set()
         facts = self._facts.get(path)
-        for module, level, names in facts.imports if facts else ():
-            if level:
-                base = self._package_of(path).split(".") if self._package_of(path) else []
-                base = base[: len(base) - (level - 1)] if level > 1 else base
-                module = ".".join([*base, module] if module else base)
+        for written, level, names in facts.imports if facts else ():
+            module = self.absolute(path, written, level)
             if not module:
                 continue
             self._with_parents(module, out)

@@ -77,7 +77,7 @@ def prepare(project: Project, options: Options) -> Prepared:
     facts, new_facts = _load_facts(project, hasher, store)
     graph = ImportGraph(project.modules, project.module_of, facts)
     features = discover(
-        project.config, project.python_files, project.modules, project.module_of, facts
+        project.config, project.python_files, project.modules, project.module_of, facts, graph
     )
     ctx = Context(project, hasher, graph, facts, features)
     ctx.owners = tested.owners(ctx)
