@@ -34,8 +34,9 @@ def run(root: Path, files: list[str], timeout: float = 20, jobs: int = 1) -> tup
     BatchResult, list[str]
 ]:
     done: list[str] = []
+    # one file per process, so that jobs=2 really splits these few files over two children
     batch = run_batch(root, files, ["src"], [str(root / "src"), str(root)], timeout, jobs,
-                      on_file_done=done.append)
+                      on_file_done=done.append, files_per_process=1)
     return batch, done
 
 

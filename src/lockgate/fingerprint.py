@@ -41,6 +41,7 @@ class FileHasher:
         self._known = known
         self._now_ns = time.time_ns()
         self._observed: dict[str, StatRow] = {}
+        self._moved: dict[str, bool] = {}
         self._hashes: dict[str, str | None] = {}
         self.updated: dict[str, StatRow] = {}
         self.contents: dict[str, bytes] = {}  # files that had to be read this run
@@ -96,7 +97,14 @@ class FileHasher:
 
         A stat change counts even when the content is back to what it was, so that a file
         edited and restored while a layer ran never lets that layer's result be stored.
+        Answered once per path: the check runs after every layer has finished.
         """
+        known = self._moved.get(path)
+        if known is None:
+            known = self._moved[path] = self._check_moved(path, before)
+        return known
+
+    def _check_moved(self, path: str, before: FileHasher) -> bool:
         seen = before._observed.get(path)
         try:
             st = os.stat(os.path.join(self.root, path))

@@ -265,7 +265,9 @@ class Runner:
 
     def _run_tests(self, items: list[Planned]) -> BatchResult:
         owners = self.ctx.owners
+        by_feature = {f.id: f for f in self.ctx.features}
         files: dict[str, None] = {}
+        modules = [by_feature[i.owner].path for i in items if i.layer == "tested"]
         for item in items:
             tests = owners[item.owner] if item.layer == "tested" else [item.owner]
             files.update(dict.fromkeys(tests))
@@ -282,6 +284,7 @@ class Runner:
                 jobs=self.jobs,
                 on_file_done=lambda _f: self.progress("running tests", 1),
                 pycache=self.pycache,
+                modules=modules,
             )
         return batch
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 _POLL = 0.03
+FILES_PER_PROCESS = 10
 
 
 @dataclass
@@ -294,16 +295,22 @@ def run_batch(
     jobs: int = 1,
     on_file_done: Callable[[str], None] | None = None,
     pycache: Path | None = None,
+    files_per_process: int = FILES_PER_PROCESS,
+    modules: Sequence[str] | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
 
-    ``pycache`` is where bytecode may be cached (outside the project); None writes none."""
+    ``pycache`` is where bytecode may be cached (outside the project); None writes none.
+    A process is started per ``files_per_process`` files, up to ``jobs``. With ``modules``,
+    coverage is reported for those and for files that ran, not for every file measured."""
     root = root.resolve()
     wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
     present = [f for f in wanted if (root / f).is_file()]
     missing = {f: _lost(f, "no such test file") for f in wanted if f not in present}
-    jobs = max(1, min(jobs, len(present)))
+    # Each process pays pytest's start-up (about a second with common plugins): a process
+    # per job only pays for itself with enough files to share out.
+    jobs = max(1, min(jobs, -(-len(present) // files_per_process)))
     size, extra = divmod(len(present), jobs)
     bounds = [i * size + min(i, extra) for i in range(jobs + 1)]
     reported: set[str] = set()
@@ -318,6 +325,7 @@ def run_batch(
         "sys_path": [str(p) for p in sys_path],
         "source": [str(root / s) for s in source_roots],
         "env": _child_env(sys_path, pycache),
+        "modules": None if modules is None else list(modules),
     }
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-") as tmp:
         chunks = [

@@ -43,6 +43,7 @@ class Context:
     features: list[Feature]
     owners: dict[str, list[str]] = field(default_factory=dict)  # feature id → its test files
     _absent: dict[str, frozenset[str]] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # per-run indexes a layer builds once
 
     @cached_property
     def conftest_part(self) -> frozenset[str]:

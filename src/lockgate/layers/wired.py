@@ -33,14 +33,52 @@ def entry_modules(ctx: Context) -> list[str]:
     return list(dict.fromkeys([*found, *ctx.project.config.wiring.entry_modules]))
 
 
+def _references(ctx: Context) -> dict[str, tuple[frozenset[str], dict[str, set[str]]]]:
+    """Per existing entry module: its closure, and name → closure files that use the name."""
+    found = ctx.memo.get(NAME)
+    if found is None:
+        found = {}
+        for module in entry_modules(ctx):
+            path = ctx.module_file(module)
+            if path is None:
+                continue
+            closure = ctx.graph.closure(path)
+            index: dict[str, set[str]] = {}
+            for file in closure:
+                for name in ctx.facts[file].names:
+                    index.setdefault(name, set()).add(file)
+            found[module] = (closure, index)
+        ctx.memo[NAME] = found
+    return found
+
+
+def reached_from(ctx: Context, feature: Feature) -> list[str]:
+    """Entry modules whose import closure holds the feature's module and, in another file,
+    names its class."""
+    return [
+        module
+        for module, (closure, index) in _references(ctx).items()
+        if feature.path in closure and index.get(feature.name, set()) - {feature.path}
+    ]
+
+
 def inputs(ctx: Context, feature: Feature) -> Inputs:
-    """Entry modules' closures, map files (present or absent), the entry point tables."""
+    """Map files and the feature's own file; the entry point tables; and which entry modules
+    reach and name the feature.
+
+    The last is derived from the import and name facts of every file in the entry modules'
+    closures (facts are keyed by content), so editing a function body in some feature's file
+    does not re-run every feature's wiring, while any change that could rewire one does.
+    Missing entry modules are keyed by the files that would create them.
+    """
     own = frozenset({feature.path, *ctx.project.config.wiring.maps})
-    parts = (own, *(ctx.module_closure(module) for module in entry_modules(ctx)))
+    missing = [m for m in entry_modules(ctx) if ctx.module_file(m) is None]
+    parts = (own, *(ctx.module_closure(m) for m in missing))
     config = {
         "feature": feature.id,
         "wiring": ctx.project.config.wiring.model_dump(),
         "entry_points": entry_points(ctx.project.loaded.pyproject),
+        "reached_from": reached_from(ctx, feature),
     }
     return Inputs(parts, config)
 
@@ -63,15 +101,9 @@ def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
         if module.strip() == feature.module and attr.strip().split(".")[0] == feature.name:
             return True, f"entry point {name}"
     modules = entry_modules(ctx)
-    for module in modules:
-        path = ctx.module_file(module)
-        if path is None:
-            continue
-        closure = ctx.graph.closure(path)
-        if feature.path in closure and any(
-            feature.name in ctx.facts[f].names for f in closure if f != feature.path
-        ):
-            return True, module
+    reached = reached_from(ctx, feature)
+    if reached:
+        return True, reached[0]
     for path in ctx.project.config.wiring.maps:
         if feature.name in map_words(ctx, path):
             return True, path
