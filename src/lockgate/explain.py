@@ -8,9 +8,9 @@ from typing import Any
 from lockgate.errors import LockgateError
 from lockgate.model import Feature
 from lockgate.options import Options
-from lockgate.pipeline import prepare
 from lockgate.project import Project
 from lockgate.runner import Planned, Runner
+from lockgate.validation import prepare
 
 
 @dataclass

@@ -7,8 +7,10 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lockgate.config import Config, Loaded, load
+if TYPE_CHECKING:  # the configuration's pydantic models load only when a run needs them
+    from lockgate.config import Config, Loaded
 
 # Folders that never hold the project's own code.
 _SKIP_DIRS = {"__pycache__", "node_modules", "build", "dist", "site-packages"}
@@ -42,6 +44,8 @@ class Project:
     @classmethod
     def open(cls, path: Path) -> Project:
         """Load the project whose configuration lives in ``path``."""
+        from lockgate.config import load
+
         root = path.resolve()
         return cls(root=root, loaded=load(root))
 

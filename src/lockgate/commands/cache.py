@@ -70,7 +70,7 @@ def stats(path: Path, as_json: bool, runs: int) -> None:
 def health(path: Path, as_json: bool, repair: bool) -> None:
     """healthy, warning or critical, with every reason; exits 1 when critical."""
     from lockgate import health as checks
-    from lockgate.pipeline import current_keys
+    from lockgate.validation import current_keys
 
     folder = _folder(path)
     repaired = checks.repair(folder) if repair else []
@@ -107,7 +107,7 @@ def health(path: Path, as_json: bool, repair: bool) -> None:
 @click.option("--stale", is_flag=True, help="Only results that no current key reaches.")
 def clear(path: Path, as_json: bool, stale: bool) -> None:
     """Remove every stored result, or only the stale ones."""
-    from lockgate.pipeline import current_keys
+    from lockgate.validation import current_keys
 
     keep = current_keys(path) if stale else set()
     store = _store(path)
