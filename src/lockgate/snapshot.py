@@ -97,7 +97,7 @@ def reuse(
     """The last full result when nothing it depends on changed, marked as reused, with the
     recorded seconds of all its results (the time reuse saved); else None."""
     wanted = key(root, layers)
-    found = store.snapshot() if wanted is not None else None
+    found = store.snapshot(_scope(layers)) if wanted is not None else None
     if found is None or found[0] != wanted:
         return None
     _, files, blob = found
@@ -142,7 +142,14 @@ def save(
         [path, None if row is None else [row.size, row.mtime_ns, row.inode, row.recorded_ns]]
         for path, row in sorted(hasher.looked_at().items())
     ]
-    store.save_snapshot(wanted, files, {"result": _to_json(result), "saved": seconds})
+    store.save_snapshot(
+        _scope(layers), wanted, files, {"result": _to_json(result), "saved": seconds}
+    )
+
+
+def _scope(layers: tuple[str, ...] | None) -> str:
+    """Runs of different layers (align, optimize, report) keep a snapshot each."""
+    return ",".join(layers) if layers is not None else "default"
 
 
 def _to_json(result: AlignResult) -> dict[str, Any]:

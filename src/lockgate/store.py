@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _DB_NAME = "store.sqlite"
 
 _SCHEMA = """
@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS latest (
     PRIMARY KEY (feature, layer)
 );
 CREATE TABLE IF NOT EXISTS snapshot (
-    id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL, files BLOB NOT NULL,
+    scope TEXT PRIMARY KEY, key TEXT NOT NULL, files BLOB NOT NULL,
     result BLOB NOT NULL, created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
@@ -332,11 +332,11 @@ class Store:
 
     # -- the no-change fast path ----------------------------------------------------------
 
-    def snapshot(self) -> tuple[str, list[list[Any]], dict[str, Any]] | None:
-        """The last full run's (key, files with their stat, result), if one was recorded."""
+    def snapshot(self, scope: str) -> tuple[str, list[list[Any]], dict[str, Any]] | None:
+        """The last full run of ``scope`` (which layers ran): key, files with their stat, result."""
         try:
             row = self._db.execute(
-                "SELECT key, files, result FROM snapshot WHERE id = 1"
+                "SELECT key, files, result FROM snapshot WHERE scope = ?", (scope,)
             ).fetchone()
             if row is None:
                 return None
@@ -344,14 +344,16 @@ class Store:
         except (sqlite3.DatabaseError, ValueError, zlib.error):
             return None  # an unreadable snapshot only costs the full path
 
-    def save_snapshot(self, key: str, files: list[list[Any]], result: dict[str, Any]) -> None:
-        """Replace the recorded full run."""
+    def save_snapshot(
+        self, scope: str, key: str, files: list[list[Any]], result: dict[str, Any]
+    ) -> None:
+        """Replace the recorded full run of ``scope``."""
         blobs = [zlib.compress(json.dumps(x).encode(), 1) for x in (files, result)]
         try:
             with _transaction(self._db):
                 self._db.execute(
-                    "INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?, ?, ?)",
-                    (key, blobs[0], blobs[1], time.time()),
+                    "INSERT OR REPLACE INTO snapshot VALUES (?, ?, ?, ?, ?)",
+                    (scope, key, blobs[0], blobs[1], time.time()),
                 )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc})")
