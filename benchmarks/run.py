@@ -362,6 +362,7 @@ def package_rows(files: int, lockgate: str, jobs: list[str], seed: int) -> list[
             folder = assets / f"group{i % 50:02d}"
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"item{i:05d}.txt").write_text(f"asset {i}\n" * 8)
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True)
         commit(project, f"{files} data files")
         shipped = sum(1 for p in project.rglob("*") if p.is_file() and ".git" not in p.parts)
         print(f"\n== packaging: {shipped} files at {project}", flush=True)
