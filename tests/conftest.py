@@ -27,6 +27,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        # lockgate's bytecode cache: shared by the session's tests, as by a user's projects
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
         mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
         for who in ("AUTHOR", "COMMITTER"):
             mp.setenv(f"GIT_{who}_NAME", "Test")

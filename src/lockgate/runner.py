@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 from lockgate import __version__
@@ -44,6 +46,18 @@ class Planned:
     extras: dict[str, str | None] = field(default_factory=dict)
 
 
+def bytecode_cache() -> Path:
+    """Where workers and test processes cache bytecode: never in the project.
+
+    One cache per user, like pip's or pre-commit's: ``sys.pycache_prefix`` makes Python ignore
+    the ``__pycache__`` folders of the standard library and site-packages too, so a cache per
+    project made every new project recompile pytest, coverage and the standard library
+    (about 2 s of CPU). Bytecode is keyed by source path and mtime, so sharing it is safe.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lockgate" / "pycache"
+
+
 class Runner:
     """Executes one plan against one store (or none)."""
 
@@ -59,8 +73,7 @@ class Runner:
     ) -> None:
         self.layers = layers
         self.ctx = ctx
-        # bytecode of the project's modules, cached beside the store and never in the project
-        self.pycache = store.folder / "pycache" if store is not None else None
+        self.pycache = bytecode_cache() if store is not None else None
         self.store = store
         self.env_digest = env_digest
         self.retry_failed = retry_failed
