@@ -298,3 +298,23 @@ def test_no_change_run_is_recorded_in_the_statistics(warm: tuple[Path, Run]) -> 
     assert runs[0]["hits"] == 19 and runs[0]["misses"] == 0
     assert runs[1]["hits"] == 0 and runs[1]["misses"] == 19
     assert runs[0]["saved"] > 0
+
+
+def test_declared_inputs_are_inputs_of_every_layer(project: Any) -> None:
+    root = project("basic")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 20", 'timeout = 20\ninputs = ["data/*.json"]')
+    )
+    (root / "data").mkdir()
+    (root / "data" / "prices.json").write_text('{"tea": 450}\n')
+    lockgate("align", root, "--json")
+    assert all(cached(lockgate("align", root, "--json")).values())
+    (root / "data" / "rates.json").write_text('{"vat": 20}\n')  # a new file matching the glob
+    added = lockgate("align", root, "--json")
+    assert added.layer("CartService", "imported")["cached"] is False
+    assert added.layer("CartService", "tested")["cached"] is False
+    assert all(cached(lockgate("align", root, "--json")).values())
+    (root / "data" / "prices.json").write_text('{"tea": 500}\n')
+    edited = lockgate("align", root, "--json")
+    assert edited.layer("PricingService", "instantiated")["cached"] is False

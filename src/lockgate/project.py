@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,16 @@ def walk_python(root: Path, top: Path) -> list[str]:
         prefix = "" if rel == "." else rel + "/"
         found.extend(prefix + name for name in filenames if name.endswith(".py"))
     return found
+
+
+def declared_inputs(root: Path, patterns: list[str]) -> frozenset[str]:
+    """Files (posix, relative to ``root``) matched by the ``inputs`` globs."""
+    found: set[str] = set()
+    for pattern in patterns:
+        for match in glob.glob(pattern, root_dir=root, recursive=True):
+            if os.path.isfile(os.path.join(root, match)):
+                found.add(match.replace(os.sep, "/"))
+    return frozenset(found)
 
 
 @dataclass

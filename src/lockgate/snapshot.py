@@ -27,7 +27,7 @@ from lockgate.model import (
     Performance,
     SuiteResult,
 )
-from lockgate.project import walk_python
+from lockgate.project import declared_inputs, walk_python
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
@@ -50,12 +50,15 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
     table = _raw_table(root)
     if table is None:
         return None
-    env_names = table.get("env", [])
-    if not isinstance(env_names, list) or not all(isinstance(n, str) for n in env_names):
+    try:  # the raw table is not validated here: anything unexpected means the full path
+        env_names = [str(n) for n in table.get("env", [])]
+        inputs = sorted(declared_inputs(root, [str(p) for p in table.get("inputs", [])]))
+        configured = [*table.get("src", ["src"]), *table.get("tests", ["tests"])]
+        for kind in table.get("features", []):
+            configured += kind.get("paths", [])
+        existing = [(str(p), (root / str(p)).exists()) for p in configured]
+    except (TypeError, AttributeError, ValueError):
         return None
-    configured = [*table.get("src", ["src"]), *table.get("tests", ["tests"])]
-    for kind in table.get("features", []):
-        configured += kind.get("paths", []) if isinstance(kind, dict) else []
     raw = []
     for name in _CONFIG_FILES:
         path = root / name
@@ -68,7 +71,8 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
             raw,
             sorted(environment(root, env_names).items()),
             sorted(walk_python(root, root)),
-            [(p, (root / p).exists()) for p in configured if isinstance(p, str)],
+            existing,
+            inputs,  # a new file matching an ``inputs`` glob joins every key
         ]
     )
 

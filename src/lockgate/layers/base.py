@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,7 +10,7 @@ from lockgate.facts import FileFacts
 from lockgate.fingerprint import FileHasher
 from lockgate.graph import ImportGraph
 from lockgate.model import Feature
-from lockgate.project import Project
+from lockgate.project import Project, declared_inputs
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,7 @@ class Context:
     @cached_property
     def declared(self) -> frozenset[str]:
         """Files matched by the configured ``inputs`` globs."""
-        root = str(self.project.root)
-        found: set[str] = set()
-        for pattern in self.project.config.inputs:
-            for match in glob.glob(pattern, root_dir=root, recursive=True):
-                if os.path.isfile(os.path.join(root, match)):
-                    found.add(match.replace(os.sep, "/"))
-        return frozenset(found)
+        return declared_inputs(self.project.root, self.project.config.inputs)
 
     def module_file(self, module: str) -> str | None:
         """The project file of ``module``, if it is one of the project's."""
