@@ -56,6 +56,28 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+def repository_state(root: Path, whole_git_dir: bool = False) -> dict[str, Any]:
+    """What a deploy must not touch: HEAD, refs, the index bytes, and every file (mode, mtime,
+    bytes or link target) of the work tree, untracked ones included, and optionally of .git."""
+    files = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if not whole_git_dir:
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames + links:
+            path = Path(dirpath, name)
+            info = path.lstat()
+            body = os.readlink(path) if path.is_symlink() else path.read_bytes()
+            files[path.relative_to(root).as_posix()] = (info.st_mode, info.st_mtime_ns, body)
+    return {
+        "head": git(root, "rev-parse", "HEAD"),
+        "symbolic": git(root, "symbolic-ref", "HEAD"),
+        "refs": git(root, "for-each-ref"),
+        "index": (root / ".git" / "index").read_bytes(),
+        "files": files,
+    }
+
+
 def copy_project(name: str, dest: Path, commit: bool = True) -> Path:
     """Copy ``tests/projects/<name>`` into ``dest`` as a git repository with one commit."""
     root = dest / name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, lockgate
+from conftest import Run, copy_project, lockgate, repository_state
 from conftest import git as run_git
 
 BRANCH = "lockgate/deploy"
@@ -71,26 +70,6 @@ def gates_of(run: Run) -> dict[str, dict[str, Any]]:
     return {g["name"]: g for g in run.json["gates"]}
 
 
-def snapshot(root: Path, whole_git_dir: bool = False) -> dict[str, Any]:
-    """HEAD, refs, index bytes and every file of the work tree (and optionally of .git)."""
-    files = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if not whole_git_dir:
-            dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames:
-            path = Path(dirpath, name)
-            info = path.lstat()
-            body = os.readlink(path) if path.is_symlink() else path.read_bytes()
-            files[path.relative_to(root).as_posix()] = (info.st_mode, info.st_mtime_ns, body)
-    return {
-        "head": run_git(root, "rev-parse", "HEAD"),
-        "symbolic": run_git(root, "symbolic-ref", "HEAD"),
-        "refs": run_git(root, "for-each-ref"),
-        "index": (root / ".git" / "index").read_bytes(),
-        "files": files,
-    }
-
-
 # -- a healthy project ships -------------------------------------------------------------
 
 
@@ -139,12 +118,12 @@ def test_deploy_leaves_head_index_work_tree_and_untracked_files_alone(
     (shop / "README.md").write_text("staged, not committed\n")
     run_git(shop, "add", "README.md")
     (shop / "scratch.txt").write_text("untracked\n")
-    before = snapshot(shop)
+    before = repository_state(shop)
 
     run = deploy(shop, "--allow-dirty", env=store)
 
     assert run.code == 0, run.stderr
-    after = snapshot(shop)
+    after = repository_state(shop)
     assert after.pop("refs") != before.pop("refs")
     assert after == before
     assert run_git(shop, "show", f"{BRANCH}:README.md") == run_git(shop, "show", "HEAD:README.md")
@@ -180,14 +159,14 @@ def run_git_bytes(root: Path, *args: str) -> bytes:
 
 
 def test_dry_run_leaves_the_repository_byte_identical(shop: Path, store: dict[str, str]) -> None:
-    before = snapshot(shop, whole_git_dir=True)
+    before = repository_state(shop, whole_git_dir=True)
 
     run = deploy(shop, "--dry-run", env=store)
 
     assert run.code == 0, run.stderr
     assert run.json["deployed"] is False
     assert run.json["package"]["commit"] is None and run.json["package"]["files"] > 0
-    assert snapshot(shop, whole_git_dir=True) == before
+    assert repository_state(shop, whole_git_dir=True) == before
 
 
 def test_dry_run_lists_what_would_ship(shop: Path, store: dict[str, str]) -> None:
@@ -276,12 +255,12 @@ def test_a_symlink_to_etc_passwd_blocks(shop: Path, store: dict[str, str]) -> No
 def test_a_blocked_deploy_moves_nothing(shop: Path, store: dict[str, str]) -> None:
     assert deploy(shop, env=store).code == 0
     commit_files(shop, {"src/shop/settings.py": AWS_KEY})
-    before = snapshot(shop, whole_git_dir=True)
+    before = repository_state(shop, whole_git_dir=True)
 
     run = deploy(shop, env=store)
 
     assert run.code == 1
-    assert snapshot(shop, whole_git_dir=True) == before
+    assert repository_state(shop, whole_git_dir=True) == before
 
 
 def test_failing_tests_and_low_scores_block(shop: Path, store: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import git as run_git
+from conftest import repository_state
 
 from lockgate import git
 from lockgate.config import Config
@@ -114,25 +115,6 @@ def build(root: Path, cfg: Config | None = None, store: Store | None = None) -> 
     package = inspect(root, cfg, git.head(root), store=store)
     finish(package, align_result(), run_gates(align_result(), cfg, package.evidence))
     return package
-
-
-def snapshot(root: Path) -> dict[str, Any]:
-    """Everything a deploy must not touch: HEAD, refs, the index bytes, every work-tree file."""
-    tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            path = Path(dirpath, name)
-            info = path.lstat()
-            body = os.readlink(path) if path.is_symlink() else path.read_bytes()
-            tree[path.relative_to(root).as_posix()] = (info.st_mode, info.st_mtime_ns, body)
-    return {
-        "head": run_git(root, "rev-parse", "HEAD"),
-        "symbolic": run_git(root, "symbolic-ref", "HEAD"),
-        "refs": run_git(root, "for-each-ref"),
-        "index": (root / ".git" / "index").read_bytes(),
-        "tree": tree,
-    }
 
 
 # -- selection ---------------------------------------------------------------------------
@@ -243,11 +225,11 @@ def test_deploying_touches_no_head_index_work_tree_or_untracked_file(repo: Path)
     run_git(repo, "add", "README.md")
     (repo / "src" / "shop" / "cart.py").write_text("# unstaged change\n")
     (repo / "notes.txt").write_text("untracked\n")
-    before = snapshot(repo)
+    before = repository_state(repo)
 
     made = commit(repo, build(repo), "lockgate/deploy")
 
-    after = snapshot(repo)
+    after = repository_state(repo)
     assert after["refs"] != before["refs"]  # only the deploy branch appeared
     after["refs"] = before["refs"]
     assert after == before
