@@ -318,3 +318,25 @@ def test_declared_inputs_are_inputs_of_every_layer(project: Any) -> None:
     (root / "data" / "prices.json").write_text('{"tea": 500}\n')
     edited = lockgate("align", root, "--json")
     assert edited.layer("PricingService", "instantiated")["cached"] is False
+
+
+def test_interpreter_settings_every_run_inherits_are_inputs(warm: tuple[Path, Run]) -> None:
+    """PYTEST_ADDOPTS reaches every test process, listed in `env` or not."""
+    root, first = warm
+    narrowed = lockgate("align", root, "--json", env={"PYTEST_ADDOPTS": "-k no_such_test"})
+    tested = narrowed.layer("CartService", "tested")
+    assert tested["cached"] is False
+    assert tested["passed"] is False and "no test ran" in tested["detail"]
+    back = lockgate("align", root, "--json")
+    assert all(cached(back).values())
+    assert verdicts(back) == verdicts(first)
+
+
+def test_a_folder_put_on_the_python_path_is_an_input(
+    warm: tuple[Path, Run], tmp_path: Path
+) -> None:
+    root, _ = warm
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    run = lockgate("align", root, "--json", env={"PYTHONPATH": str(shadow)})
+    assert run.layer("CartService", "imported")["cached"] is False

@@ -28,6 +28,18 @@ LOCK_FILES = (
 )
 
 
+# Variables that change what every worker or test process does, whether or not the project
+# lists them: optimisation strips asserts, PYTEST_ADDOPTS can deselect tests.
+INTERPRETER_ENV = (
+    "PYTHONOPTIMIZE",
+    "PYTHONHASHSEED",
+    "PYTHONWARNINGS",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+)
+
+
 def digest(data: bytes) -> str:
     """The content hash lockgate uses everywhere."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -159,6 +171,10 @@ def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
     items: dict[str, str] = {
         "python": f"{os.path.realpath(sys.executable)} {sys.prefix} {sys.version}",
         "lockgate": __version__,
+        # What workers and test processes import from, beyond the project's own roots.
+        # sys.path[0] is left out: it is lockgate's script folder or the caller's working
+        # directory, and no worker sees it (they run in the project root).
+        "sys.path": os.pathsep.join(sys.path[1:]),
     }
     for name, stamp in _distributions().items():
         items[f"dist:{name}"] = stamp
@@ -166,7 +182,7 @@ def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
         path = root / lock
         if path.is_file():
             items[f"lock:{lock}"] = digest(path.read_bytes())
-    for name in env_names:
+    for name in (*INTERPRETER_ENV, *env_names):
         value = os.environ.get(name)
         items[f"env:{name}"] = "<unset>" if value is None else digest(value.encode())
     return items
