@@ -186,7 +186,7 @@ class Runner:
         # Imports and tests are independent: the worker zygote runs beside the pytest batch.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(self._run_workers, workers, by_feature)
-            batch = self._run_tests(tests) if tests else BatchResult({}, {})
+            batch = self._run_tests(tests, by_feature) if tests else BatchResult({}, {})
             outcomes = pending.result()
         for item in workers:
             feature = by_feature[item.owner]
@@ -276,9 +276,8 @@ class Runner:
             pycache=self.pycache,
         )
 
-    def _run_tests(self, items: list[Planned]) -> BatchResult:
+    def _run_tests(self, items: list[Planned], by_feature: dict[str, Feature]) -> BatchResult:
         owners = self.ctx.owners
-        by_feature = {f.id: f for f in self.ctx.features}
         files: dict[str, None] = {}
         modules = [by_feature[i.owner].path for i in items if i.layer == "tested"]
         for item in items:
