@@ -64,10 +64,16 @@ def test_outcomes_per_file(basic: tuple[Path, list[str], BatchResult, list[str]]
     assert list(files) == BASIC_FILES
     assert sorted(done) == sorted(BASIC_FILES)  # each file reported exactly once
     # test_a uses a marker only the project's own pytest configuration declares (strict markers)
-    assert files["tests/test_a.py"] == FileOutcome(
-        "tests/test_a.py", 1, 0, 0, [], None, files["tests/test_a.py"].seconds,
+    test_a = files["tests/test_a.py"]
+    assert test_a == FileOutcome(
+        "tests/test_a.py", 1, 0, 0, [], None, test_a.seconds,
         ["src/pkg/__init__.py", "src/pkg/a.py"],
+        # what the process observed: the files it imported, its conftest and itself …
+        loaded=["src/pkg/__init__.py", "src/pkg/a.py", "tests/conftest.py", "tests/test_a.py"],
+        probes=test_a.probes,
     )
+    # … and where a file created later would change what `import pkg.a` finds
+    assert any("src/pkg/a/__init__.py" in probe for probe in test_a.probes)
     assert files["tests/test_a.py"].ok
     assert files["tests/test_b.py"].passed == 2 and files["tests/test_b.py"].ok
     failing = files["tests/test_fail.py"]

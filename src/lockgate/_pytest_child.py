@@ -16,6 +16,8 @@ from typing import Any
 
 import coverage
 
+from lockgate import _observe
+
 
 def _plugin_guards() -> list[str]:
     """Options that keep other coverage/distribution plugins from taking over the run."""
@@ -70,13 +72,78 @@ def _folders(files: list[str]) -> list[str]:
     return kept
 
 
+def _rewritten_cache(source: str) -> str:
+    """Where pytest caches the assertion-rewritten bytecode of a test module."""
+    from _pytest.assertion.rewrite import PYC_TAIL, get_cache_dir
+
+    path = Path(source)
+    return str(get_cache_dir(path) / (path.name[:-3] + PYC_TAIL))
+
+
+def _probe_configuration(observer: _observe.Observer) -> None:
+    """Record which configuration files pytest looks for while choosing its configuration:
+    the one it chose and every candidate that would take precedence, wherever it looks."""
+    import _pytest.config
+    from _pytest.config import findpaths
+
+    real = findpaths.determine_setup
+
+    def determine_setup(**kwargs: Any) -> Any:
+        checks = {name: getattr(Path, name) for name in ("is_file", "exists", "is_dir")}
+
+        def traced(name: str) -> Any:
+            def check(self: Path, *args: Any, **kw: Any) -> bool:
+                found: bool = checks[name](self, *args, **kw)
+                probe(str(self), found and checks["is_file"](self))
+                return found
+
+            return check
+
+        with observer.probing() as probe:
+            for name in checks:
+                setattr(Path, name, traced(name))
+            try:
+                return real(**kwargs)
+            finally:
+                for name, check in checks.items():
+                    setattr(Path, name, check)
+
+    _pytest.config.determine_setup = determine_setup  # type: ignore[attr-defined]
+
+
+def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, Any]:
+    """Per test file, the owners of observations it reached (see lockgate._observe)."""
+    root = spec["root"]
+    own = [spec["basetemp"], os.path.dirname(spec["result"])]
+    paths = _observe.Paths(root, _observe.environment_folders(*own, sys.pycache_prefix or ""))
+    owners = _observe.summarize(observer.report(), paths)
+    # The project's pyproject.toml is read by pytest for [tool.pytest], which every key holds;
+    # the whole file (its version, say) is not an input of the test run.
+    for owner in owners.values():
+        owner["files"] = [f for f in owner["files"] if f != "pyproject.toml"]
+    reached = {
+        name: _observe.reach(
+            owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"]
+        )
+        for name in spec["files"]
+    }
+    return {"owners": owners, "reached": reached}
+
+
 def main(spec_path: str) -> int:
     """Run the spec's tests under coverage and write the result file; 0 when it was written."""
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     root = Path(spec["root"])
+    own = [spec["basetemp"], os.path.dirname(spec["result"]), sys.pycache_prefix or ""]
+    observer = _observe.Observer(_observe.environment_folders(*own))
+    observer.install()
     sys.path[:0] = spec["sys_path"]
     # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
     sys.dont_write_bytecode = not sys.pycache_prefix
+    if sys.pycache_prefix:
+        sources = [str(root / f) for f in spec["python_files"]]
+        _observe.stale_bytecode(sources, _rewritten_cache)
+    _probe_configuration(observer)
     # Coverage starts before pytest so conftest files and test modules are measured from line one.
     cov = coverage.Coverage(
         data_file=None,
@@ -91,7 +158,7 @@ def main(spec_path: str) -> int:
     from lockgate._pytest_plugin import Plugin
 
     with open(spec["progress"], "a", encoding="utf-8") as progress:
-        plugin = Plugin(cov, root, spec["files"], progress)
+        plugin = Plugin(cov, root, spec["files"], progress, observer)
         args = [
             *_folders(spec["files"]),
             "-p",
@@ -105,6 +172,7 @@ def main(spec_path: str) -> int:
             *_plugin_guards(),
         ]
         code = pytest.main(args, plugins=[plugin])
+        observer.paused = True  # what follows is lockgate's own analysis
         cov.stop()
         progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
         progress.flush()
@@ -112,6 +180,7 @@ def main(spec_path: str) -> int:
         "exit": int(code),
         "files": plugin.outcomes(),
         "coverage": _coverage_json(cov, root, spec.get("modules")),
+        "observed": _observed(observer, spec),
     }
     tmp = spec["result"] + ".tmp"
     Path(tmp).write_text(json.dumps(result), encoding="utf-8")

@@ -7,10 +7,13 @@ import time
 from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import coverage
 import pytest
+
+if TYPE_CHECKING:
+    from lockgate._observe import Observer
 
 
 def _error_line(report: pytest.CollectReport) -> str:
@@ -23,8 +26,17 @@ def _error_line(report: pytest.CollectReport) -> str:
 class Plugin:
     """Switches coverage contexts per test file, records outcomes, streams progress lines."""
 
-    def __init__(self, cov: coverage.Coverage, root: Path, files: list[str], progress: TextIO):
+    def __init__(
+        self,
+        cov: coverage.Coverage,
+        root: Path,
+        files: list[str],
+        progress: TextIO,
+        observer: Observer | None = None,
+    ):
         self.cov = cov
+        self.root = root.resolve()
+        self.observer = observer
         self.progress = progress
         self.targets = {(root / f).resolve(): f for f in files}
         self.dirs = {parent for target in self.targets for parent in target.parents}
@@ -35,6 +47,11 @@ class Plugin:
         self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
         self.remaining: Counter[str] = Counter()
 
+    def _context(self, name: str) -> None:
+        """Observations from now on belong to test file ``name`` ("" for none)."""
+        if self.observer is not None:
+            self.observer.context = name
+
     def _emit(self, event: str, name: str, test: str | None = None) -> None:
         # Flushed line by line: the parent must see the last event even if the child dies next.
         self.progress.write(json.dumps({"event": event, "file": name, "test": test}) + "\n")
@@ -42,6 +59,13 @@ class Plugin:
 
     def _file_of(self, path: Path) -> str | None:
         return self.targets.get(Path(path).resolve())
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        """A project module used as a plugin (``pytest_plugins``) serves every test file."""
+        file = getattr(plugin, "__file__", None)
+        if self.observer is not None and isinstance(file, str):
+            if Path(file).resolve().is_relative_to(self.root):
+                self.observer.share(file)
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         """Skip every file and folder that holds none of the requested test files.
@@ -68,6 +92,7 @@ class Plugin:
             return (yield)
         self._emit("collect", name)
         self.cov.switch_context(f"collect:{name}")
+        self._context(name)
         start = time.perf_counter()
         try:
             report = yield
@@ -79,6 +104,7 @@ class Plugin:
             )
         finally:
             self.cov.switch_context("")
+            self._context("")
             self.seconds[name] += time.perf_counter() - start
         if report.failed:
             self.problems[name] = f"collection error: {_error_line(report)}"
@@ -108,11 +134,13 @@ class Plugin:
             return (yield)
         self._emit("run", name, item.nodeid)
         self.cov.switch_context(f"run:{name}")
+        self._context(name)
         start = time.perf_counter()
         try:
             return (yield)
         finally:
             self.cov.switch_context("")
+            self._context("")
             self.seconds[name] += time.perf_counter() - start
             self.remaining[name] -= 1
             if not self.remaining[name]:

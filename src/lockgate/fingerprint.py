@@ -59,9 +59,14 @@ class FileHasher:
         self.contents: dict[str, bytes] = {}  # files that had to be read this run
 
     def hash(self, path: str) -> str | None:
-        """Content hash of ``path`` (posix, relative to the root), or None when absent."""
+        """Content hash of ``path`` (posix, relative to the root, or absolute for a file
+        outside the project), or None when absent. A probe (see :func:`is_probe`) gives the
+        state of a folder instead."""
         if path in self._hashes:
             return self._hashes[path]
+        if is_probe(path):
+            found = self._hashes[path] = probe_state(self.root, path)
+            return found
         full = os.path.join(self.root, path)
         try:
             st = os.stat(full)
@@ -100,6 +105,10 @@ class FileHasher:
                 return None
         return self.contents[path]
 
+    def state(self, paths: Iterable[str]) -> str:
+        """One hash over the state (content hash, or absence) of every path in ``paths``."""
+        return key_of([[p, self.hash(p)] for p in sorted(paths)])
+
     def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
         """``{path: hash}`` for ``paths``."""
         return {p: self.hash(p) for p in paths}
@@ -117,6 +126,8 @@ class FileHasher:
         return known
 
     def _check_moved(self, path: str, before: FileHasher) -> bool:
+        if is_probe(path):
+            return probe_state(self.root, path) != before.hash(path)
         seen = before._observed.get(path)
         try:
             st = os.stat(os.path.join(self.root, path))
@@ -141,6 +152,25 @@ class FileHasher:
             p: StatRow(r.size, r.mtime_ns, r.inode, other._now_ns, r.hash)
             for p, r in other._observed.items()
         }
+
+
+LISTING = "\0ls"  # "<folder>\0ls": the names in a folder, as a program that listed it saw
+
+
+def is_probe(path: str) -> bool:
+    """True for a folder probe: ``"<folder>/"`` (is it a folder?) or ``"<folder>\0ls"``."""
+    return path.endswith(("/", LISTING))
+
+
+def probe_state(root: Path, path: str) -> str | None:
+    """The state of a folder probe: "dir" or the digest of its names; None when no folder."""
+    if path.endswith(LISTING):
+        try:
+            names = sorted(os.listdir(os.path.join(root, path[: -len(LISTING)] or ".")))
+        except OSError:
+            return None
+        return digest("\0".join(names).encode())
+    return "dir" if os.path.isdir(os.path.join(root, path)) else None
 
 
 def _distributions() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 from lockgate import __version__
-from lockgate.fingerprint import FileHasher, key_of
+from lockgate.fingerprint import LISTING, FileHasher, digest, key_of
 from lockgate.layers import (
     discovered,
     documented,
@@ -32,6 +33,18 @@ MODULES: dict[str, ModuleType] = {
     m.NAME: m for m in (discovered, imported, instantiated, documented, tested, wired, optimized)
 }
 SUITE_LAYER = "suite"
+# An extras entry "\0set:<name>" stands for the probe set stored as fact "probes/<name>".
+PROBE_SET = "\0set:"
+SET_FACTS = "probes/"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a child process saw while producing one result (see :mod:`lockgate._observe`)."""
+
+    files: list[str]
+    lists: list[str]
+    probes: list[list[str]]
 
 
 @dataclass
@@ -80,6 +93,8 @@ class Runner:
         self.jobs = jobs
         self.progress = progress
         self._digests: dict[frozenset[str], str] = {}
+        self._states: dict[str, str] = {}  # probe set → its state this run
+        self.probe_sets: dict[str, list[str]] = {}  # probe sets new results refer to
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -142,14 +157,27 @@ class Runner:
             return None
         return created + self.ctx.project.config.performance.ttl
 
-    def _reusable(self, item: Planned, stored: Stored) -> bool:
+    def _reusable(self, item: Planned, stored: Stored, sets: dict[str, list[str]]) -> bool:
         if self.retry_failed and not stored.passed:
             return False
         expires = self._expires(item.layer, stored.created)
         if expires is not None and expires <= time.time():
             return False
         hasher = self.ctx.hasher
-        return all(hasher.hash(p) == h for p, h in stored.extras.items())
+        for path, expected in stored.extras.items():
+            if path.startswith(PROBE_SET):
+                members = sets.get(path[len(PROBE_SET) :])
+                if members is None or self._set_state(path, members) != expected:
+                    return False
+            elif hasher.hash(path) != expected:
+                return False
+        return True
+
+    def _set_state(self, name: str, members: list[str]) -> str:
+        found = self._states.get(name)
+        if found is None:
+            found = self._states[name] = self.ctx.hasher.state(members)
+        return found
 
     def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
         """Fill in every result whose key is stored and whose run-time files are unchanged.
@@ -159,9 +187,19 @@ class Runner:
         if self.store is None:
             return {}
         found = self.store.lookup(p.key for p in planned)
+        wanted = {
+            f"{SET_FACTS}{path[len(PROBE_SET) :]}"
+            for stored in found.values()
+            for path in stored.extras
+            if path.startswith(PROBE_SET)
+        }
+        sets = {
+            name[len(SET_FACTS) :]: json.loads(data)
+            for name, data in self.store.facts(wanted).items()
+        }
         for item in planned:
             stored = found.get(item.key)
-            if stored is not None and self._reusable(item, stored):
+            if stored is not None and self._reusable(item, stored, sets):
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
@@ -195,9 +233,11 @@ class Runner:
             item.result = LayerResult(
                 step.ok, step.detail, round(step.seconds, 4), keep=not step.transient
             )
-            item.extras = self._extras(step.loaded, item.inputs.files)
+            item.extras = self._extras(
+                Observed(step.loaded, step.lists, step.probes), item.inputs.files
+            )
         if tests:
-            self._judge_tests(tests, by_feature, outcomes, batch)
+            self._judge_tests(tests, by_feature, batch)
         measures = [p for p in misses if p.layer == optimized.NAME]
         if measures:
             self._measure(measures, by_feature)
@@ -219,6 +259,7 @@ class Runner:
             jobs=1,
             on_done=lambda _id: self.progress("measuring performance", 1),
             pycache=self.pycache,
+            files=project.python_files,
         )
         files = [
             t for item in items for t in optimized.benchmark_tests(self.ctx, by_feature[item.owner])
@@ -233,6 +274,7 @@ class Runner:
                 project.config.timeout,
                 jobs=1,
                 pycache=self.pycache,
+                python_files=project.python_files,
             )
         now = time.time()
         for item in items:
@@ -274,6 +316,7 @@ class Runner:
             self.jobs,
             on_done=lambda _module: self.progress("importing and constructing", 1),
             pycache=self.pycache,
+            files=project.python_files,
         )
 
     def _run_tests(self, items: list[Planned], by_feature: dict[str, Feature]) -> BatchResult:
@@ -297,6 +340,7 @@ class Runner:
                 on_file_done=lambda _f: self.progress("running tests", 1),
                 pycache=self.pycache,
                 modules=modules,
+                python_files=project.python_files,
             )
         return batch
 
@@ -304,38 +348,50 @@ class Runner:
         self,
         items: list[Planned],
         by_feature: dict[str, Feature],
-        outcomes: dict[str, ModuleOutcome],
         batch: BatchResult,
     ) -> None:
         owners = self.ctx.owners
         for item in items:
             files = owners[item.owner] if item.layer == "tested" else [item.owner]
             transient = any(batch.files[t].transient for t in files)
+            seen = [batch.files[t] for t in files]
             if item.layer == SUITE_LAYER:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])
-                seconds = batch.files[item.owner].seconds
-                executed = batch.files[item.owner].executed
             else:
-                feature = by_feature[item.owner]
-                ok, detail = tested.judge(self.ctx, feature, batch)
-                seconds = sum(batch.files[t].seconds for t in owners[item.owner])
-                executed = [p for t in owners[item.owner] for p in batch.files[t].executed]
-                got = outcomes.get(feature.module)
-                if got is not None:
-                    executed += got.imported.loaded
+                ok, detail = tested.judge(self.ctx, by_feature[item.owner], batch)
+            seconds = sum(o.seconds for o in seen)
+            observed = Observed(
+                [p for o in seen for p in (*o.executed, *o.loaded)],
+                [d for o in seen for d in o.lists],
+                [s for o in seen for s in o.probes],
+            )
             item.result = LayerResult(ok, detail, round(seconds, 4), keep=not transient)
-            item.extras = self._extras(executed, item.inputs.files)
+            item.extras = self._extras(observed, item.inputs.files)
 
-    def _extras(self, loaded: Iterable[str], static: frozenset[str]) -> dict[str, str | None]:
-        known = set(self.ctx.project.python_files)
+    def _extras(self, seen: Observed, static: frozenset[str]) -> dict[str, str | None]:
+        """What a run observed beyond its static inputs: every file it read or imported, the
+        listing of every folder it listed, and one entry per set of files whose creation would
+        change how a module is found (stored once, by content, among the facts)."""
         hasher = self.ctx.hasher
-        return {p: hasher.hash(p) for p in sorted(set(loaded)) if p in known and p not in static}
+        out: dict[str, str | None] = {
+            p: hasher.hash(p) for p in sorted(set(seen.files)) if p not in static
+        }
+        out.update((f"{d}{LISTING}", hasher.hash(f"{d}{LISTING}")) for d in sorted(seen.lists))
+        for members in seen.probes:
+            name = digest(json.dumps(members).encode())
+            self.probe_sets.setdefault(name, members)
+            out[f"{PROBE_SET}{name}"] = self._set_state(f"{PROBE_SET}{name}", members)
+        return out
+
+    def new_facts(self) -> dict[str, str]:
+        """The probe sets this run's results refer to, to be stored by content."""
+        return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
 
     # -- recording -----------------------------------------------------------------------
 
     def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
         """True when the item's inputs hash now as they did when it was planned."""
-        files = item.inputs.files | item.extras.keys()
+        files = item.inputs.files | {p for p in item.extras if not p.startswith(PROBE_SET)}
         return not any(fresh.moved(p, self.ctx.hasher) for p in files)
 
     def new_results(self, planned: list[Planned]) -> list[NewResult]:

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from lockgate import __version__
-from lockgate.fingerprint import RACY_NS, FileHasher, digest, environment, key_of
+from lockgate.fingerprint import (
+    RACY_NS,
+    FileHasher,
+    digest,
+    environment,
+    is_probe,
+    key_of,
+    probe_state,
+)
 from lockgate.model import (
     AlignResult,
     Feature,
@@ -31,7 +39,7 @@ from lockgate.project import declared_inputs, walk_python
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
-FORMAT = 2  # of the recorded result: part of the key, so an older record is never misread
+FORMAT = 3  # of the recorded result: part of the key, so an older record is never misread
 
 
 def _raw_table(root: Path) -> dict[str, Any] | None:
@@ -79,6 +87,10 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
 
 def _unchanged(root: Path, files: list[list[Any]]) -> bool:
     for path, stat in files:
+        if is_probe(path):  # a folder's state, recorded as it was
+            if probe_state(root, path) != stat:
+                return False
+            continue
         try:
             st = os.stat(os.path.join(root, path))
         except OSError:
@@ -143,7 +155,14 @@ def save(
     if wanted is None:
         return
     files = [
-        [path, None if row is None else [row.size, row.mtime_ns, row.inode, row.recorded_ns]]
+        [
+            path,
+            hasher.hash(path)
+            if is_probe(path)
+            else None
+            if row is None
+            else [row.size, row.mtime_ns, row.inode, row.recorded_ns],
+        ]
         for path, row in sorted(hasher.looked_at().items())
     ]
     store.save_snapshot(

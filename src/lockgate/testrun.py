@@ -46,6 +46,11 @@ class FileOutcome:
     problem: str | None
     seconds: float
     executed: list[str] = field(default_factory=list)
+    # what the test process observed for this file (see lockgate._observe): input files read or
+    # imported, folders listed, and sets of files whose creation would change an import
+    loaded: list[str] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)
+    probes: list[list[str]] = field(default_factory=list)
     # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
     # process that ended outside any test file): reported, never stored
     transient: bool = False
@@ -254,10 +259,13 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
     for chunk in chunks:
         files.update(chunk.outcomes)
         result = chunk.result or {"files": {}, "coverage": {}, "exit": 0}
+        observed = result.get("observed", {"owners": {}, "reached": {}})
+        owners = observed["owners"]
         for name, raw in result["files"].items():
             problem = raw["problem"]
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
+            reached = [owners[o] for o in observed["reached"].get(name, ())]
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -266,6 +274,9 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 raw["failures"],
                 problem,
                 raw["seconds"],
+                loaded=sorted({f for o in reached for f in o["files"]}),
+                lists=sorted({d for o in reached for d in o["lists"]}),
+                probes=[o["probes"] for o in reached if o["probes"]],
             )
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))
@@ -297,6 +308,7 @@ def run_batch(
     pycache: Path | None = None,
     files_per_process: int = FILES_PER_PROCESS,
     modules: Sequence[str] | None = None,
+    python_files: Sequence[str] = (),
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
@@ -326,6 +338,7 @@ def run_batch(
         "source": [str(root / s) for s in source_roots],
         "env": _child_env(sys_path, pycache),
         "modules": None if modules is None else list(modules),
+        "python_files": list(python_files),
     }
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-") as tmp:
         chunks = [

@@ -154,7 +154,7 @@ def align_fully(
             store.write(
                 results,
                 ctx.hasher.updated,
-                prep.new_facts,
+                {**prep.new_facts, **runner.new_facts()},
                 (options.command, hits, misses, elapsed, saved),
                 env=(prep.env_digest, prep.env_items),
             )

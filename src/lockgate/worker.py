@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from lockgate import _observe
+
 # -- parent side --------------------------------------------------------------------------
 
 
@@ -34,7 +36,9 @@ class Outcome:
     ok: bool
     detail: str
     seconds: float
-    loaded: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # input files the step read or imported
+    lists: list[str] = field(default_factory=list)  # project folders whose listing it read
+    probes: list[list[str]] = field(default_factory=list)  # candidate sets (see _observe)
     transient: bool = False  # a timeout or a lost worker: depends on load, never stored
 
 
@@ -73,10 +77,12 @@ def run_modules(
     jobs: int,
     on_done: Callable[[str], None] | None = None,
     pycache: Path | None = None,
+    files: Sequence[str] = (),
 ) -> dict[str, ModuleOutcome]:
     """Import and construct in isolated children, ``jobs`` at a time; keyed by module.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
+    ``files`` are the project's Python files, whose cached bytecode is checked before use.
     """
     if not requests:
         return {}
@@ -86,6 +92,8 @@ def run_modules(
         "jobs": jobs,
         "timeout": timeout,
         "pycache": str(pycache) if pycache else None,
+        "files": list(files),
+        "drop": _observe.environment_folders(*([str(pycache)] if pycache else [])),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "lockgate.worker"],
@@ -130,17 +138,19 @@ def run_modules(
 # -- child side ---------------------------------------------------------------------------
 
 
-def _loaded_files(root: str) -> list[str]:
-    prefix = root.rstrip(os.sep) + os.sep
-    found = set()
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if not path:
-            continue
-        path = os.path.realpath(path)
-        if path.startswith(prefix) and path.endswith(".py") and "site-packages" not in path:
-            found.add(path[len(prefix) :].replace(os.sep, "/"))
-    return sorted(found)
+_OBSERVER: _observe.Observer | None = None
+_PATHS: _observe.Paths | None = None
+
+
+def _observed() -> dict[str, Any]:
+    """What this child has read, imported, looked for and listed so far."""
+    assert _OBSERVER is not None and _PATHS is not None
+    owners = _observe.summarize(_OBSERVER.report(), _PATHS)
+    return {
+        "loaded": sorted({f for o in owners.values() for f in o["files"]}),
+        "lists": sorted({f for o in owners.values() for f in o["lists"]}),
+        "probes": sorted(o["probes"] for o in owners.values() if o["probes"]),
+    }
 
 
 def _describe(exc: BaseException) -> str:
@@ -205,6 +215,8 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
+    assert _OBSERVER is not None
+    _OBSERVER.reset()
     say(phase="import", name="")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -216,7 +228,7 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
             ok=False,
             detail=_describe(exc),
             seconds=time.perf_counter() - start,
-            loaded=_loaded_files(root),
+            **_observed(),
         )
         return
     say(
@@ -224,7 +236,7 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
         ok=True,
         detail="",
         seconds=time.perf_counter() - start,
-        loaded=_loaded_files(root),
+        **_observed(),
     )
     for name, factory in request["classes"]:
         say(phase="instantiate", name=name)
@@ -239,7 +251,7 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
             ok=not problem,
             detail=problem,
             seconds=time.perf_counter() - start,
-            loaded=_loaded_files(root),
+            **_observed(),
         )
     # ru_maxrss is in KiB on Linux; a forked child starts from the zygote's peak.
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
@@ -341,6 +353,12 @@ def serve() -> None:
     sys.pycache_prefix = setup["pycache"]
     sys.dont_write_bytecode = not setup["pycache"]
     os.chdir(root)
+    if sys.pycache_prefix:
+        _observe.stale_bytecode([os.path.join(root, f) for f in setup["files"]])
+    global _OBSERVER, _PATHS
+    _PATHS = _observe.Paths(root, setup["drop"])
+    _OBSERVER = _observe.Observer(setup["drop"])
+    _OBSERVER.install()
     pending = [json.loads(line) for line in sys.stdin if line.strip()]
     pending.reverse()
     running: dict[int, _Running] = {}
