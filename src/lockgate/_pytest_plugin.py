@@ -63,9 +63,12 @@ class Plugin:
     def pytest_plugin_registered(self, plugin: object) -> None:
         """A project module used as a plugin (``pytest_plugins``) serves every test file."""
         file = getattr(plugin, "__file__", None)
-        if self.observer is not None and isinstance(file, str):
-            if Path(file).resolve().is_relative_to(self.root):
-                self.observer.share(file)
+        if (
+            self.observer is not None
+            and isinstance(file, str)
+            and Path(file).resolve().is_relative_to(self.root)
+        ):
+            self.observer.share(file)
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         """Skip every file and folder that holds none of the requested test files.
