@@ -258,7 +258,6 @@ class Observer:
         }
 
 
-
 # -- turning observations into inputs ----------------------------------------------------
 
 _SUFFIXES = (
@@ -302,9 +301,7 @@ class Paths:
         return None if found is None else found + "/"
 
 
-def _candidates(
-    fullname: str, dirs: list[str], where: str | None, paths: Paths
-) -> Iterator[str]:
+def _candidates(fullname: str, dirs: list[str], where: str | None, paths: Paths) -> Iterator[str]:
     """Files (and folders, ending in "/") whose creation would change how ``fullname`` is
     found: in every project folder searched before the one it was found in, and the forms
     that take precedence over it in that folder. Absent ones stay absent, or the result goes."""

@@ -122,9 +122,7 @@ def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, An
     for owner in owners.values():
         owner["files"] = [f for f in owner["files"] if f != "pyproject.toml"]
     reached = {
-        name: _observe.reach(
-            owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"]
-        )
+        name: _observe.reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
         for name in spec["files"]
     }
     return {"owners": owners, "reached": reached}
