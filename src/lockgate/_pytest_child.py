@@ -6,11 +6,13 @@ watchdog, and writes the outcomes and per-context coverage as JSON to the spec's
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +60,24 @@ def _coverage_json(cov: coverage.Coverage, root: Path, modules: list[str] | None
         result[path.relative_to(root).as_posix()] = {
             "statements": sorted(statements),
             "contexts": {label: sorted(lines) for label, lines in contexts.items()},
+            "toplevel": sorted(_toplevel(path, statements)),
         }
     return result
+
+
+def _toplevel(path: Path, statements: Iterable[int]) -> set[int]:
+    """The statements that run when the module is imported: every one outside a function
+    body (a ``def`` line, its decorators and defaults run at import; its body does not)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            body = node.body if isinstance(node.body, list) else [node.body]
+            inside.update(range(body[0].lineno, (node.end_lineno or body[0].lineno) + 1))
+    return {line for line in statements if line not in inside}
 
 
 def _folders(files: list[str]) -> list[str]:

@@ -68,6 +68,7 @@ class FileCoverage:
 
     statements: frozenset[int]
     by_context: dict[str, frozenset[int]]
+    toplevel: frozenset[int] = frozenset()  # statements that run at import, not in a function
 
 
 @dataclass
@@ -256,6 +257,7 @@ def _child_env(sys_path: Sequence[str], pycache: Path | None) -> dict[str, str]:
 def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
     files: dict[str, FileOutcome] = {}
     lines: dict[str, tuple[set[int], dict[str, set[int]]]] = {}
+    toplevel: dict[str, set[int]] = {}
     for chunk in chunks:
         files.update(chunk.outcomes)
         result = chunk.result or {"files": {}, "coverage": {}, "exit": 0}
@@ -281,10 +283,13 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))
             statements.update(cov["statements"])
+            toplevel.setdefault(path, set()).update(cov.get("toplevel", ()))
             for label, executed in cov["contexts"].items():
                 contexts.setdefault(label, set()).update(executed)
     coverage = {
-        path: FileCoverage(frozenset(st), {k: frozenset(v) for k, v in ctx.items()})
+        path: FileCoverage(
+            frozenset(st), {k: frozenset(v) for k, v in ctx.items()}, frozenset(toplevel[path])
+        )
         for path, (st, ctx) in lines.items()
     }
     for path, cov in coverage.items():
@@ -374,13 +379,17 @@ def coverage_of(
     module_path was not measured or has no statements.
 
     Covered lines are those executed while collecting or running one of test_files
-    (`collect:t`, `run:t`), plus lines executed while collecting any test file or outside every
-    test file (context ""): import-time lines such as `def` and `class` run once, for whichever
-    test file imports the module first, so counting them keeps the result independent of test
-    order. Those shared lines count only if at least one of test_files was in the batch and
-    collected without a problem; otherwise nothing is covered. Percent is rounded to 1 decimal.
+    (`collect:t`, `run:t`) or outside every test file (context "": conftest and session code,
+    which every key holds). A module's import-time lines (statements outside function bodies)
+    run once, under whichever test file imports the module first, so they count from any
+    context — but only when one of test_files used the module (imported it, even when it was
+    loaded already, or ran a line of it), as it would alone. Function bodies count only when
+    test_files ran them: a verdict depends only on the inputs of its own key, whatever else the
+    batch ran. Nothing counts unless one of test_files was collected without a problem.
+    Percent is rounded to 1 decimal.
     """
-    cov = batch.coverage.get(Path(module_path).as_posix())
+    path = Path(module_path).as_posix()
+    cov = batch.coverage.get(path)
     if cov is None or not cov.statements:
         return None
     tests = {Path(t).as_posix() for t in test_files}
@@ -389,8 +398,12 @@ def coverage_of(
     if valid:
         own = {f"collect:{t}" for t in valid} | {f"run:{t}" for t in valid}
         for label, lines in cov.by_context.items():
-            if label == "" or label.startswith("collect:") or label in own:
+            if label == "" or label in own:
                 covered |= lines
+        used = bool(covered & cov.statements) or any(path in batch.files[t].loaded for t in valid)
+        if used:
+            for lines in cov.by_context.values():
+                covered |= lines & cov.toplevel
     covered &= cov.statements
     total = len(cov.statements)
     return round(100 * len(covered) / total, 1), len(covered), total
