@@ -203,17 +203,22 @@ class Observer:
             fromlist: Any = (),
             level: int = 0,
         ) -> Any:
-            module = real_import(name, globals, locals, fromlist, level)
-            if not observer.paused:
-                full = absolute(name, globals, level)
-                names = [full, *(f"{full}.{f}" for f in fromlist or () if f != "*")]
-                observer._imported(sys._getframe(1), iter(names))
-            return module
+            try:
+                return real_import(name, globals, locals, fromlist, level)
+            finally:  # a failed import is an input too: the file that raised, say
+                if not observer.paused:
+                    full = absolute(name, globals, level)
+                    names = [full, *(f"{full}.{f}" for f in fromlist or () if f != "*")]
+                    observer._imported(sys._getframe(1), iter(names))
 
         def traced_import_module(name: str, package: str | None = None) -> Any:
-            module = real_import_module(name, package)
-            observer._imported(sys._getframe(1), iter([module.__name__]))
-            return module
+            try:
+                return real_import_module(name, package)
+            finally:
+                full = absolute(
+                    name.lstrip("."), {"__package__": package}, len(name) - len(name.lstrip("."))
+                )
+                observer._imported(sys._getframe(1), iter([full]))
 
         def traced_find_spec(
             cls: Any, fullname: str, path: Any = None, target: Any = None

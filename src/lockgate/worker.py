@@ -310,12 +310,16 @@ def _fail_rest(run: _Running, detail: str, transient: bool = False) -> None:
                     if not res["imported"]["ok"]
                     else f"not constructed: {detail}"
                 )
+            imported = res["imported"]
             res["classes"][name] = {
                 "ok": False,
                 "detail": own,
                 "seconds": 0.0,
-                "loaded": [],
-                "transient": transient or bool(res["imported"].get("transient")),
+                # not constructed because of the import: its inputs are the import's
+                "loaded": imported.get("loaded", []),
+                "lists": imported.get("lists", []),
+                "probes": imported.get("probes", []),
+                "transient": transient or bool(imported.get("transient")),
             }
 
 
