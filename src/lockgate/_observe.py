@@ -169,7 +169,11 @@ class Observer:
         shared = self._seen.setdefault(_SHARED, _Seen())
 
         def probe(path: str, present: bool) -> None:
-            (shared.reads if present else shared.absent).add(os.path.abspath(path))
+            path = os.path.abspath(path)
+            if present:
+                shared.reads.add(path)
+            else:  # absent, or a folder: its state is what was looked for
+                shared.absent.add(path + os.sep if os.path.isdir(path) else path)
 
         self.paused = True
         try:
@@ -346,12 +350,15 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             if file:
                 files.add(paths.key(os.path.abspath(file)))
                 edges.add("mod:" + file)
-        probes = {paths.key(p) for p in seen["absent"]}
+        probes = {
+            paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]
+        }
         for fullname, dirs, where in seen["lookups"]:
             probes.update(_candidates(fullname, dirs, where, paths))
         lists = {paths.folder(p) for p in seen["lists"]}
         files.discard(None)
         probes.discard(None)
+        probes.discard("")  # the project root is there
         lists.discard(None)
         owners[owner] = {
             "files": sorted(files),

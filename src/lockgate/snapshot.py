@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from stat import S_ISREG
 import time
 import tomllib
 from pathlib import Path
@@ -98,6 +99,8 @@ def _unchanged(root: Path, files: list[list[Any]]) -> bool:
                 continue
             return False
         if stat is None:
+            if not S_ISREG(st.st_mode):
+                continue  # not a file, as when it was recorded absent
             return False
         size, mtime, inode, recorded = stat
         if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
