@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from stat import S_ISREG
 import time
 import tomllib
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from lockgate import __version__
