@@ -40,6 +40,7 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "path": f.path,
         "line": f.line,
         "internal": f.internal,
+        "broken": f.broken,
         "score": result.score,
         "status": result.status,
         "layers": {
