@@ -72,7 +72,10 @@ def walk_tree(root: Path, top: Path) -> Walk:
         for entry in entries:
             # Only a link costs a realpath: below a known real folder a plain entry is real.
             target = os.path.realpath(entry.path) if entry.is_symlink() else ""
-            is_dir = entry.is_dir()
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a symlink loop: listed below, a file lockgate cannot read
+                is_dir = False
             if is_dir and _skipped(folder, entry.name):
                 continue
             if target and not inside(target, is_dir):

@@ -28,11 +28,13 @@ def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
 def _unreadable(ctx: Context, path: str) -> str:
     """Why ``path`` cannot be read, asked again of the file system (the rare path)."""
     full = os.path.join(ctx.project.root, path)
-    if os.path.islink(full) and not os.path.exists(full):
-        return f"dangling symlink to {os.readlink(full)!r}"
     try:
         with open(full, "rb"):
             pass
+    except FileNotFoundError:
+        if os.path.islink(full):
+            return f"dangling symlink to {os.readlink(full)!r}"
+        return "it was removed while lockgate read it"
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return "it changed while lockgate read it"
@@ -45,11 +47,13 @@ def problem(ctx: Context, path: str) -> tuple[int, str]:
         return 1, f"cannot read {path}: {_unreadable(ctx, path)}"
     try:
         ast.parse(data)
-    except SyntaxError as exc:
-        return exc.lineno or 1, f"cannot parse {path}:{exc.lineno or 1}: SyntaxError: {exc.msg}"
-    except ValueError as exc:  # a NUL byte: the parser names no line, its offset does
-        line = data[: data.find(b"\0")].count(b"\n") + 1 if b"\0" in data else 1
-        return line, f"cannot parse {path}:{line}: ValueError: {exc}"
+    except (SyntaxError, ValueError) as exc:
+        kind = type(exc).__name__
+        line = exc.lineno if isinstance(exc, SyntaxError) else None
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        if not line and b"\0" in data:  # the parser names no line for a NUL byte: its offset does
+            line = data[: data.index(b"\0")].count(b"\n") + 1
+        return line or 1, f"cannot parse {path}:{line or 1}: {kind}: {message}"
     return 1, f"cannot parse {path}: {ctx.facts[path].error}"
 
 
