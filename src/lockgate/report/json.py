@@ -40,7 +40,6 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "path": f.path,
         "line": f.line,
         "internal": f.internal,
-        "broken": f.broken,
         "score": result.score,
         "status": result.status,
         "layers": {
@@ -53,6 +52,8 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
             for name, layer in result.layers.items()
         },
     }
+    if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
+        out["broken"] = True
     if result.performance is not None:
         out["performance"] = performance_json(result.performance)
     return out
