@@ -49,10 +49,6 @@ def walk_tree(root: Path, top: Path) -> Walk:
     escapes: list[tuple[str, str]] = []
     links: list[str] = []
 
-    def rel(path: str) -> str:
-        out = os.path.relpath(path, root).replace(os.sep, "/")
-        return "" if out == "." else out
-
     def inside(path: str, folder: bool) -> bool:
         # Inside the root, and not in a folder the walk skips: runs report files by their
         # real path, which must be a listed file.
@@ -64,7 +60,7 @@ def walk_tree(root: Path, top: Path) -> Walk:
             p.startswith(".") or p in _SKIP_DIRS or p.endswith(".egg-info") for p in folders
         )
 
-    def visit(folder: str, real: str, ancestors: frozenset[str]) -> None:
+    def visit(folder: str, prefix: str, real: str, ancestors: frozenset[str]) -> None:
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -79,21 +75,22 @@ def walk_tree(root: Path, top: Path) -> Walk:
             if is_dir and _skipped(folder, entry.name):
                 continue
             if target and not inside(target, is_dir):
-                escapes.append((rel(entry.path), target))
+                escapes.append((prefix + entry.name, target))
             elif is_dir:
                 below = target or os.path.join(real, entry.name)
                 if below not in ancestors:
                     if target:
-                        links.append(rel(entry.path))
-                    visit(entry.path, below, ancestors | {below})
+                        links.append(prefix + entry.name)
+                    visit(entry.path, f"{prefix}{entry.name}/", below, ancestors | {below})
             elif entry.name.endswith(".py"):
                 # A dangling link is listed too: it is a file lockgate cannot read.
-                files.append(rel(entry.path))
+                files.append(prefix + entry.name)
                 if target:
-                    links.append(rel(entry.path))
+                    links.append(prefix + entry.name)
 
     start = os.path.realpath(top)
-    visit(str(top), start, frozenset({start}))
+    rel = os.path.relpath(top, root).replace(os.sep, "/")
+    visit(str(top), "" if rel == "." else rel + "/", start, frozenset({start}))
     return Walk(files, escapes, links)
 
 
