@@ -187,14 +187,15 @@ def test_a_symlink_cycle_is_walked_once(project: Any) -> None:
     assert sorted(f["name"] for f in run.json["features"]) == SERVICES
 
 
+@pytest.mark.parametrize("name", ["extra", "extra.py"], ids=["folder", "module"])
 def test_a_symlink_leaving_the_project_is_a_configuration_error(
-    project: Any, tmp_path: Path
+    project: Any, tmp_path: Path, name: str
 ) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "extra.py").write_text("class ExtraService:\n    pass\n")
     root = project("basic")
-    (root / FEATURES / "extra").symlink_to(outside)
+    (root / FEATURES / name).symlink_to(outside / name if name.endswith(".py") else outside)
 
     run = align(root)
 
@@ -202,7 +203,7 @@ def test_a_symlink_leaving_the_project_is_a_configuration_error(
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
     assert "pyproject.toml" in lines[0] and "tool.lockgate.src[0]" in lines[0]
-    assert f"'{FEATURES}/extra'" in lines[0] and str(outside) in lines[0]
+    assert f"'{FEATURES}/{name}'" in lines[0] and str(outside) in lines[0]
 
 
 # -- feature tables that find nothing ------------------------------------------------------

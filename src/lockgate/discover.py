@@ -95,7 +95,7 @@ def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGrap
     config, files, module_of = project.config, project.python_files, project.module_of
     hierarchy = _Hierarchy(project.modules, graph, facts)
     features: dict[str, Feature] = {}
-    found = dict.fromkeys(broken_files(config, files, facts).values(), 1)
+    found = set(broken_files(config, files, facts).values())  # tables that are not empty
     for i, table in enumerate(config.features):
         for path in files:
             if not any(_under(path, target) for target in table.paths):
@@ -111,7 +111,7 @@ def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGrap
                 fid = f"{module}.{cls.name}"
                 if fid in features:
                     continue
-                found[i] = found.get(i, 0) + 1
+                found.add(i)
                 features[fid] = Feature(
                     fid,
                     cls.name,

@@ -23,7 +23,7 @@ class Walk:
     """What a walk found: ``.py`` files, the symlinks it followed, and those it did not."""
 
     files: list[str]  # posix, relative to the root
-    escapes: list[tuple[str, str]]  # (link, its resolved target) outside the walked tree
+    escapes: list[tuple[str, str]]  # (folder or module link, its target) outside the tree
     links: list[str]  # symlinks followed
 
 
@@ -75,7 +75,10 @@ def walk_tree(root: Path, top: Path) -> Walk:
             if is_dir and _skipped(folder, entry.name):
                 continue
             if target and not inside(target, is_dir):
-                escapes.append((prefix + entry.name, target))
+                # Folders and modules are what Python would import through the link; a link
+                # to a data file is the purity gate's concern, not the walk's.
+                if is_dir or entry.name.endswith(".py"):
+                    escapes.append((prefix + entry.name, target))
             elif is_dir:
                 below = target or os.path.join(real, entry.name)
                 if below not in ancestors:
