@@ -24,6 +24,7 @@ class FeatureKind(_Strict):
     paths: list[str] = Field(min_length=1)
     classes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
     internal: list[str] = Field(default_factory=list)
+    allow_empty: bool = False  # a table that discovers nothing is an error unless it says so
 
 
 class Docs(_Strict):
@@ -140,6 +141,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise LockgateError(f"{path.name}: cannot read: {exc.strerror}") from None
 
 
+def key_name(source: str, *loc: int | str) -> str:
+    """A key as messages name it: ``tool.lockgate.src[0]`` in pyproject.toml, ``src[0]`` in
+    lockgate.toml."""
+    return _location("tool.lockgate" if source == "pyproject.toml" else "", loc)
+
+
+def code_paths(config: Config) -> list[tuple[tuple[int | str, ...], str]]:
+    """``(key, path)`` of every configured folder of code: src and tests roots, feature paths."""
+    out: list[tuple[tuple[int | str, ...], str]] = []
+    out += [(("src", i), p) for i, p in enumerate(config.src)]
+    out += [(("tests", i), p) for i, p in enumerate(config.tests)]
+    for i, kind in enumerate(config.features):
+        out += [(("features", i, "paths", j), p) for j, p in enumerate(kind.paths)]
+    return out
+
+
 def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
     out = prefix
     for part in loc:
@@ -184,12 +201,32 @@ def load(root: Path) -> Loaded:
 
 
 def _check_folders(root: Path, config: Config, source: str, prefix: str) -> None:
-    for i, kind in enumerate(config.features):
-        for j, path in enumerate(kind.paths):
+    real_root = root.resolve()
+
+    def fail(loc: tuple[int | str, ...], message: str) -> LockgateError:
+        return LockgateError(f"{source}: {_location(prefix, loc)}: {message}")
+
+    # Every path lockgate reads or imports from must be a path it keys, inside the root:
+    # after symlinks and ``..`` are resolved, absolute paths included.
+    for loc, value in _configured_files(config):
+        if not (root / value).resolve().is_relative_to(real_root):
+            raise fail(loc, f"{value!r} resolves outside the project root")
+    for loc, path in code_paths(config):
+        if loc[0] == "features":
             if not (root / path).exists():
-                where = _location(prefix, ("features", i, "paths", j))
-                raise LockgateError(f"{source}: {where}: {path!r} does not exist under {root}")
-    for i, src in enumerate(config.src):
-        if not (root / src).is_dir():
-            where = _location(prefix, ("src", i))
-            raise LockgateError(f"{source}: {where}: folder {src!r} does not exist under {root}")
+                raise fail(loc, f"{path!r} does not exist under {root}")
+        elif not (root / path).is_dir():
+            raise fail(loc, f"folder {path!r} does not exist under {root}")
+
+
+def _configured_files(config: Config) -> list[tuple[tuple[int | str, ...], str]]:
+    """``(key, path)`` of every configured path; guide templates filled in for every kind."""
+    out = code_paths(config)
+    for i, guide in enumerate(config.docs.guides):
+        for kind in dict.fromkeys(k.kind for k in config.features):
+            sample = {"name": "N", "snake": "s", "kebab": "k", "kind": kind, "module": "m"}
+            out.append((("docs", "guides", i), guide.format(**sample)))
+    out += [(("wiring", "maps", i), p) for i, p in enumerate(config.wiring.maps)]
+    out += [(("inputs", i), p) for i, p in enumerate(config.inputs)]
+    out += [(("deploy", "version_files", i), p) for i, p in enumerate(config.deploy.version_files)]
+    return out

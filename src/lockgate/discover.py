@@ -5,10 +5,16 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 
-from lockgate.config import Config
+from lockgate.config import Config, key_name
+from lockgate.errors import LockgateError
 from lockgate.facts import ClassFacts, FileFacts
 from lockgate.graph import ImportGraph
 from lockgate.model import Feature
+from lockgate.project import Project
+
+# The facts of a file that could not be read at all (permissions, a dangling symlink): like a
+# file that does not parse, it is reported as a failure, never scanned as empty.
+UNREADABLE = FileFacts((), (), frozenset(), error="OSError: cannot read")
 
 
 def _under(path: str, target: str) -> bool:
@@ -67,18 +73,30 @@ class _Hierarchy:
         return result
 
 
-def discover(
-    config: Config,
-    files: list[str],
-    modules: Mapping[str, str],
-    module_of: Mapping[str, str],
-    facts: Mapping[str, FileFacts],
-    graph: ImportGraph,
-) -> list[Feature]:
-    """Every feature, in file order; a class claimed by two tables goes to the first."""
-    hierarchy = _Hierarchy(modules, graph, facts)
+def broken_files(
+    config: Config, files: list[str], facts: Mapping[str, FileFacts]
+) -> dict[str, int]:
+    """Files under a feature table's paths that cannot be read or parsed → the table's index
+    (the first table, as for features)."""
+    out: dict[str, int] = {}
+    for i, table in enumerate(config.features):
+        for path in files:
+            if facts[path].error is not None and any(_under(path, t) for t in table.paths):
+                out.setdefault(path, i)
+    return out
+
+
+def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGraph) -> list[Feature]:
+    """Every feature, in file order; a class claimed by two tables goes to the first.
+
+    Raises LockgateError for a table that finds neither a feature nor a broken file, unless
+    it sets ``allow_empty``: a table that matches nothing validates nothing, silently.
+    """
+    config, files, module_of = project.config, project.python_files, project.module_of
+    hierarchy = _Hierarchy(project.modules, graph, facts)
     features: dict[str, Feature] = {}
-    for table in config.features:
+    found = set(broken_files(config, files, facts).values())  # tables that are not empty
+    for i, table in enumerate(config.features):
         for path in files:
             if not any(_under(path, target) for target in table.paths):
                 continue
@@ -91,16 +109,24 @@ def discover(
                 if cls.abstract or hierarchy.missing(path, cls):
                     continue
                 fid = f"{module}.{cls.name}"
-                features.setdefault(
+                if fid in features:
+                    continue
+                found.add(i)
+                features[fid] = Feature(
                     fid,
-                    Feature(
-                        fid,
-                        cls.name,
-                        table.kind,
-                        module,
-                        path,
-                        cls.line,
-                        matches(cls.name, table.internal),
-                    ),
+                    cls.name,
+                    table.kind,
+                    module,
+                    path,
+                    cls.line,
+                    matches(cls.name, table.internal),
                 )
+    for i, table in enumerate(config.features):
+        if i not in found and not table.allow_empty:
+            source = project.loaded.source
+            raise LockgateError(
+                f"{source}: {key_name(source, 'features', i)}: no feature found in "
+                f"{', '.join(table.paths)} matching {', '.join(table.classes)}; "
+                "fix paths or classes, or set allow_empty = true"
+            )
     return sorted(features.values(), key=lambda f: (f.path, f.line))

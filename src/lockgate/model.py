@@ -25,6 +25,7 @@ class Feature:
     path: str  # posix path relative to the project root
     line: int
     internal: bool
+    broken: bool = False  # a file under a feature table's paths that cannot be read or parsed
 
 
 @dataclass

@@ -13,26 +13,98 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the configuration's pydantic models load only when a run needs them
     from lockgate.config import Config, Loaded
 
-# Folders that never hold the project's own code.
-_SKIP_DIRS = {"__pycache__", "node_modules", "build", "dist", "site-packages"}
+# Folders that can never hold the project's own code. Nothing else is skipped: a folder named
+# ``build`` or ``dist`` may be a package (``app.build``), and a skipped input is a wrong reuse.
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What a walk found: ``.py`` files, the symlinks it followed, and those it did not."""
+
+    files: list[str]  # posix, relative to the root
+    escapes: list[tuple[str, str]]  # (folder or module link, its target) outside the tree
+    links: list[str]  # symlinks followed
+
+
+def _skipped(dirpath: str, name: str) -> bool:
+    return (
+        name.startswith(".")
+        or name in _SKIP_DIRS
+        or name.endswith(".egg-info")
+        or os.path.exists(os.path.join(dirpath, name, "pyvenv.cfg"))
+    )
+
+
+def walk_tree(root: Path, top: Path) -> Walk:
+    """Every ``.py`` file under ``top``, following symlinks whose target stays inside ``root``.
+
+    A linked file or folder is listed under the link's path, as Python imports it. A link back
+    to a folder being walked (a cycle) is not entered again; links that leave the root (or
+    lead into a skipped folder) are not followed but reported, so that the configuration can
+    refuse them where they matter.
+    """
+    real_root = os.path.realpath(root)
+    files: list[str] = []
+    escapes: list[tuple[str, str]] = []
+    links: list[str] = []
+
+    def inside(path: str, folder: bool) -> bool:
+        # Inside the root, and not in a folder the walk skips: runs report files by their
+        # real path, which must be a listed file.
+        if path != real_root and not path.startswith(real_root + os.sep):
+            return False
+        parts = os.path.relpath(path, real_root).split(os.sep)
+        folders = parts if folder else parts[:-1]
+        return not any(
+            p.startswith(".") or p in _SKIP_DIRS or p.endswith(".egg-info") for p in folders
+        )
+
+    def visit(folder: str, prefix: str, real: str, ancestors: frozenset[str]) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            # Only a link costs a realpath: below a known real folder a plain entry is real.
+            target = os.path.realpath(entry.path) if entry.is_symlink() else ""
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a symlink loop: listed below, a file lockgate cannot read
+                is_dir = False
+            if is_dir and _skipped(folder, entry.name):
+                continue
+            if target and not inside(target, is_dir):
+                # Folders and modules are what Python would import through the link; a link
+                # to a data file is the purity gate's concern, not the walk's.
+                if is_dir or entry.name.endswith(".py"):
+                    escapes.append((prefix + entry.name, target))
+            elif is_dir:
+                below = target or os.path.join(real, entry.name)
+                if below not in ancestors:
+                    if target:
+                        links.append(prefix + entry.name)
+                    visit(entry.path, f"{prefix}{entry.name}/", below, ancestors | {below})
+            elif entry.name.endswith(".py"):
+                # A dangling link is listed too: it is a file lockgate cannot read.
+                files.append(prefix + entry.name)
+                if target:
+                    links.append(prefix + entry.name)
+
+    start = os.path.realpath(top)
+    rel = os.path.relpath(top, root).replace(os.sep, "/")
+    visit(str(top), "" if rel == "." else rel + "/", start, frozenset({start}))
+    return Walk(files, escapes, links)
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = os.path.normpath(folder).replace(os.sep, "/")
+    return folder == "." or path == folder or path.startswith(folder + "/")
 
 
 def walk_python(root: Path, top: Path) -> list[str]:
-    """Every ``.py`` file under ``top`` (posix, relative to ``root``), skipping caches and venvs."""
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and not d.endswith(".egg-info")
-            and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
-        ]
-        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        prefix = "" if rel == "." else rel + "/"
-        found.extend(prefix + name for name in filenames if name.endswith(".py"))
-    return found
+    """Every ``.py`` file under ``top`` (posix, relative to ``root``); see :func:`walk_tree`."""
+    return walk_tree(root, top).files
 
 
 def declared_inputs(root: Path, patterns: list[str]) -> frozenset[str]:
@@ -66,17 +138,38 @@ class Project:
         return self.loaded.config
 
     @cached_property
+    def _walk(self) -> Walk:
+        return walk_tree(self.root, self.root)
+
+    @cached_property
     def python_files(self) -> list[str]:
-        """Every ``.py`` file of the project (posix paths relative to the root), sorted."""
-        tops = {self.root / p for p in (*self.config.src, *self.config.tests)}
-        tops.add(self.root)
-        # Walking the root covers everything; the roots are only walked on their own when
-        # they lie outside it (they never do for a valid configuration).
-        files = set(walk_python(self.root, self.root))
-        for top in tops:
-            if top.is_dir() and not top.resolve().is_relative_to(self.root):
-                files.update(walk_python(self.root, top))
-        return sorted(files)
+        """Every ``.py`` file of the project (posix paths relative to the root), sorted.
+
+        Raises LockgateError for a symlink under a configured folder whose target leaves the
+        root: lockgate would import and run code it does not key.
+        """
+        from lockgate.config import code_paths, key_name
+        from lockgate.errors import LockgateError
+
+        walk = self._walk
+        configured = code_paths(self.config)
+        for link, target in walk.escapes:
+            for loc, value in configured:
+                if _under(link, value):
+                    where = key_name(self.loaded.source, *loc)
+                    raise LockgateError(
+                        f"{self.loaded.source}: {where}: symlink {link!r} points to {target!r},"
+                        " outside the project root or into a folder lockgate skips"
+                    )
+        return sorted(walk.files)
+
+    def real_path(self, path: str) -> str:
+        """``path`` with symlinks resolved (posix, relative to the root): where coverage and
+        workers, which see real paths, report the file."""
+        if not self._walk.links:
+            return path
+        full = os.path.realpath(os.path.join(self.root, path))
+        return os.path.relpath(full, self.root).replace(os.sep, "/")
 
     @cached_property
     def modules(self) -> dict[str, str]:

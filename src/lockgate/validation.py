@@ -11,12 +11,12 @@ from pathlib import Path
 
 from lockgate import snapshot
 from lockgate.config import Config
-from lockgate.discover import discover
+from lockgate.discover import UNREADABLE, discover
 from lockgate.facts import VERSION as FACTS_VERSION
 from lockgate.facts import FileFacts, read_facts
 from lockgate.fingerprint import FileHasher, environment, key_of
 from lockgate.graph import ImportGraph
-from lockgate.layers import optimized, tested, wired
+from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
@@ -54,7 +54,7 @@ def _load_facts(
         if digest is not None and digest in known:
             facts[path] = FileFacts.from_json(json.loads(known[digest]))
             continue
-        facts[path] = read_facts(hasher.read(path) or b"")
+        facts[path] = read_facts(data) if (data := hasher.read(path)) is not None else UNREADABLE
         if digest is not None:
             new[digest] = json.dumps(facts[path].to_json())
     return facts, new
@@ -76,9 +76,7 @@ def prepare(project: Project, options: Options) -> Prepared:
     hasher = FileHasher(project.root, store.stat_rows() if store else {})
     facts, new_facts = _load_facts(project, hasher, store)
     graph = ImportGraph(project.modules, project.module_of, facts)
-    features = discover(
-        project.config, project.python_files, project.modules, project.module_of, facts, graph
-    )
+    features = discover(project, facts, graph)
     ctx = Context(project, hasher, graph, facts, features)
     ctx.owners = tested.owners(ctx)
     env_items = environment(project.root, project.config.env)
@@ -161,7 +159,7 @@ def align_fully(
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
-            features=_feature_results(ctx, planned),
+            features=discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers),
             orphans=wired.orphans(ctx),
             hits=hits,
             misses=misses,

@@ -99,7 +99,7 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     if problem:
         return False, problem
     total = sum(o.passed for o in outcomes.values())
-    measured = coverage_of(batch, feature.path, tests)
+    measured = coverage_of(batch, ctx.project.real_path(feature.path), tests)
     if measured is None:
         return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
     percent = measured[0]

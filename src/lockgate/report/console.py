@@ -73,6 +73,8 @@ def print_align(result: AlignResult, console: Console) -> None:
             for layer, got in r.layers.items()
             if not got.passed and layer != "optimized"
         ]
+        if r.feature.broken:  # one reason: the other layers were not judged because of it
+            failed = [(layer, got.detail) for layer, got in r.layers.items()][:1]
         if r.performance is not None and not r.performance.passed:
             failed.append(("performance", r.performance.detail))
         for i, (layer, detail) in enumerate(failed):

@@ -52,6 +52,8 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
             for name, layer in result.layers.items()
         },
     }
+    if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
+        out["broken"] = True
     if result.performance is not None:
         out["performance"] = performance_json(result.performance)
     return out
