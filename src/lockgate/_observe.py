@@ -63,6 +63,9 @@ class Observer:
         self._seen: dict[str, _Seen] = {}
         self._origins: dict[str, str] = {}  # module name → file it was found at
         self._shared_code: set[str] = set()  # project plugin modules, like conftest files
+        # Code of the runner frames that call a test or fixture function: nothing below them
+        # but the runner itself, so the walk for an owner may stop there (an optimisation).
+        self.boundaries: set[Any] = set()
         self._busy = False
 
     def share(self, file: str) -> None:
@@ -76,6 +79,8 @@ class Observer:
         depth = 0
         while frame is not None and depth < 400:
             code = frame.f_code
+            if code in self.boundaries:
+                break  # below: the test runner calling a test or a fixture, then __main__
             name = code.co_filename
             if name.endswith("conftest.py") or name in self._shared_code:
                 return _SHARED  # fixtures and hooks serve every test file
@@ -350,9 +355,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             if file:
                 files.add(paths.key(os.path.abspath(file)))
                 edges.add("mod:" + file)
-        probes = {
-            paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]
-        }
+        probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
         for fullname, dirs, where in seen["lookups"]:
             probes.update(_candidates(fullname, dirs, where, paths))
         lists = {paths.folder(p) for p in seen["lists"]}

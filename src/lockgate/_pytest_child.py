@@ -73,10 +73,16 @@ def _toplevel(path: Path, statements: Iterable[int]) -> set[int]:
     except (OSError, SyntaxError, ValueError):
         return set()
     inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            body = node.body if isinstance(node.body, list) else [node.body]
-            inside.update(range(body[0].lineno, (node.end_lineno or body[0].lineno) + 1))
+    stack: list[ast.AST] = [tree]
+    while stack:  # statements only: a lambda's body shares its statement's line
+        node = stack.pop()
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, None) or ():
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = child.body[0].lineno
+                    inside.update(range(first, (child.end_lineno or first) + 1))
+                elif isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                    stack.append(child)
     return {line for line in statements if line not in inside}
 
 
@@ -160,6 +166,13 @@ def main(spec_path: str) -> int:
         sources = [str(root / f) for f in spec["python_files"]]
         _observe.stale_bytecode(sources, _rewritten_cache)
     _probe_configuration(observer)
+    from _pytest import fixtures, python, runner
+
+    observer.boundaries = {
+        python.pytest_pyfunc_call.__code__,
+        fixtures.call_fixture_func.__code__,
+        runner.collect_one_node.__code__,
+    }
     # Coverage starts before pytest so conftest files and test modules are measured from line one.
     cov = coverage.Coverage(
         data_file=None,
