@@ -1,0 +1,1 @@
+"""depot: a small warehouse back end."""

@@ -1,0 +1,1 @@
+"""Services that act on orders once they are placed."""
