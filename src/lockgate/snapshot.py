@@ -36,7 +36,7 @@ from lockgate.model import (
     Performance,
     SuiteResult,
 )
-from lockgate.project import declared_inputs, walk_python
+from lockgate.project import declared_inputs, walk_tree
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
@@ -68,6 +68,7 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
         existing = [(str(p), (root / str(p)).exists()) for p in configured]
     except (TypeError, AttributeError, ValueError):
         return None
+    walk = walk_tree(root, root)
     raw = []
     for name in _CONFIG_FILES:
         path = root / name
@@ -79,7 +80,8 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
             layers,
             raw,
             sorted(environment(root, env_names).items()),
-            sorted(walk_python(root, root)),
+            sorted(walk.files),
+            sorted(walk.escapes),  # a link leaving the root is an error the full path reports
             existing,
             inputs,  # a new file matching an ``inputs`` glob joins every key
         ]
