@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from lockgate.config import Config, key_name
 from lockgate.errors import LockgateError
@@ -129,4 +129,22 @@ def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGrap
                 f"{', '.join(table.paths)} matching {', '.join(table.classes)}; "
                 "fix paths or classes, or set allow_empty = true"
             )
-    return sorted(features.values(), key=lambda f: (f.path, f.line))
+    return sorted(_one_per_file(project, graph, features.values()), key=lambda f: (f.path, f.line))
+
+
+def _one_per_file(
+    project: Project, graph: ImportGraph, features: Iterable[Feature]
+) -> list[Feature]:
+    """One feature per class, where a symlink inside the project makes a file reachable under
+    two paths (two module names): the name the project's code imports, else the real path."""
+    by_real: dict[tuple[str, str], list[Feature]] = {}
+    for feature in features:
+        by_real.setdefault((project.real_path(feature.path), feature.name), []).append(feature)
+    if all(len(group) == 1 for group in by_real.values()):
+        return [group[0] for group in by_real.values()]
+    imported = {target for path in project.python_files for target in graph.imports_of(path)}
+    kept = []
+    for (real, _), group in by_real.items():
+        used = [f for f in group if f.path in imported]
+        kept.append((used or [f for f in group if f.path == real] or group)[0])
+    return kept
