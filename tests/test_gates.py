@@ -344,7 +344,14 @@ def test_off_gates_pass_with_detail_off_and_skip_their_work() -> None:
     got = evidence_of((".env", AWS_KEY), ("src/app/x.py", b"import mock\n"), **cfg)
     gates = run_gates(align(feature("Cart", 10)), config(**cfg), got)
 
-    assert [g.name for g in gates] == ["integration", "tests", "version", "purity", "mocks"]
+    assert [g.name for g in gates] == [
+        "integration",
+        "tests",
+        "version",
+        "purity",
+        "mocks",
+        "closure",
+    ]
     for name in ("version", "purity", "mocks"):
         assert gate(gates, name) == GateResult(name, True, "off", "off")
     assert got.secrets == got.dev_files == got.mocks == []

@@ -31,7 +31,7 @@ from lockgate.project import declared_inputs, walk_python
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
-FORMAT = 2  # of the recorded result: part of the key, so an older record is never misread
+FORMAT = 3  # of the recorded result: part of the key, so an older record is never misread
 
 
 def _raw_table(root: Path) -> dict[str, Any] | None:
