@@ -342,6 +342,8 @@ def test_a_validated_module_that_would_not_ship_blocks_naming_it(
     for path in SETTINGS:
         assert f"{path} was validated but does not ship" in closure["detail"]
     assert "blocked by closure" in run.stderr
+    again = deploy(shop, env=store)  # served whole by the no-change path: the inputs travel too
+    assert again.code == 1 and gates_of(again)["closure"] == closure
     assert branch(shop) is None
 
 
@@ -359,9 +361,9 @@ def test_allow_dirty_ships_the_work_tree_that_was_validated(
     run = deploy(shop, "--allow-dirty", env=store)
 
     assert run.code == 0, run.stderr
+    assert run_git(shop, "show", f"{BRANCH}:src/shop/features/cart.py") == cart.read_text()
     assert gates_of(run)["tests"]["passed"] and gates_of(run)["closure"]["passed"]
     assert run.json["package"]["dirty"] is True and run.json["package"]["base"] == head
-    assert run_git(shop, "show", f"{BRANCH}:src/shop/features/cart.py") == cart.read_text()
     assert run_git(shop, "show", f"{BRANCH}:src/shop/local_settings.py") == 'CURRENCY = "EUR"\n'
     info = json.loads(run_git(shop, "show", f"{BRANCH}:package-info.json"))
     assert (info["dirty"], info["base"], info["commit"]) == (True, head, None)

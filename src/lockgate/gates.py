@@ -302,7 +302,9 @@ def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple
             elif shipped != validated:
                 problems.append(f"{path} ships with other content than was validated")
         elif validated is not None and not evidence.dev_only(path):
-            problems.append(f"{path} was validated but does not ship (untracked, ignored or excluded)")
+            problems.append(
+                f"{path} was validated but does not ship (untracked, ignored or excluded)"
+            )
     if problems:
         return False, _listing(problems)
     depended = sum(v is not None for v in inputs.values())

@@ -386,8 +386,10 @@ def commit(root: Path, package: Package, branch: str) -> str:
     if parent is not None and git.tree_of(root, parent) == tree:
         return parent
     source = package.source
-    said = f"Base commit: {source.commit} (uncommitted changes included)" if source.dirty else (
-        f"Source commit: {source.commit}"
+    said = (
+        f"Base commit: {source.commit} (uncommitted changes included)"
+        if source.dirty
+        else (f"Source commit: {source.commit}")
     )
     message = f"lockgate deploy: {package.name} {package.version or '(unversioned)'}\n\n{said}\n"
     new = git.commit_tree(root, tree, message, parent)

@@ -172,7 +172,8 @@ def _print_package(
     console.print()
     if package.source.dirty:
         console.print(
-            f"packaging the work tree as validated (uncommitted changes on {package.source.commit[:12]})",
+            "packaging the work tree as validated "
+            f"(uncommitted changes on {package.source.commit[:12]})",
             highlight=False,
         )
     for note in package.notes:
