@@ -88,6 +88,7 @@ def test_deploy_commits_the_validated_package_and_reports_it(
         ("version", True, "error"),
         ("purity", True, "error"),
         ("mocks", True, "warning"),
+        ("closure", True, "error"),
     ]
     package = data["package"]
     assert package["branch"] == BRANCH and package["commit"] == branch(shop)
@@ -126,11 +127,13 @@ def test_deploy_leaves_head_index_work_tree_and_untracked_files_alone(
     after = repository_state(shop)
     assert after.pop("refs") != before.pop("refs")
     assert after == before
-    assert run_git(shop, "show", f"{BRANCH}:README.md") == run_git(shop, "show", "HEAD:README.md")
+    # --allow-dirty ships the work tree that was validated, not HEAD
+    assert run_git(shop, "show", f"{BRANCH}:README.md") == "staged, not committed\n"
 
 
 def test_second_deploy_builds_on_the_first(shop: Path, store: dict[str, str]) -> None:
     first = deploy(shop, env=store).json["package"]["commit"]
+    commit_files(shop, {"README.md": "A shop, now with a new README.\n"})
     second = deploy(shop, env=store).json["package"]["commit"]
 
     assert run_git(shop, "rev-list", "--parents", first).split() == [first]
@@ -301,3 +304,167 @@ def test_a_deploy_after_an_unchanged_align_runs_no_test(shop: Path) -> None:
     layers = [layer for f in run.json["features"] for layer in f["layers"].values()]
     assert all(layer["cached"] for layer in layers)
     assert run.json["summary"]["cache"]["misses"] == 0  # nothing ran, the suite included
+
+
+# -- a deploy ships exactly what it validated --------------------------------------------
+
+IMPORTS_SETTINGS = "from shop import local_settings  # noqa: F401\n"
+SETTINGS = {"src/shop/local_settings.py": 'CURRENCY = "EUR"\n', "src/shop/extra.py": "X = 1\n"}
+
+
+def import_settings(root: Path) -> None:
+    cart = root / "src" / "shop" / "features" / "cart.py"
+    cart.write_text(IMPORTS_SETTINGS + "from shop import extra  # noqa: F401\n" + cart.read_text())
+    for path, text in SETTINGS.items():
+        (root / path).write_text(text)
+
+
+@pytest.mark.parametrize("how", ["ignored", "untracked", "deploy.exclude"])
+def test_a_validated_module_that_would_not_ship_blocks_naming_it(
+    shop: Path, store: dict[str, str], how: str
+) -> None:
+    import_settings(shop)
+    if how == "ignored":
+        (shop / ".gitignore").write_text("local_settings.py\nextra.py\n")
+    if how == "deploy.exclude":
+        with (shop / "pyproject.toml").open("a") as fh:
+            fh.write('\n[tool.lockgate.deploy]\nexclude = ["local_settings.py", "extra.py"]\n')
+    run_git(shop, "add", "-A")
+    if how == "untracked":
+        run_git(shop, "rm", "-q", "--cached", *SETTINGS)
+    run_git(shop, "commit", "-q", "-m", "settings")
+
+    run = deploy(shop, env=store)
+
+    assert run.code == 1, run.stderr
+    closure = gates_of(run)["closure"]
+    assert not closure["passed"] and closure["severity"] == "error"
+    for path in SETTINGS:
+        assert f"{path} was validated but does not ship" in closure["detail"]
+    assert "blocked by closure" in run.stderr
+    again = deploy(shop, env=store)  # served whole by the no-change path: the inputs travel too
+    assert again.code == 1 and gates_of(again)["closure"] == closure
+    assert branch(shop) is None
+
+
+def test_allow_dirty_ships_the_work_tree_that_was_validated(
+    shop: Path, store: dict[str, str]
+) -> None:
+    cart = shop / "src" / "shop" / "features" / "cart.py"
+    good = cart.read_text()
+    commit_files(shop, {"src/shop/features/cart.py": good.replace("i.quantity", "0")}, "break")
+    cart.write_text(IMPORTS_SETTINGS + good)  # the good file again, reading an untracked module
+    (shop / "src" / "shop" / "local_settings.py").write_text('CURRENCY = "EUR"\n')
+    head = run_git(shop, "rev-parse", "HEAD").strip()
+    before = repository_state(shop)
+
+    run = deploy(shop, "--allow-dirty", env=store)
+
+    assert run.code == 0, run.stderr
+    assert run_git(shop, "show", f"{BRANCH}:src/shop/features/cart.py") == cart.read_text()
+    assert gates_of(run)["tests"]["passed"] and gates_of(run)["closure"]["passed"]
+    assert run.json["package"]["dirty"] is True and run.json["package"]["base"] == head
+    assert run_git(shop, "show", f"{BRANCH}:src/shop/local_settings.py") == 'CURRENCY = "EUR"\n'
+    info = json.loads(run_git(shop, "show", f"{BRANCH}:package-info.json"))
+    assert (info["dirty"], info["base"], info["commit"]) == (True, head, None)
+    after = repository_state(shop)
+    assert after.pop("refs") != before.pop("refs")
+    assert after == before  # HEAD, index and work tree untouched
+
+
+def test_a_clean_deploy_records_that_it_is_not_dirty(shop: Path, store: dict[str, str]) -> None:
+    run = deploy(shop, "--allow-dirty", env=store)
+
+    assert run.code == 0, run.stderr
+    info = json.loads(run_git(shop, "show", f"{BRANCH}:package-info.json"))
+    assert info["dirty"] is False and "base" not in info
+    assert info["commit"] == run_git(shop, "rev-parse", "HEAD").strip()
+
+
+# -- deploy edge cases -------------------------------------------------------------------
+
+
+def test_the_branch_checked_out_in_another_work_tree_is_refused(
+    shop: Path, store: dict[str, str], tmp_path: Path
+) -> None:
+    assert deploy(shop, env=store).code == 0
+    run_git(shop, "worktree", "add", "-q", str(tmp_path / "wt"), BRANCH)
+    commit_files(shop, {"README.md": "changed\n"})
+    tip = branch(shop)
+
+    run = deploy(shop, env=store)
+
+    assert run.code == 2
+    assert f"branch {BRANCH} is checked out in the work tree {tmp_path / 'wt'}" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert branch(shop) == tip
+    assert run_git(tmp_path / "wt", "status", "--porcelain") == ""
+
+
+def test_a_failed_branch_update_writes_no_out_and_still_prints_json(
+    shop: Path, store: dict[str, str], tmp_path: Path
+) -> None:
+    lock = shop / ".git" / "refs" / "heads" / "lockgate" / "deploy.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")  # another git process holds the ref
+    out = tmp_path / "out"
+
+    run = deploy(shop, "--out", out, env=store)
+
+    assert run.code == 2
+    assert run.json["deployed"] is False
+    assert run.json["package"]["out"] is None
+    assert f"branch {BRANCH}" in run.json["package"]["error"]
+    assert f"branch {BRANCH}" in run.stderr
+    assert not out.exists()
+
+
+def test_a_git_lfs_pointer_blocks_naming_it(shop: Path, store: dict[str, str]) -> None:
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\n"
+        "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        "size 12345\n"
+    )
+    commit_files(shop, {"assets/logo.png": pointer})
+
+    run = deploy(shop, env=store)
+
+    assert run.code == 1
+    assert "Git LFS pointer: assets/logo.png" in gates_of(run)["purity"]["detail"]
+    assert branch(shop) is None
+
+
+def test_submodules_are_reported_as_not_shipped(shop: Path, store: dict[str, str]) -> None:
+    head = run_git(shop, "rev-parse", "HEAD").strip()
+    run_git(shop, "update-index", "--add", "--cacheinfo", f"160000,{head},vendor/lib")
+    run_git(shop, "commit", "-q", "-m", "submodule")
+    (shop / "vendor" / "lib").mkdir(parents=True)  # as an uninitialised submodule leaves it
+    note = "submodule vendor/lib is not shipped"
+
+    run = deploy(shop, env=store)
+    text = lockgate("deploy", shop, "--dry-run", env={**store, "COLUMNS": "200"})
+
+    assert run.code == 0, run.stderr
+    assert any(note in n for n in run.json["package"]["notes"])
+    assert note in ANSI.sub("", text.stdout)
+
+
+def test_a_repository_without_commits_gets_one_clear_line(project: Callable[..., Path]) -> None:
+    root = project("basic", commit=False)
+
+    run = deploy(root)
+
+    assert run.code == 2
+    assert run.stderr.strip().splitlines() == [
+        f"lockgate: error: {root}: no commit yet; commit the project before deploying"
+    ]
+
+
+def test_deploying_an_unchanged_tree_adds_no_commit(shop: Path, store: dict[str, str]) -> None:
+    first = deploy(shop, env=store)
+    again = [deploy(shop, env=store) for _ in range(3)]
+
+    assert first.code == 0, first.stderr
+    assert [r.json["package"]["commit"] for r in again] == [branch(shop)] * 3
+    assert [r.json["package"]["unchanged"] for r in [first, *again]] == [False, True, True, True]
+    assert run_git(shop, "rev-list", "--count", BRANCH).strip() == "1"

@@ -11,6 +11,7 @@ from lockgate.gates import (
     Evidence,
     GateResult,
     blocking,
+    check_closure,
     examine,
     is_test_failure,
     read_version,
@@ -344,7 +345,14 @@ def test_off_gates_pass_with_detail_off_and_skip_their_work() -> None:
     got = evidence_of((".env", AWS_KEY), ("src/app/x.py", b"import mock\n"), **cfg)
     gates = run_gates(align(feature("Cart", 10)), config(**cfg), got)
 
-    assert [g.name for g in gates] == ["integration", "tests", "version", "purity", "mocks"]
+    assert [g.name for g in gates] == [
+        "integration",
+        "tests",
+        "version",
+        "purity",
+        "mocks",
+        "closure",
+    ]
     for name in ("version", "purity", "mocks"):
         assert gate(gates, name) == GateResult(name, True, "off", "off")
     assert got.secrets == got.dev_files == got.mocks == []
@@ -360,3 +368,43 @@ def test_only_failing_error_gates_block() -> None:
     )
     assert not gate(warned, "integration").passed
     assert not blocking(g for g in warned if g.name == "integration")
+
+
+# -- closure -----------------------------------------------------------------------------
+
+
+def test_closure_names_every_file_that_does_not_ship_as_validated() -> None:
+    got = Evidence(shipped={"src/a.py": "h-a", "src/b.py": "other", "src/new.py": "h-n"})
+    got.dev_only = lambda path: path.startswith("tests/")
+    inputs: dict[str, str | None] = {
+        "src/a.py": "h-a",
+        "src/b.py": "h-b",
+        "src/new.py": None,
+        "src/gone.py": None,
+        "src/local_settings.py": "h-l",
+        "tests/test_a.py": "h-t",
+    }
+
+    passed, detail = check_closure(inputs, got)
+
+    assert not passed
+    assert detail == (
+        "src/b.py ships with other content than was validated; "
+        "src/new.py was absent when validated but ships; "
+        "src/local_settings.py was validated but does not ship (untracked, ignored or excluded)"
+    )
+
+
+def test_closure_lists_at_most_twenty_files() -> None:
+    inputs: dict[str, str | None] = {f"src/m{n:02}.py": "h" for n in range(25)}
+    passed, detail = check_closure(inputs, Evidence())
+    assert not passed
+    assert "src/m19.py" in detail and "src/m20.py" not in detail
+    assert detail.endswith("; … and 5 more")
+
+
+def test_closure_passes_when_everything_ships_as_validated() -> None:
+    passed, detail = check_closure(
+        {"src/a.py": "h", "src/b.py": None}, Evidence(shipped={"src/a.py": "h"})
+    )
+    assert passed and detail == "all 1 files validation depended on ship as validated"

@@ -161,6 +161,8 @@ def test_submodules_never_ship(repo: Path) -> None:
 
 def test_first_deploy_is_an_orphan_root_and_the_next_builds_on_it(repo: Path) -> None:
     first = commit(repo, build(repo), "lockgate/deploy")
+    (repo / "README.md").write_text("# shop, changed\n")
+    run_git(repo, "commit", "-qam", "change")
     second = commit(repo, build(repo), "lockgate/deploy")
 
     assert run_git(repo, "rev-list", "--parents", first).split() == [first]
@@ -216,6 +218,7 @@ def test_manifest_sha256s_match_the_blobs_on_the_branch(repo: Path) -> None:
         "version",
         "purity",
         "mocks",
+        "closure",
     ]
     assert info["time"].endswith("Z")
 

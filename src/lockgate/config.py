@@ -88,6 +88,7 @@ class Gates(_Strict):
     version: Severity = "error"
     purity: Severity = "error"
     mocks: Severity = "warning"
+    closure: Severity = "error"
 
 
 class Config(_Strict):

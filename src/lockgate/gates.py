@@ -16,7 +16,7 @@ import posixpath
 import re
 import tomllib
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import translate
@@ -39,6 +39,7 @@ __all__ = [
     "agreed_version",
     "blockers",
     "blocking",
+    "check_closure",
     "check_integration",
     "check_mocks",
     "check_purity",
@@ -59,7 +60,8 @@ def _names(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(translate(p) for p in patterns))
 
 
-GATES: tuple[str, ...] = ("integration", "tests", "version", "purity", "mocks")
+GATES: tuple[str, ...] = ("integration", "tests", "version", "purity", "mocks", "closure")
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _SHOWN = 20  # items listed in one detail before "… and N more"
 _CHUNK = 100  # text files per secret-scanning task
 _POOL_AFTER = 4  # chunks scanned in this process before worker processes are worth starting
@@ -111,6 +113,12 @@ class Evidence:
     versions: dict[str, str | None] = field(default_factory=dict)  # present version files only
     broken: list[str] = field(default_factory=list)  # version files that cannot be read
     scanned: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # new secret scans
+    lfs: list[str] = field(default_factory=list)  # Git LFS pointers: the pointer would ship
+    # For the closure gate: every shipped path → the content hash validation would have seen
+    # there (links followed inside the package, None when they lead nowhere in it) …
+    shipped: dict[str, str | None] = field(default_factory=dict)
+    # … and the paths that never ship by design (tests, conftest.py), validated all the same.
+    dev_only: Callable[[str], bool] = lambda _path: False
 
 
 def examine(
@@ -166,6 +174,8 @@ def _examine_purity(
         if _leaves_repo(path, target):
             evidence.links.append(f"{path} -> {target}")
         return False
+    if data.startswith(LFS_POINTER):
+        evidence.lfs.append(path)
     if is_env_file(path):
         evidence.dev_files.append(f"{path} (environment file)")
     kind = _secret_by_name(path, data)
@@ -184,6 +194,7 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
         "version": lambda: check_version(evidence, config.deploy.version_files),
         "purity": lambda: check_purity(evidence),
         "mocks": lambda: check_mocks(evidence),
+        "closure": lambda: check_closure(result.inputs, evidence),
     }
     out = []
     for name in GATES:
@@ -269,10 +280,35 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
         [f"secret: {s}" for s in evidence.secrets]
         + [f"dev file: {d}" for d in evidence.dev_files]
         + [f"link leaves the repository: {link}" for link in evidence.links]
+        + [f"Git LFS pointer: {p} (the pointer would ship, not the file)" for p in evidence.lfs]
     )
     if problems:
         return False, _listing(problems)
     return True, "no secrets, dev files or outside links"
+
+
+def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple[bool, str]:
+    """Every file validation depended on ships as validated, and none it saw absent ships.
+
+    Files that never ship by design (tests, conftest.py) are exempt; ``deploy.exclude`` is not:
+    a module a feature imports must ship, whoever excluded it.
+    """
+    problems = []
+    for path, validated in inputs.items():
+        if path in evidence.shipped:
+            shipped = evidence.shipped[path]
+            if validated is None:
+                problems.append(f"{path} was absent when validated but ships")
+            elif shipped != validated:
+                problems.append(f"{path} ships with other content than was validated")
+        elif validated is not None and not evidence.dev_only(path):
+            problems.append(
+                f"{path} was validated but does not ship (untracked, ignored or excluded)"
+            )
+    if problems:
+        return False, _listing(problems)
+    depended = sum(v is not None for v in inputs.values())
+    return True, f"all {depended} files validation depended on ship as validated"
 
 
 def check_mocks(evidence: Evidence) -> tuple[bool, str]:

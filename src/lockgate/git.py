@@ -265,3 +265,53 @@ def config_value(root: Path, key: str) -> str | None:
     """One git configuration value as git sees it in ``root``; None when unset or empty."""
     out = _git(root, "config", "--default", "", "--get", key).decode().removesuffix("\n")
     return out or None
+
+
+def index_entries(root: Path) -> list[TreeEntry]:
+    """Every tracked file of the index (``git ls-files --stage``); size is -1 (not known).
+
+    Unmerged paths are refused: there is no one version of them to ship.
+    """
+    out = _git(root, "ls-files", "-z", "--stage")
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, sha, stage = meta.decode().split()
+        if stage != "0":
+            raise LockgateError(f"{path.decode()} has merge conflicts; resolve them first")
+        kind = "commit" if mode == GITLINK else "blob"
+        entries.append(TreeEntry(mode, kind, sha, -1, path.decode()))
+    return entries
+
+
+def object_format(root: Path) -> str:
+    """The hash algorithm of the repository's object ids: ``sha1`` or ``sha256``."""
+    return _git(root, "rev-parse", "--show-object-format").decode().strip()
+
+
+def missing_objects(root: Path, shas: Sequence[str]) -> set[str]:
+    """The ids among ``shas`` that the object store does not hold."""
+    if not shas:
+        return set()
+    out = _git(root, "cat-file", "--batch-check", input="".join(f"{s}\n" for s in shas).encode())
+    return {line.split()[0] for line in out.decode().splitlines() if line.endswith(" missing")}
+
+
+def tree_of(root: Path, commit: str) -> str:
+    """The tree id of ``commit``."""
+    return _git(root, "rev-parse", "--verify", f"{commit}^{{tree}}").decode().strip()
+
+
+def worktree_branches(root: Path) -> dict[str, Path]:
+    """Branch name → the work tree that has it checked out, for every work tree of the repo."""
+    out = _git(root, "worktree", "list", "--porcelain", "-z").decode()
+    found: dict[str, Path] = {}
+    path: Path | None = None
+    for field in out.split("\0"):
+        if field.startswith("worktree "):
+            path = Path(field.removeprefix("worktree "))
+        elif field.startswith("branch refs/heads/") and path is not None:
+            found[field.removeprefix("branch refs/heads/")] = path
+    return found

@@ -88,3 +88,6 @@ class AlignResult:
     seconds: float
     suite: list[SuiteResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Every project file any result depends on (static inputs and files loaded at run time)
+    # → its content hash as validated, None when it was absent: the deploy's closure check.
+    inputs: dict[str, str | None] = field(default_factory=dict)

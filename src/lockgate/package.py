@@ -1,7 +1,9 @@
-"""The deploy package: which committed files ship, the generated files, the branch commit, --out.
+"""The deploy package: which files ship, the generated files, the branch commit, --out.
 
-Nothing here touches HEAD, the index, the work tree or untracked files: blobs are read from the
-object store, the tree is built in a temporary index, and the branch moves by compare-and-swap.
+A package is built from a :class:`Source`: HEAD's tree, or (``--allow-dirty``) the work tree as
+validated. Nothing here touches HEAD, the index, the work tree or untracked files: blobs are read
+from the object store (or the work tree's bytes, read once), the tree is built in a temporary
+index, and the branch moves by compare-and-swap.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import hashlib
 import io
 import json
 import os
+import posixpath
 import shutil
 import tarfile
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +29,23 @@ from pathspec import GitIgnoreSpec
 from lockgate import __version__, git
 from lockgate.config import Config
 from lockgate.errors import LockgateError
+from lockgate.fingerprint import digest
 from lockgate.gates import Evidence, GateResult, agreed_version, examine, is_env_file, secret_key
 from lockgate.model import AlignResult
 from lockgate.store import NewResult, Store
 
-__all__ = ["DEV_EXCLUDES", "Package", "commit", "finish", "inspect", "select", "write_out"]
+__all__ = [
+    "DEV_EXCLUDES",
+    "Package",
+    "Source",
+    "commit",
+    "committed",
+    "finish",
+    "inspect",
+    "select",
+    "work_tree",
+    "write_out",
+]
 
 # Tracked but never shipped: tests, CI, caches, editor and tool files (gitignore syntax).
 DEV_EXCLUDES: tuple[str, ...] = (
@@ -59,6 +74,7 @@ DEV_EXCLUDES: tuple[str, ...] = (
 SETUP = "SETUP.md"
 INFO = "package-info.json"
 _EXEC = "100755"
+_LINK_HOPS = 40  # as the kernel's limit: a longer chain of links is a loop
 _PIP_INSTALL = ("python -m venv .venv", ". .venv/bin/activate", "python -m pip install .")
 
 
@@ -73,15 +89,75 @@ class Shipped:
     size: int
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a package is built from: a commit's tree, or the work tree on top of a commit."""
+
+    commit: str  # HEAD when the deploy started
+    entries: list[git.TreeEntry]
+    dirty: bool = False  # True: the work tree as validated, which differs from ``commit``
+    data: Mapping[str, bytes] = field(default_factory=dict)  # dirty: the bytes read, by path
+
+    def read(self, root: Path, entries: list[git.TreeEntry]) -> Iterator[bytes]:
+        """The content of ``entries``, in order."""
+        if self.dirty:
+            yield from (self.data[e.path] for e in entries)
+        else:
+            yield from (data for _, data in git.read_blobs(root, [e.sha for e in entries]))
+
+
+def committed(root: Path, commit: str) -> Source:
+    """The tree of ``commit``."""
+    return Source(commit, git.ls_tree(root, commit))
+
+
+def work_tree(root: Path, base: str, inputs: Mapping[str, str | None]) -> Source:
+    """The work tree as validated: tracked files as they are now (deleted ones left out), plus
+    the untracked files validation read (``inputs`` present but not tracked).
+
+    Bytes are read once and kept, so what is hashed, gated and shipped is one reading. When the
+    result holds exactly ``base``'s files, it is ``base``'s tree (``dirty`` False).
+    """
+    tracked = git.index_entries(root)
+    known = {e.path for e in tracked}
+    extra = [p for p, h in inputs.items() if h is not None and p not in known]
+    algorithm = git.object_format(root)
+    entries: list[git.TreeEntry] = []
+    data: dict[str, bytes] = {}
+    untracked = [git.TreeEntry("100644", "blob", "", -1, p) for p in extra]
+    for entry in [*tracked, *untracked]:
+        if entry.mode == git.GITLINK:  # kept so that the package can say it is not shipped
+            entries.append(entry)
+            continue
+        full = root / entry.path
+        if full.is_symlink():
+            body, mode = os.fsencode(os.readlink(full)), git.SYMLINK
+        elif full.is_file():
+            body = full.read_bytes()
+            mode = _EXEC if full.stat().st_mode & 0o100 else "100644"
+        else:
+            continue  # deleted in the work tree: it is not there to ship
+        sha = hashlib.new(algorithm, b"blob %d\0" % len(body) + body).hexdigest()
+        entries.append(git.TreeEntry(mode, "blob", sha, len(body), entry.path))
+        data[entry.path] = body
+    entries.sort(key=lambda e: e.path)
+    head = committed(root, base)
+    same = sorted((e.path, e.mode, e.sha) for e in entries) == sorted(
+        (e.path, e.mode, e.sha) for e in head.entries
+    )
+    return head if same else Source(base, entries, True, data)
+
+
 @dataclass
 class Package:
-    """The files that would ship from one source commit, and what they say."""
+    """The files that would ship from one source, and what they say."""
 
-    source: str
+    source: Source
     files: list[Shipped]
     evidence: Evidence
-    metadata: dict[str, Any]  # the committed pyproject.toml, {} when there is none
+    metadata: dict[str, Any]  # the source's pyproject.toml, {} when there is none
     name: str
+    notes: list[str] = field(default_factory=list)  # what the package leaves out, and why
     generated: dict[str, bytes] = field(default_factory=dict)  # filled by finish()
 
     @property
@@ -107,8 +183,7 @@ def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
     a committed environment file and block it rather than let it sit unnoticed in the history.
     Submodules (gitlinks) never ship: they have no content in this repository.
     """
-    roots = [f"/{t.strip('/')}/" for t in config.tests if t.strip("/") not in ("", ".")]
-    built_in = GitIgnoreSpec.from_lines([*DEV_EXCLUDES, *roots])
+    built_in = _dev_spec(config)
     user = GitIgnoreSpec.from_lines(config.deploy.exclude)
     return [
         e
@@ -118,14 +193,23 @@ def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
     ]
 
 
+def _dev_spec(config: Config) -> GitIgnoreSpec:
+    """The built-in dev excludes and the configured test roots: validated, never shipped."""
+    roots = [f"/{t.strip('/')}/" for t in config.tests if t.strip("/") not in ("", ".")]
+    return GitIgnoreSpec.from_lines([*DEV_EXCLUDES, *roots])
+
+
 def inspect(
-    root: Path, config: Config, source: str, jobs: int = 1, store: Store | None = None
+    root: Path, config: Config, source: str | Source, jobs: int = 1, store: Store | None = None
 ) -> Package:
-    """Read every file of ``source`` that would ship, once, and gather the gates' evidence.
+    """Read every file of ``source`` (a commit, or a :class:`Source`) that would ship, once, and
+    gather the gates' evidence.
 
     With a ``store``, each file's secret scan is reused by content, name and scanner version.
     """
-    tree = git.ls_tree(root, source)
+    if isinstance(source, str):
+        source = committed(root, source)
+    tree = source.entries
     shipped = select(tree, config)
     for entry in shipped:
         if entry.path in (SETUP, INFO):
@@ -133,7 +217,7 @@ def inspect(
                 f"{entry.path} is committed, but lockgate generates it for the package; rename it "
                 f"or add it to [tool.lockgate.deploy] exclude"
             )
-    contents = _read_metadata_files(root, tree, config)
+    contents = _read_metadata_files(root, source, config)
     versions = [(p, contents[p]) for p in config.deploy.version_files if p in contents]
     keys = {secret_key(e.path, e.sha): e for e in shipped}
     if store is not None and config.gates.purity != "off":
@@ -141,7 +225,12 @@ def inspect(
     else:
         known = {}
     files: list[Shipped] = []
-    evidence = examine(_hashing(root, shipped, files), versions, config.gates, jobs, known)
+    hashes: dict[str, str] = {}
+    reading = _hashing(root, source, shipped, files, hashes)
+    evidence = examine(reading, versions, config.gates, jobs, known)
+    evidence.shipped = _as_validated(files, hashes)
+    spec = _dev_spec(config)
+    evidence.dev_only = spec.match_file
     if store is not None and evidence.scanned:
         store.write(
             [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()],
@@ -150,19 +239,41 @@ def inspect(
             None,
         )
     metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
-    return Package(source, files, evidence, metadata, _name(metadata, root))
+    notes = [
+        f"submodule {e.path} is not shipped: its files are not in this repository"
+        for e in tree
+        if e.mode == git.GITLINK
+    ]
+    return Package(source, files, evidence, metadata, _name(metadata, root), notes)
 
 
-def _read_metadata_files(root: Path, tree: list[git.TreeEntry], config: Config) -> dict[str, bytes]:
-    """The committed version files and pyproject.toml, whether they ship or not."""
-    blobs = {e.path: e for e in tree if e.type == "blob" and e.mode != git.SYMLINK}
+def _as_validated(files: list[Shipped], hashes: dict[str, str]) -> dict[str, str | None]:
+    """Shipped path → the content hash validation saw there: links are followed inside the
+    package, as the file system followed them; a link leading nowhere in it (or in a loop)
+    has None."""
+    modes = {f.path: f.mode for f in files}
+
+    def follow(path: str) -> str | None:
+        for _ in range(_LINK_HOPS):
+            if path not in modes:
+                return None
+            if modes[path] != git.SYMLINK:
+                return hashes[path]
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), hashes[path]))
+        return None
+
+    return {f.path: follow(f.path) for f in files}
+
+
+def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str, bytes]:
+    """The source's version files and pyproject.toml, whether they ship or not."""
+    blobs = {e.path: e for e in source.entries if e.type == "blob" and e.mode != git.SYMLINK}
     wanted = [
         blobs[p]
         for p in dict.fromkeys([*config.deploy.version_files, "pyproject.toml"])
         if p in blobs
     ]
-    read = git.read_blobs(root, [e.sha for e in wanted])
-    return {e.path: data for e, (_, data) in zip(wanted, read, strict=True)}
+    return {e.path: data for e, data in zip(wanted, source.read(root, wanted), strict=True)}
 
 
 def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
@@ -171,13 +282,18 @@ def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
 
 
 def _hashing(
-    root: Path, entries: list[git.TreeEntry], into: list[Shipped]
+    root: Path,
+    source: Source,
+    entries: list[git.TreeEntry],
+    into: list[Shipped],
+    hashes: dict[str, str],
 ) -> Iterator[tuple[str, str, str, bytes]]:
-    """Stream ``(path, mode, blob id, data)`` of ``entries``, recording each as :class:`Shipped`."""
-    blobs = git.read_blobs(root, [e.sha for e in entries])
-    for entry, (_, data) in zip(entries, blobs, strict=True):
-        digest = hashlib.sha256(data).hexdigest()
-        into.append(Shipped(entry.path, entry.mode, entry.sha, digest, len(data)))
+    """Stream ``(path, mode, blob id, data)`` of ``entries``, recording each as :class:`Shipped`
+    and its lockgate content hash (a link's: its target) in ``hashes``."""
+    for entry, data in zip(entries, source.read(root, entries), strict=True):
+        sha256 = hashlib.sha256(data).hexdigest()
+        into.append(Shipped(entry.path, entry.mode, entry.sha, sha256, len(data)))
+        hashes[entry.path] = os.fsdecode(data) if entry.mode == git.SYMLINK else digest(data)
         yield entry.path, entry.mode, entry.sha, data
 
 
@@ -186,10 +302,15 @@ def finish(package: Package, result: AlignResult, gates: list[GateResult]) -> No
     setup = render_setup(package).encode()
     manifest = {f.path: {"sha256": f.sha256, "size": f.size} for f in package.files}
     manifest[SETUP] = {"sha256": hashlib.sha256(setup).hexdigest(), "size": len(setup)}
+    source = package.source
+    origin: dict[str, Any] = {"commit": None if source.dirty else source.commit}
+    origin["dirty"] = source.dirty
+    if source.dirty:
+        origin["base"] = source.commit
     info = {
         "name": package.name,
         "version": package.version,
-        "commit": package.source,
+        **origin,
         "lockgate": __version__,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "features": [
@@ -216,7 +337,7 @@ def render_setup(package: Package) -> str:
     if project.get("description"):
         lines += [str(project["description"]), ""]
     lines += [
-        f"Deploy package built by lockgate {__version__} from commit `{package.source}`.",
+        f"Deploy package built by lockgate {__version__} from {_origin(package.source)}.",
         f"`{INFO}` lists every file with its sha256.",
         "",
         "## Install",
@@ -243,19 +364,65 @@ def render_setup(package: Package) -> str:
     return "\n".join(lines)
 
 
+def _origin(source: Source) -> str:
+    if source.dirty:
+        return f"the work tree on commit `{source.commit}` (uncommitted changes included)"
+    return f"commit `{source.commit}`"
+
+
 def commit(root: Path, package: Package, branch: str) -> str:
-    """Commit the package on ``branch`` (an orphan root first, then on top); return the commit."""
+    """Commit the package on ``branch`` (an orphan root first, then on top); return the commit.
+
+    When the package equals the branch tip's (``package-info.json`` aside from its ``time``),
+    the branch stays where it is and the tip is returned: a no-change deploy adds no commit.
+    """
     parent = git.branch_commit(root, branch)
+    if parent is not None:
+        _keep_previous_info(root, package, parent)
+    _write_work_tree_blobs(root, package)
     entries = [(f.mode, f.sha, f.path) for f in package.files]
     entries += [("100644", git.hash_object(root, data), p) for p, data in package.generated.items()]
     tree = git.write_tree(root, entries)
-    message = (
-        f"lockgate deploy: {package.name} {package.version or '(unversioned)'}\n\n"
-        f"Source commit: {package.source}\n"
+    if parent is not None and git.tree_of(root, parent) == tree:
+        return parent
+    source = package.source
+    said = (
+        f"Base commit: {source.commit} (uncommitted changes included)"
+        if source.dirty
+        else (f"Source commit: {source.commit}")
     )
+    message = f"lockgate deploy: {package.name} {package.version or '(unversioned)'}\n\n{said}\n"
     new = git.commit_tree(root, tree, message, parent)
     git.update_branch(root, branch, new, parent)
     return new
+
+
+def _keep_previous_info(root: Path, package: Package, parent: str) -> None:
+    """Reuse the tip's ``package-info.json`` when only its ``time`` would change."""
+    tip = {e.path: e for e in git.ls_tree(root, parent)}
+    if INFO not in tip:
+        return
+    old = git.read_blob(root, tip[INFO].sha)
+    try:
+        before = json.loads(old)
+    except ValueError:
+        return
+    now = json.loads(package.generated[INFO])
+    if isinstance(before, dict) and {**before, "time": None} == {**now, "time": None}:
+        package.generated[INFO] = old
+
+
+def _write_work_tree_blobs(root: Path, package: Package) -> None:
+    """Write the blobs of work-tree files the object store does not hold yet."""
+    if not package.source.dirty:
+        return
+    missing = git.missing_objects(root, [f.sha for f in package.files])
+    for f in package.files:
+        if f.sha in missing:
+            written = git.hash_object(root, package.source.data[f.path])
+            if written != f.sha:  # the id was computed here from the bytes: git must agree
+                raise LockgateError(f"git stored {f.path} as {written}, expected {f.sha}")
+            missing.discard(f.sha)
 
 
 def check_out_path(out: Path) -> None:
@@ -294,8 +461,9 @@ def _replaceable(out: Path) -> bool:
 
 def _contents(root: Path, package: Package) -> list[tuple[str, str, bytes]]:
     """``(path, mode, data)`` for every file of the package, in path order."""
-    blobs = git.read_blobs(root, [f.sha for f in package.files])
-    out = [(f.path, f.mode, data) for f, (_, data) in zip(package.files, blobs, strict=True)]
+    entries = [git.TreeEntry(f.mode, "blob", f.sha, f.size, f.path) for f in package.files]
+    blobs = package.source.read(root, entries)
+    out = [(f.path, f.mode, data) for f, data in zip(package.files, blobs, strict=True)]
     out += [(path, "100644", data) for path, data in package.generated.items()]
     return sorted(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from lockgate.progress import Progress, progress_bar
 from lockgate.project import Project
 from lockgate.runner import Planned, Runner, suite_results
 from lockgate.scoring import score, status
-from lockgate.store import Store, store_dir
+from lockgate.store import Store, Stored, store_dir
 
 
 @dataclass
@@ -141,7 +142,7 @@ def align_fully(
                 layers or layers_to_run(project.config),
             )
             planned = runner.plan()
-            runner.reuse(planned)
+            stored = runner.reuse(planned)
             runner.execute(planned)
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits
@@ -166,6 +167,7 @@ def align_fully(
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
             warnings=list(store.warnings) if store else [],
+            inputs=_depended_on(ctx, planned, stored),
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         if store is not None and len(results) == misses and not store.warnings:
@@ -175,6 +177,37 @@ def align_fully(
     finally:
         if store is not None:
             store.close()
+
+
+def _depended_on(
+    ctx: Context, planned: list[Planned], stored: dict[str, Stored]
+) -> dict[str, str | None]:
+    """Every project file a result of this run depends on → its hash (None when absent).
+
+    Static inputs of every planned item plus the files it loaded at run time: fresh extras for
+    results that ran, the stored ones (checked unchanged on reuse) for results that were reused.
+    Pseudo-inputs (names with a NUL), absolute paths and paths climbing out of the root are not
+    project files and are left out.
+    """
+    found: dict[str, str | None] = {}
+    for item in planned:
+        extras = item.extras
+        if item.result is not None and item.result.cached and item.key in stored:
+            extras = stored[item.key].extras
+        for path in item.inputs.files:
+            if _project_file(path) and path not in found:
+                found[path] = ctx.hasher.hash(path)
+        for path, value in extras.items():
+            if _project_file(path):
+                found.setdefault(path, value)
+    return dict(sorted(found.items()))
+
+
+def _project_file(path: str) -> bool:
+    if "\0" in path or posixpath.isabs(path):
+        return False
+    normal = posixpath.normpath(path)
+    return normal != ".." and not normal.startswith("../")
 
 
 def current_keys(root: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""``lockgate deploy``: align, run the gates, and build the package from HEAD (or nothing)."""
+"""``lockgate deploy``: align, run the gates, and build the package from what was validated."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ import click
 from lockgate import config, git
 from lockgate.errors import LockgateError
 from lockgate.gates import blockers, blocking, run_gates
-from lockgate.options import options_from, shared_options
-from lockgate.package import Package, check_out_path, commit, finish, inspect, write_out
+from lockgate.options import Options, options_from, shared_options
+from lockgate.package import (
+    Package,
+    check_out_path,
+    commit,
+    committed,
+    finish,
+    inspect,
+    work_tree,
+    write_out,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,7 +32,7 @@ if TYPE_CHECKING:
 @click.option(
     "--allow-dirty",
     is_flag=True,
-    help="Deploy HEAD even when tracked files have uncommitted changes.",
+    help="Deploy the work tree as validated even when tracked files have uncommitted changes.",
 )
 @click.option("--branch", metavar="NAME", help="Branch to commit on (default: deploy.branch).")
 @click.option(
@@ -51,9 +60,11 @@ def deploy(
     _check_repository(root, branch, allow_dirty)
     if out is not None:
         check_out_path(out)
-    source = git.head(root)  # before align: what ships is what was committed when we started
+    base = git.head(root)  # before align: what ships is what was committed when we started
 
     result = align(root, options)
+    # With --allow-dirty the work tree was validated, so the work tree is what ships.
+    source = work_tree(root, base, result.inputs) if allow_dirty else committed(root, base)
     store = None if options.no_cache else Store(store_dir(root))
     try:
         package = inspect(root, cfg, source, options.jobs, store)
@@ -63,27 +74,36 @@ def deploy(
     gates = run_gates(result, cfg, package.evidence)
     blocked = blocking(gates)
     finish(package, result, gates)
-    made = None
+    made = failed = None
+    unchanged = False
     if not blocked and not dry_run:
-        if out is not None:
-            write_out(root, package, out)
-        made = commit(root, package, branch)
-    written = str(out) if out is not None and made else None
+        previous = git.branch_commit(root, branch)
+        try:
+            made = commit(root, package, branch)
+            # Only once the branch holds the package: a failed deploy writes no --out either.
+            if out is not None:
+                write_out(root, package, out)
+        except LockgateError as exc:
+            failed = exc
+        unchanged = made is not None and made == previous
+    written = str(out) if out is not None and made and not failed else None
 
     if options.json:
         for warning in result.warnings:
             click.echo(f"lockgate: warning: {warning}", err=True)
         payload = align_json(result)
         payload["gates"] = [vars(g) for g in gates]
-        payload["package"] = _package_json(package, branch, made, written)
-        payload["deployed"] = made is not None
+        payload["package"] = _package_json(package, branch, made, written, unchanged, failed)
+        payload["deployed"] = made is not None and failed is None
         click.echo(dumps(payload))
     else:
         console = Console()
         print_align(result, console)
         print_gates(gates, console)
-        if not blocked:
-            _print_package(console, package, branch, made, written, dry_run, options.quiet)
+        if not blocked and failed is None:
+            _print_package(console, package, branch, made, written, dry_run, options, unchanged)
+    if failed is not None:
+        raise failed
     if blocked:
         names = ", ".join(blockers(gates))
         click.echo(f"lockgate: deploy blocked by {names}; nothing was written", err=True)
@@ -91,7 +111,12 @@ def deploy(
 
 
 def _package_json(
-    package: Package, branch: str, made: str | None, written: str | None
+    package: Package,
+    branch: str,
+    made: str | None,
+    written: str | None,
+    unchanged: bool,
+    failed: LockgateError | None,
 ) -> dict[str, Any]:
     return {
         "branch": branch,
@@ -100,21 +125,35 @@ def _package_json(
         "files": package.count,
         "bytes": package.bytes,
         "out": written,
+        "dirty": package.source.dirty,
+        "base": package.source.commit if package.source.dirty else None,
+        "unchanged": unchanged,
+        "notes": package.notes,
+        "error": str(failed) if failed is not None else None,
     }
 
 
 def _check_repository(root: Path, branch: str, allow_dirty: bool) -> None:
     git.require_toplevel(root)
+    git.head(root)  # a repository without commits gets one clear line, before git's own words
     git.check_branch_name(root, branch)
     if git.current_branch(root) == branch:
         raise LockgateError(
             f"branch {branch} is checked out here; deploy to another branch "
             "(--branch or [tool.lockgate.deploy] branch)"
         )
+    elsewhere = git.worktree_branches(root).get(branch)
+    if elsewhere is not None:
+        # Moving it would change what that work tree shows under its feet, as git branch -f
+        # refuses to.
+        raise LockgateError(
+            f"branch {branch} is checked out in the work tree {elsewhere}; deploy to another "
+            "branch (--branch or [tool.lockgate.deploy] branch) or remove that work tree"
+        )
     if not allow_dirty and git.is_dirty(root):
         raise LockgateError(
             "tracked files have uncommitted changes; commit or stash them, or pass "
-            "--allow-dirty to deploy HEAD as committed"
+            "--allow-dirty to deploy the work tree as validated"
         )
 
 
@@ -125,14 +164,23 @@ def _print_package(
     made: str | None,
     written: str | None,
     dry_run: bool,
-    quiet: bool,
+    options: Options,
+    unchanged: bool,
 ) -> None:
     version = package.version or "(unversioned)"
     size = f"{package.count} files, {package.bytes:,} bytes"
     console.print()
+    if package.source.dirty:
+        console.print(
+            "packaging the work tree as validated "
+            f"(uncommitted changes on {package.source.commit[:12]})",
+            highlight=False,
+        )
+    for note in package.notes:
+        console.print(f"note: {note}", highlight=False)
     if dry_run:
         console.print(f"dry run: {package.name} {version} would ship {size} on {branch}")
-        if not quiet:
+        if not options.quiet:
             for f in package.files:
                 console.print(f"  {f.path}", highlight=False)
             for path in package.generated:
@@ -140,7 +188,13 @@ def _print_package(
         console.print("nothing was written")
         return
     assert made is not None
-    console.print(f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}")
+    if unchanged:
+        console.print(
+            f"unchanged: {branch} already holds {package.name} {version} at {made[:12]}; "
+            "no new commit"
+        )
+    else:
+        console.print(f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}")
     if written:
         console.print(f"also written to {written}", highlight=False)
     console.print(f"push it with: git push origin {branch}", highlight=False)
