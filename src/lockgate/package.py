@@ -262,7 +262,20 @@ def _as_validated(files: list[Shipped], hashes: dict[str, str]) -> dict[str, str
             path = posixpath.normpath(posixpath.join(posixpath.dirname(path), hashes[path]))
         return None
 
-    return {f.path: follow(f.path) for f in files}
+    found = {f.path: follow(f.path) for f in files}
+    # A link to a folder of the package: validation read its files through the link's path.
+    for _ in range(_LINK_HOPS):
+        added = {}
+        for link in (f.path for f in files if f.mode == git.SYMLINK):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(link), hashes[link]))
+            inside = target + "/"
+            for path, value in found.items():
+                if path.startswith(inside) and f"{link}/{path[len(inside) :]}" not in found:
+                    added[f"{link}/{path[len(inside) :]}"] = value
+        if not added:
+            break
+        found.update(added)
+    return found
 
 
 def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str, bytes]:
