@@ -120,4 +120,7 @@ def main(spec_path: str) -> int:
 
 
 if __name__ == "__main__":
+    from lockgate.reaper import die_with_owner
+
+    die_with_owner()  # a SIGKILLed lockgate takes this process group (tests' processes) along
     sys.exit(main(sys.argv[1]))
