@@ -187,7 +187,7 @@ def test_a_normal_end_leaves_nothing_and_timeouts_take_their_process_group(
             elif where in seen:
                 gone_while_running.add(where)
         time.sleep(0.05)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert gone_while_running == {"stuck", "pytest"}, (seen, err)
     assert proc.returncode == 0, err
     s.nothing_left()

@@ -14,7 +14,6 @@ from typing import Any, TextIO
 import coverage
 import pytest
 
-
 _LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 
 
