@@ -178,6 +178,8 @@ class _Chunk:
         assert self.proc is not None
         if self.proc.returncode is not None:
             return True
+        if not hasattr(os, "waitid"):  # macOS: reaping is all it offers
+            return self.proc.poll() is not None
         return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
     def _retry_without(self, problem: str, now: float, transient: bool = False) -> bool:
