@@ -7,6 +7,7 @@ watchdog, and writes the outcomes and per-context coverage as JSON to the spec's
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import json
 import os
@@ -33,12 +34,44 @@ def _plugin_guards() -> list[str]:
     return guards
 
 
-def _coverage_json(cov: coverage.Coverage, root: Path, modules: list[str] | None) -> dict[str, Any]:
+def _unreadable(path: Path, root: Path, exc: Exception) -> str:
+    """Why coverage could not analyse ``path``, naming the file and line."""
+    line = getattr(exc, "lineno", None)
+    if line is None:  # coverage's encoding check names no line: find the first bad one
+        with contextlib.suppress(OSError):
+            for number, text in enumerate(path.read_bytes().splitlines(), 1):
+                try:
+                    text.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = number
+                    break
+    where = path.relative_to(root).as_posix() + (f":{line}" if line else "")
+    if isinstance(exc, SyntaxError) and "encoding" in str(exc.msg):
+        return f"{where}: a byte that is not UTF-8 and no encoding declaration"
+    return f"{where}: cannot be read as Python source: {type(exc).__name__}: {exc}"
+
+
+def _blame(files: dict[str, dict[str, Any]], labels: Any, problem: str) -> None:
+    """Give ``problem`` to the test files that ran the unreadable file (all, outside any)."""
+    names = {label.partition(":")[2] for label in labels}
+    for name in files if "" in labels else names & files.keys():
+        files[name]["problem"] = files[name]["problem"] or problem
+
+
+def _coverage_json(
+    cov: coverage.Coverage,
+    root: Path,
+    modules: list[str] | None,
+    files: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     """Statements and lines per context of the measured files under root: every one, or (with
     ``modules``) those that ran any line plus ``modules``.
 
     Analysing a file parses it; coverage lists every unexecuted file under ``source`` too,
-    which cost two seconds per run at 1,000 features for files nobody asked about.
+    which cost two seconds per run at 1,000 features for files nobody asked about. A file it
+    cannot read (an undeclared non-UTF-8 byte on its first lines, which Python itself accepts
+    in a comment) has no statements, and the test files that ran it get its problem in
+    ``files``: only they depend on it.
     """
     data = cov.get_data()
     wanted = None if modules is None else {(root / m).resolve() for m in modules}
@@ -49,14 +82,17 @@ def _coverage_json(cov: coverage.Coverage, root: Path, modules: list[str] | None
             continue
         if wanted is not None and path.resolve() not in wanted and not data.lines(measured):
             continue
-        try:
-            statements = cov.analysis2(measured)[1]
-        except coverage.exceptions.CoverageException:
-            continue  # not Python source after all (or deleted by a test): nothing to report
         contexts: dict[str, list[int]] = defaultdict(list)
         for line, labels in (data.contexts_by_lineno(measured) or {}).items():
             for label in labels:
                 contexts[label].append(line)
+        try:
+            statements = cov.analysis2(measured)[1]
+        except coverage.exceptions.NoSource:
+            continue  # deleted by a test: nothing to report
+        except (coverage.exceptions.CoverageException, SyntaxError, ValueError) as exc:
+            statements = []
+            _blame(files, contexts.keys(), _unreadable(path, root, exc))
         result[path.relative_to(root).as_posix()] = {
             "statements": sorted(statements),
             "contexts": {label: sorted(lines) for label, lines in contexts.items()},
@@ -205,10 +241,11 @@ def main(spec_path: str) -> int:
         cov.stop()
         progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
         progress.flush()
+    files = plugin.outcomes()
     result = {
         "exit": int(code),
-        "files": plugin.outcomes(),
-        "coverage": _coverage_json(cov, root, spec.get("modules")),
+        "files": files,
+        "coverage": _coverage_json(cov, root, spec.get("modules"), files),
         "observed": _observed(observer, spec),
     }
     tmp = spec["result"] + ".tmp"
@@ -218,4 +255,7 @@ def main(spec_path: str) -> int:
 
 
 if __name__ == "__main__":
+    from lockgate.reaper import die_with_owner
+
+    die_with_owner()  # a SIGKILLed lockgate takes this process group (tests' processes) along
     sys.exit(main(sys.argv[1]))

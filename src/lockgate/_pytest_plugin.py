@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Generator
@@ -15,12 +17,22 @@ import pytest
 if TYPE_CHECKING:
     from lockgate._observe import Observer
 
+_LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+
 
 def _error_line(report: pytest.CollectReport) -> str:
-    """The exception line of a failed collection ("E   ImportError: ..."), else its last line."""
+    """The exception line of a failed collection ("E   ImportError: ..."), else its last line,
+    with the file and line a SyntaxError names (another module's, often)."""
     lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return (errors or lines or ["unknown error"])[-1]
+    text = (errors or lines or ["unknown error"])[-1]
+    where = [m for m in map(_LOCATION.search, errors) if m]
+    if where:
+        path = Path(where[-1]["path"])
+        with contextlib.suppress(ValueError):  # the child runs in the project root
+            path = path.resolve().relative_to(Path.cwd())
+        text += f" ({path.as_posix()}:{where[-1]['line']})"
+    return text
 
 
 class Plugin:

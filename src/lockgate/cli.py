@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 import tempfile
 import traceback
+from types import FrameType
 
 import click
 
-from lockgate import __version__
+from lockgate import __version__, reaper
 from lockgate.errors import LockgateError
 
 EXIT_USAGE = 2
@@ -59,11 +61,40 @@ def _write_crash_log() -> str:
         return fh.name
 
 
+class _Interrupted(BaseException):
+    """A signal that ends the run: unwinds it like Ctrl-C, so every cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    for number in STOP_SIGNALS:  # a second signal must not interrupt the cleanup
+        signal.signal(number, signal.SIG_IGN)
+    # Kill the children first: the worker's pool thread reads from one until it ends, and
+    # unwinding the main thread waits for that thread.
+    reaper.kill_all()
+    raise _Interrupted(signum)
+
+
+def _catch_signals() -> None:
+    for number in STOP_SIGNALS:
+        # a signal the caller ignores (nohup, a background job's SIGINT) stays ignored
+        if signal.getsignal(number) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(number, _on_signal)
+
+
 def main() -> None:
     """Console entry point."""
     # A run allocates hundreds of thousands of small objects and frees little before it
     # exits; the default collector thresholds spent ~15% of a no-change run scanning them.
     gc.set_threshold(200_000, 50, 100)
+    _catch_signals()
+    reaper.sweep()  # what runs killed with SIGKILL left behind
     try:
         # Without standalone mode click returns (rather than raises) a command's exit code.
         code = cli.main(standalone_mode=False)
@@ -75,11 +106,15 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
     except click.Abort:
         sys.exit(EXIT_INTERRUPTED)
+    except _Interrupted as exc:
+        click.echo(f"lockgate: interrupted ({signal.Signals(exc.signum).name})", err=True)
+        # the shell's convention, 128 + the signal: 130 for SIGINT, 143 SIGTERM, 129 SIGHUP
+        sys.exit(128 + exc.signum)
     except LockgateError as exc:
         click.echo(f"lockgate: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("lockgate: interrupted", err=True)
+    except KeyboardInterrupt:  # SIGINT while its default handler was in place
+        click.echo("lockgate: interrupted (SIGINT)", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         log = _write_crash_log()

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockgate import reaper
+
 _POLL = 0.03
 FILES_PER_PROCESS = 10
 
@@ -142,7 +144,7 @@ class _Chunk:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "lockgate._pytest_child", str(base / "spec.json")],
                 cwd=self.spec["root"],
-                env=self.spec["env"],
+                env={**self.spec["env"], **reaper.marker()},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -177,6 +179,15 @@ class _Chunk:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
+    def _exited(self) -> bool:
+        # Not reaped yet: until kill() reaps it, its pid (the group id) cannot be reused.
+        assert self.proc is not None
+        if self.proc.returncode is not None:
+            return True
+        if not hasattr(os, "waitid"):  # macOS: reaping is all it offers
+            return self.proc.poll() is not None
+        return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
     def _retry_without(self, problem: str, now: float, transient: bool = False) -> bool:
         assert self.current is not None
         name, test = self.current, self.test if self.phase == "run" else None
@@ -199,12 +210,12 @@ class _Chunk:
             return True
         now = time.monotonic()
         self._read_events(now)
-        code = self.proc.poll()
+        exited = self._exited()
         if self.result_path.exists():  # written atomically; a child stuck at exit is killed
             self.kill()
             self.result = json.loads(self.result_path.read_text(encoding="utf-8"))
             return True
-        if code is None:
+        if not exited:
             if self.current is not None and self._elapsed(now) > self.timeout:
                 self.kill()
                 return self._retry_without(
@@ -222,6 +233,7 @@ class _Chunk:
                 )
             return False
         self.kill()  # the child is gone; this ends what its tests left running
+        code = self.proc.wait()  # reaped by kill(): this only reads the status
         self._read_events(now)
         how = f"signal {_signal_name(-code)}" if code < 0 else f"exit code {code}"
         if self.current is not None:
@@ -345,7 +357,7 @@ def run_batch(
         "modules": None if modules is None else list(modules),
         "python_files": list(python_files),
     }
-    with tempfile.TemporaryDirectory(prefix="lockgate-testrun-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lockgate-testrun-", dir=reaper.run_dir()) as tmp:
         chunks = [
             _Chunk(present[bounds[i] : bounds[i + 1]], Path(tmp) / f"chunk{i}", spec, timeout)
             for i in range(jobs)

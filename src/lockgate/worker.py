@@ -4,11 +4,13 @@ lockgate starts one *zygote* process (``python -m lockgate.worker``) with the pr
 ``sys.path`` and working directory. The zygote loads nothing of the project; for every module
 it forks a child that imports the module and constructs its classes. A child that raises,
 hangs, exits or crashes takes only its own module's verdicts with it. Only the standard
-library is imported here, so children start clean and fast.
+library (and lockgate.reaper, which imports only that) is imported here, so children start clean
+and fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from lockgate import _observe
+from lockgate import _observe, reaper  # standard library only, like this module
 
 # -- parent side --------------------------------------------------------------------------
 
@@ -95,6 +97,9 @@ def run_modules(
         "files": list(files),
         "drop": _observe.environment_folders(*([str(pycache)] if pycache else [])),
     }
+    # A session of its own: a terminal's Ctrl-C reaches lockgate alone, which ends the rest.
+    # run_modules runs in a pool thread, and the zygote's death signal (reaper.die_with_owner)
+    # follows the thread that started it: this function ends the zygote before it returns.
     proc = subprocess.Popen(
         [sys.executable, "-m", "lockgate.worker"],
         cwd=root,
@@ -102,6 +107,8 @@ def run_modules(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, **reaper.marker()},
+        start_new_session=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
     lines = [json.dumps(setup)]
@@ -123,8 +130,9 @@ def run_modules(
                 on_done(data["id"])
     finally:
         proc.stdout.close()
-        if proc.poll() is None:
-            proc.kill()
+        # Each import child has a group of its own and dies with the zygote (die_with_parent).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     for r in requests:
         if r.key not in out:  # the zygote itself died: say so instead of guessing
@@ -260,8 +268,13 @@ def _child(request: dict[str, Any], root: str, out: IO[str]) -> None:
 
 def _fork(request: dict[str, Any], root: str) -> tuple[int, int]:
     read_fd, write_fd = os.pipe()
+    zygote = os.getpid()
     pid = os.fork()
     if pid == 0:  # child
+        # A process group per child: a timeout or the end of the child takes down every
+        # process its module started, and nothing else.
+        os.setpgid(0, 0)
+        reaper.die_with_parent(zygote)
         os.close(read_fd)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -273,6 +286,8 @@ def _fork(request: dict[str, Any], root: str) -> tuple[int, int]:
                 out.write(json.dumps({"done": True}) + "\n")
         finally:
             os._exit(0)
+    with contextlib.suppress(OSError):  # set on both sides: whichever runs first wins
+        os.setpgid(pid, pid)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return pid, read_fd
@@ -403,8 +418,10 @@ def _finish(
     timeout: float,
     killed: bool,
 ) -> None:
-    if killed:
-        os.kill(run.pid, signal.SIGKILL)
+    # Before reaping: the child's pid is its group's id until then. What its module started
+    # (at import, in a constructor) ends with it, whether it finished or not.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(run.pid, signal.SIGKILL)
     _, status = os.waitpid(run.pid, 0)
     selector.unregister(run.fd)
     os.close(run.fd)
@@ -421,4 +438,5 @@ def _finish(
 
 
 if __name__ == "__main__":
+    reaper.die_with_owner()
     serve()

@@ -1,0 +1,8 @@
+"""Alpha."""
+
+
+class AlphaService:
+    """The alpha service."""
+
+    def value(self) -> str:
+        return "alpha"

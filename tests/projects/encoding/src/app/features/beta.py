@@ -1,0 +1,8 @@
+"""Beta."""
+
+
+class BetaService:
+    """The beta service."""
+
+    def value(self) -> str:
+        return "beta"

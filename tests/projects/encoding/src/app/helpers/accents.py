@@ -1,0 +1,5 @@
+"""Accents."""
+
+
+def greeting() -> str:
+    return "cafe"

@@ -1,0 +1,5 @@
+from app.features.alpha import AlphaService
+
+
+def test_value():
+    assert AlphaService().value() == "alpha"
