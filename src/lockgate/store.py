@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _DB_NAME = "store.sqlite"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat (
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER,
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
     recorded_ns INTEGER, hash TEXT
 );
 CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -76,6 +76,7 @@ class StatRow:
 
     size: int
     mtime_ns: int
+    ctime_ns: int  # cannot be set back: an in-place edit with its mtime restored still moves it
     inode: int
     recorded_ns: int
     hash: str
@@ -202,7 +203,7 @@ class Store:
         """The whole stat cache."""
         try:
             rows = self._db.execute(
-                "SELECT path, size, mtime_ns, inode, recorded_ns, hash FROM stat"
+                "SELECT path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash FROM stat"
             ).fetchall()
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
@@ -310,9 +311,9 @@ class Store:
                     [(r.feature, r.layer, r.key) for r in results],
                 )
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?)",
                     [
-                        (p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash)
+                        (p, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.recorded_ns, s.hash)
                         for p, s in stats.items()
                     ],
                 )
