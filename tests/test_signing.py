@@ -172,7 +172,10 @@ def test_the_key_file_is_private_and_outside_the_project(project: Any, tmp_path:
     assert key_file.read_bytes().strip() == secret
 
 
-def test_the_key_file_defaults_to_the_home_config_folder(project: Any) -> None:
+def test_the_key_file_defaults_to_the_home_config_folder(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_CONFIG_HOME")
     root = project("basic")
     assert lockgate("align", root, "--json").code == 0
     key_file = Path(os.environ["HOME"]) / ".config" / "lockgate" / "key"
