@@ -34,6 +34,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             mp.setenv(f"GIT_{who}_NAME", "Test")
             mp.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
         mp.delenv("LOCKGATE_DIR", raising=False)
+        # lockgate's key file: one for the session's tests, as for one user; never the real one
+        mp.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config"))
+        for name in ("LOCKGATE_KEY", "LOCKGATE_BUSY_TIMEOUT"):
+            mp.delenv(name, raising=False)
         for name in list(os.environ):
             if name.startswith("GIT_") and not name.startswith(
                 ("GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_", "GIT_COMMITTER_")

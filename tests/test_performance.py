@@ -28,10 +28,12 @@ def perf(run: Run, name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
-    from conftest import copy_project
+    from conftest import copy_project, isolated_env
 
-    root = copy_project("perf", tmp_path_factory.mktemp("perf"))
-    return root, lockgate("align", root, "--json", "--jobs", "2")
+    # isolated like every test: the same key file (and no real home) as the tests that use it
+    with isolated_env(tmp_path_factory):
+        root = copy_project("perf", tmp_path_factory.mktemp("perf"))
+        return root, lockgate("align", root, "--json", "--jobs", "2")
 
 
 def test_performance_is_measured_against_the_budgets(measured: tuple[Path, Run]) -> None:

@@ -340,3 +340,101 @@ def test_a_folder_put_on_the_python_path_is_an_input(
     shadow.mkdir()
     run = lockgate("align", root, "--json", env={"PYTHONPATH": str(shadow)})
     assert run.layer("CartService", "imported")["cached"] is False
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_damage_garbage, _damage_truncate, _damage_pages, _damage_newer_schema, _damage_foreign],
+)
+def test_a_store_set_aside_says_so_once_even_when_nothing_changed(
+    warm: tuple[Path, Run], damage: Any
+) -> None:
+    root, first = warm
+    damage(root / ".lockgate" / "store.sqlite")
+    run = lockgate("align", root, "--json")
+    assert verdicts(run) == verdicts(first)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "moved it to store.sqlite.damaged-" in lines[0], run.stderr
+    assert list((root / ".lockgate").glob("store.sqlite.damaged-*"))
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_locked_store_is_waited_for_then_used_without_writing(warm: tuple[Path, Run]) -> None:
+    root, first = warm
+    db = root / ".lockgate" / "store.sqlite"
+    runs_before = len(lockgate("cache", "stats", root, "--json").json["runs"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        run = lockgate("align", root, "--json", env={"LOCKGATE_BUSY_TIMEOUT": "1"})
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert verdicts(run) == verdicts(first)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "locked by another process" in lines[0], run.stderr
+    assert not list((root / ".lockgate").glob("store.sqlite.damaged-*"))
+    assert len(lockgate("cache", "stats", root, "--json").json["runs"]) == runs_before
+    assert all(cached(lockgate("align", root, "--json")).values())
+
+
+def _as_unprivileged() -> list[str]:
+    """A prefix under which file permissions hold: root ignores them, so drop to a user
+    namespace where the files' owner is unmapped (``unshare -U``)."""
+    if os.geteuid() != 0:
+        return []
+    probe = subprocess.run(["unshare", "-U", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("running as root without user namespaces: permissions cannot be tested")
+    return ["unshare", "-U"]
+
+
+def test_a_read_only_store_is_used_read_only_and_never_moved(warm: tuple[Path, Run]) -> None:
+    root, first = warm
+    folder = root / ".lockgate"
+    touched = root / "tests" / "test_misc.py"  # past the snapshot: every row is read by key
+    touched.write_text(touched.read_text() + "\n# touched\n")
+    before = sorted(p.name for p in folder.iterdir())
+    for path in folder.iterdir():
+        path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        proc = subprocess.run(
+            [*_as_unprivileged(), sys.executable, "-m", "lockgate", "align", str(root), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        folder.chmod(0o755)
+        for path in folder.iterdir():
+            path.chmod(0o644)
+    run = Run(proc.returncode, proc.stdout, proc.stderr)
+    assert verdicts(run) == verdicts(first)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "read-only" in lines[0], run.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert lockgate("align", root, "--json").layer("CartService", "tested")["cached"]
+
+
+def test_a_file_where_the_store_folder_should_be_is_one_line(project: Any, tmp_path: Path) -> None:
+    root = project("basic")
+    (root / ".lockgate").write_text("not a folder\n")
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x\n")
+    for env in ({}, {"LOCKGATE_DIR": str(blocker / "store")}):
+        run = lockgate("align", root, "--json", env=env)
+        assert run.code == 2, run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and "lockgate: error:" in lines[0], run.stderr
+        assert "internal error" not in run.stderr

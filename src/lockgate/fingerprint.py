@@ -46,7 +46,8 @@ def digest(data: bytes) -> str:
 
 
 class FileHasher:
-    """Hashes project files, trusting (size, mtime_ns, inode) for files not recently written."""
+    """Hashes project files, trusting (size, mtime_ns, ctime_ns, inode) for files not recently
+    written."""
 
     def __init__(self, root: Path, known: Mapping[str, StatRow]) -> None:
         self.root = root
@@ -81,8 +82,9 @@ class FileHasher:
             row is not None
             and row.size == st.st_size
             and row.mtime_ns == st.st_mtime_ns
+            and row.ctime_ns == st.st_ctime_ns
             and row.inode == st.st_ino
-            and st.st_mtime_ns + RACY_NS < row.recorded_ns
+            and max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS < row.recorded_ns
         ):
             self._hashes[path] = row.hash
             self._observed[path] = row
@@ -91,7 +93,9 @@ class FileHasher:
         value = digest(data) if data is not None else None
         self._hashes[path] = value
         if value is not None:
-            fresh = StatRow(st.st_size, st.st_mtime_ns, st.st_ino, self._now_ns, value)
+            fresh = StatRow(
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, self._now_ns, value
+            )
             self.updated[path] = self._observed[path] = fresh
         return value
 
@@ -135,7 +139,8 @@ class FileHasher:
             return seen is not None or before.hash(path) is not None
         if seen is None:
             return True
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (seen.size, seen.mtime_ns, seen.inode):
+        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if now != (seen.size, seen.mtime_ns, seen.ctime_ns, seen.inode):
             return True
         return self.hash(path) != seen.hash
 
@@ -149,7 +154,7 @@ class FileHasher:
         Used to check, after layers ran, that their inputs did not move meanwhile.
         """
         self._known = {
-            p: StatRow(r.size, r.mtime_ns, r.inode, other._now_ns, r.hash)
+            p: StatRow(r.size, r.mtime_ns, r.ctime_ns, r.inode, other._now_ns, r.hash)
             for p, r in other._observed.items()
         }
 

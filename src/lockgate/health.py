@@ -72,9 +72,17 @@ def _checks(store: Store, health: Health, current: set[str] | None) -> None:
     messages = store.integrity()
     if messages != ["ok"]:
         add(Finding("critical", "integrity check: " + "; ".join(messages[:3])))
-    unsound = store.unsound_keys()
+    for warning in store.warnings:
+        add(Finding("warning", warning))
+    unsound = store.unsound()
     if unsound:
-        add(Finding("critical", f"{len(unsound)} results fail their checksum or cannot be read"))
+        add(
+            Finding(
+                "critical",
+                f"{describe(unsound)} fail verification (altered, or signed under another "
+                "key) or cannot be read; `--repair` drops them",
+            )
+        )
     orphans = store.orphaned_latest()
     if orphans:
         add(Finding("warning", f"{orphans} 'latest' rows point at no stored result"))
@@ -111,15 +119,40 @@ def repair(folder: Path) -> list[str]:
         Store(folder).close()
         return done
     try:
-        damaged = store.integrity() != ["ok"] or bool(store.unsound_keys())
+        _repair(store, done)
+    finally:
+        store.close()
+    return done
+
+
+def _repair(store: Store, done: list[str]) -> None:
+    try:
+        damaged = store.integrity() != ["ok"]
     except sqlite3.DatabaseError:
         damaged = True
     if damaged:
         kept, dropped = store.rebuild()
         done.append(f"rebuilt the database: kept {kept} results, dropped {dropped} damaged ones")
+    else:
+        unsound = store.unsound()
+        if unsound:
+            store.drop(unsound)
+            done.append(f"dropped {describe(unsound)} that failed verification")
     orphans = store.orphaned_latest()
     if orphans:
         store.delete([])  # removes 'latest' rows that point nowhere
         done.append(f"removed {orphans} 'latest' rows that pointed at no result")
-    store.close()
-    return done
+
+
+_NOUNS = {
+    "results": ("result", "results"),
+    "stat": ("stat row", "stat rows"),
+    "facts": ("facts row", "facts rows"),
+    "snapshot": ("snapshot", "snapshots"),
+}
+
+
+def describe(rows: dict[str, list[int]]) -> str:
+    """``19 results, 9 stat rows and 1 snapshot``."""
+    parts = [f"{len(ids)} {_NOUNS[table][len(ids) != 1]}" for table, ids in rows.items() if ids]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)

@@ -21,31 +21,35 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
     ``layers`` narrows the run (``optimize`` runs only the performance layer).
     """
     started = time.perf_counter()
+    store = None
     if not (options.no_cache or options.clear_cache or options.retry_failed):
-        fast = _reuse_everything(root, options, layers, started)
-        if fast is not None:
-            return fast
+        folder = store_dir(root.resolve())
+        if (folder / "store.sqlite").is_file():
+            store = Store(folder)
+            try:
+                fast = _reuse_everything(root, store, options, layers, started)
+            except BaseException:
+                store.close()
+                raise
+            if fast is not None:
+                store.close()
+                return fast
     from lockgate.validation import align_fully
 
-    return align_fully(root, options, layers, started)
+    # The store opened here goes on to the full path: its warnings (a store set aside, a
+    # lock waited for) reach the user once, and a lock is not waited for twice.
+    return align_fully(root, options, layers, started, store)
 
 
 def _reuse_everything(
-    root: Path, options: Options, layers: tuple[str, ...] | None, started: float
+    root: Path, store: Store, options: Options, layers: tuple[str, ...] | None, started: float
 ) -> AlignResult | None:
     """The no-change fast path (see :mod:`lockgate.snapshot`)."""
-    root = root.resolve()
-    folder = store_dir(root)
-    if not (folder / "store.sqlite").is_file():
+    found = snapshot.reuse(root.resolve(), store, layers)
+    if found is None:
         return None
-    store = Store(folder)
-    try:
-        found = snapshot.reuse(root, store, layers)
-        if found is None or store.warnings:
-            return None
-        result, saved = found
-        result.seconds = round(time.perf_counter() - started, 3)
-        store.record_run(options.command, result.hits, 0, result.seconds, saved)
-        return result
-    finally:
-        store.close()
+    result, saved = found
+    result.warnings = list(store.warnings)
+    result.seconds = round(time.perf_counter() - started, 3)
+    store.record_run(options.command, result.hits, 0, result.seconds, saved)
+    return result

@@ -2,7 +2,7 @@
 
 A full run records every file it looked at (present with its stat, or absent), the raw
 configuration, the file listing and the environment. The next run re-stats exactly those
-files; if every one is unchanged — same size, mtime and inode, and not written within the
+files; if every one is unchanged — same size, mtime, ctime and inode, and not written within the
 timestamp granularity of the moment it was hashed — then every layer key would come out as
 before and every result would be reused, so the recorded result is served as it is, without
 parsing, planning or keying. Anything else falls through to the full path.
@@ -40,7 +40,7 @@ from lockgate.project import declared_inputs, walk_tree
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
-FORMAT = 3  # of the recorded result: part of the key, so an older record is never misread
+FORMAT = 4  # of the recorded result: part of the key, so an older record is never misread
 
 
 def _raw_table(root: Path) -> dict[str, Any] | None:
@@ -104,10 +104,10 @@ def _unchanged(root: Path, files: list[list[Any]]) -> bool:
             if not S_ISREG(st.st_mode):
                 continue  # not a file, as when it was recorded absent
             return False
-        size, mtime, inode, recorded = stat
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
+        size, mtime, ctime, inode, recorded = stat
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, inode):
             return False
-        if mtime + RACY_NS >= recorded:
+        if max(mtime, ctime) + RACY_NS >= recorded:
             return False
     return True
 
@@ -166,7 +166,7 @@ def save(
             if is_probe(path)
             else None
             if row is None
-            else [row.size, row.mtime_ns, row.inode, row.recorded_ns],
+            else [row.size, row.mtime_ns, row.ctime_ns, row.inode, row.recorded_ns],
         ]
         for path, row in sorted(hasher.looked_at().items())
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -14,15 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3
+from lockgate import signing
+from lockgate.errors import LockgateError
+
+SCHEMA_VERSION = 5
 _DB_NAME = "store.sqlite"
+BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat (
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER,
-    recorded_ns INTEGER, hash TEXT
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
+    recorded_ns INTEGER, hash TEXT, mac TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
     key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
     passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
@@ -34,7 +38,7 @@ CREATE TABLE IF NOT EXISTS latest (
 );
 CREATE TABLE IF NOT EXISTS snapshot (
     scope TEXT PRIMARY KEY, key TEXT NOT NULL, files BLOB NOT NULL,
-    result BLOB NOT NULL, created REAL NOT NULL
+    result BLOB NOT NULL, created REAL NOT NULL, mac TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,18 +80,17 @@ class StatRow:
 
     size: int
     mtime_ns: int
+    ctime_ns: int  # cannot be set back: an in-place edit with its mtime restored still moves it
     inode: int
     recorded_ns: int
     hash: str
 
 
-def _checksum(key: str, passed: bool, detail: str, seconds: float, extras: str) -> str:
-    raw = json.dumps([key, bool(passed), detail, float(seconds), extras]).encode()
-    return hashlib.blake2b(raw, digest_size=12).hexdigest()
-
-
 def set_aside(folder: Path, reason: str) -> str:
-    """Move a damaged database (with its WAL) out of the way; return the one-line warning."""
+    """Move a damaged database (with its WAL) out of the way; return the one-line warning.
+
+    Raises OSError when the files cannot be moved (a read-only folder).
+    """
     path = folder / _DB_NAME
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = folder / f"{_DB_NAME}.damaged-{stamp}-{os.getpid()}"
@@ -107,52 +110,94 @@ def store_dir(root: Path) -> Path:
     return Path(override) if override else root / ".lockgate"
 
 
+def busy_timeout() -> float:
+    """Seconds to wait for another process's lock: ``LOCKGATE_BUSY_TIMEOUT``, default 30."""
+    raw = os.environ.get(BUSY_ENV, "")
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86400:
+        raise LockgateError(f"{BUSY_ENV}: expected seconds (a number from 0), got {raw!r}")
+    return value
+
+
 class StoreDamaged(Exception):
     """The database file cannot be trusted (corrupt, foreign, another schema)."""
 
 
+def _is_damage(exc: BaseException) -> bool:
+    """Damage of the file itself, as opposed to a lock, permissions or a full disk."""
+    if isinstance(exc, StoreDamaged):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class Store:
-    """An open store. Reads never raise for damage: a damaged store is set aside and rebuilt."""
+    """An open store. Damage is set aside and rebuilt; a store that is locked by another
+    process or read-only is used read-only (``writable`` False), with one warning."""
 
     def __init__(self, folder: Path, set_aside: bool = True) -> None:
         """Open (or create) the store; with ``set_aside=False`` damage raises StoreDamaged."""
         self.folder = folder
         self.path = folder / _DB_NAME
         self.warnings: list[str] = []
-        if set_aside:
-            self._db = self._open()
-            return
+        self.writable = True
+        self._key = signing.secret()
+        self._timeout = busy_timeout()
         self._prepare_folder()
         try:
             self._db = self._open_checked()
-        except sqlite3.DatabaseError as exc:
-            raise StoreDamaged(str(exc)) from None
+        except (sqlite3.DatabaseError, StoreDamaged) as exc:
+            if not _is_damage(exc):
+                self._db = self._open_read_only(exc)
+            elif not set_aside:
+                raise StoreDamaged(str(exc)) from None
+            else:
+                self._db = self._replace_damaged(str(exc))
 
     # -- opening, damage ---------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 30000")
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
         # In WAL mode NORMAL never corrupts the file; a crash may lose the last transaction,
         # which only means re-running those layers. FULL cost an fsync per run.
         db.execute("PRAGMA synchronous = NORMAL")
         return db
 
     def _prepare_folder(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        ignore = self.folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-
-    def _open(self) -> sqlite3.Connection:
-        self._prepare_folder()
+        if self.folder.exists() and not self.folder.is_dir():
+            raise LockgateError(
+                f"{self.folder}: lockgate keeps its store in this folder, but it is a file; "
+                "remove it or set LOCKGATE_DIR to another folder"
+            )
         try:
-            return self._open_checked()
-        except (sqlite3.DatabaseError, StoreDamaged) as exc:
-            self._set_aside(str(exc))
-            return self._open_checked()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+        except OSError as exc:
+            if self.path.is_file():
+                return  # an existing store in a folder we cannot write: opened read-only
+            raise LockgateError(
+                f"{self.folder}: cannot create lockgate's store ({exc.strerror}); "
+                "set LOCKGATE_DIR to a writable folder, or pass --no-cache"
+            ) from None
 
     def _open_checked(self) -> sqlite3.Connection:
+        if self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.folder, os.W_OK)
+        ):
+            raise sqlite3.OperationalError("the file or its folder is read-only")
         db = self._connect()
         try:
             # Checked inside a write transaction so that two runs creating the store at
@@ -177,14 +222,76 @@ class Store:
             raise
         return db
 
-    def _set_aside(self, reason: str) -> None:
-        self.warnings.append(set_aside(self.folder, reason))
+    def _open_read_only(self, cause: BaseException) -> sqlite3.Connection:
+        """Read what a locked or read-only store holds; this run writes nothing to it."""
+        self.writable = False
+        if not self.path.is_file():
+            raise LockgateError(
+                f"{self.folder}: cannot create lockgate's store ({cause}); "
+                "set LOCKGATE_DIR to a writable folder, or pass --no-cache"
+            )
+        if _is_busy(cause):
+            why = f"it is locked by another process (waited {self._timeout:g}s)"
+        else:
+            why = f"it cannot be written ({cause})"
+        uri = Path(os.path.abspath(self.path)).as_uri()
+        # A WAL database in a read-only folder without its -shm file opens only as immutable.
+        for query in ("mode=ro", "immutable=1"):
+            db = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None)
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError:
+                db.close()
+                continue
+            if version == SCHEMA_VERSION:
+                self.warnings.append(
+                    f"the store at {self.path} is used read-only: {why}; this run saves no results"
+                )
+                return db
+            db.close()
+            why += f", and it has schema version {version}, not {SCHEMA_VERSION}"
+            break
+        return self._without_store(f"the store at {self.path} is not used: {why}")
+
+    def _without_store(self, warning: str) -> sqlite3.Connection:
+        """An empty store in memory: every lookup misses, nothing is written anywhere."""
+        self.warnings.append(warning)
+        self.writable = False
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        return db
+
+    def _replace_damaged(self, reason: str) -> sqlite3.Connection:
+        try:
+            self.warnings.append(set_aside(self.folder, reason))
+        except OSError as exc:
+            return self._without_store(
+                f"the store at {self.path} could not be used ({reason}) nor moved aside "
+                f"({exc.strerror}); this run saves no results"
+            )
+        try:
+            return self._open_checked()
+        except (sqlite3.DatabaseError, StoreDamaged) as exc:
+            return self._without_store(
+                f"a new store at {self.path} could not be made ({exc}); this run saves no results"
+            )
 
     def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """A read failed: set a damaged store aside; anything else only costs this run's reuse."""
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
-        self._set_aside(str(exc))
-        self._db = self._open_checked()
+        if _is_damage(exc) and self.writable:
+            self._db = self._replace_damaged(str(exc))
+        else:
+            self._db = self._without_store(
+                f"could not read the store at {self.path} ({exc}); this run saves no results"
+            )
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise LockgateError(" ".join(self.warnings) or f"{self.path}: cannot be written")
 
     def close(self) -> None:
         """Close the connection."""
@@ -192,33 +299,42 @@ class Store:
 
     def clear(self) -> None:
         """Remove every stored row."""
+        self._require_writable()
         with _transaction(self._db):
             for table in ("stat", "facts", "results", "latest", "envs", "runs", "snapshot"):
                 self._db.execute(f"DELETE FROM {table}")
 
+    # -- authentication ------------------------------------------------------------------
+
+    def _mac(self, table: str, row: Sequence[Any]) -> str:
+        """The MAC of a row given in column order (without its MAC column)."""
+        return signing.sign(self._key, table, *_split(row))
+
+    def _sound(self, table: str, row: Sequence[Any]) -> bool:
+        """A row read in column order, its MAC last: written by this user's lockgate, unaltered."""
+        return signing.verify(self._key, row[-1], table, *_split(row[:-1]))
+
     # -- stat cache and facts ------------------------------------------------------------
 
     def stat_rows(self) -> dict[str, StatRow]:
-        """The whole stat cache."""
+        """The whole stat cache; rows that fail verification are left out (their files re-read)."""
         try:
-            rows = self._db.execute(
-                "SELECT path, size, mtime_ns, inode, recorded_ns, hash FROM stat"
-            ).fetchall()
+            rows = self._db.execute(f"SELECT {_COLUMNS['stat']} FROM stat").fetchall()
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
-        return {r[0]: StatRow(*r[1:]) for r in rows}
+        return {r[0]: StatRow(*r[1:-1]) for r in rows if self._sound("stat", r)}
 
     def facts(self, hashes: Iterable[str]) -> dict[str, str]:
-        """Stored parse results (JSON text) for the given content hashes."""
+        """Stored parse results (JSON text) for the given content hashes, verified."""
         out: dict[str, str] = {}
         try:
             for chunk in _chunks(list(hashes)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT hash, data FROM facts WHERE hash IN ({marks})", chunk
+                    f"SELECT {_COLUMNS['facts']} FROM facts WHERE hash IN ({marks})", chunk
                 )
-                out.update(rows.fetchall())
+                out.update((r[0], r[1]) for r in rows.fetchall() if self._sound("facts", r))
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
@@ -227,39 +343,46 @@ class Store:
     # -- results -------------------------------------------------------------------------
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Stored]:
-        """Stored results for ``keys``; rows whose checksum does not match are ignored."""
+        """Stored results for ``keys``; a row that fails verification is a miss."""
         out: dict[str, Stored] = {}
         try:
             for chunk in _chunks(list(keys)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    "SELECT key, passed, detail, seconds, extras, checksum, created FROM results "
-                    f"WHERE key IN ({marks})",
-                    chunk,
+                    f"SELECT {_COLUMNS['results']} FROM results WHERE key IN ({marks})", chunk
                 ).fetchall()
-                for key, passed, detail, seconds, extras, checksum, created in rows:
-                    if checksum != _checksum(key, bool(passed), detail, seconds, extras):
+                for row in rows:
+                    if not self._sound("results", row):
                         continue
-                    out[key] = Stored(
-                        key, bool(passed), detail, seconds, json.loads(extras), created
-                    )
-        except (sqlite3.DatabaseError, ValueError) as exc:
-            self._recover(sqlite3.DatabaseError(str(exc)))
+                    key, _, _, passed, detail, seconds, extras, _, created, _ = row
+                    try:
+                        found = json.loads(extras)
+                    except ValueError:
+                        continue
+                    out[key] = Stored(key, bool(passed), detail, seconds, found, created)
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
             return {}
         return out
 
     def latest_inputs(self, feature: str) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Per layer: the key and inputs of the last result stored for ``feature``."""
+        """Per layer: the key and inputs of the last (verified) result stored for ``feature``."""
+        columns = ", ".join(f"r.{c}" for c in _COLUMNS["results"].split(", "))
         try:
             rows = self._db.execute(
-                "SELECT l.layer, r.key, r.inputs FROM latest l JOIN results r ON r.key = l.key "
+                f"SELECT {columns} FROM latest l JOIN results r ON r.key = l.key "
                 "WHERE l.feature = ?",
                 (feature,),
             ).fetchall()
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
-        return {layer: (key, json.loads(zlib.decompress(blob))) for layer, key, blob in rows}
+        out = {}
+        for row in rows:
+            if self._sound("results", row):
+                with contextlib.suppress(ValueError, zlib.error):
+                    out[row[1]] = (row[0], json.loads(zlib.decompress(row[7])))
+        return out
 
     def environment(self, env_digest: str) -> dict[str, str]:
         """The items of a stored environment fingerprint (empty when unknown)."""
@@ -279,27 +402,29 @@ class Store:
         run: tuple[str, int, int, float, float] | None,
         env: tuple[str, dict[str, str]] | None = None,
     ) -> None:
-        """Store one run's new results, stat cache and facts in one transaction."""
+        """Store one run's new results, stat cache and facts in one transaction (signed)."""
+        if not self.writable:
+            return
         now = time.time()
         result_rows = []
         for r in results:
-            extras = json.dumps(r.extras, sort_keys=True)
-            blob = zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1)
-            checksum = _checksum(r.key, r.passed, r.detail, r.seconds, extras)
-            result_rows.append(
-                (
-                    r.key,
-                    r.layer,
-                    r.feature,
-                    int(r.passed),
-                    r.detail,
-                    r.seconds,
-                    extras,
-                    blob,
-                    now,
-                    checksum,
-                )
+            row = (
+                r.key,
+                r.layer,
+                r.feature,
+                int(r.passed),
+                r.detail,
+                float(r.seconds),
+                json.dumps(r.extras, sort_keys=True),
+                zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
+                now,
             )
+            result_rows.append((*row, self._mac("results", row)))
+        stat_rows = []
+        for path, s in stats.items():
+            stat = (path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.recorded_ns, s.hash)
+            stat_rows.append((*stat, self._mac("stat", stat)))
+        fact_rows = [(h, d, self._mac("facts", (h, d))) for h, d in facts.items()]
         try:
             with _transaction(self._db):
                 self._db.executemany(
@@ -310,13 +435,10 @@ class Store:
                     [(r.feature, r.layer, r.key) for r in results],
                 )
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?)",
-                    [
-                        (p, s.size, s.mtime_ns, s.inode, s.recorded_ns, s.hash)
-                        for p, s in stats.items()
-                    ],
+                    "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?,?)", stat_rows
                 )
-                self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?,?)", facts.items())
+                # REPLACE: a row that failed verification is written over, not kept forever
+                self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?)", fact_rows)
                 if env is not None and results:
                     self._db.execute(
                         "INSERT OR IGNORE INTO envs VALUES (?,?)", (env[0], json.dumps(env[1]))
@@ -333,14 +455,17 @@ class Store:
     # -- the no-change fast path ----------------------------------------------------------
 
     def snapshot(self, scope: str) -> tuple[str, list[list[Any]], dict[str, Any]] | None:
-        """The last full run of ``scope`` (which layers ran): key, files with their stat, result."""
+        """The last full run of ``scope`` (which layers ran): key, files with their stat, result.
+
+        One MAC covers the whole record, so the no-change path verifies once, not per file.
+        """
         try:
             row = self._db.execute(
-                "SELECT key, files, result FROM snapshot WHERE scope = ?", (scope,)
+                f"SELECT {_COLUMNS['snapshot']} FROM snapshot WHERE scope = ?", (scope,)
             ).fetchone()
-            if row is None:
+            if row is None or not self._sound("snapshot", row):
                 return None
-            return row[0], json.loads(zlib.decompress(row[1])), json.loads(zlib.decompress(row[2]))
+            return row[1], json.loads(zlib.decompress(row[2])), json.loads(zlib.decompress(row[3]))
         except (sqlite3.DatabaseError, ValueError, zlib.error):
             return None  # an unreadable snapshot only costs the full path
 
@@ -348,12 +473,15 @@ class Store:
         self, scope: str, key: str, files: list[list[Any]], result: dict[str, Any]
     ) -> None:
         """Replace the recorded full run of ``scope``."""
+        if not self.writable:
+            return
         blobs = [zlib.compress(json.dumps(x).encode(), 1) for x in (files, result)]
+        row = (scope, key, blobs[0], blobs[1], time.time())
         try:
             with _transaction(self._db):
                 self._db.execute(
-                    "INSERT OR REPLACE INTO snapshot VALUES (?, ?, ?, ?, ?)",
-                    (scope, key, blobs[0], blobs[1], time.time()),
+                    "INSERT OR REPLACE INTO snapshot VALUES (?, ?, ?, ?, ?, ?)",
+                    (*row, self._mac("snapshot", row)),
                 )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc})")
@@ -362,6 +490,8 @@ class Store:
         self, command: str, hits: int, misses: int, seconds: float, saved: float
     ) -> None:
         """Add one run to the statistics."""
+        if not self.writable:
+            return
         try:
             with _transaction(self._db):
                 self._db.execute(
@@ -414,22 +544,26 @@ class Store:
             if Path(f"{self.path}{suffix}").exists()
         )
 
-    def unsound_keys(self) -> list[str]:
-        """Results whose checksum fails or whose stored inputs cannot be read."""
-        bad = []
-        rows = self._db.execute(
-            "SELECT key, passed, detail, seconds, extras, checksum, inputs FROM results"
-        )
-        for key, passed, detail, seconds, extras, checksum, blob in rows:
-            try:
-                sound = checksum == _checksum(key, bool(passed), detail, seconds, extras)
-                json.loads(extras)
-                json.loads(zlib.decompress(blob))
-            except (ValueError, TypeError, zlib.error):
-                sound = False
-            if not sound:
-                bad.append(key)
+    def unsound(self) -> dict[str, list[int]]:
+        """Per signed table, the rowids of rows that fail verification or cannot be read."""
+        bad: dict[str, list[int]] = {}
+        for table in _SIGNED:
+            for rowid, row in _readable_rows(self._db, table, _COLUMNS[table]):
+                if not self._sound(table, row) or (table == "results" and not _decodes(row)):
+                    bad.setdefault(table, []).append(rowid)
         return bad
+
+    def drop(self, rows: dict[str, list[int]]) -> None:
+        """Remove the given rows (by table and rowid), and what points at removed results."""
+        self._require_writable()
+        with _transaction(self._db):
+            for table, rowids in rows.items():
+                for chunk in _chunks(rowids):
+                    marks = ",".join("?" * len(chunk))
+                    self._db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
+            if rows.get("results"):
+                self._db.execute("DELETE FROM snapshot")
+                self._db.execute("DELETE FROM latest WHERE key NOT IN (SELECT key FROM results)")
 
     def orphaned_latest(self) -> int:
         """``latest`` rows that point at no stored result."""
@@ -445,6 +579,7 @@ class Store:
 
     def delete(self, keys: Iterable[str]) -> int:
         """Remove results (and what points at them); return how many were removed."""
+        self._require_writable()
         removed = 0
         with _transaction(self._db):
             for chunk in _chunks(list(keys)):
@@ -465,16 +600,20 @@ class Store:
 
     def vacuum(self) -> None:
         """Give the space of removed rows back to the file system."""
+        self._require_writable()
         self._db.execute("VACUUM")
 
     def rebuild(self) -> tuple[int, int]:
         """Copy every sound row into a new database file that replaces this one.
 
-        Returns (results kept, results dropped). Rows that cannot be read are dropped.
+        Returns (results kept, results dropped). Rows that cannot be read or fail verification
+        are dropped; so is the snapshot, which the next full run records again.
         """
+        self._require_writable()
         fresh_path = self.folder / f"{_DB_NAME}.rebuild-{os.getpid()}"
         fresh_path.unlink(missing_ok=True)
         kept = dropped = 0
+        bad = {table: set(rowids) for table, rowids in _safe(self.unsound, {}).items()}
         fresh = sqlite3.connect(fresh_path, isolation_level=None)
         try:
             with _transaction(fresh):
@@ -482,19 +621,16 @@ class Store:
                     if statement.strip():
                         fresh.execute(statement)
                 fresh.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                for table in ("stat", "facts", "latest", "envs", "runs"):
-                    for row in _readable_rows(self._db, table):
-                        marks = ",".join("?" * len(row))
-                        fresh.execute(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", row)
-                bad = set(_safe(self.unsound_keys, []))
-                for row in _readable_rows(self._db, "results"):
-                    if row[0] in bad:
-                        dropped += 1
-                        continue
-                    fresh.execute(
-                        f"INSERT OR IGNORE INTO results VALUES ({','.join('?' * 10)})", row
-                    )
-                    kept += 1
+                for table in ("stat", "facts", "results", "latest", "envs", "runs"):
+                    for rowid, row in _readable_rows(self._db, table, _COLUMNS.get(table, "*")):
+                        sound = table not in _SIGNED or (
+                            rowid not in bad.get(table, ()) and self._sound(table, row)
+                        )
+                        if table == "results":
+                            kept, dropped = (kept + 1, dropped) if sound else (kept, dropped + 1)
+                        if sound:
+                            marks = ",".join("?" * len(row))
+                            fresh.execute(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", row)
         finally:
             fresh.close()
         self._db.close()
@@ -505,8 +641,36 @@ class Store:
         return kept, dropped
 
 
-def _readable_rows(db: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
-    """Rows of ``table`` read one rowid at a time, skipping the ones damage made unreadable."""
+_SIGNED = ("results", "stat", "facts", "snapshot")
+# Each signed table's columns in schema order, its MAC last.
+_COLUMNS = {
+    "results": "key, layer, feature, passed, detail, seconds, extras, inputs, created, checksum",
+    "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
+    "facts": "hash, data, mac",
+    "snapshot": "scope, key, files, result, created, mac",
+}
+
+
+def _split(row: Sequence[Any]) -> tuple[list[Any], list[bytes]]:
+    """A row's scalars (blobs as None, keeping positions) and its blobs, for signing."""
+    return [None if isinstance(v, bytes) else v for v in row], [
+        v for v in row if isinstance(v, bytes)
+    ]
+
+
+def _decodes(row: Sequence[Any]) -> bool:
+    try:
+        json.loads(row[6])
+        json.loads(zlib.decompress(row[7]))
+    except (ValueError, TypeError, zlib.error):
+        return False
+    return True
+
+
+def _readable_rows(
+    db: sqlite3.Connection, table: str, columns: str
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """(rowid, row) of ``table`` read one rowid at a time, skipping rows damage made unreadable."""
     try:
         ids = [r[0] for r in db.execute(f"SELECT rowid FROM {table}")]
     except sqlite3.DatabaseError:
@@ -514,11 +678,11 @@ def _readable_rows(db: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
     rows = []
     for rowid in ids:
         try:
-            row = db.execute(f"SELECT * FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
+            row = db.execute(f"SELECT {columns} FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
         except sqlite3.DatabaseError:
             continue
         if row is not None:
-            rows.append(tuple(row))
+            rows.append((rowid, tuple(row)))
     return rows
 
 
@@ -529,9 +693,9 @@ def _safe(func: Any, default: Any) -> Any:
         return default
 
 
-def _chunks(items: list[str], size: int = 900) -> Iterator[list[str]]:
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
-        yield items[i : i + size]
+        yield list(items[i : i + size])
 
 
 @contextlib.contextmanager

@@ -61,19 +61,20 @@ def _load_facts(
     return facts, new
 
 
-def open_store(project: Project, options: Options) -> Store | None:
-    """The project's store, or None with ``--no-cache``; emptied with ``--clear-cache``."""
+def open_store(project: Project, options: Options, store: Store | None = None) -> Store | None:
+    """The project's store (``store`` when already open), or None with ``--no-cache``;
+    emptied with ``--clear-cache``."""
     if options.no_cache:
         return None
-    store = Store(store_dir(project.root))
+    store = store or Store(store_dir(project.root))
     if options.clear_cache:
         store.clear()
     return store
 
 
-def prepare(project: Project, options: Options) -> Prepared:
+def prepare(project: Project, options: Options, store: Store | None = None) -> Prepared:
     """Open the store, hash and parse the files, discover features, find test owners."""
-    store = open_store(project, options)
+    store = open_store(project, options, store)
     hasher = FileHasher(project.root, store.stat_rows() if store else {})
     facts, new_facts = _load_facts(project, hasher, store)
     graph = ImportGraph(project.modules, project.module_of, facts)
@@ -122,12 +123,23 @@ def _noop_progress() -> Iterator[Progress]:
 
 
 def align_fully(
-    root: Path, options: Options, layers: tuple[str, ...] | None, started: float
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    started: float,
+    store: Store | None = None,
 ) -> AlignResult:
     """Validate every feature of the project at ``root``, reusing every stored result whose
-    key matches, and record a snapshot for the no-change path when everything was stored."""
-    project = Project.open(root)
-    prep = prepare(project, options)
+    key matches, and record a snapshot for the no-change path when everything was stored.
+
+    ``store`` is the store the no-change path already opened, if it did; it is closed here."""
+    try:
+        project = Project.open(root)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    prep = prepare(project, options, store)
     ctx, store = prep.ctx, prep.store
     try:
         bar = _noop_progress() if options.quiet or options.json else progress_bar()
