@@ -35,19 +35,12 @@ class Scene:
     site: Path
     first: Run
 
-    @property
-    def env(self) -> dict[str, str]:
-        return {"PYTHONPATH": str(self.site)}
 
-
-def _align(scene_root: Path, site: Path, *flags: str, env: dict[str, str] | None = None) -> Run:
+def _align(root: Path, site: Path, *flags: str, env: dict[str, str] | None = None) -> Run:
+    # The caller's PYTHONPATH stays first: it names the lockgate sources under test.
+    path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)]))
     run = lockgate(
-        "align",
-        scene_root,
-        "--json",
-        "--quiet",
-        *flags,
-        env={"PYTHONPATH": str(site), **(env or {})},
+        "align", root, "--json", "--quiet", *flags, env={"PYTHONPATH": path, **(env or {})}
     )
     assert run.code == 0, run.stderr
     return run
@@ -64,9 +57,7 @@ def start(tmp_path: Path) -> Scene:
             dirnames[:] = [d for d in dirnames if d != ".git"]
             for name in filenames:
                 os.utime(Path(dirpath, name), ns=(AGED_NS, AGED_NS))
-    first = _align(root, site)
-    assert all(v[0] for v in verdicts(first).values()), verdicts(first)
-    return Scene(root, site, first)
+    return Scene(root, site, _align(root, site))
 
 
 def verdicts(run: Run) -> dict[Pair, tuple[bool, str]]:
