@@ -193,7 +193,6 @@ CONFIG = [
         AGENT_TESTED,
         EVERY_TESTED,
     ),
-    Edit("config-tests-tox-ini", created("tests/tox.ini", INI), AGENT_TESTED, EVERY_TESTED),
     Edit(
         "config-tests-pyproject",
         created(
@@ -413,7 +412,6 @@ NOTHING: list[tuple[str, Callable[[Scene], None]]] = [
     ("nothing-git-checkout-and-back", _checkout_and_back),
     ("nothing-touch-every-file", _touch_everything),
     ("nothing-new-non-python-file", created("notes/plan.txt", "Ship it.\n")),
-    ("nothing-new-unused-data-file", created("tests/data/unused.txt", "1 2\n")),
     ("nothing-new-python-file-nothing-imports", created("scripts/tool.py", "print(1)\n")),
     ("nothing-project-version-bump", edited("pyproject.toml", '"1.0.0"', '"1.0.1"')),
 ]
