@@ -1,0 +1,3 @@
+"""A top-level helper at the project root, imported by name."""
+
+WHERE = "root"

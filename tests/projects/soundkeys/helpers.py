@@ -1,0 +1,3 @@
+"""A top-level helper at the project root (a src root comes first on sys.path)."""
+
+WHERE = "root"

@@ -1,0 +1,1 @@
+"""app: services whose results depend on inputs beyond their import graph."""

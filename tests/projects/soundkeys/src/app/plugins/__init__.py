@@ -1,0 +1,1 @@
+"""Optional plugins, imported by name when present."""

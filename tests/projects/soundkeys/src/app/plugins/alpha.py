@@ -1,0 +1,3 @@
+"""The alpha plugin."""
+
+NAME = "alpha"
