@@ -1,0 +1,3 @@
+"""The greeting word."""
+
+GREETING = "hello"
