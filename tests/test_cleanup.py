@@ -136,6 +136,8 @@ def hanging(s: Scenario) -> subprocess.Popen[str]:
         "the test and the import to start their processes",
     )
     assert proc.poll() is None
+    # workers and tests start at once, from two threads: still one run folder for all
+    assert [p.name.startswith("lockgate-run-") for p in s.tmp.iterdir()] == [True]
     return proc
 
 

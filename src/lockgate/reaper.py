@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
 MARKER = "LOCKGATE_RUN"
@@ -27,18 +28,23 @@ _PR_SET_PDEATHSIG = 1
 
 _folder: Path | None = None
 _lock: int | None = None
+# The import workers' thread and the main thread (test runs) ask for the folder at the same
+# moment: unguarded, each made one, and the children given the marker of the folder that lost
+# were neither killed nor removed at exit.
+_creating = threading.Lock()
 
 
 def run_dir() -> Path:
     """This process's run folder, created (and locked, and removed at exit) on first use."""
     global _folder, _lock
-    if _folder is None:
-        folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
-        _lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        fcntl.flock(_lock, fcntl.LOCK_EX)
-        _folder = folder
-        atexit.register(cleanup)
-    return _folder
+    with _creating:
+        if _folder is None:
+            folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+            _lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(_lock, fcntl.LOCK_EX)
+            _folder = folder
+            atexit.register(cleanup)
+        return _folder
 
 
 def marker() -> dict[str, str]:
