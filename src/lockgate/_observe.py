@@ -317,8 +317,9 @@ class Paths:
 
 def _candidates(fullname: str, dirs: list[str], where: str | None, paths: Paths) -> Iterator[str]:
     """Files (and folders, ending in "/") whose creation would change how ``fullname`` is
-    found: in every project folder searched before the one it was found in, and the forms
-    that take precedence over it in that folder. Absent ones stay absent, or the result goes."""
+    found: in every folder searched before the one it was found in (the project's, and any
+    outside the environment, such as a PYTHONPATH folder), and the forms that take precedence
+    over it in that folder. Absent ones stay absent, or the result goes."""
     tail = fullname.rpartition(".")[2]
     forms = [f"{tail}/__init__{s}" for s in _SUFFIXES] + [f"{tail}{s}" for s in _SUFFIXES]
     for entry in dirs:
@@ -329,7 +330,7 @@ def _candidates(fullname: str, dirs: list[str], where: str | None, paths: Paths)
             rel = os.path.relpath(os.path.normpath(where), folder).replace(os.sep, "/")
             if rel in forms:
                 found = forms.index(rel)
-        if base is not None and not base.startswith("/"):
+        if base is not None:  # a project folder, or one outside the environment
             yield from (base + form for form in forms[:found])
             if where is None or where == "":
                 yield f"{base}{tail}/"  # a folder there would be a namespace package
