@@ -113,7 +113,11 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
 
 
 def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
-    """Verdict for one test file of no feature."""
+    """Verdict for one test file of no feature. A file pytest runs no test of (ignored by
+    ``collect_ignore``, every test skipped, none defined) passes as it does for pytest: it
+    validates no feature, so it proves nothing that needs proving."""
+    if outcome.problem is None and outcome.failed == 0 and outcome.passed == 0:
+        return True, f"no test ran ({outcome.skipped} skipped, none failed)"
     problem = _outcome_problem({outcome.path: outcome})
     return (not problem, problem or _tests(outcome.passed))
 
