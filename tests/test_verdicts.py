@@ -96,3 +96,14 @@ def test_the_table_lists_failing_suite_files_and_folds_the_rest(tmp_path: Path) 
     why = lockgate("why", "tests/test_fixture_error.py", root)
     assert why.code == 0, why.stderr
     assert "tests/test_fixture_error.py" in why.stdout
+
+
+def test_the_html_report_lists_the_suite(tmp_path: Path) -> None:
+    root = copy_project("verdicts", tmp_path)
+    page = tmp_path / "report.html"
+    run = lockgate("report", "--html", page, root)
+    assert run.code == 0, run.stderr
+    html = page.read_text(encoding="utf-8")
+    assert 'id="suite"' in html
+    assert "tests/test_fixture_error.py" in html and "tests/test_plain.py" in html
+    assert "3 of 6 pass" in html

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import coverage
 import pytest
 
+from lockgate.pytestconf import matches
+
 if TYPE_CHECKING:
     from lockgate._observe import Observer
 
@@ -84,6 +86,17 @@ class Plugin:
         if path.is_dir() or path.suffix == ".py":
             return True
         return None
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """A requested test file that ``python_files`` does not match (named in ``tests``)
+        is collected as pytest collects a file it is given by name."""
+        name = self._file_of(file_path)
+        if name is None or matches(name, parent.config.getini("python_files")):
+            return None
+        module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+        return module
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(

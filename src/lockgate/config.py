@@ -94,6 +94,7 @@ class Config(_Strict):
 
     src: list[str] = Field(default_factory=lambda: ["src"])
     tests: list[str] = Field(default_factory=lambda: ["tests"])
+    tests_exclude: list[str] = Field(default_factory=list)  # globs on test file paths
     threshold: int = Field(default=95, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
     timeout: float = Field(default=30, gt=0)
