@@ -24,12 +24,15 @@ class FeatureKind(_Strict):
     paths: list[str] = Field(min_length=1)
     classes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
     internal: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)  # class-name patterns that are no features
 
 
 class Docs(_Strict):
     guides: list[str] = Field(default_factory=lambda: ["docs/guides/{kebab}.md"])
     min_chars: int = Field(default=200, ge=0)
     placeholders: list[str] = Field(default_factory=lambda: ["TODO", "TBD"])
+    docstring: bool = True  # the class must have a docstring
+    mention: bool = False  # the guide must name the class as a word
 
     @field_validator("guides")
     @classmethod
