@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -101,6 +101,10 @@ class Config(_Strict):
     threshold: int = Field(default=95, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
     timeout: float = Field(default=30, gt=0)
+    # test-file glob -> seconds one test file may take (the longest matching glob wins)
+    timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # feature id or fnmatch pattern -> extra test files (globs) that test it
+    owners: dict[str, list[str]] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
     env: list[str] = Field(default_factory=list)
     features: list[FeatureKind] = Field(min_length=1)

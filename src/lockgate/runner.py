@@ -337,6 +337,7 @@ class Runner:
                 pycache=self.pycache,
                 modules=modules,
                 python_files=project.python_files,
+                timeouts={f: tested.timeout_for(project.config, f) for f in files},
             )
         return batch
 
