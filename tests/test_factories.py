@@ -22,7 +22,9 @@ def test_the_factory_that_ran_is_the_key(tmp_path: Path) -> None:
     assert lockgate("align", root, "--json").code == 0
     pyproject = root / "pyproject.toml"
     # the special entry goes: SpecialExt falls back to the generic factory, which cannot build it
-    pyproject.write_text(pyproject.read_text().replace('"app.ext.special.*" = ', '"app.other.*" = '))
+    pyproject.write_text(
+        pyproject.read_text().replace('"app.ext.special.*" = ', '"app.other.*" = ')
+    )
     run = lockgate("align", root, "--json")
     assert run.code == 0, run.stderr
     special = run.layer("SpecialExt", "instantiated")

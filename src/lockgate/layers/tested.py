@@ -90,6 +90,10 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     }
     if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
         config["timeouts"] = [timeout_for(cfg, t) for t in tests]
+    # [tool.coverage] decides which lines are statements (the other coverage files are inputs)
+    measured = ctx.project.loaded.pyproject.get("tool", {}).get("coverage")
+    if measured is not None:
+        config["coverage_config"] = measured
     return Inputs(parts, config)
 
 
