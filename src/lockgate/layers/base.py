@@ -50,7 +50,8 @@ class Context:
         return (
             frozenset(conftests)
             | self.graph.closure_of_all(conftests)
-            | frozenset(("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc"))
+            # (.coveragerc.toml: coverage.py reads it too, for its report exclusions)
+            | frozenset(("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc", ".coveragerc.toml"))
         )
 
     @cached_property
