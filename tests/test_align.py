@@ -21,7 +21,7 @@ from conftest import Run, copy_project, isolated_env, lockgate
 
 LAYERS = ("discovered", "imported", "instantiated", "documented", "tested", "wired")
 WEIGHTS = dict(zip(LAYERS, (17, 17, 16, 17, 17, 16), strict=True))
-TOP_KEYS = {"lockgate", "project", "threshold", "features", "summary"}
+TOP_KEYS = {"lockgate", "project", "threshold", "features", "summary", "suite"}
 FEATURE_KEYS = {"id", "name", "kind", "path", "line", "internal", "score", "status", "layers"}
 LAYER_KEYS = {"passed", "cached", "detail", "seconds"}
 SUMMARY_KEYS = {

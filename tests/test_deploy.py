@@ -227,6 +227,17 @@ def test_a_dirty_work_tree_is_refused_before_any_validation(shop: Path, tmp_path
         ({"deploy/key.txt": PRIVATE_KEY}, "purity", "deploy/key.txt:1 (Private Key)"),
         ({".env": "DEBUG=1\n"}, "purity", "dev file: .env (environment file)"),
         ({"VERSION": "0.4.0\n"}, "version", "VERSION=0.4.0, pyproject.toml=0.3.0"),
+        # issue 14: the package's own VERSION file and __version__ are version files by default
+        (
+            {"src/shop/VERSION": "0.4.0\n"},
+            "version",
+            "pyproject.toml=0.3.0, src/shop/VERSION=0.4.0",
+        ),
+        (
+            {"src/shop/__init__.py": '"""shop."""\n\n__version__ = "0.5.0"\n'},
+            "version",
+            "pyproject.toml=0.3.0, src/shop/__init__.py=0.5.0",
+        ),
     ],
 )
 def test_a_failing_error_gate_blocks_and_writes_nothing(

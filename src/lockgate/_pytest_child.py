@@ -188,6 +188,19 @@ def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, An
     return {"owners": owners, "reached": reached}
 
 
+def _project_exclusions(cov: coverage.Coverage) -> None:
+    """Honour the project's coverage configuration where it decides what a statement is
+    (``[report] exclude_lines`` / ``exclude_also``, read from ``.coveragerc``, ``setup.cfg``,
+    ``tox.ini`` or ``pyproject.toml`` as coverage reads them). Its run settings (source, data
+    file, plugins, dynamic contexts, branch) stay ours: they would replace the per-test-file
+    contexts that verdicts are computed from."""
+    from coverage.config import read_coverage_config
+
+    settings = read_coverage_config(config_file=True, warn=lambda _message: None)
+    cov.set_option("report:exclude_lines", settings.exclude_list)
+    cov.set_option("report:partial_branches", settings.partial_list)
+
+
 def main(spec_path: str) -> int:
     """Run the spec's tests under coverage and write the result file; 0 when it was written."""
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
@@ -217,6 +230,13 @@ def main(spec_path: str) -> int:
         config_file=False,
         omit=[str(Path(__file__).parent / "_pytest_*.py")],
     )
+    # Its candidate files are static inputs of every tested key (layers.base), so the reads
+    # are not observed: they would be every test file's extras.
+    observer.paused = True
+    try:
+        _project_exclusions(cov)
+    finally:
+        observer.paused = False
     cov.start()
     import pytest
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import coverage
 import pytest
 
+from lockgate.pytestconf import matches
+
 if TYPE_CHECKING:
     from lockgate._observe import Observer
 
@@ -97,12 +99,25 @@ class Plugin:
             return True
         return None
 
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """A requested test file that ``python_files`` does not match (named in ``tests``)
+        is collected as pytest collects a file it is given by name."""
+        name = self._file_of(file_path)
+        if name is None or matches(name, parent.config.getini("python_files")):
+            return None
+        module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+        return module
+
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
         self, collector: pytest.Collector
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         """Collect each requested test file under its own `collect:<file>` context."""
-        name = self._file_of(collector.path) if isinstance(collector, pytest.File) else None
+        if not isinstance(collector, pytest.File):
+            return self._nested(collector, (yield))
+        name = self._file_of(collector.path)
         if name is None:
             return (yield)
         self._emit("collect", name)
@@ -126,6 +141,19 @@ class Plugin:
         if report.skipped:  # pytest.skip(allow_module_level=True): pytest counts one skip
             self.skipped_modules.add(name)
         self._emit("collected", name)
+        return report
+
+    def _nested(
+        self, collector: pytest.Collector, report: pytest.CollectReport
+    ) -> pytest.CollectReport:
+        """A class (or other collector inside a test file) that failed to collect fails that
+        file, as pytest counts it an error; the detail names the collector's node id."""
+        path = getattr(collector, "path", None)
+        name = self._file_of(path) if isinstance(path, Path) and path.suffix == ".py" else None
+        if name is not None and report.failed:
+            problem = f"collection error in {collector.nodeid}: {_error_line(report)}"
+            earlier = self.problems[name]
+            self.problems[name] = problem if earlier is None else f"{earlier}; {problem}"
         return report
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -25,12 +26,15 @@ class FeatureKind(_Strict):
     classes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
     internal: list[str] = Field(default_factory=list)
     allow_empty: bool = False  # a table that discovers nothing is an error unless it says so
+    exclude: list[str] = Field(default_factory=list)  # class-name patterns that are no features
 
 
 class Docs(_Strict):
     guides: list[str] = Field(default_factory=lambda: ["docs/guides/{kebab}.md"])
     min_chars: int = Field(default=200, ge=0)
     placeholders: list[str] = Field(default_factory=lambda: ["TODO", "TBD"])
+    docstring: bool = True  # the class must have a docstring
+    mention: bool = False  # the guide must name the class as a word
 
     @field_validator("guides")
     @classmethod
@@ -96,9 +100,14 @@ class Config(_Strict):
 
     src: list[str] = Field(default_factory=lambda: ["src"])
     tests: list[str] = Field(default_factory=lambda: ["tests"])
+    tests_exclude: list[str] = Field(default_factory=list)  # globs on test file paths
     threshold: int = Field(default=95, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
     timeout: float = Field(default=30, gt=0)
+    # test-file glob -> seconds one test file may take (the longest matching glob wins)
+    timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # feature id or fnmatch pattern -> extra test files (globs) that test it
+    owners: dict[str, list[str]] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
     env: list[str] = Field(default_factory=list)
     features: list[FeatureKind] = Field(min_length=1)
@@ -213,7 +222,10 @@ def _check_folders(root: Path, config: Config, source: str, prefix: str) -> None
         if not (root / value).resolve().is_relative_to(real_root):
             raise fail(loc, f"{value!r} resolves outside the project root")
     for loc, path in code_paths(config):
-        if loc[0] == "features":
+        if loc[0] == "tests" and glob.has_magic(path):
+            if not glob.glob(path, root_dir=root, recursive=True):
+                raise fail(loc, f"{path!r} matches no file under {root}")
+        elif loc[0] in ("features", "tests"):  # a test entry may name a file
             if not (root / path).exists():
                 raise fail(loc, f"{path!r} does not exist under {root}")
         elif not (root / path).is_dir():

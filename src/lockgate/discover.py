@@ -104,7 +104,7 @@ def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGrap
             if module is None:
                 continue
             for cls in facts[path].classes:
-                if not matches(cls.name, table.classes):
+                if not matches(cls.name, table.classes) or matches(cls.name, table.exclude):
                     continue
                 if cls.abstract or hierarchy.missing(path, cls):
                     continue

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lockgate.errors import LockgateError
+from lockgate.layers.tested import unowned
 from lockgate.model import Feature
 from lockgate.options import Options
 from lockgate.project import Project
@@ -73,27 +75,42 @@ def _env_changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
     ]
 
 
-def explain(root: Any, wanted: str, options: Options) -> tuple[Feature, list[LayerWhy]]:
-    """For each layer of one feature: would it be reused, and if not, what changed."""
+def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWhy]]:
+    """For each layer of one feature, or for a test file of no feature (its ``suite`` layer):
+    would it be reused, and if not, what changed. Returns the feature id or the test file."""
     project = Project.open(root)
     prep = prepare(project, options)
     if prep.store is None:
         raise LockgateError("`why` reads the store; it cannot run with --no-cache")
     try:
-        feature = _find(prep.ctx.features, wanted)
         runner = Runner(
             prep.ctx, prep.store, prep.env_digest, options.retry_failed, 1, lambda _d, _a: None
         )
-        planned = runner.plan_feature(feature)
+        test = _suite_file(prep.ctx.project.root, wanted, unowned(prep.ctx))
+        if test is not None:
+            owner, planned = test, [runner.plan_suite(test)]
+        else:
+            feature = _find(prep.ctx.features, wanted)
+            owner, planned = feature.id, runner.plan_feature(feature)
         found = runner.reuse(planned)
-        latest = prep.store.latest_inputs(feature.id)
+        latest = prep.store.latest_inputs(owner)
         answers = [
             _why(item, found, latest, prep.store.environment, prep.env_items, runner)
             for item in planned
         ]
     finally:
         prep.store.close()
-    return feature, answers
+    return owner, answers
+
+
+def _suite_file(root: Path, wanted: str, suite: list[str]) -> str | None:
+    """The test file of no feature that ``wanted`` names (relative to the project or to the
+    working directory), if any."""
+    candidates = {Path(wanted).as_posix()}
+    absolute = Path(wanted).resolve()
+    if absolute.is_relative_to(root.resolve()):
+        candidates.add(absolute.relative_to(root.resolve()).as_posix())
+    return next((t for t in suite if t in candidates), None)
 
 
 def _why(

@@ -352,6 +352,26 @@ def read_version(path: str, data: bytes) -> str | None:
     return str(value).strip() if value else None
 
 
+def version_paths(config: Config, paths: Iterable[str]) -> list[str]:
+    """The version files to read: ``deploy.version_files``, and — unless that list was set —
+    ``<package>/VERSION`` and ``<package>/__init__.py`` (its ``__version__``) of every
+    top-level package under a ``src`` root among ``paths`` (the committed files)."""
+    configured = list(config.deploy.version_files)
+    if "version_files" in config.deploy.model_fields_set:
+        return configured
+    present = set(paths)
+    found: list[str] = []
+    for src in config.src:
+        prefix = "" if src.strip("/") in ("", ".") else src.strip("/") + "/"
+        for path in sorted(present):
+            rest = path[len(prefix) :] if path.startswith(prefix) else None
+            if rest is None or rest.count("/") != 1 or not rest.endswith("/__init__.py"):
+                continue
+            package = prefix + rest.rpartition("/")[0]
+            found += [f"{package}/VERSION", f"{package}/__init__.py"]
+    return list(dict.fromkeys([*configured, *(p for p in found if p in present)]))
+
+
 def _dunder_version(source: bytes) -> str | None:
     tree = _parse(source)
     for node in tree.body if tree else []:

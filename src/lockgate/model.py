@@ -73,6 +73,7 @@ class SuiteResult:
     passed: bool
     detail: str
     cached: bool
+    seconds: float = 0.0
 
 
 @dataclass

@@ -30,7 +30,15 @@ from lockgate import __version__, git
 from lockgate.config import Config
 from lockgate.errors import LockgateError
 from lockgate.fingerprint import digest
-from lockgate.gates import Evidence, GateResult, agreed_version, examine, is_env_file, secret_key
+from lockgate.gates import (
+    Evidence,
+    GateResult,
+    agreed_version,
+    examine,
+    is_env_file,
+    secret_key,
+    version_paths,
+)
 from lockgate.model import AlignResult
 from lockgate.store import NewResult, Store
 
@@ -218,7 +226,7 @@ def inspect(
                 f"or add it to [tool.lockgate.deploy] exclude"
             )
     contents = _read_metadata_files(root, source, config)
-    versions = [(p, contents[p]) for p in config.deploy.version_files if p in contents]
+    versions = [(p, contents[p]) for p in version_paths(config, contents) if p in contents]
     keys = {secret_key(e.path, e.sha): e for e in shipped}
     if store is not None and config.gates.purity != "off":
         known = {k: s.detail.splitlines() for k, s in store.lookup(keys).items()}
@@ -283,7 +291,7 @@ def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str
     blobs = {e.path: e for e in source.entries if e.type == "blob" and e.mode != git.SYMLINK}
     wanted = [
         blobs[p]
-        for p in dict.fromkeys([*config.deploy.version_files, "pyproject.toml"])
+        for p in dict.fromkeys([*version_paths(config, blobs), "pyproject.toml"])
         if p in blobs
     ]
     return {e.path: data for e, data in zip(wanted, source.read(root, wanted), strict=True)}

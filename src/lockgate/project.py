@@ -201,17 +201,32 @@ class Project:
 
     @cached_property
     def test_files(self) -> list[str]:
-        """Files pytest would collect under the test roots (``test_*.py`` / ``*_test.py``)."""
-        roots = [t.strip("/") + "/" for t in self.config.tests if t not in (".", "./")]
-        everywhere = len(roots) < len(self.config.tests)
-        out = []
-        for path in self.python_files:
-            name = path.rsplit("/", 1)[-1]
-            if not (fnmatch.fnmatch(name, "test_*.py") or fnmatch.fnmatch(name, "*_test.py")):
-                continue
-            if everywhere or any(path.startswith(r) for r in roots):
-                out.append(path)
-        return out
+        """The test files: every file pytest would collect under the test roots (by the
+        ``python_files`` of the pytest configuration it would choose, default ``test_*.py`` and
+        ``*_test.py``), every ``.py`` file a ``tests`` entry names or matches as a glob (pytest
+        collects a file it is given whatever its name), minus ``tests_exclude`` matches."""
+        from lockgate.pytestconf import matches, python_files
+
+        known = set(self.python_files)
+        named: set[str] = set()
+        roots: list[str] = []
+        for entry in self.config.tests:
+            if glob.has_magic(entry):
+                found = glob.glob(entry, root_dir=self.root, recursive=True)
+                named |= {m.replace(os.sep, "/") for m in found} & known
+                roots += [m for m in found if (self.root / m).is_dir()]
+            elif entry.strip("/") in known:
+                named.add(entry.strip("/"))
+            else:
+                roots.append(entry)
+        out = set(named)
+        for entry in roots:
+            top = entry.replace(os.sep, "/").strip("/")
+            prefix = "" if top in ("", ".") else top + "/"
+            patterns = python_files(self.root, self.root / top)
+            out |= {p for p in known if p.startswith(prefix) and matches(p, patterns)}
+        excluded = self.config.tests_exclude
+        return sorted(p for p in out if not any(fnmatch.fnmatch(p, g) for g in excluded))
 
     @cached_property
     def conftests(self) -> list[str]:

@@ -138,16 +138,13 @@ class Runner:
         test file of no feature, so that the whole suite a deploy gates on is validated."""
         planned = [p for feature in self.ctx.features for p in self.plan_feature(feature)]
         if tested.NAME in self.layers:
-            for test in tested.unowned(self.ctx):
-                inputs = Inputs(
-                    tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test)
-                )
-                planned.append(
-                    Planned(
-                        test, SUITE_LAYER, inputs, self.key(SUITE_LAYER, tested.VERSION, inputs)
-                    )
-                )
+            planned += [self.plan_suite(test) for test in tested.unowned(self.ctx)]
         return planned
+
+    def plan_suite(self, test: str) -> Planned:
+        """Inputs and key of one test file of no feature."""
+        inputs = Inputs(tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test))
+        return Planned(test, SUITE_LAYER, inputs, self.key(SUITE_LAYER, tested.VERSION, inputs))
 
     # -- reuse ---------------------------------------------------------------------------
 
@@ -340,6 +337,7 @@ class Runner:
                 pycache=self.pycache,
                 modules=modules,
                 python_files=project.python_files,
+                timeouts={f: tested.timeout_for(project.config, f) for f in files},
             )
         return batch
 
@@ -421,7 +419,7 @@ class Runner:
 def suite_results(planned: list[Planned]) -> list[SuiteResult]:
     """The verdicts of test files that belong to no feature."""
     return [
-        SuiteResult(p.owner, p.result.passed, p.result.detail, p.result.cached)
+        SuiteResult(p.owner, p.result.passed, p.result.detail, p.result.cached, p.result.seconds)
         for p in planned
         if p.layer == SUITE_LAYER and p.result is not None
     ]

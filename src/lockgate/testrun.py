@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,8 +110,16 @@ def _signal_name(number: int) -> str:
 class _Chunk:
     """One child's share of the files, run again without each offender until a run completes."""
 
-    def __init__(self, files: list[str], workdir: Path, spec: dict[str, Any], timeout: float):
+    def __init__(
+        self,
+        files: list[str],
+        workdir: Path,
+        spec: dict[str, Any],
+        timeout: float,
+        timeouts: Mapping[str, float] | None = None,
+    ):
         self.files, self.workdir, self.spec, self.timeout = files, workdir, spec, timeout
+        self.timeouts = dict(timeouts or {})  # test file -> its own limit, overriding timeout
         self.outcomes: dict[str, FileOutcome] = {}  # offenders, or everyone when we gave up
         self.result: dict[str, Any] | None = None
         self.done: list[str] = []  # files finished since the parent last looked, for progress
@@ -216,11 +224,10 @@ class _Chunk:
             self.result = json.loads(self.result_path.read_text(encoding="utf-8"))
             return True
         if not exited:
-            if self.current is not None and self._elapsed(now) > self.timeout:
+            own = self.timeouts.get(self.current, self.timeout) if self.current else self.timeout
+            if self.current is not None and self._elapsed(now) > own:
                 self.kill()
-                return self._retry_without(
-                    f"timed out after {self.timeout:g}s", now, transient=True
-                )
+                return self._retry_without(f"timed out after {own:g}s", now, transient=True)
             # Between files (interpreter and plugin start, conftest, session fixtures) the
             # per-feature timeout would punish every file for a loaded machine: allow a minute
             # more. Our own analysis after the tests may take long on big projects.
@@ -326,9 +333,11 @@ def run_batch(
     files_per_process: int = FILES_PER_PROCESS,
     modules: Sequence[str] | None = None,
     python_files: Sequence[str] = (),
+    timeouts: Mapping[str, float] | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
+    ``timeouts`` gives test files a limit of their own instead of ``timeout``.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     A process is started per ``files_per_process`` files, up to ``jobs``. With ``modules``,
@@ -359,7 +368,9 @@ def run_batch(
     }
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-", dir=reaper.run_dir()) as tmp:
         chunks = [
-            _Chunk(present[bounds[i] : bounds[i + 1]], Path(tmp) / f"chunk{i}", spec, timeout)
+            _Chunk(
+                present[bounds[i] : bounds[i + 1]], Path(tmp) / f"chunk{i}", spec, timeout, timeouts
+            )
             for i in range(jobs)
         ]
         try:

@@ -190,6 +190,22 @@ def _required_arguments(cls: type) -> list[str]:
     ]
 
 
+def _takes_class(make: Any) -> bool:
+    """A factory receives the class when it has exactly one required positional parameter
+    (``build(cls)``); one without required parameters is called with none (``make()``)."""
+    try:
+        signature = inspect.signature(make)
+    except (TypeError, ValueError):
+        return False  # not introspectable (a builtin): the documented no-argument call
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in kinds and p.default is inspect.Parameter.empty
+    ]
+    return len(required) == 1
+
+
 def _construct(module: Any, name: str, factory: str | None) -> str:
     """Build one instance; return "" on success or what went wrong."""
     cls = getattr(module, name, None)
@@ -202,7 +218,7 @@ def _construct(module: Any, name: str, factory: str | None) -> str:
         except BaseException as exc:
             return f"factory {factory} could not be loaded: {_describe(exc)}"
         try:
-            obj = make()
+            obj = make(cls) if _takes_class(make) else make()
         except BaseException as exc:
             return f"factory {factory} raised {_describe(exc)}"
         if not isinstance(obj, cls):

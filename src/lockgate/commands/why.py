@@ -9,7 +9,7 @@ import click
 
 
 @click.command()
-@click.argument("feature")
+@click.argument("feature")  # a feature (id or name), or a test file that belongs to no feature
 @click.argument(
     "path",
     required=False,
@@ -18,7 +18,8 @@ import click
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def why(feature: str, path: Path, as_json: bool) -> None:
-    """For each layer of FEATURE: reused or re-run, and which inputs changed."""
+    """For each layer of FEATURE (or for a test file of no feature): reused or re-run, and
+    which inputs changed."""
     from rich.console import Console
     from rich.text import Text
 
@@ -31,7 +32,7 @@ def why(feature: str, path: Path, as_json: bool) -> None:
         click.echo(
             dumps(
                 {
-                    "feature": found.id,
+                    "feature": found,
                     "layers": {
                         a.layer: {k: v for k, v in asdict(a).items() if k != "layer"}
                         for a in answers
@@ -41,7 +42,7 @@ def why(feature: str, path: Path, as_json: bool) -> None:
         )
         return
     console = Console()
-    console.print(Text(found.id, style="bold"))
+    console.print(Text(found, style="bold"))
     for answer in answers:
         line = Text(f"  {answer.layer:<13}")
         line.append(

@@ -50,7 +50,18 @@ class Context:
         return (
             frozenset(conftests)
             | self.graph.closure_of_all(conftests)
-            | frozenset(("pytest.ini", "tox.ini", "setup.cfg", ".coveragerc"))
+            # .pytest.ini: pytestconf reads it for python_files; .coveragerc.toml: coverage.py
+            # reads it for its report exclusions
+            | frozenset(
+                (
+                    "pytest.ini",
+                    ".pytest.ini",
+                    "tox.ini",
+                    "setup.cfg",
+                    ".coveragerc",
+                    ".coveragerc.toml",
+                )
+            )
         )
 
     @cached_property

@@ -1,6 +1,9 @@
-"""documented: a class docstring and a finished guide of at least ``min_chars``."""
+"""documented: a class docstring (``docs.docstring``) and a finished guide of at least
+``min_chars`` that (with ``docs.mention``) names the class."""
 
 from __future__ import annotations
+
+import re
 
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
@@ -29,7 +32,7 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     return Inputs((files,), config)
 
 
-def _guide_problem(ctx: Context, path: str) -> str:
+def _guide_problem(ctx: Context, feature: Feature, path: str) -> str:
     data = ctx.hasher.read(path) if ctx.hasher.hash(path) else None
     if data is None:
         return f"no guide: {path}"
@@ -40,17 +43,23 @@ def _guide_problem(ctx: Context, path: str) -> str:
     for marker in docs.placeholders:
         if marker in text:
             return f"guide {path} is unfinished: it contains {marker!r}"
+    # A guide shared by many features must say something about this one: its name as a word
+    # (`.. class:: Name`, `.. autoclass:: pkg.mod.Name`, or prose), not a longer identifier.
+    if docs.mention and not re.search(rf"(?<!\w){re.escape(feature.name)}(?!\w)", text):
+        return f"guide {path} does not mention {feature.name}"
     return ""
 
 
 def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
-    """Pass when the class has a docstring and one guide is long enough and finished."""
+    """Pass when the class has a docstring (unless ``docs.docstring`` is false) and one guide
+    is long enough, finished and (with ``docs.mention``) names the class."""
     docstring = next(
         (c.docstring for c in ctx.facts[feature.path].classes if c.name == feature.name), ""
     )
-    problems = [] if docstring.strip() else ["no class docstring"]
+    wanted = ctx.project.config.docs.docstring
+    problems = [] if docstring.strip() or not wanted else ["no class docstring"]
     guides = guide_paths(ctx, feature)
-    found = [_guide_problem(ctx, g) for g in guides]
+    found = [_guide_problem(ctx, feature, g) for g in guides]
     if guides and all(found):
         problems.append(found[0] if len(found) == 1 else "; ".join(found))
     if problems:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
+
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
 
@@ -10,8 +13,24 @@ VERSION = 1
 
 
 def factory_of(ctx: Context, feature: Feature) -> str | None:
-    """The configured factory (``module:function``) for ``feature``, if any."""
-    return ctx.project.config.instantiate.get(feature.id)
+    """The configured factory (``module:function``) for ``feature``, if any: the entry keyed
+    on its id, else the most specific fnmatch pattern that matches the id (see ``_specificity``)."""
+    table = ctx.project.config.instantiate
+    if feature.id in table:
+        return table[feature.id]
+    patterns = [k for k in table if _WILDCARD.search(k) and fnmatch.fnmatchcase(feature.id, k)]
+    return table[max(patterns, key=_specificity)] if patterns else None
+
+
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+def _specificity(pattern: str) -> tuple[int, int, str]:
+    """Longest literal prefix first, then fewest wildcards; the pattern itself breaks ties, so
+    the choice never depends on the table's order."""
+    first = _WILDCARD.search(pattern)
+    prefix = first.start() if first else len(pattern)
+    return prefix, -len(_WILDCARD.findall(pattern)), pattern
 
 
 def inputs(ctx: Context, feature: Feature) -> Inputs:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
 from lockgate.names import snake
 from lockgate.testrun import BatchResult, FileOutcome, coverage_of
+
+if TYPE_CHECKING:
+    from lockgate.config import Config
 
 NAME = "tested"
 VERSION = 1
@@ -29,7 +35,28 @@ def owners(ctx: Context) -> dict[str, list[str]]:
         claimed.update((f.id, None) for f in by_name.get(test.rpartition("/")[2], ()))
         for fid in claimed:
             out[fid].append(test)
+    for feature in ctx.features:
+        for extra in declared_owners(ctx, feature):
+            if extra not in out[feature.id]:
+                out[feature.id].append(extra)
     return out
+
+
+def declared_owners(ctx: Context, feature: Feature) -> list[str]:
+    """Extra test files of ``feature`` from ``[tool.lockgate.owners]``: every entry whose key
+    is its id or an fnmatch pattern matching it, each glob expanded over the project's Python
+    files. A path without wildcards is kept even when absent, so that the run reports it as
+    "no such test file" instead of passing without it."""
+    found: list[str] = []
+    for key, globs in ctx.project.config.owners.items():
+        if key != feature.id and not fnmatch.fnmatchcase(feature.id, key):
+            continue
+        for pattern in globs:
+            if glob.has_magic(pattern):
+                found += [p for p in ctx.project.python_files if fnmatch.fnmatch(p, pattern)]
+            else:
+                found.append(pattern.strip("/"))
+    return list(dict.fromkeys(found))
 
 
 def unowned(ctx: Context) -> list[str]:
@@ -61,13 +88,34 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
         "src": cfg.src,
         "pytest": _pytest_config(ctx),
     }
+    if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
+        config["timeouts"] = [timeout_for(cfg, t) for t in tests]
+    # [tool.coverage] decides which lines are statements (the other coverage files are inputs)
+    measured = ctx.project.loaded.pyproject.get("tool", {}).get("coverage")
+    if measured is not None:
+        config["coverage_config"] = measured
     return Inputs(parts, config)
+
+
+def timeout_for(cfg: Config, test: str) -> float:
+    """The seconds ``test`` may take: the ``timeouts`` glob that matches it (the longest
+    pattern when several do, as the most specific), else ``timeout``."""
+    matching = [g for g in cfg.timeouts if fnmatch.fnmatch(test, g)]
+    return cfg.timeouts[max(matching, key=lambda g: (len(g), g))] if matching else cfg.timeout
 
 
 def suite_config(ctx: Context, test: str) -> dict[str, object]:
     """The configuration a test file of no feature is keyed on."""
     cfg = ctx.project.config
-    return {"suite": test, "timeout": cfg.timeout, "src": cfg.src, "pytest": _pytest_config(ctx)}
+    config: dict[str, object] = {
+        "suite": test,
+        "timeout": cfg.timeout,
+        "src": cfg.src,
+        "pytest": _pytest_config(ctx),
+    }
+    if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
+        config["timeouts"] = timeout_for(cfg, test)
+    return config
 
 
 def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
@@ -113,7 +161,11 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
 
 
 def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
-    """Verdict for one test file of no feature."""
+    """Verdict for one test file of no feature. A file pytest runs no test of (ignored by
+    ``collect_ignore``, every test skipped, none defined) passes as it does for pytest: it
+    validates no feature, so it proves nothing that needs proving."""
+    if outcome.problem is None and outcome.failed == 0 and outcome.passed == 0:
+        return True, f"no test ran ({outcome.skipped} skipped, none failed)"
     problem = _outcome_problem({outcome.path: outcome})
     return (not problem, problem or _tests(outcome.passed))
 

@@ -82,6 +82,7 @@ def print_align(result: AlignResult, console: Console) -> None:
     if reasons.row_count:
         console.print()
         console.print(reasons)
+    _print_suite(result, console)
     if result.orphans:
         orphans = Text(", ".join(result.orphans))
         console.print(Text("\norphaned wiring entries: ", style="yellow") + orphans)
@@ -94,6 +95,26 @@ def print_align(result: AlignResult, console: Console) -> None:
         f"[red]{counts['critical']} critical[/] · reused {result.hits}, ran {result.misses} "
         f"· {result.seconds:.2f}s"
     )
+
+
+def _print_suite(result: AlignResult, console: Console) -> None:
+    """Test files of no feature: one summary line, then each failing file with its detail."""
+    if not result.suite:
+        return
+    failing = [s for s in result.suite if not s.passed]
+    n = len(result.suite)
+    console.print(
+        f"\n{n} other test files: [green]{n - len(failing)} pass[/], [red]{len(failing)} fail[/]"
+        if failing
+        else f"\n{n} other test files: [green]all pass[/]"
+    )
+    rows = Table.grid(padding=(0, 1))
+    rows.add_column(style="bold", no_wrap=True)
+    rows.add_column(ratio=1, overflow="fold", style="red")
+    for s in failing:
+        rows.add_row(s.path, Text(s.detail))
+    if rows.row_count:
+        console.print(rows)
 
 
 def _ms(value: float | None) -> str:

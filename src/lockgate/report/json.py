@@ -79,6 +79,16 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "cache": {"hits": result.hits, "misses": result.misses},
             "seconds": result.seconds,
         },
+        "suite": [
+            {
+                "file": s.path,
+                "passed": s.passed,
+                "cached": s.cached,
+                "detail": s.detail,
+                "seconds": s.seconds,
+            }
+            for s in result.suite
+        ],
     }
 
 

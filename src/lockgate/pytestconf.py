@@ -1,0 +1,89 @@
+"""pytest's ``python_files`` as pytest reads it: the file it chooses, and its matching rule.
+
+Standard library only: the main process uses it to list test files, the test child's plugin to
+collect a named test file that the patterns do not match (as pytest does for a file argument).
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import tomllib
+from pathlib import Path, PurePosixPath
+
+DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
+# The files pytest looks for in each folder, in its order of precedence, and the section that
+# holds its options in each (pyproject.toml: `[tool.pytest.ini_options]` or, from pytest 9,
+# `[tool.pytest]`).
+CANDIDATES = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", None),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def _from_toml(path: Path) -> tuple[bool, list[str] | None]:
+    """(whether the file configures pytest, its python_files if it sets them)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False, None
+    table = data.get("tool", {}).get("pytest")
+    if not isinstance(table, dict):
+        return False, None
+    ini = table.get("ini_options")
+    value = ini.get("python_files") if isinstance(ini, dict) else table.get("python_files")
+    if isinstance(value, str):
+        return True, value.split()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return True, list(value)
+    return True, None
+
+
+def _from_ini(path: Path, section: str) -> tuple[bool, list[str] | None]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return False, None
+    if not parser.has_section(section):
+        # pytest.ini configures pytest even without a [pytest] section
+        return path.name in ("pytest.ini", ".pytest.ini"), None
+    value = parser.get(section, "python_files", fallback=None)
+    return True, value.split() if value is not None else None
+
+
+def python_files(root: Path, start: Path | None = None) -> list[str]:
+    """The ``python_files`` patterns of the pytest configuration that pytest would choose
+    for a run of the folder ``start`` (default ``root``) with ``--rootdir root``: the first file
+    that configures pytest, looking in ``start`` and then each parent up to ``root``."""
+    folder = (start or root).resolve()
+    top = root.resolve()
+    while True:
+        for name, section in CANDIDATES:
+            path = folder / name
+            if not path.is_file():
+                continue
+            found, value = _from_toml(path) if section is None else _from_ini(path, section)
+            if found:
+                return value if value else list(DEFAULT_PYTHON_FILES)
+        if folder == top or folder.parent == folder:
+            return list(DEFAULT_PYTHON_FILES)
+        folder = folder.parent
+
+
+def matches(path: str, patterns: list[str]) -> bool:
+    """pytest's rule: a pattern without ``/`` matches the file name, one with ``/`` the end of
+    the path (``test_*/__init__.py`` matches ``tests/test_http/__init__.py``)."""
+    posix = PurePosixPath(path).as_posix()
+    name = posix.rsplit("/", 1)[-1]
+    anchored = posix if posix.startswith("/") else f"/{posix}"  # pytest matches absolute paths
+    for pattern in patterns:
+        if "/" not in pattern:
+            if fnmatch.fnmatch(name, pattern):
+                return True
+        elif fnmatch.fnmatch(anchored, pattern if pattern.startswith("/") else f"*/{pattern}"):
+            return True
+    return False

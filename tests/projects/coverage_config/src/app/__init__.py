@@ -1,0 +1,1 @@
+"""A tool with a debugging helper the project excludes from coverage."""

@@ -1,0 +1,1 @@
+"""Extensions documented the way Sphinx projects document them."""

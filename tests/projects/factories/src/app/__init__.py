@@ -1,0 +1,1 @@
+"""Extensions built through a construction protocol."""

@@ -1,0 +1,7 @@
+"""Counted by the crawler."""
+
+from app.ext.base import Built
+
+
+class StatsExt(Built):
+    """Built by the generic factory."""

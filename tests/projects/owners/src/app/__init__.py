@@ -1,0 +1,1 @@
+"""Extensions reached by their tests only through the engine."""

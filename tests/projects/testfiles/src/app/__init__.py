@@ -1,0 +1,1 @@
+"""Parts whose tests pytest finds by the project's python_files."""

@@ -1,0 +1,8 @@
+"""The beta part."""
+
+
+class BetaPart:
+    """Tested by a file only the project's pytest configuration names."""
+
+    def size(self) -> int:
+        return len("beta")

@@ -1,0 +1,5 @@
+from app.alpha import AlphaPart
+
+
+def test_size():
+    assert AlphaPart().size() == 5

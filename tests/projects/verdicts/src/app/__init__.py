@@ -1,0 +1,1 @@
+"""Widgets whose tests break in ways pytest reports as errors, not failures."""

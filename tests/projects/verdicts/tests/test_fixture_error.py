@@ -1,0 +1,6 @@
+def test_setup(broken):
+    pass
+
+
+def test_fine():
+    pass

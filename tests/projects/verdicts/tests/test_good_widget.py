@@ -1,0 +1,5 @@
+from app.widgets import GoodWidget
+
+
+def test_size():
+    assert GoodWidget().size() == 1

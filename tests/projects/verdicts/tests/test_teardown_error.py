@@ -1,0 +1,2 @@
+def test_teardown(bad_teardown):
+    assert bad_teardown == 1
