@@ -440,3 +440,28 @@ def test_coverage_does_not_depend_on_other_features_tests(tmp_path: Path) -> Non
     (scene.root / "tests/test_invoice.py").unlink()
     alone = verdicts(_align(scene.root, scene.site, "--no-cache"))[("TaxService", "tested")]
     assert with_other == alone, f"with tests/test_invoice.py: {with_other}; without: {alone}"
+
+
+def test_a_test_reading_the_project_file_is_keyed_on_it(tmp_path: Path) -> None:
+    """pytest reads pyproject.toml for its own table (keyed as a table); a test that reads the
+    file itself depends on the whole of it."""
+    root = copy_project("basic", tmp_path)
+    (root / "tests" / "test_meta.py").write_text(
+        "import tomllib\n\n\ndef test_name():\n"
+        '    with open("pyproject.toml", "rb") as fh:\n'
+        '        assert tomllib.load(fh)["project"]["name"] == "shop"\n'
+    )
+    first = lockgate("align", root, "--json", "--quiet")
+    suite = {s["file"]: s for s in first.json["suite"]}
+    assert suite["tests/test_meta.py"]["passed"], first.stdout
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text.replace('name = "shop"', 'name = "shop2"', 1))
+
+    incremental = lockgate("align", root, "--json", "--quiet").json["suite"]
+    fresh = lockgate("align", root, "--json", "--quiet", "--no-cache").json["suite"]
+
+    def verdict(entries: list[dict[str, object]]) -> object:
+        return {s["file"]: (s["passed"], s["detail"]) for s in entries}
+
+    assert not verdict(fresh)["tests/test_meta.py"][0]
+    assert verdict(incremental) == verdict(fresh)

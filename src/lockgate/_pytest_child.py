@@ -140,7 +140,7 @@ def _rewritten_cache(source: str) -> str:
     return str(get_cache_dir(path) / (path.name[:-3] + PYC_TAIL))
 
 
-def _probe_configuration(observer: _observe.Observer) -> None:
+def _probe_configuration(observer: _observe.Observer, root: Path) -> None:
     """Record which configuration files pytest looks for while choosing its configuration:
     the one it chose and every candidate that would take precedence, wherever it looks."""
     import _pytest.config
@@ -159,7 +159,15 @@ def _probe_configuration(observer: _observe.Observer) -> None:
 
             return check
 
-        with observer.probing() as probe:
+        project_file = os.path.abspath(root / "pyproject.toml")
+
+        def probe(path: str, present: bool) -> None:
+            # pytest reads the project's pyproject.toml for [tool.pytest], which every tested
+            # key holds as a table: the rest of the file (its version) is not pytest's input.
+            if os.path.abspath(path) != project_file:
+                record(path, present)
+
+        with observer.probing() as record:
             for name in checks:
                 setattr(Path, name, traced(name))
             try:
@@ -177,10 +185,6 @@ def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, An
     own = [spec["basetemp"], os.path.dirname(spec["result"])]
     paths = _observe.Paths(root, _observe.environment_folders(*own, sys.pycache_prefix or ""))
     owners = _observe.summarize(observer.report(), paths)
-    # The project's pyproject.toml is read by pytest for [tool.pytest], which every key holds;
-    # the whole file (its version, say) is not an input of the test run.
-    for owner in owners.values():
-        owner["files"] = [f for f in owner["files"] if f != "pyproject.toml"]
     reached = {
         name: _observe.reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
         for name in spec["files"]
@@ -214,7 +218,7 @@ def main(spec_path: str) -> int:
     if sys.pycache_prefix:
         sources = [str(root / f) for f in spec["python_files"]]
         _observe.stale_bytecode(sources, _rewritten_cache)
-    _probe_configuration(observer)
+    _probe_configuration(observer, root)
     from _pytest import fixtures, python, runner
 
     observer.boundaries = {
