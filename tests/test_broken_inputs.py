@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from conftest import Run, copy_project, git, lockgate
 
+from lockgate.fingerprint import RACY_NS
+
 FEATURES = "src/shop/features"
 SERVICES = ["CartService", "CatalogService", "PricingService"]
 
@@ -34,6 +36,16 @@ def settle(path: Path) -> None:
     because their timestamp may not have ticked yet, so the no-change path may serve it."""
     past = time.time() - 60
     os.utime(path, (past, past), follow_symlinks=False)
+
+
+def wait_out_racy_window(root: Path) -> None:
+    """Sleep until every file under ``root`` was changed more than the racy window ago."""
+    newest = 0
+    for folder, folders, names in os.walk(root):
+        folders[:] = [f for f in folders if f not in (".git", ".lockgate")]
+        for name in names:
+            newest = max(newest, os.lstat(os.path.join(folder, name)).st_ctime_ns)
+    time.sleep(max(0.0, (newest + RACY_NS - time.time_ns()) / 1e9 + 0.1))
 
 
 def comparable(run: Run) -> dict[str, Any]:
@@ -132,8 +144,10 @@ def test_a_syntax_error_blocks_deploy_shows_in_html_and_is_served_by_the_no_chan
     detail = f"cannot parse {FEATURES}/cart_v2.py:4: SyntaxError: invalid syntax"
 
     first = align(root)
-    # The stat cache trusts a file only once its ctime is 2 s older than its hash (a fresh copy
-    # is not): the next run may re-hash, the one after is the no-change path's.
+    # The stat cache trusts a file only once its hash is taken 2 s after its ctime, and the
+    # fixture's copy is fresh: a run after that moment re-hashes and records trusted stats, and
+    # the run after it is the no-change path's, however fast the machine ran the first.
+    wait_out_racy_window(root)
     align(root)
     second = align(root)
 
