@@ -97,7 +97,11 @@ def main() -> None:
     reaper.sweep()  # what runs killed with SIGKILL left behind
     try:
         # Without standalone mode click returns (rather than raises) a command's exit code.
-        code = cli.main(standalone_mode=False)
+        # The program is ``lockgate`` however it was started (``python -m lockgate`` too), so
+        # that usage lines name it and shell completion (``_LOCKGATE_COMPLETE``) registers it.
+        code = cli.main(
+            prog_name="lockgate", complete_var="_LOCKGATE_COMPLETE", standalone_mode=False
+        )
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -102,6 +102,8 @@ class Config(_Strict):
     tests: list[str] = Field(default_factory=lambda: ["tests"])
     tests_exclude: list[str] = Field(default_factory=list)  # globs on test file paths
     threshold: int = Field(default=95, ge=0, le=100)
+    # align exits 1 when a non-internal feature scores under it, as `--fail-under` (which wins)
+    fail_under: int | None = Field(default=None, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
     timeout: float = Field(default=30, gt=0)
     # test-file glob -> seconds one test file may take (the longest matching glob wins)

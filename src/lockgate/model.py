@@ -92,3 +92,4 @@ class AlignResult:
     # Every project file any result depends on (static inputs and files loaded at run time)
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
+    fail_under: int | None = None  # the configured ``fail_under``; ``--fail-under`` overrides it

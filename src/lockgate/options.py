@@ -26,15 +26,28 @@ class Options:
     command: str = "align"  # what the run statistics record this run as
 
 
+def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    from lockgate.project import find_root
+
+    return find_root(value)
+
+
+def path_argument() -> Callable[[F], F]:
+    """``PATH``: a folder of the project (default: the current one), given to the command as
+    the project root found from it by walking up to the nearest configuration."""
+    return click.argument(
+        "path",
+        required=False,
+        default=".",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        callback=_project_root,
+    )
+
+
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet)."""
     decorators = [
-        click.argument(
-            "path",
-            required=False,
-            default=".",
-            type=click.Path(exists=True, file_okay=False, path_type=Path),
-        ),
+        path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the store."),
         click.option("--clear-cache", is_flag=True, help="Empty the store first."),
@@ -67,3 +80,54 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         quiet=kwargs.pop("quiet"),
         command=command,
     )
+
+
+FORMATS = ("table", "json", "github")
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a run's result goes besides the exit code: the stdout format, a JUnit file."""
+
+    format: str = "table"
+    junit_xml: Path | None = None
+
+
+def output_options(func: F) -> F:
+    """Add ``--format table|json|github`` and ``--junit-xml FILE`` (align and deploy)."""
+    decorators = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="stdout: the table (default), one JSON object (as --json), or GitHub "
+            "workflow annotations.",
+        ),
+        click.option(
+            "--junit-xml",
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write a JUnit XML report: one test case per feature layer.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def output_from(kwargs: dict[str, Any]) -> Output:
+    """Pop ``--format`` and ``--junit-xml``; ``--format json`` turns on ``--json``."""
+    chosen = kwargs.pop("output_format")
+    if kwargs["as_json"] and chosen not in (None, "json"):
+        from lockgate.errors import LockgateError
+
+        raise LockgateError(f"--json and --format {chosen} contradict each other; pick one")
+    if chosen == "json":
+        kwargs["as_json"] = True
+    junit = kwargs.pop("junit_xml")
+    if junit is not None:
+        from lockgate.report.junit import check_target
+
+        check_target(junit)
+    return Output("json" if kwargs["as_json"] else chosen or "table", junit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -100,6 +101,50 @@ def walk_tree(root: Path, top: Path) -> Walk:
 def _under(path: str, folder: str) -> bool:
     folder = os.path.normpath(folder).replace(os.sep, "/")
     return folder == "." or path == folder or path.startswith(folder + "/")
+
+
+def _configured(folder: Path) -> bool:
+    """Whether ``folder`` holds lockgate's configuration: a ``lockgate.toml``, or a
+    ``pyproject.toml`` with a ``[tool.lockgate]`` table."""
+    if (folder / "lockgate.toml").is_file():
+        return True
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    from lockgate.errors import LockgateError
+
+    try:
+        with pyproject.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        # Fail closed: a file we cannot read might hold the table that makes this the root.
+        raise LockgateError(
+            f"{pyproject}: cannot read it to look for [tool.lockgate]: {exc}"
+        ) from None
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "lockgate" in tool
+
+
+def find_root(path: Path) -> Path:
+    """The project root for ``path``: the nearest folder from ``path`` upward whose
+    configuration is lockgate's, as pytest, ruff and coverage.py find theirs.
+
+    The walk stops at the top of the git work tree holding ``path`` (a folder with ``.git``)
+    and at the filesystem root: a configuration above the repository belongs to something else.
+    """
+    from lockgate.errors import LockgateError
+
+    start = path.resolve()
+    for folder in (start, *start.parents):
+        if _configured(folder):
+            return folder
+        if (folder / ".git").exists():
+            break
+    raise LockgateError(
+        f"{start}: no [tool.lockgate] table in pyproject.toml and no lockgate.toml here or in "
+        f"a folder above it (up to {folder}); add one with at least one "
+        "[[tool.lockgate.features]] table"
+    )
 
 
 def walk_python(root: Path, top: Path) -> list[str]:

@@ -172,6 +172,7 @@ def align_fully(
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
+            fail_under=project.config.fail_under,
             features=discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers),
             orphans=wired.orphans(ctx),
             hits=hits,

@@ -6,16 +6,17 @@ from typing import Any
 
 import click
 
-from lockgate.options import options_from, shared_options
+from lockgate.options import options_from, output_from, output_options, shared_options
 
 
 @click.command()
 @shared_options
+@output_options
 @click.option(
     "--fail-under",
     type=click.IntRange(0, 100),
     default=None,
-    help="Exit 1 when a non-internal feature scores under N.",
+    help="Exit 1 when a non-internal feature scores under N (default: fail_under).",
 )
 def align(fail_under: int | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
@@ -23,18 +24,31 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
     from lockgate.report.json import align_json, dumps
 
     path = kwargs.pop("path")
+    output = output_from(kwargs)
     options = options_from(kwargs)
     result = run_align(path, options)
+    if output.junit_xml is not None:
+        from lockgate.report import junit
+
+        junit.write(output.junit_xml, junit.render(result))
     if options.json:
         for warning in result.warnings:
             click.echo(f"lockgate: warning: {warning}", err=True)
         click.echo(dumps(align_json(result)))
+    elif output.format == "github":
+        from lockgate.report import github
+
+        for line in github.workflow_commands(result):
+            click.echo(line)
+        click.echo(github.summary(result))
     else:
         from rich.console import Console
 
         from lockgate.report.console import print_align
 
         print_align(result, Console())
+    if fail_under is None:
+        fail_under = result.fail_under
     if fail_under is not None:
         under = [r for r in result.features if not r.feature.internal and r.score < fail_under]
         if under:

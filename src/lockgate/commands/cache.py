@@ -9,12 +9,9 @@ from typing import Any
 
 import click
 
-_PATH = click.argument(
-    "path",
-    required=False,
-    default=".",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+from lockgate.options import path_argument
+
+_PATH = path_argument()
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 

@@ -10,7 +10,7 @@ import click
 from lockgate import config, git
 from lockgate.errors import LockgateError
 from lockgate.gates import blockers, blocking, run_gates
-from lockgate.options import Options, options_from, shared_options
+from lockgate.options import Options, options_from, output_from, output_options, shared_options
 from lockgate.package import (
     Package,
     check_out_path,
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @shared_options
+@output_options
 @click.option("--dry-run", is_flag=True, help="Validate and list what would ship; write nothing.")
 @click.option(
     "--allow-dirty",
@@ -53,6 +54,7 @@ def deploy(
     from lockgate.store import Store, store_dir
 
     root = Path(kwargs.pop("path")).resolve()
+    output = output_from(kwargs)
     options = options_from(kwargs, command="deploy")
     cfg = config.load(root).config
     branch = branch or cfg.deploy.branch
@@ -87,6 +89,10 @@ def deploy(
             failed = exc
         unchanged = made is not None and made == previous
     written = str(out) if out is not None and made and not failed else None
+    if output.junit_xml is not None:
+        from lockgate.report import junit
+
+        junit.write(output.junit_xml, junit.render(result, gates))
 
     if options.json:
         for warning in result.warnings:
@@ -96,6 +102,14 @@ def deploy(
         payload["package"] = _package_json(package, branch, made, written, unchanged, failed)
         payload["deployed"] = made is not None and failed is None
         click.echo(dumps(payload))
+    elif output.format == "github":
+        from lockgate.report import github
+
+        for line in github.workflow_commands(result, gates):
+            click.echo(line)
+        click.echo(github.summary(result))
+        if not blocked and failed is None:
+            click.echo(_headline(package, branch, made, dry_run, unchanged))
     else:
         console = Console()
         print_align(result, console)
@@ -167,8 +181,6 @@ def _print_package(
     options: Options,
     unchanged: bool,
 ) -> None:
-    version = package.version or "(unversioned)"
-    size = f"{package.count} files, {package.bytes:,} bytes"
     console.print()
     if package.source.dirty:
         console.print(
@@ -178,8 +190,8 @@ def _print_package(
         )
     for note in package.notes:
         console.print(f"note: {note}", highlight=False)
+    console.print(_headline(package, branch, made, dry_run, unchanged))
     if dry_run:
-        console.print(f"dry run: {package.name} {version} would ship {size} on {branch}")
         if not options.quiet:
             for f in package.files:
                 console.print(f"  {f.path}", highlight=False)
@@ -187,14 +199,23 @@ def _print_package(
                 console.print(f"  {path} (generated)", highlight=False)
         console.print("nothing was written")
         return
-    assert made is not None
-    if unchanged:
-        console.print(
-            f"unchanged: {branch} already holds {package.name} {version} at {made[:12]}; "
-            "no new commit"
-        )
-    else:
-        console.print(f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}")
     if written:
         console.print(f"also written to {written}", highlight=False)
     console.print(f"push it with: git push origin {branch}", highlight=False)
+
+
+def _headline(
+    package: Package, branch: str, made: str | None, dry_run: bool, unchanged: bool
+) -> str:
+    """What the deploy did, in one line."""
+    version = package.version or "(unversioned)"
+    size = f"{package.count} files, {package.bytes:,} bytes"
+    if dry_run:
+        return f"dry run: {package.name} {version} would ship {size} on {branch}"
+    assert made is not None
+    if unchanged:
+        return (
+            f"unchanged: {branch} already holds {package.name} {version} at {made[:12]}; "
+            "no new commit"
+        )
+    return f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}"

@@ -6,12 +6,9 @@ from pathlib import Path
 
 import click
 
-_PATH = click.argument(
-    "path",
-    required=False,
-    default=".",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+from lockgate.options import path_argument
+
+_PATH = path_argument()
 
 
 @click.group()

@@ -7,15 +7,12 @@ from pathlib import Path
 
 import click
 
+from lockgate.options import path_argument
+
 
 @click.command()
 @click.argument("feature")  # a feature (id or name), or a test file that belongs to no feature
-@click.argument(
-    "path",
-    required=False,
-    default=".",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def why(feature: str, path: Path, as_json: bool) -> None:
     """For each layer of FEATURE (or for a test file of no feature): reused or re-run, and
