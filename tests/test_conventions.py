@@ -55,13 +55,19 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The basic project after two features lost a layer and a suite test file broke."""
+    """The basic project after two features lost a layer (one of them internal) and a suite
+    test file broke; the mocks gate is off."""
     with isolated_env(tmp_path_factory):
         root = copy_project("basic", tmp_path_factory.mktemp("failing"))
         with (root / "src/shop/features/cart.py").open("a") as fh:
             fh.write(UNCOVERED)  # CartService: tested fails on coverage ("…%")
         (root / "docs/guides/pricing-service.md").unlink()  # PricingService: documented fails
         (root / "tests/test_misc.py").write_text("def test_broken():\n    assert False\n")
+        pyproject = root / "pyproject.toml"
+        text = pyproject.read_text().replace(
+            'classes = ["*Service"]\n', 'classes = ["*Service"]\ninternal = ["Pricing*"]\n'
+        )
+        pyproject.write_text(text + '\n[tool.lockgate.gates]\nmocks = "off"\n')
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "break things")
         yield root
@@ -111,10 +117,10 @@ def test_fail_under_key(failing: Path) -> None:
         pyproject.write_text(
             original.replace("coverage = 80\n", "coverage = 80\nfail_under = 90\n")
         )
-        run = lockgate("align", "--json", cwd=failing / "src")
+        run = lockgate("align", "-q", cwd=failing / "src")
         assert run.code == 1, run.stderr
-        under = {f["name"] for f in run.json["features"] if f["score"] < 90}
-        assert under == {"CartService", "PricingService"}
+        # both score 83; the internal one is scored, not gated
+        assert "CartService (83)" in run.stderr and "PricingService" not in run.stderr
         # the flag overrides the key, either way
         assert lockgate("align", "-q", "--fail-under", "50", cwd=failing).code == 0
         pyproject.write_text(original.replace("coverage = 80\n", "coverage = 80\nfail_under = 0\n"))
@@ -160,11 +166,11 @@ def test_github_format_and_junit_xml_on_align(failing: Path) -> None:
         for layer, x in f["layers"].items()
         if not x["passed"]
     ]
-    assert len(expected) == 2
+    assert len(expected) == 2 and sum(f["internal"] for f, _, _ in expected) == 1
     features = [a for a in found if "line" in a[1]]
     assert len(features) == len(expected)
     for (level, props, message), (feature, layer, detail) in zip(features, expected, strict=True):
-        assert level == "error"
+        assert level == ("warning" if feature["internal"] else "error")
         assert props["file"] == feature["path"] and props["line"] == str(feature["line"])
         assert _unescape(props["title"]) == f"{feature['id']} {layer}"
         assert _unescape(message) == detail
@@ -221,6 +227,8 @@ def test_github_format_and_junit_xml_on_deploy(failing: Path) -> None:
     assert set(gate_cases) == {g["name"] for g in data.json["gates"]}
     assert gate_cases["integration"].find("failure") is not None
     assert gate_cases["version"].find("failure") is None
+    assert gate_cases["mocks"].find("skipped") is not None  # off: judged nothing
+    assert "gate mocks" not in gates
 
 
 def test_pre_commit_hook_runs_lockgate(project: Any, tmp_path: Path) -> None:

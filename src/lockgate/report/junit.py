@@ -54,9 +54,12 @@ def cases(result: AlignResult, gates: list[GateResult] | None = None) -> list[Ca
         outcome = None if s.passed else "failure"
         out.append(Case("lockgate.suite", s.path, s.seconds, outcome, s.detail, s.path))
     for g in gates or []:
-        # A gate that only warns does not fail the run; one that is off judged nothing.
-        outcome = {"off": "skipped", "warning": None}.get(g.severity, "failure")
-        out.append(Case("lockgate.gates", g.name, 0.0, None if g.passed else outcome, g.detail))
+        # A gate that is off judged nothing; one that only warns does not fail the run.
+        if g.severity == "off":
+            outcome = "skipped"
+        else:
+            outcome = None if g.passed or g.severity == "warning" else "failure"
+        out.append(Case("lockgate.gates", g.name, 0.0, outcome, g.detail))
     return out
 
 
