@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, git, isolated_env, lockgate
+from conftest import PROJECTS, Run, copy_project, git, isolated_env, lockgate
 
 REPO = Path(__file__).resolve().parents[1]
 UNCOVERED = (
@@ -44,12 +44,17 @@ def _verdicts(run: Run) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The basic project with a pyproject.toml without a lockgate table in ``src/shop``."""
+    """The basic project in the folder ``shop,v2`` of a git repository, without CartService's
+    guide, and with a pyproject.toml without a lockgate table in ``src/shop``."""
     with isolated_env(tmp_path_factory):
-        root = copy_project("basic", tmp_path_factory.mktemp("conventions"), commit=False)
+        repo = tmp_path_factory.mktemp("conventions")
+        root = repo / "shop,v2"
+        shutil.copytree(PROJECTS / "basic", root)
+        (root / "docs/guides/cart-service.md").unlink()
         (root / "src/shop/pyproject.toml").write_text('[project]\nname = "inner"\n')
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", "initial")
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "initial")
         yield root
 
 
@@ -90,6 +95,13 @@ def test_configuration_is_found_from_a_subfolder(shop: Path) -> None:
     stats = lockgate("cache", "stats", "--json", "src", cwd=shop)
     assert stats.code == 0, stats.stderr
     assert not (inside / ".lockgate").exists()
+    # GitHub's paths start at the repository's top; "," is escaped in a property
+    github = lockgate("align", "--format", "github", cwd=inside)
+    assert github.code == 0, github.stderr
+    [(level, props, message)] = _annotations(github.stdout)
+    assert level == "error"
+    assert props["file"] == "shop%2Cv2/src/shop/features/cart.py", github.stdout
+    assert _unescape(message) == "no guide: docs/guides/cart-service.md"
 
 
 def test_no_configuration_up_to_the_git_top_is_one_line(tmp_path: Path) -> None:
