@@ -120,6 +120,11 @@ def test_no_configuration_up_to_the_git_top_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, run.stderr
     assert "no [tool.lockgate] table" in lines[0]
     assert str(repo / "pkg") in lines[0] and f"up to {repo})" in lines[0]
+    # a pyproject.toml on the way that cannot be parsed might hold the table: an error
+    (repo / "pyproject.toml").write_text("[project\n")
+    broken = lockgate("align", cwd=repo / "pkg")
+    assert broken.code == 2 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert f"{repo / 'pyproject.toml'}: invalid TOML" in broken.stderr
 
 
 def test_fail_under_key(failing: Path) -> None:

@@ -113,14 +113,14 @@ def _configured(folder: Path) -> bool:
         return False
     from lockgate.errors import LockgateError
 
+    # Fail closed: a file we cannot read might hold the table that makes this the root.
     try:
         with pyproject.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        # Fail closed: a file we cannot read might hold the table that makes this the root.
-        raise LockgateError(
-            f"{pyproject}: cannot read it to look for [tool.lockgate]: {exc}"
-        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LockgateError(f"{pyproject}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise LockgateError(f"{pyproject}: cannot read: {exc.strerror}") from None
     tool = data.get("tool")
     return isinstance(tool, dict) and "lockgate" in tool
 
