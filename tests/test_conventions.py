@@ -140,6 +140,9 @@ def test_fail_under_key(failing: Path) -> None:
         assert "CartService (83)" in run.stderr and "PricingService" not in run.stderr
         # the flag overrides the key, either way
         assert lockgate("align", "-q", "--fail-under", "50", cwd=failing).code == 0
+        # the key holds on the no-change path too, which serves the recorded result
+        again = lockgate("align", "--json", cwd=failing)
+        assert again.code == 1 and again.json["summary"]["cache"]["misses"] == 0, again.stderr
         pyproject.write_text(original.replace("coverage = 80\n", "coverage = 80\nfail_under = 0\n"))
         assert lockgate("align", "-q", cwd=failing).code == 0
         assert lockgate("align", "-q", "--fail-under", "90", cwd=failing).code == 1
