@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lockgate import snapshot
+from lockgate import progress, snapshot
 from lockgate.model import AlignResult
 from lockgate.options import Options
 from lockgate.store import Store, store_dir
@@ -33,6 +33,10 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
                 raise
             if fast is not None:
                 store.close()
+                progress.say(
+                    options.quiet or options.json,
+                    f"nothing changed: reused all {fast.hits} results in {fast.seconds:.2f}s",
+                )
                 return fast
     from lockgate.validation import align_fully
 
