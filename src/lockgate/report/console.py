@@ -7,6 +7,7 @@ score first, with the healthy ones folded into the summary; the summary line alo
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import Literal
 
 from lockgate.model import LAYERS, AlignResult, FeatureResult
@@ -49,7 +50,9 @@ def _failures(r: FeatureResult) -> list[tuple[str, str]]:
 
 def needs_attention(r: FeatureResult) -> bool:
     """Not healthy, or healthy with a failed layer (a failed performance budget, say)."""
-    return r.status != "healthy" or bool(_failures(r))
+    if r.status != "healthy" or (r.performance is not None and not r.performance.passed):
+        return True
+    return not all(got.passed for got in r.layers.values())
 
 
 def shown_rows(result: AlignResult, view: View) -> list[FeatureResult]:
@@ -108,9 +111,11 @@ def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:
     return columns(screen, spec, cells, header=False)
 
 
-def print_details(result: AlignResult, screen: Screen, view: View) -> None:
+def print_details(
+    result: AlignResult, screen: Screen, view: View, rows: list[FeatureResult] | None = None
+) -> None:
     """Everything above the summary line: warnings, the table, the reasons, the test files
-    of no feature, orphaned wiring entries."""
+    of no feature, orphaned wiring entries. ``rows``: :func:`shown_rows`, if known."""
     if view == "quiet":
         for warning in result.warnings:  # stdout holds the summary line only
             print(f"lockgate: warning: {warning}", file=sys.stderr)
@@ -118,7 +123,7 @@ def print_details(result: AlignResult, screen: Screen, view: View) -> None:
     out: list[str] = []
     for warning in result.warnings:
         out += screen.wrap(warning, "warning: ", "yellow")
-    rows = shown_rows(result, view)
+    rows = shown_rows(result, view) if rows is None else rows
     if rows:
         out += feature_table(result, rows, screen)
         if any(r.feature.internal for r in rows):
@@ -136,16 +141,18 @@ def print_details(result: AlignResult, screen: Screen, view: View) -> None:
     screen.write(out)
 
 
-def summary(result: AlignResult, view: View) -> str:
-    """The one summary line; in the default view it says how many healthy rows it folded."""
+def summary(result: AlignResult, view: View, shown: int | None = None) -> str:
+    """The one summary line; in the default view it says how many healthy rows it folded
+    (``shown``: how many rows the view listed, if known)."""
     n = len(result.features)
     mean = sum(r.score for r in result.features) / n if n else 0.0
-    counts = {s: sum(1 for r in result.features if r.status == s) for s in _STYLE}
+    counts = Counter(r.status for r in result.features)
     healthy = f"{counts['healthy']} healthy"
-    folded = n - len(shown_rows(result, view)) if view == "default" else 0
-    if folded:
-        hidden = "not shown" if folded == counts["healthy"] else f"{folded} not shown"
-        healthy += f" ({hidden}; -v shows all)"
+    if view == "default":
+        folded = n - (len(shown_rows(result, view)) if shown is None else shown)
+        if folded:
+            hidden = "not shown" if folded == counts["healthy"] else f"{folded} not shown"
+            healthy += f" ({hidden}; -v shows all)"
     return (
         f"{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
         f"{counts['warning']} warning, {counts['critical']} critical "
@@ -155,8 +162,9 @@ def summary(result: AlignResult, view: View) -> str:
 
 def print_align(result: AlignResult, screen: Screen, view: View = "default") -> None:
     """The details the view asks for, then the one-line summary."""
-    print_details(result, screen, view)
-    screen.write(screen.wrap(summary(result, view)))
+    rows = shown_rows(result, view)
+    print_details(result, screen, view, rows)
+    screen.write(screen.wrap(summary(result, view, len(rows))))
 
 
 def _suite_lines(result: AlignResult, screen: Screen, view: View) -> list[str]:
