@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run, git, isolated_env, lockgate
@@ -221,3 +222,29 @@ def test_a_dry_run_of_many_files_lists_them_per_folder(generated: Path) -> None:
     counts = [int(m.group(1)) for line in listing if (m := re.search(r" (\d+) files?$", line))]
     generated_files = sum(line.endswith("(generated)") for line in files)
     assert sum(counts) == len(files) - generated_files
+
+    quiet = lockgate("deploy", "--dry-run", "-q", cwd=generated, env=WIDE)
+    assert quiet.code == 0, quiet.stderr
+    summary, shipped = lines_of(quiet)
+    assert summary.startswith("30 features, mean score ")
+    assert (
+        shipped.startswith("dry run: gen-service ") and f" would ship {len(files)} files" in shipped
+    )
+
+
+def test_optimize_lists_the_slowest_and_every_feature_over_budget(project: Any) -> None:
+    """perf: SlowImport, Hungry and Bench are over budget; FastFeature is within it and never
+    the slowest of the four."""
+    root = project("perf")
+    default = lockgate("optimize", "--top", "1", root, env=WIDE)
+    verbose = lockgate("optimize", "--top", "1", "-v", root, env=WIDE)
+    quiet = lockgate("optimize", "-q", root, env=WIDE)
+    assert (default.code, verbose.code, quiet.code) == (0, 0, 0), default.stderr
+    rows = [line.split() for line in lines_of(default)[1:-2]]
+    assert sorted(row[0] for row in rows) == ["BenchFeature", "HungryFeature", "SlowImportFeature"]
+    spent = [float(row[1]) + float(row[2]) for row in rows]  # import ms + init ms
+    assert spent == sorted(spent, reverse=True), default.stdout
+    assert lines_of(default)[-1].endswith("· 1 not shown (-v shows all)")
+    assert "FastFeature" in verbose.stdout and "not shown" not in verbose.stdout
+    (line,) = lines_of(quiet)
+    assert line.startswith("4 features measured, 1 within budget · ")

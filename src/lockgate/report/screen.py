@@ -26,7 +26,7 @@ _SGR = {
     "yellow": "33",
     "bold red": "1;31",
 }
-MIN_WRAP = 24  # a wrapped column narrower than this gets a line of its own instead
+MIN_WRAP = 24  # the width a wrapped column keeps: the first column gives way to it
 
 
 def _wants_color(stream: TextIO) -> bool:
@@ -82,7 +82,7 @@ def fold(text: str, width: int) -> list[str]:
     out: list[str] = []
     for paragraph in text.splitlines() or [""]:
         if len(paragraph) <= width:
-            out.append(paragraph.strip() if paragraph[:1] == " " else paragraph.rstrip())
+            out.append(paragraph.strip())
             continue
         line = ""
         for word in paragraph.split():
@@ -111,14 +111,6 @@ class Column:
     align: Align = "left"
     gap: int = 2  # spaces before this column (none before the first)
     wrap: bool = False  # only the last column: wrapped to the width that is left
-
-
-def _pad(text: str, width: int, align: Align) -> str:
-    if align == "right":
-        return text.rjust(width)
-    if align == "center":
-        return text.center(width)
-    return text.ljust(width)
 
 
 def columns(
