@@ -136,6 +136,24 @@ def test_nothing_is_cut_at_80_columns(demo: tuple[Path, Run]) -> None:
             assert whole in words, (name, whole, run.stdout)
 
 
+LONG = "CustomerSatisfactionSurveyEscalationAgent"  # wider than the name column allows
+
+
+def test_a_name_too_wide_for_80_columns_gets_a_line_of_its_own(demo: tuple[Path, Run]) -> None:
+    root, _ = demo
+    module = root / "src" / "helpdesk" / "agents" / "survey_escalation.py"
+    module.write_text(f"class {LONG}:\n    pass\n")
+    try:
+        run = lockgate("align", cwd=root, env=NARROW)
+    finally:
+        module.unlink()
+    lines = lines_of(run)
+    assert max(len(line) for line in lines) <= 80, run.stdout
+    assert lines.count(LONG) == 2, run.stdout  # its table row and its reasons, each under it
+    row = lines[lines.index(LONG) + 1].split()  # imports and constructs; no guide, test, wiring
+    assert row == ["agent", "50", "✓", "✓", "✓", "✗", "✗", "✗", "critical"], row
+
+
 def test_counts_agree_with_their_nouns(demo: tuple[Path, Run]) -> None:
     root, cold = demo
     text = " ".join(cold.stdout.split())

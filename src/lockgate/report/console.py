@@ -107,7 +107,8 @@ def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:
             cells.append([(r.feature.name if i == 0 else "", "bold"), (layer, "red"), (detail, "")])
     if not cells:
         return []
-    spec = [Column(gap=0), Column(gap=1), Column(gap=1, wrap=True)]
+    # a reason keeps 40 columns: a long name goes on a line of its own rather than squeeze it
+    spec = [Column(gap=0), Column(gap=1), Column(gap=1, wrap=True, keep=40)]
     return columns(screen, spec, cells, header=False)
 
 
@@ -179,7 +180,8 @@ def _suite_lines(result: AlignResult, screen: Screen, view: View) -> list[str]:
     passing = screen.paint(f"{n - len(failing)} {plural(n - len(failing), 'passes')}", "green")
     failed = screen.paint(f"{len(failing)} {plural(len(failing), 'fails', 'fail')}", "red")
     rows: list[list[Cell]] = [[(s.path, "bold"), (s.detail, "red")] for s in failing]
-    table = columns(screen, [Column(gap=0), Column(gap=1, wrap=True)], rows, header=False)
+    spec = [Column(gap=0), Column(gap=1, wrap=True, keep=40)]
+    table = columns(screen, spec, rows, header=False)
     return ["", f"{counted(n, 'other test file')}: {passing}, {failed}", *table]
 
 

@@ -26,7 +26,6 @@ _SGR = {
     "yellow": "33",
     "bold red": "1;31",
 }
-MIN_WRAP = 24  # the width a wrapped column keeps: the first column gives way to it
 
 
 def _wants_color(stream: TextIO) -> bool:
@@ -86,12 +85,13 @@ def fold(text: str, width: int) -> list[str]:
             continue
         line = ""
         for word in paragraph.split():
-            while len(word) > width:  # a path longer than the line: split it, marked by nothing
+            while len(word) > width:  # a path longer than the line: split it after a "/"
                 if line:
                     out.append(line)
                     line = ""
-                out.append(word[:width])
-                word = word[width:]
+                cut = word.rfind("/", 0, width) + 1 or width
+                out.append(word[:cut])
+                word = word[cut:]
             if not line:
                 line = word
             elif len(line) + 1 + len(word) <= width:
@@ -111,6 +111,7 @@ class Column:
     align: Align = "left"
     gap: int = 2  # spaces before this column (none before the first)
     wrap: bool = False  # only the last column: wrapped to the width that is left
+    keep: int = 24  # a wrap column's least width: the first column gives way to it
 
 
 def columns(
@@ -125,7 +126,7 @@ def columns(
     ]
     rest = sum(c.gap + w for c, w in zip(fixed[1:], widths[1:], strict=True))
     if spec[-1].wrap:
-        rest += spec[-1].gap + MIN_WRAP
+        rest += spec[-1].gap + spec[-1].keep
     # The first column (a feature's name) gives way: a name longer than what is left of the
     # line goes on a line of its own, the row's other cells under it.
     widths[0] = max(len(fixed[0].header) if header else 1, min(widths[0], screen.width - rest))
