@@ -417,7 +417,8 @@ def test_demo_verdict(demo_run: tuple[Path, Run], name: str) -> None:
 
 def test_demo_table_fits_80_columns(demo_run: tuple[Path, Run]) -> None:
     root, _ = demo_run
-    run = lockgate("align", cwd=root, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    # -v: every row (the default folds the healthy ones, tests/test_output.py)
+    run = lockgate("align", "-v", cwd=root, env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert run.code == 0, run.stderr
     lines = ANSI.sub("", run.stdout).splitlines()
     assert max(len(line) for line in lines) <= 80

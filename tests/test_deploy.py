@@ -104,7 +104,7 @@ def test_deploy_commits_the_validated_package_and_reports_it(
 def test_console_output_has_both_tables_and_the_push_command(
     shop: Path, store: dict[str, str]
 ) -> None:
-    run = lockgate("deploy", shop, env={**store, "COLUMNS": "80"})
+    run = lockgate("deploy", "-v", shop, env={**store, "COLUMNS": "80"})  # -v: healthy rows too
 
     assert run.code == 0, run.stderr
     text = ANSI.sub("", run.stdout)

@@ -407,4 +407,4 @@ def test_closure_passes_when_everything_ships_as_validated() -> None:
     passed, detail = check_closure(
         {"src/a.py": "h", "src/b.py": None}, Evidence(shipped={"src/a.py": "h"})
     )
-    assert passed and detail == "all 1 files validation depended on ship as validated"
+    assert passed and detail == "all 1 file validation depended on ships as validated"

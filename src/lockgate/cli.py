@@ -61,6 +61,15 @@ def _write_crash_log() -> str:
         return fh.name
 
 
+def _one_line(exc: click.ClickException) -> str:
+    """Click's message as one line, like every other lockgate error: for a usage error, and
+    instead of click's usage block, the command whose --help explains it."""
+    message = " ".join(line.strip() for line in exc.format_message().splitlines() if line)
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        message += f" (see {exc.ctx.command_path} --help)"
+    return message
+
+
 class _Interrupted(BaseException):
     """A signal that ends the run: unwinds it like Ctrl-C, so every cleanup runs."""
 
@@ -106,7 +115,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"lockgate: error: {_one_line(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except click.Abort:
         sys.exit(EXIT_INTERRUPTED)

@@ -28,6 +28,7 @@ from lockgate import __version__
 from lockgate.config import Config, Gates
 from lockgate.git import SYMLINK
 from lockgate.model import AlignResult
+from lockgate.words import counted, plural
 
 if TYPE_CHECKING:
     from detect_secrets.plugins.base import BasePlugin
@@ -224,7 +225,7 @@ def check_integration(result: AlignResult, threshold: int) -> tuple[bool, str]:
     )
     if not under:
         gated = sum(not f.feature.internal for f in result.features)
-        return True, f"{gated} features at or above {threshold}"
+        return True, f"{counted(gated, 'feature')} at or above {threshold}"
     items = [f"{f.feature.id} {f.score} ({threshold - f.score} under)" for f in under]
     return False, f"{len(under)} under {threshold}: {_listing(items)}"
 
@@ -239,8 +240,9 @@ def check_tests(result: AlignResult) -> tuple[bool, str]:
     failures += [f"{s.path}: {s.detail}" for s in result.suite if not s.passed]
     if failures:
         return False, _listing(failures)
-    counted = sum("tested" in f.layers for f in result.features)
-    return True, f"{counted} features' tests and {len(result.suite)} other test files pass"
+    judged = sum("tested" in f.layers for f in result.features)
+    features = counted(judged, "feature's", "features'")
+    return True, f"{features} tests and {counted(len(result.suite), 'other test file')} pass"
 
 
 def is_test_failure(passed: bool, detail: str) -> bool:
@@ -308,7 +310,10 @@ def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple
     if problems:
         return False, _listing(problems)
     depended = sum(v is not None for v in inputs.values())
-    return True, f"all {depended} files validation depended on ship as validated"
+    return True, (
+        f"all {counted(depended, 'file')} validation depended on "
+        f"{plural(depended, 'ships', 'ship')} as validated"
+    )
 
 
 def check_mocks(evidence: Evidence) -> tuple[bool, str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lockgate.store import SCHEMA_VERSION, Store, StoreDamaged, set_aside
+from lockgate.words import counted, plural
 
 LARGE_BYTES = 512 * 1024 * 1024
 LOW_HIT_RATE = 0.2
@@ -95,7 +96,7 @@ def _checks(store: Store, health: Health, current: set[str] | None) -> None:
         add(
             Finding(
                 "info",
-                f"{stale} of {len(keys)} results no current key reaches "
+                f"{stale} of {counted(len(keys), 'result')} no current key reaches "
                 "(`lockgate cache clear --stale` removes them)",
             )
         )
@@ -105,7 +106,8 @@ def _checks(store: Store, health: Health, current: set[str] | None) -> None:
     if total:
         rate = hits / total
         level = "warning" if len(runs) >= 5 and rate < LOW_HIT_RATE else "info"
-        add(Finding(level, f"hit rate {100 * rate:.0f}% over the last {len(runs)} runs"))
+        last = "the last run" if len(runs) == 1 else f"the last {len(runs)} runs"
+        add(Finding(level, f"hit rate {100 * rate:.0f}% over {last}"))
 
 
 def repair(folder: Path) -> list[str]:
@@ -132,7 +134,10 @@ def _repair(store: Store, done: list[str]) -> None:
         damaged = True
     if damaged:
         kept, dropped = store.rebuild()
-        done.append(f"rebuilt the database: kept {kept} results, dropped {dropped} damaged ones")
+        done.append(
+            f"rebuilt the database: kept {counted(kept, 'result')}, dropped {dropped} damaged "
+            + plural(dropped, "one")
+        )
     else:
         unsound = store.unsound()
         if unsound:
@@ -141,7 +146,8 @@ def _repair(store: Store, done: list[str]) -> None:
     orphans = store.orphaned_latest()
     if orphans:
         store.delete([])  # removes 'latest' rows that point nowhere
-        done.append(f"removed {orphans} 'latest' rows that pointed at no result")
+        rows = plural(orphans, "row")
+        done.append(f"removed {orphans} 'latest' {rows} that pointed at no result")
 
 
 _NOUNS = {

@@ -23,6 +23,7 @@ class Options:
     retry_failed: bool = False
     jobs: int = os.cpu_count() or 1
     quiet: bool = False
+    verbose: bool = False  # console: every row, not only the ones that need attention
     command: str = "align"  # what the run statistics record this run as
 
 
@@ -45,7 +46,8 @@ def path_argument() -> Callable[[F], F]:
 
 
 def shared_options(func: F) -> F:
-    """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet)."""
+    """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
+    --verbose)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -62,7 +64,12 @@ def shared_options(func: F) -> F:
             show_default="number of cores",
             help="Worker processes.",
         ),
-        click.option("--quiet", "-q", is_flag=True, help="No progress, only the result."),
+        click.option(
+            "--quiet", "-q", is_flag=True, help="No progress; print the summary line only."
+        ),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="Show every feature, the healthy ones too."
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -71,6 +78,8 @@ def shared_options(func: F) -> F:
 
 def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
     """Pop the shared flags out of a command's keyword arguments."""
+    if kwargs["quiet"] and kwargs["verbose"]:
+        raise click.UsageError("--quiet and --verbose exclude each other")
     return Options(
         json=kwargs.pop("as_json"),
         no_cache=kwargs.pop("no_cache"),
@@ -78,6 +87,7 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         retry_failed=kwargs.pop("retry_failed"),
         jobs=kwargs.pop("jobs"),
         quiet=kwargs.pop("quiet"),
+        verbose=kwargs.pop("verbose"),
         command=command,
     )
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lockgate import snapshot
+from lockgate import progress, snapshot
 from lockgate.model import AlignResult
 from lockgate.options import Options
 from lockgate.store import Store, store_dir
+from lockgate.words import counted
 
 
 def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -> AlignResult:
@@ -33,6 +34,11 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
                 raise
             if fast is not None:
                 store.close()
+                reused = counted(fast.hits, "result")
+                progress.say(
+                    options.quiet or options.json,
+                    f"nothing changed: reused {reused} in {fast.seconds:.2f}s",
+                )
                 return fast
     from lockgate.validation import align_fully
 

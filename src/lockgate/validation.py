@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import posixpath
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +19,12 @@ from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
-from lockgate.progress import Progress, progress_bar
+from lockgate.progress import reporter
 from lockgate.project import Project
 from lockgate.runner import Planned, Runner, suite_results
 from lockgate.scoring import score, status
 from lockgate.store import Store, Stored, store_dir
+from lockgate.words import counted
 
 
 @dataclass
@@ -117,11 +116,6 @@ def layers_to_run(config: Config) -> tuple[str, ...]:
     return (*LAYERS, optimized.NAME) if wanted else LAYERS
 
 
-@contextmanager
-def _noop_progress() -> Iterator[Progress]:
-    yield lambda _description, _amount: None
-
-
 def align_fully(
     root: Path,
     options: Options,
@@ -142,19 +136,23 @@ def align_fully(
     prep = prepare(project, options, store)
     ctx, store = prep.ctx, prep.store
     try:
-        bar = _noop_progress() if options.quiet or options.json else progress_bar()
-        with bar as progress:
+        with reporter(options.quiet or options.json) as report:
             runner = Runner(
                 ctx,
                 store,
                 prep.env_digest,
                 options.retry_failed,
                 options.jobs,
-                progress,
+                report.advance,
                 layers or layers_to_run(project.config),
             )
             planned = runner.plan()
             stored = runner.reuse(planned)
+            reused = sum(1 for p in planned if p.result is not None)
+            report.say(
+                f"planned {counted(len(planned), 'result')}: {reused} reused, "
+                f"{len(planned) - reused} to run"
+            )
             runner.execute(planned)
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits

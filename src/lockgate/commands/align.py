@@ -42,17 +42,19 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
             click.echo(line)
         click.echo(github.summary(result))
     else:
-        from rich.console import Console
+        from lockgate.report.console import print_align, view_of
+        from lockgate.report.screen import Screen
 
-        from lockgate.report.console import print_align
-
-        print_align(result, Console())
+        print_align(result, Screen.stdout(), view_of(options))
     if fail_under is None:
         fail_under = result.fail_under
     if fail_under is not None:
         under = [r for r in result.features if not r.feature.internal and r.score < fail_under]
         if under:
             if not options.json:
+                from lockgate.words import counted
+
                 names = ", ".join(f"{r.feature.name} ({r.score})" for r in under)
-                click.echo(f"lockgate: {len(under)} features under {fail_under}: {names}", err=True)
+                what = counted(len(under), "feature")
+                click.echo(f"lockgate: {what} under {fail_under}: {names}", err=True)
             raise click.exceptions.Exit(1)

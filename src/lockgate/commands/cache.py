@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from lockgate.options import path_argument
+from lockgate.words import counted
 
 _PATH = path_argument()
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -115,7 +116,7 @@ def clear(path: Path, as_json: bool, stale: bool) -> None:
         store.vacuum()
     finally:
         store.close()
-    _report({"removed": removed, "what": "stale results" if stale else "results"}, as_json)
+    _report(removed, "stale result" if stale else "result", "", as_json)
 
 
 @cache.command()
@@ -137,16 +138,17 @@ def prune(path: Path, as_json: bool, days: float) -> None:
         store.vacuum()
     finally:
         store.close()
-    _report({"removed": removed, "what": f"results older than {days:g} days"}, as_json)
+    unit = "day" if days == 1 else "days"  # a float: 0.5 days
+    _report(removed, "result", f" older than {days:g} {unit}", as_json)
 
 
-def _report(data: dict[str, Any], as_json: bool) -> None:
+def _report(removed: int, noun: str, rest: str, as_json: bool) -> None:
     if as_json:
         from lockgate.report.json import dumps
 
-        click.echo(dumps({"removed": data["removed"]}))
+        click.echo(dumps({"removed": removed}))
     else:
-        click.echo(f"removed {data['removed']} {data['what']}")
+        click.echo(f"removed {counted(removed, noun)}{rest}")
 
 
 @cache.command()

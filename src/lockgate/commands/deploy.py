@@ -10,7 +10,7 @@ import click
 from lockgate import config, git
 from lockgate.errors import LockgateError
 from lockgate.gates import blockers, blocking, run_gates
-from lockgate.options import Options, options_from, output_from, output_options, shared_options
+from lockgate.options import options_from, output_from, output_options, shared_options
 from lockgate.package import (
     Package,
     check_out_path,
@@ -21,9 +21,11 @@ from lockgate.package import (
     work_tree,
     write_out,
 )
+from lockgate.words import counted
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from lockgate.report.console import View
+    from lockgate.report.screen import Screen
 
 
 @click.command()
@@ -48,9 +50,10 @@ def deploy(
     from rich.console import Console
 
     from lockgate.pipeline import align
-    from lockgate.report.console import print_align
+    from lockgate.report.console import print_align, view_of
     from lockgate.report.gates import print_gates
     from lockgate.report.json import align_json, dumps
+    from lockgate.report.screen import Screen
     from lockgate.store import Store, store_dir
 
     root = Path(kwargs.pop("path")).resolve()
@@ -111,11 +114,13 @@ def deploy(
         if not blocked and failed is None:
             click.echo(_headline(package, branch, made, dry_run, unchanged))
     else:
-        console = Console()
-        print_align(result, console)
-        print_gates(gates, console)
+        view = view_of(options)
+        screen = Screen.stdout()
+        print_align(result, screen, view)
+        if view != "quiet":
+            print_gates(gates, Console())
         if not blocked and failed is None:
-            _print_package(console, package, branch, made, written, dry_run, options, unchanged)
+            _print_package(screen, package, branch, made, written, dry_run, view, unchanged)
     if failed is not None:
         raise failed
     if blocked:
@@ -172,36 +177,38 @@ def _check_repository(root: Path, branch: str, allow_dirty: bool) -> None:
 
 
 def _print_package(
-    console: Console,
+    screen: Screen,
     package: Package,
     branch: str,
     made: str | None,
     written: str | None,
     dry_run: bool,
-    options: Options,
+    view: View,
     unchanged: bool,
 ) -> None:
-    console.print()
-    if package.source.dirty:
-        console.print(
-            "packaging the work tree as validated "
-            f"(uncommitted changes on {package.source.commit[:12]})",
-            highlight=False,
-        )
-    for note in package.notes:
-        console.print(f"note: {note}", highlight=False)
-    console.print(_headline(package, branch, made, dry_run, unchanged))
+    """What was (or would be) shipped; ``-q`` prints only the line that says so."""
+    out: list[str] = []
+    if view != "quiet":
+        out.append("")
+        if package.source.dirty:
+            out += screen.wrap(
+                "packaging the work tree as validated "
+                f"(uncommitted changes on {package.source.commit[:12]})"
+            )
+        for note in package.notes:
+            out += screen.wrap(note, "note: ")
+    out += screen.wrap(_headline(package, branch, made, dry_run, unchanged))
     if dry_run:
-        if not options.quiet:
-            for f in package.files:
-                console.print(f"  {f.path}", highlight=False)
-            for path in package.generated:
-                console.print(f"  {path} (generated)", highlight=False)
-        console.print("nothing was written")
+        if view != "quiet":
+            out += _file_lines(package, view)
+            out.append("nothing was written")
+        screen.write(out)
         return
-    if written:
-        console.print(f"also written to {written}", highlight=False)
-    console.print(f"push it with: git push origin {branch}", highlight=False)
+    if view != "quiet":
+        if written:
+            out += screen.wrap(f"also written to {written}")
+        out += screen.wrap(f"push it with: git push origin {branch}")
+    screen.write(out)
 
 
 def _headline(
@@ -209,7 +216,7 @@ def _headline(
 ) -> str:
     """What the deploy did, in one line."""
     version = package.version or "(unversioned)"
-    size = f"{package.count} files, {package.bytes:,} bytes"
+    size = f"{counted(package.count, 'file')}, {package.bytes:,} bytes"
     if dry_run:
         return f"dry run: {package.name} {version} would ship {size} on {branch}"
     assert made is not None
@@ -219,3 +226,22 @@ def _headline(
             "no new commit"
         )
     return f"deployed {package.name} {version}: {size} on {branch} at {made[:12]}"
+
+
+LISTED = 40  # a dry run lists up to this many files; beyond, a count per top-level folder
+
+
+def _file_lines(package: Package, view: View) -> list[str]:
+    """The files a dry run would ship: every one with -v or when few, else per folder."""
+    paths = [f.path for f in package.files]
+    if view == "verbose" or len(paths) <= LISTED:
+        out = [f"  {path}" for path in paths]
+    else:
+        folders: dict[str, int] = {}
+        for path in paths:
+            top, slash, _ = path.partition("/")
+            key = top + "/" if slash else "(top level)"
+            folders[key] = folders.get(key, 0) + 1
+        out = [f"  {folder} {counted(n, 'file')}" for folder, n in folders.items()]
+        out.append("  (-v lists every file)")
+    return out + [f"  {path} (generated)" for path in package.generated]

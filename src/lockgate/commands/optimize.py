@@ -16,7 +16,7 @@ from lockgate.options import options_from, shared_options
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="How many of the slowest features to list.",
+    help="How many of the slowest features to list (and every one over budget).",
 )
 def optimize(top: int, **kwargs: Any) -> None:
     """Measure import time, construction time and memory of every feature against budgets."""
@@ -39,8 +39,7 @@ def optimize(top: int, **kwargs: Any) -> None:
         }
         click.echo(dumps(data))
         return
-    from rich.console import Console
+    from lockgate.report.console import print_performance, view_of
+    from lockgate.report.screen import Screen
 
-    from lockgate.report.console import print_performance
-
-    print_performance(result, Console(), top)
+    print_performance(result, Screen.stdout(), top, view_of(options))

@@ -65,6 +65,10 @@ def report(html_file: Path, **kwargs: Any) -> None:
         payload["report"] = str(target)
         click.echo(dumps(payload))
         return
+    from lockgate.report.console import print_details, view_of
+    from lockgate.report.screen import Screen
+
+    print_details(result, Screen.stdout(), view_of(options))
     click.echo(str(target))
     click.echo(_one_line(result, gates))
 
@@ -118,6 +122,8 @@ def _stats(result: AlignResult, options: Options) -> tuple[dict[str, Any] | None
 
 
 def _one_line(result: AlignResult, gates: list[GateResult] | None) -> str:
+    from lockgate.words import counted
+
     scores = [r.score for r in result.features]
     mean = f"{sum(scores) / len(scores):.1f}" if scores else "-"
     counts = ", ".join(
@@ -129,4 +135,4 @@ def _one_line(result: AlignResult, gates: list[GateResult] | None) -> str:
     else:
         failed = [g.name for g in gates if not g.passed]
         verdict = f"gates failed: {', '.join(failed)}" if failed else "all gates passed"
-    return f"{len(scores)} features, mean score {mean} ({counts}); {verdict}"
+    return f"{counted(len(scores), 'feature')}, mean score {mean} ({counts}); {verdict}"

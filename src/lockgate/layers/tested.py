@@ -11,6 +11,7 @@ from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
 from lockgate.names import snake
 from lockgate.testrun import BatchResult, FileOutcome, coverage_of
+from lockgate.words import counted, plural
 
 if TYPE_CHECKING:
     from lockgate.config import Config
@@ -125,7 +126,7 @@ def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
     if failures:
         problems.insert(
             0,
-            f"{len(failures)} of {total} tests failed: {', '.join(failures[:5])}"
+            f"{len(failures)} of {counted(total, 'test')} failed: {', '.join(failures[:5])}"
             + (" …" if len(failures) > 5 else ""),
         )
     if not problems and total == 0:
@@ -153,9 +154,9 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     percent = measured[0]
     need = ctx.project.config.coverage
     if percent < need:
-        verb = "passes" if total == 1 else "pass"
         return False, (
-            f"{_tests(total)} {verb} but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+            f"{_tests(total)} {plural(total, 'passes')} but {plural(total, 'covers')} "
+            f"{percent:.1f}% of {feature.path} (needs {need:g}%)"
         )
     return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}"
 
@@ -171,4 +172,4 @@ def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
 
 
 def _tests(count: int) -> str:
-    return f"{count} test" if count == 1 else f"{count} tests"
+    return counted(count, "test")

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lockgate.health import Health
+from lockgate.words import counted
 
 _LEVEL = {"critical": "bold red", "warning": "yellow", "info": "dim", "healthy": "green"}
 
@@ -45,7 +46,7 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
     rate = "-" if t["hit_rate"] is None else f"{100 * t['hit_rate']:.0f}%"
     ages = ", ".join(f"{label}: {n}" for label, n in data["ages"].items())
     console.print(
-        f"\n{t['runs']} runs: {t['hits']} reused, {t['misses']} run, hit rate {rate}, "
+        f"\n{counted(t['runs'], 'run')}: {t['hits']} reused, {t['misses']} run, hit rate {rate}, "
         f"{t['saved']:.1f}s saved · store {_bytes(data['bytes'])} · ages {ages}"
     )
 

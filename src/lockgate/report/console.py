@@ -1,12 +1,21 @@
-"""The Rich feature table, the reasons for every failed layer, and a summary."""
+"""The console view of a run: the features that need attention, why, and one summary line.
+
+Three views (``-v`` / default / ``-q``): every row; the rows that are not healthy, worst
+score first, with the healthy ones folded into the summary; the summary line alone.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import sys
+from collections import Counter
+from typing import Literal
 
-from lockgate.model import LAYERS, AlignResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.options import Options
+from lockgate.report.screen import Cell, Column, Screen, columns
+from lockgate.words import counted, plural
+
+View = Literal["verbose", "default", "quiet"]
 
 _SHORT = {
     "discovered": "dis",
@@ -20,141 +29,218 @@ _SHORT = {
 _STYLE = {"healthy": "green", "warning": "yellow", "critical": "red"}
 
 
-def feature_table(result: AlignResult) -> Table:
-    """One row per feature: name, kind, score, a mark per layer, status (and performance)."""
+def view_of(options: Options) -> View:
+    """Which view the flags ask for."""
+    return "verbose" if options.verbose else "quiet" if options.quiet else "default"
+
+
+def _failures(r: FeatureResult) -> list[tuple[str, str]]:
+    """(layer, detail) of every failed layer of ``r``, performance included."""
+    if r.feature.broken:  # one reason: the other layers were not judged because of it
+        return [(layer, got.detail) for layer, got in r.layers.items()][:1]
+    failed = [
+        (layer, got.detail)
+        for layer, got in r.layers.items()
+        if not got.passed and layer != "optimized"
+    ]
+    if r.performance is not None and not r.performance.passed:
+        failed.append(("performance", r.performance.detail))
+    return failed
+
+
+def needs_attention(r: FeatureResult) -> bool:
+    """Not healthy, or healthy with a failed layer (a failed performance budget, say)."""
+    if r.status != "healthy" or (r.performance is not None and not r.performance.passed):
+        return True
+    return not all(got.passed for got in r.layers.values())
+
+
+def shown_rows(result: AlignResult, view: View) -> list[FeatureResult]:
+    """The rows a view lists: all (in discovery order), those needing attention (worst
+    score first), or none."""
+    if view == "verbose":
+        return list(result.features)
+    if view == "quiet":
+        return []
+    return sorted((r for r in result.features if needs_attention(r)), key=lambda r: r.score)
+
+
+def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen) -> list[str]:
+    """One line per feature: name, kind, score, a mark per layer, status (and performance)."""
     shown = [*LAYERS]
     if any("optimized" in r.layers for r in result.features):
         shown.append("optimized")  # weighted into the score: a layer like the others
     perf = any(r.performance is not None for r in result.features)
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("feature", no_wrap=True, overflow="ellipsis")
-    table.add_column("kind", overflow="ellipsis", max_width=12)
-    table.add_column("score", justify="right")
-    for layer in shown:
-        table.add_column(_SHORT[layer], justify="center")
-    table.add_column("status", no_wrap=True)
+    spec = [Column("feature"), Column("kind"), Column("score", "right")]
+    spec += [
+        Column(_SHORT[layer], "center", gap=2 if i == 0 else 1) for i, layer in enumerate(shown)
+    ]
+    spec.append(Column("status"))
     if perf:
-        table.add_column("perf", justify="right")
-    for r in result.features:
-        marks = []
+        spec.append(Column("perf", "right"))
+    lines: list[list[Cell]] = []
+    for r in rows:
+        cells: list[Cell] = [
+            (r.feature.name + (" *" if r.feature.internal else ""), ""),
+            (r.feature.kind, ""),
+            (str(r.score), ""),
+        ]
         for layer in shown:
             got = r.layers.get(layer)
             if got is None:
-                marks.append(Text("?", style="dim"))
+                cells.append(("?", "dim"))
             else:
-                mark, style = ("✓", "green") if got.passed else ("✗", "bold red")
-                marks.append(Text(mark, style=style))
-        name = r.feature.name + (" *" if r.feature.internal else "")
-        row: list[Text | str] = [Text(name), Text(r.feature.kind), str(r.score), *marks]
-        row.append(Text(r.status, style=_STYLE[r.status]))
+                cells.append(("✓", "green") if got.passed else ("✗", "bold red"))
+        cells.append((r.status, _STYLE[r.status]))
         if perf:
             p = r.performance
-            row.append(
-                Text("-" if p is None else str(p.score), style="" if p and p.passed else "red")
-            )
-        table.add_row(*row)
-    return table
+            cells.append(("-" if p is None else str(p.score), "" if p and p.passed else "red"))
+        lines.append(cells)
+    return columns(screen, spec, lines)
 
 
-def print_align(result: AlignResult, console: Console) -> None:
-    """Print the table, why each failed layer failed, and a one-line summary."""
+def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:
+    """Why each failed layer of ``rows`` failed, wrapped under its feature."""
+    cells: list[list[Cell]] = []
+    for r in rows:
+        for i, (layer, detail) in enumerate(_failures(r)):
+            cells.append([(r.feature.name if i == 0 else "", "bold"), (layer, "red"), (detail, "")])
+    if not cells:
+        return []
+    # a reason keeps 40 columns: a long name goes on a line of its own rather than squeeze it
+    spec = [Column(gap=0), Column(gap=1), Column(gap=1, wrap=True, keep=40)]
+    return columns(screen, spec, cells, header=False)
+
+
+def print_details(
+    result: AlignResult, screen: Screen, view: View, rows: list[FeatureResult] | None = None
+) -> None:
+    """Everything above the summary line: warnings, the table, the reasons, the test files
+    of no feature, orphaned wiring entries. ``rows``: :func:`shown_rows`, if known."""
+    if view == "quiet":
+        for warning in result.warnings:  # stdout holds the summary line only
+            print(f"lockgate: warning: {warning}", file=sys.stderr)
+        return
+    out: list[str] = []
     for warning in result.warnings:
-        console.print(Text("warning: ", style="yellow") + Text(warning))
-    console.print(feature_table(result))
-    if any(r.feature.internal for r in result.features):
-        console.print("[dim]* internal: scored, not gated[/]")
-    reasons = Table.grid(padding=(0, 1))
-    reasons.add_column(style="bold", no_wrap=True)
-    reasons.add_column(style="red", no_wrap=True)
-    reasons.add_column(ratio=1, overflow="fold")
-    for r in result.features:
-        failed = [
-            (layer, got.detail)
-            for layer, got in r.layers.items()
-            if not got.passed and layer != "optimized"
-        ]
-        if r.feature.broken:  # one reason: the other layers were not judged because of it
-            failed = [(layer, got.detail) for layer, got in r.layers.items()][:1]
-        if r.performance is not None and not r.performance.passed:
-            failed.append(("performance", r.performance.detail))
-        for i, (layer, detail) in enumerate(failed):
-            reasons.add_row(r.feature.name if i == 0 else "", layer, Text(detail))
-    if reasons.row_count:
-        console.print()
-        console.print(reasons)
-    _print_suite(result, console)
+        out += screen.wrap(warning, "warning: ", "yellow")
+    rows = shown_rows(result, view) if rows is None else rows
+    if rows:
+        out += feature_table(result, rows, screen)
+        if any(r.feature.internal for r in rows):
+            out.append(screen.paint("* internal: scored, not gated", "dim"))
+    reasons = reason_lines(rows, screen)
+    if reasons:
+        out += ["", *reasons]
+    out += _suite_lines(result, screen, view)
     if result.orphans:
-        orphans = Text(", ".join(result.orphans))
-        console.print(Text("\norphaned wiring entries: ", style="yellow") + orphans)
+        entries = plural(len(result.orphans), "entry")
+        label = f"orphaned wiring {entries}: "
+        out += ["", *screen.wrap(", ".join(result.orphans), label, "yellow")]
+    if out:
+        out.append("")
+    screen.write(out)
+
+
+def summary(result: AlignResult, view: View, shown: int | None = None) -> str:
+    """The one summary line; in the default view it says how many healthy rows it folded
+    (``shown``: how many rows the view listed, if known)."""
     n = len(result.features)
     mean = sum(r.score for r in result.features) / n if n else 0.0
-    counts = {s: sum(1 for r in result.features if r.status == s) for s in _STYLE}
-    console.print(
-        f"\n{n} features, mean score {mean:.1f}: "
-        f"[green]{counts['healthy']} healthy[/], [yellow]{counts['warning']} warning[/], "
-        f"[red]{counts['critical']} critical[/] · reused {result.hits}, ran {result.misses} "
-        f"· {result.seconds:.2f}s"
+    counts = Counter(r.status for r in result.features)
+    healthy = f"{counts['healthy']} healthy"
+    if view == "default":
+        folded = n - (len(shown_rows(result, view)) if shown is None else shown)
+        if folded:
+            hidden = "not shown" if folded == counts["healthy"] else f"{folded} not shown"
+            healthy += f" ({hidden}; -v shows all)"
+    return (
+        f"{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
+        f"{counts['warning']} warning, {counts['critical']} critical "
+        f"· reused {result.hits}, ran {result.misses} · {result.seconds:.2f}s"
     )
 
 
-def _print_suite(result: AlignResult, console: Console) -> None:
-    """Test files of no feature: one summary line, then each failing file with its detail."""
-    if not result.suite:
-        return
+def print_align(result: AlignResult, screen: Screen, view: View = "default") -> None:
+    """The details the view asks for, then the one-line summary."""
+    rows = shown_rows(result, view)
+    print_details(result, screen, view, rows)
+    screen.write(screen.wrap(summary(result, view, len(rows))))
+
+
+def _suite_lines(result: AlignResult, screen: Screen, view: View) -> list[str]:
+    """Test files of no feature: each failing one with its detail; the verbose view also
+    says when they all pass."""
     failing = [s for s in result.suite if not s.passed]
     n = len(result.suite)
-    console.print(
-        f"\n{n} other test files: [green]{n - len(failing)} pass[/], [red]{len(failing)} fail[/]"
-        if failing
-        else f"\n{n} other test files: [green]all pass[/]"
-    )
-    rows = Table.grid(padding=(0, 1))
-    rows.add_column(style="bold", no_wrap=True)
-    rows.add_column(ratio=1, overflow="fold", style="red")
-    for s in failing:
-        rows.add_row(s.path, Text(s.detail))
-    if rows.row_count:
-        console.print(rows)
+    if not failing:
+        if view != "verbose" or not n:
+            return []
+        return ["", f"{counted(n, 'other test file')}: {screen.paint('all pass', 'green')}"]
+    passing = screen.paint(f"{n - len(failing)} {plural(n - len(failing), 'passes')}", "green")
+    failed = screen.paint(f"{len(failing)} {plural(len(failing), 'fails', 'fail')}", "red")
+    rows: list[list[Cell]] = [[(s.path, "bold"), (s.detail, "red")] for s in failing]
+    spec = [Column(gap=0), Column(gap=1, wrap=True, keep=40)]
+    table = columns(screen, spec, rows, header=False)
+    return ["", f"{counted(n, 'other test file')}: {passing}, {failed}", *table]
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def print_performance(result: AlignResult, console: Console, top: int) -> None:
-    """The slowest features first: import and construction time, memory, score."""
+def print_performance(result: AlignResult, screen: Screen, top: int, view: View) -> None:
+    """The slowest features first: import and construction time, memory, score.
+
+    The default view lists the ``top`` slowest and every feature over budget; ``-v`` every
+    measured feature; ``-q`` the summary line only.
+    """
     measured = [r for r in result.features if r.performance is not None]
-    measured.sort(
-        key=lambda r: (
-            -((r.performance.import_ms or 0) + (r.performance.instantiate_ms or 0))
-            if r.performance
-            else 0
-        )
-    )
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in [
-        ("feature", "left"),
-        ("import ms", "right"),
-        ("init ms", "right"),
-        ("peak MB", "right"),
-        ("score", "right"),
-        ("", "left"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for r in measured[:top]:
+
+    def spent(r: FeatureResult) -> float:
+        p = r.performance
+        return -((p.import_ms or 0) + (p.instantiate_ms or 0)) if p else 0.0
+
+    measured.sort(key=spent)
+    if view == "verbose":
+        rows = measured
+    elif view == "quiet":
+        rows = []
+    else:
+        rows = [
+            r
+            for i, r in enumerate(measured)
+            if i < top or (r.performance is not None and not r.performance.passed)
+        ]
+    spec = [
+        Column("feature"),
+        Column("import ms", "right"),
+        Column("init ms", "right"),
+        Column("peak MB", "right"),
+        Column("score", "right"),
+        Column("", wrap=True),
+    ]
+    cells: list[list[Cell]] = []
+    for r in rows:
         p = r.performance
         assert p is not None
-        table.add_row(
-            Text(r.feature.name),
-            _ms(p.import_ms),
-            _ms(p.instantiate_ms),
-            _ms(p.peak_mb),
-            str(p.score),
-            Text("ok" if p.passed else p.detail, style="green" if p.passed else "red"),
+        verdict = ("ok", "green") if p.passed else (p.detail, "red")
+        cells.append(
+            [
+                (r.feature.name, ""),
+                (_ms(p.import_ms), ""),
+                (_ms(p.instantiate_ms), ""),
+                (_ms(p.peak_mb), ""),
+                (str(p.score), ""),
+                verdict,
+            ]
         )
-    console.print(table)
+    out = [*columns(screen, spec, cells), ""] if cells else []
     passed = sum(1 for r in measured if r.performance and r.performance.passed)
-    console.print(
-        f"\n{len(measured)} features measured, {passed} within budget · "
+    line = (
+        f"{counted(len(measured), 'feature')} measured, {passed} within budget · "
         f"reused {result.hits}, measured {result.misses} · {result.seconds:.2f}s"
     )
+    if view == "default" and len(rows) < len(measured):
+        line += f" · {len(measured) - len(rows)} not shown (-v shows all)"
+    screen.write(out + screen.wrap(line))
