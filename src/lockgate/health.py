@@ -149,6 +149,7 @@ _NOUNS = {
     "stat": ("stat row", "stat rows"),
     "facts": ("facts row", "facts rows"),
     "snapshot": ("snapshot", "snapshots"),
+    "reasons": ("record of re-run reasons", "records of re-run reasons"),
 }
 
 

@@ -118,7 +118,7 @@ def reuse(
     """The last full result when nothing it depends on changed, marked as reused, with the
     recorded seconds of all its results (the time reuse saved); else None."""
     wanted = key(root, layers)
-    found = store.snapshot(_scope(layers)) if wanted is not None else None
+    found = store.snapshot(scope(layers)) if wanted is not None else None
     if found is None or found[0] != wanted:
         return None
     _, files, blob = found
@@ -138,6 +138,7 @@ def reuse(
     for r in result.features:
         for layer in r.layers.values():
             layer.cached = True
+            layer.reason = None  # nothing re-ran
         if r.performance is not None:
             r.performance.cached = True
     for s in result.suite:
@@ -171,11 +172,11 @@ def save(
         for path, row in sorted(hasher.looked_at().items())
     ]
     store.save_snapshot(
-        _scope(layers), wanted, files, {"result": _to_json(result), "saved": seconds}
+        scope(layers), wanted, files, {"result": _to_json(result), "saved": seconds}
     )
 
 
-def _scope(layers: tuple[str, ...] | None) -> str:
+def scope(layers: tuple[str, ...] | None) -> str:
     """Runs of different layers (align, optimize, report) keep a snapshot each."""
     return ",".join(layers) if layers is not None else "default"
 
