@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Run, lockgate
+from test_broken_inputs import wait_out_racy_window
 
 LAYERS = ("discovered", "imported", "instantiated", "documented", "tested", "wired")
 FEATURES = ("CartService", "CatalogService", "PricingService")
@@ -35,6 +36,7 @@ def re_run(run: Run) -> set[tuple[str, str]]:
 
 def test_reasons_are_recorded_per_re_run_layer(project: Callable[..., Path]) -> None:
     root = project("basic")
+    wait_out_racy_window(root)  # so that the second run is served by the no-change path
     first = lockgate("align", "--json", cwd=root)
     got = reasons(first)
     # every layer ran, and each says why: nothing was stored for it before

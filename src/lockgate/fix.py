@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from lockgate.model import AlignResult, Feature, FeatureResult
 from lockgate.names import snake
 
 CREATE, EXISTS, PRINT = "create", "exists", "print"
+_NEEDS = re.compile(r"constructor needs arguments \(([^)]*)\)")
 
 
 @dataclass
@@ -74,6 +76,8 @@ def plan(root: Path, config: Config, chosen: list[FeatureResult]) -> list[Step]:
         for layer, verdict in result.layers.items():
             if verdict.passed:
                 continue
+            if feature.broken and layer != "discovered":
+                continue  # "not judged": one step, on the layer that names the problem
             step = Step(feature.id, feature.name, layer, verdict.detail, "")
             if feature.broken:
                 step.step, step.file = f"make {feature.path} readable and parseable", feature.path
@@ -82,7 +86,7 @@ def plan(root: Path, config: Config, chosen: list[FeatureResult]) -> list[Step]:
             elif layer == "tested":
                 _tested(root, config, feature, facts, step)
             elif layer == "instantiated":
-                _instantiated(root, config, feature, facts, step)
+                _instantiated(root, config, feature, step)
             elif layer == "wired":
                 _wired(root, config, feature, step)
             elif layer == "imported":
@@ -166,17 +170,19 @@ def _tested(
     _planned(root, step, path, _test_module(feature, facts, factory))
 
 
-def _instantiated(
-    root: Path, config: Config, feature: Feature, facts: ClassFacts | None, step: Step
-) -> None:
+def _instantiated(root: Path, config: Config, feature: Feature, step: Step) -> None:
     factory = factory_in(config.instantiate, feature.id)
     if factory is not None:
         step.step = f"fix the factory {factory} so that it returns a {feature.name}"
         return
-    if facts is None or not facts.required or "needs arguments" not in step.detail:
+    # The worker read the real signature (an inherited constructor too): its detail names
+    # the arguments the constructor needs.
+    needed = _NEEDS.search(step.detail)
+    if needed is None:
         step.step = f"make {feature.name}() succeed, or configure a factory that builds it"
         step.file = feature.path
         return
+    required = [a.strip() for a in needed.group(1).split(",") if a.strip()]
     path = f"{_tests_dir(root, config)}/factory_{snake(feature.name)}.py"
     module = _module_name(config, path)
     step.step = (
@@ -184,7 +190,7 @@ def _instantiated(
         "[tool.lockgate.instantiate]"
     )
     step.line = f'"{feature.id}" = "{module}:{snake(feature.name)}"'
-    _planned(root, step, path, _factory(feature, facts, path))
+    _planned(root, step, path, _factory(feature, required, path))
 
 
 def _wired(root: Path, config: Config, feature: Feature, step: Step) -> None:
@@ -258,9 +264,9 @@ def _test_module(feature: Feature, facts: ClassFacts | None, factory: str | None
     )
 
 
-def _factory(feature: Feature, facts: ClassFacts, path: str) -> str:
+def _factory(feature: Feature, required: list[str], path: str) -> str:
     function = snake(feature.name)
-    args = ", ".join(f"{a}=..." for a in facts.required)
+    args = ", ".join(f"{a}=..." for a in required)
     return "\n".join(
         [
             f'"""The factory lockgate builds {feature.name} with: its constructor needs '

@@ -138,7 +138,6 @@ def reuse(
     for r in result.features:
         for layer in r.layers.values():
             layer.cached = True
-            layer.reason = None  # nothing re-ran
         if r.performance is not None:
             r.performance.cached = True
     for s in result.suite:
@@ -182,7 +181,13 @@ def scope(layers: tuple[str, ...] | None) -> str:
 
 
 def _to_json(result: AlignResult) -> dict[str, Any]:
-    return dataclasses.asdict(result)
+    data = dataclasses.asdict(result)
+    # A served snapshot re-ran nothing: its layers have no reason, so none is recorded (the
+    # no-change path would only parse them to clear them).
+    for feature in data["features"]:
+        for layer in feature["layers"].values():
+            del layer["reason"]
+    return data
 
 
 def _from_json(data: dict[str, Any]) -> AlignResult:
