@@ -13,8 +13,10 @@ import click
 @click.option("--write", is_flag=True, help="Write the scaffolds (never over an existing file).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fix(features: tuple[str, ...], write: bool, as_json: bool) -> None:
-    """For each failed layer of FEATURES (default: every feature with one), the next step;
-    with --write, the guide, test, factory or map scaffold that starts it."""
+    """The next step for each failed layer, and (--write) scaffolds that start it.
+
+    FEATURES narrows it (default: every feature with a failed layer). A scaffold (a guide,
+    test module, factory stub or map file) never replaces a file that exists."""
     from lockgate import __version__, config
     from lockgate.fix import CREATE, plan, select
     from lockgate.fix import write as write_scaffolds
