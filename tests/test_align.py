@@ -144,7 +144,10 @@ def test_json_has_exactly_the_contract_fields(
         assert set(feature) == FEATURE_KEYS, feature["id"]
         assert set(feature["layers"]) == set(LAYERS), feature["id"]
         for name, layer in feature["layers"].items():
-            assert set(layer) == LAYER_KEYS, (feature["id"], name)
+            # DESIGN.md 0.2: a `reason` exactly on the layers that re-ran
+            extra = set() if layer["cached"] else {"reason"}
+            assert set(layer) == LAYER_KEYS | extra, (feature["id"], name)
+            assert isinstance(layer.get("reason", ""), str) and layer.get("reason") != ""
             assert isinstance(layer["passed"], bool)
             assert isinstance(layer["cached"], bool)
             assert isinstance(layer["detail"], str)

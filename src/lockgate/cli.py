@@ -26,6 +26,7 @@ COMMANDS = {
     "align": "lockgate.commands.align:align",
     "cache": "lockgate.commands.cache:cache",
     "deploy": "lockgate.commands.deploy:deploy",
+    "fix": "lockgate.commands.fix:fix",
     "hooks": "lockgate.commands.hooks:hooks",
     "optimize": "lockgate.commands.optimize:optimize",
     "report": "lockgate.commands.report:report",

@@ -11,17 +11,11 @@ from lockgate.layers.tested import unowned
 from lockgate.model import Feature
 from lockgate.options import Options
 from lockgate.project import Project
-from lockgate.runner import Planned, Runner
+from lockgate.reasons import Change, Now, compared
+from lockgate.runlog import LastRun, last_run
+from lockgate.runner import SUITE_LAYER, Runner
+from lockgate.store import Store, store_dir
 from lockgate.validation import prepare
-
-
-@dataclass
-class Change:
-    """One input that differs from the stored result's."""
-
-    kind: str  # "file changed" | "file added" | "file removed" | "environment" | "configuration"
-    item: str
-    detail: str = ""
 
 
 @dataclass
@@ -44,37 +38,6 @@ def _find(features: list[Feature], wanted: str) -> Feature:
     raise LockgateError(f"no feature {wanted!r}; `lockgate align` lists them")
 
 
-def _file_changes(old: dict[str, str | None], new: dict[str, str | None]) -> list[Change]:
-    out = []
-    for path in sorted(old.keys() | new.keys()):
-        before, after = old.get(path), new.get(path)
-        if before == after:
-            continue
-        if before is None:
-            out.append(Change("file added", path))
-        elif after is None:
-            out.append(Change("file removed", path))
-        else:
-            out.append(Change("file changed", path))
-    return out
-
-
-def _config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    return [
-        Change("configuration", key, f"{old.get(key)!r} → {new.get(key)!r}")
-        for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key)
-    ]
-
-
-def _env_changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
-    return [
-        Change("environment", key, f"{old.get(key, '<absent>')} → {new.get(key, '<absent>')}")
-        for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key)
-    ]
-
-
 def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWhy]]:
     """For each layer of one feature, or for a test file of no feature (its ``suite`` layer):
     would it be reused, and if not, what changed. Returns the feature id or the test file."""
@@ -92,12 +55,28 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         else:
             feature = _find(prep.ctx.features, wanted)
             owner, planned = feature.id, runner.plan_feature(feature)
-        found = runner.reuse(planned)
-        latest = prep.store.latest_inputs(owner)
-        answers = [
-            _why(item, found, latest, prep.store.environment, prep.env_items, runner)
-            for item in planned
-        ]
+        runner.reuse(planned)
+        store = prep.store
+        latest = store.latest_of({(p.owner, p.layer) for p in planned if p.result is None})
+        answers = []
+        for item in planned:
+            if item.result is not None:
+                answers.append(
+                    LayerWhy(item.layer, True, "inputs unchanged since the stored result")
+                )
+                continue
+            reason = item.reason or compared(
+                latest.get((item.owner, item.layer)),
+                Now(
+                    runner.ctx.hasher.hashes(item.inputs.files),
+                    item.inputs.config,
+                    runner.env_digest,
+                    prep.env_items,
+                    runner.versions(item.layer),
+                ),
+                store.environment,
+            )
+            answers.append(LayerWhy(item.layer, False, reason.text, reason.changes))
     finally:
         prep.store.close()
     return owner, answers
@@ -113,38 +92,59 @@ def _suite_file(root: Path, wanted: str, suite: list[str]) -> str | None:
     return next((t for t in suite if t in candidates), None)
 
 
-def _why(
-    item: Planned,
-    found: dict[str, Any],
-    latest: dict[str, tuple[str, dict[str, Any]]],
-    stored_env: Any,
-    env_items: dict[str, str],
-    runner: Runner,
-) -> LayerWhy:
-    if item.result is not None:
-        return LayerWhy(item.layer, True, "inputs unchanged since the stored result")
-    if item.key in found:
-        stored = found[item.key]
-        if runner.retry_failed and not stored.passed:
-            return LayerWhy(item.layer, False, "stored result failed and --retry-failed is set")
-        moved = [p for p, h in stored.extras.items() if runner.ctx.hasher.hash(p) != h]
-        return LayerWhy(
-            item.layer,
-            False,
-            "a file loaded at run time changed",
-            [Change("file changed", p) for p in moved],
+@dataclass
+class LastWhy:
+    """``why --last``: the last run, and per feature (or test file of no feature) its layers."""
+
+    run: LastRun
+    owners: list[tuple[str, list[LayerWhy]]]
+
+
+def explain_last(root: Path, wanted: str | None) -> LastWhy:
+    """What the last stored run did for ``wanted`` (every layer, reused or why it re-ran), or,
+    without ``wanted``, for every feature and test file of which it re-ran something."""
+    project = Project.open(root)
+    folder = store_dir(project.root)
+    if not (folder / "store.sqlite").is_file():
+        raise LockgateError("no store yet: `lockgate align` creates it")
+    store = Store(folder)
+    try:
+        last = last_run(store)
+    finally:
+        store.close()
+    layers = {f: last.layers for f in last.features} | {t: [SUITE_LAYER] for t in last.suite}
+    if wanted is None:
+        chosen = [o for o in layers if o in last.reran]
+    else:
+        chosen = [_find_owner(project.root, last, wanted)]
+    answers = []
+    for owner in chosen:
+        reran = last.reran.get(owner, {})
+        answers.append(
+            (
+                owner,
+                [
+                    LayerWhy(layer, False, reran[layer].text, reran[layer].changes)
+                    if layer in reran
+                    else LayerWhy(layer, True, "reused, inputs unchanged")
+                    for layer in layers[owner]
+                ],
+            )
         )
-    if item.layer not in latest:
-        return LayerWhy(item.layer, False, "no stored result for this feature and layer")
-    _key, old = latest[item.layer]
-    hashes = runner.ctx.hasher.hashes(item.inputs.files)
-    changes = _file_changes(old["files"], hashes)
-    changes += _config_changes(old["config"], item.inputs.config)
-    if old["env"] != runner.env_digest:
-        changes += _env_changes(stored_env(old["env"]), env_items) or [
-            Change("environment", "fingerprint", "changed")
-        ]
-    reason = (
-        "inputs differ from the stored result" if changes else "layer or lockgate version changed"
-    )
-    return LayerWhy(item.layer, False, reason, changes)
+    return LastWhy(last, answers)
+
+
+def _find_owner(root: Path, last: LastRun, wanted: str) -> str:
+    """The feature (id or name) or test file of no feature of the last run that ``wanted``
+    names."""
+    test = _suite_file(root, wanted, last.suite)
+    if test is not None:
+        return test
+    exact = [f for f in last.features if wanted in (f, f.rpartition(".")[2])]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise LockgateError(
+            f"{wanted!r} names several features ({', '.join(exact)}); give the full id"
+        )
+    raise LockgateError(f"no feature or test file {wanted!r} in the last run ({last.command})")

@@ -155,6 +155,7 @@ _NOUNS = {
     "stat": ("stat row", "stat rows"),
     "facts": ("facts row", "facts rows"),
     "snapshot": ("snapshot", "snapshots"),
+    "reasons": ("record of re-run reasons", "records of re-run reasons"),
 }
 
 

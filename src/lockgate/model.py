@@ -38,6 +38,7 @@ class LayerResult:
     cached: bool = False
     expires: float | None = None  # for results that go stale with time (performance)
     keep: bool = True  # False for verdicts that depend on load (timeouts): never stored
+    reason: str | None = None  # why it re-ran (None when reused)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from lockgate import __version__
 from lockgate.fingerprint import LISTING, FileHasher, digest, key_of
@@ -24,6 +25,7 @@ from lockgate.layers import (
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
+from lockgate.reasons import RETRY, Change, Reason, expired, extras_moved, file_change
 from lockgate.store import NewResult, Store, Stored
 from lockgate.testrun import BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
@@ -56,6 +58,7 @@ class Planned:
     key: str
     result: LayerResult | None = None
     extras: dict[str, str | None] = field(default_factory=dict)
+    reason: Reason | None = None  # why it re-runs, when it is not reused
 
 
 def bytecode_cache() -> Path:
@@ -109,6 +112,12 @@ class Runner:
             self._digests[files] = found
         return found
 
+    @staticmethod
+    def versions(layer: str) -> list[Any]:
+        """The layer's and lockgate's versions, both in every key of that layer."""
+        module = tested if layer == SUITE_LAYER else MODULES[layer]
+        return [module.VERSION, __version__]
+
     def key(self, layer: str, version: int, inputs: Inputs) -> str:
         """The key of one layer result."""
         return key_of(
@@ -153,21 +162,30 @@ class Runner:
             return None
         return created + self.ctx.project.config.performance.ttl
 
-    def _reusable(self, item: Planned, stored: Stored, sets: dict[str, list[str]]) -> bool:
+    def _refusal(self, item: Planned, stored: Stored, sets: dict[str, list[str]]) -> Reason | None:
+        """Why the stored result of the item's key cannot be reused; None when it can."""
         if self.retry_failed and not stored.passed:
-            return False
+            return RETRY
         expires = self._expires(item.layer, stored.created)
         if expires is not None and expires <= time.time():
-            return False
+            return expired(stored.created, self.ctx.project.config.performance.ttl)
         hasher = self.ctx.hasher
+        moved = []
         for path, expected in stored.extras.items():
             if path.startswith(PROBE_SET):
                 members = sets.get(path[len(PROBE_SET) :])
-                if members is None or self._set_state(path, members) != expected:
-                    return False
-            elif hasher.hash(path) != expected:
-                return False
-        return True
+                if members is None:
+                    moved.append(Change("record missing", "the files an import looked for"))
+                elif self._set_state(path, members) != expected:
+                    present = [m for m in members if hasher.hash(m) is not None]
+                    where = ", ".join(present[:3]) or f"one of {len(members)} candidates"
+                    moved.append(Change("file added or removed where an import looks", where))
+            elif (now := hasher.hash(path)) != expected:
+                if path.endswith(LISTING):
+                    moved.append(Change("folder listing changed", path[: -len(LISTING)] or "."))
+                else:
+                    moved.append(file_change(path, expected, now))
+        return extras_moved(moved) if moved else None
 
     def _set_state(self, name: str, members: list[str]) -> str:
         found = self._states.get(name)
@@ -195,7 +213,10 @@ class Runner:
         }
         for item in planned:
             stored = found.get(item.key)
-            if stored is not None and self._reusable(item, stored, sets):
+            if stored is None:
+                continue
+            item.reason = self._refusal(item, stored, sets)
+            if item.reason is None:
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
@@ -410,7 +431,12 @@ class Runner:
                     detail=item.result.detail,
                     seconds=item.result.seconds,
                     extras=item.extras,
-                    inputs={"files": hashes, "config": item.inputs.config, "env": self.env_digest},
+                    inputs={
+                        "files": hashes,
+                        "config": item.inputs.config,
+                        "env": self.env_digest,
+                        "versions": self.versions(item.layer),
+                    },
                 )
             )
         return out

@@ -118,7 +118,7 @@ def reuse(
     """The last full result when nothing it depends on changed, marked as reused, with the
     recorded seconds of all its results (the time reuse saved); else None."""
     wanted = key(root, layers)
-    found = store.snapshot(_scope(layers)) if wanted is not None else None
+    found = store.snapshot(scope(layers)) if wanted is not None else None
     if found is None or found[0] != wanted:
         return None
     _, files, blob = found
@@ -171,17 +171,23 @@ def save(
         for path, row in sorted(hasher.looked_at().items())
     ]
     store.save_snapshot(
-        _scope(layers), wanted, files, {"result": _to_json(result), "saved": seconds}
+        scope(layers), wanted, files, {"result": _to_json(result), "saved": seconds}
     )
 
 
-def _scope(layers: tuple[str, ...] | None) -> str:
+def scope(layers: tuple[str, ...] | None) -> str:
     """Runs of different layers (align, optimize, report) keep a snapshot each."""
     return ",".join(layers) if layers is not None else "default"
 
 
 def _to_json(result: AlignResult) -> dict[str, Any]:
-    return dataclasses.asdict(result)
+    data = dataclasses.asdict(result)
+    # A served snapshot re-ran nothing: its layers have no reason, so none is recorded (the
+    # no-change path would only parse them to clear them).
+    for feature in data["features"]:
+        for layer in feature["layers"].values():
+            del layer["reason"]
+    return data
 
 
 def _from_json(data: dict[str, Any]) -> AlignResult:

@@ -16,7 +16,7 @@ from typing import Any
 from lockgate import signing
 from lockgate.errors import LockgateError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _DB_NAME = "store.sqlite"
 BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -43,9 +43,25 @@ CREATE TABLE IF NOT EXISTS snapshot (
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
-    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL
+    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
+    scope TEXT
+);
+CREATE TABLE IF NOT EXISTS reasons (
+    scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
 );
 """
+# What a store of an older schema needs to become this one: version → statements. Only
+# additions, so an old store keeps every result (set aside, it would re-run everything).
+# The snapshot goes: a run it serves records no reasons, and `why --last` needs one full run
+# that does (it reuses every result by key).
+_MIGRATIONS = {
+    5: (
+        "ALTER TABLE runs ADD COLUMN scope TEXT",
+        "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
+        "record BLOB NOT NULL, mac TEXT NOT NULL)",
+        "DELETE FROM snapshot",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,10 @@ class Store:
                         if statement.strip():
                             db.execute(statement)
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version in _MIGRATIONS:
+                    for statement in _MIGRATIONS[version]:
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 elif version != SCHEMA_VERSION:
                     raise StoreDamaged(
                         f"schema version {version}, this lockgate uses {SCHEMA_VERSION}"
@@ -301,7 +321,16 @@ class Store:
         """Remove every stored row."""
         self._require_writable()
         with _transaction(self._db):
-            for table in ("stat", "facts", "results", "latest", "envs", "runs", "snapshot"):
+            for table in (
+                "stat",
+                "facts",
+                "results",
+                "latest",
+                "envs",
+                "runs",
+                "snapshot",
+                "reasons",
+            ):
                 self._db.execute(f"DELETE FROM {table}")
 
     # -- authentication ------------------------------------------------------------------
@@ -365,23 +394,26 @@ class Store:
             return {}
         return out
 
-    def latest_inputs(self, feature: str) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Per layer: the key and inputs of the last (verified) result stored for ``feature``."""
+    def latest_of(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """(feature, layer) → the inputs of the last (verified) result stored for it: what a
+        re-run layer is compared with to say why."""
         columns = ", ".join(f"r.{c}" for c in _COLUMNS["results"].split(", "))
+        out: dict[tuple[str, str], dict[str, Any]] = {}
         try:
-            rows = self._db.execute(
-                f"SELECT {columns} FROM latest l JOIN results r ON r.key = l.key "
-                "WHERE l.feature = ?",
-                (feature,),
-            ).fetchall()
+            for chunk in _chunks(sorted({feature for feature, _ in wanted})):
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT l.feature, {columns} FROM latest l JOIN results r ON r.key = l.key "
+                    f"WHERE l.feature IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for feature, *row in rows:
+                    if (feature, row[1]) in wanted and self._sound("results", row):
+                        with contextlib.suppress(ValueError, zlib.error):
+                            out[feature, row[1]] = json.loads(zlib.decompress(row[7]))
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
-        out = {}
-        for row in rows:
-            if self._sound("results", row):
-                with contextlib.suppress(ValueError, zlib.error):
-                    out[row[1]] = (row[0], json.loads(zlib.decompress(row[7])))
         return out
 
     def environment(self, env_digest: str) -> dict[str, str]:
@@ -399,10 +431,15 @@ class Store:
         results: Sequence[NewResult],
         stats: dict[str, StatRow],
         facts: dict[str, str],
-        run: tuple[str, int, int, float, float] | None,
+        run: tuple[str, int, int, float, float, str] | None,
         env: tuple[str, dict[str, str]] | None = None,
+        reasons: dict[str, Any] | None = None,
     ) -> None:
-        """Store one run's new results, stat cache and facts in one transaction (signed)."""
+        """Store one run's new results, stat cache and facts in one transaction (signed).
+
+        ``run`` is (command, hits, misses, seconds, saved, scope); ``reasons`` the record of
+        why each of its layers re-ran, kept as the last one of that scope for ``why --last``.
+        """
         if not self.writable:
             return
         now = time.time()
@@ -444,11 +481,18 @@ class Store:
                         "INSERT OR IGNORE INTO envs VALUES (?,?)", (env[0], json.dumps(env[1]))
                     )
                 if run is not None:
-                    self._db.execute(
-                        "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
-                        "VALUES (?,?,?,?,?,?)",
+                    cursor = self._db.execute(
+                        "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope) "
+                        "VALUES (?,?,?,?,?,?,?)",
                         (now, *run),
                     )
+                    if reasons is not None:
+                        blob = zlib.compress(json.dumps(reasons).encode(), 1)
+                        record = (run[5], cursor.lastrowid, blob)
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO reasons VALUES (?,?,?,?)",
+                            (*record, self._mac("reasons", record)),
+                        )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc}); results were not saved")
 
@@ -487,7 +531,7 @@ class Store:
             self.warnings.append(f"could not write the store ({exc})")
 
     def record_run(
-        self, command: str, hits: int, misses: int, seconds: float, saved: float
+        self, command: str, hits: int, misses: int, seconds: float, saved: float, scope: str
     ) -> None:
         """Add one run to the statistics."""
         if not self.writable:
@@ -495,12 +539,36 @@ class Store:
         try:
             with _transaction(self._db):
                 self._db.execute(
-                    "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (time.time(), command, hits, misses, seconds, saved),
+                    "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (time.time(), command, hits, misses, seconds, saved, scope),
                 )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc})")
+
+    def last_run(self) -> tuple[int, float, str, int, int, float, str | None] | None:
+        """The newest run: (id, started, command, hits, misses, seconds, scope)."""
+        try:
+            row = self._db.execute(
+                "SELECT id, started, command, hits, misses, seconds, scope FROM runs "
+                "ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return None
+        return tuple(row) if row is not None else None
+
+    def reasons(self, scope: str) -> tuple[int, dict[str, Any]] | None:
+        """The run id and record of why layers re-ran, of the last full run of ``scope``."""
+        try:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS['reasons']} FROM reasons WHERE scope = ?", (scope,)
+            ).fetchone()
+            if row is None or not self._sound("reasons", row):
+                return None
+            return int(row[1]), json.loads(zlib.decompress(row[2]))
+        except (sqlite3.DatabaseError, ValueError, zlib.error):
+            return None  # an unreadable record only means the reasons cannot be told
 
     # -- maintenance: stats, health, pruning ------------------------------------------------
 
@@ -641,13 +709,14 @@ class Store:
         return kept, dropped
 
 
-_SIGNED = ("results", "stat", "facts", "snapshot")
+_SIGNED = ("results", "stat", "facts", "snapshot", "reasons")
 # Each signed table's columns in schema order, its MAC last.
 _COLUMNS = {
     "results": "key, layer, feature, passed, detail, seconds, extras, inputs, created, checksum",
     "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
     "facts": "hash, data, mac",
     "snapshot": "scope, key, files, result, created, mac",
+    "reasons": "scope, run, record, mac",
 }
 
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockgate import snapshot
+from lockgate import runlog, snapshot
 from lockgate.config import Config
 from lockgate.discover import UNREADABLE, discover
 from lockgate.facts import VERSION as FACTS_VERSION
@@ -153,7 +153,10 @@ def align_fully(
                 f"planned {counted(len(planned), 'result')}: {reused} reused, "
                 f"{len(planned) - reused} to run"
             )
+            scope = snapshot.scope(layers)
+            runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
             runner.execute(planned)
+        runlog.attach(planned)
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits
         elapsed = time.perf_counter() - started
@@ -164,8 +167,9 @@ def align_fully(
                 results,
                 ctx.hasher.updated,
                 {**prep.new_facts, **runner.new_facts()},
-                (options.command, hits, misses, elapsed, saved),
+                (options.command, hits, misses, elapsed, saved, scope),
                 env=(prep.env_digest, prep.env_items),
+                reasons=runlog.record(planned, results, runner.layers, store.writable),
             )
         result = AlignResult(
             root=str(project.root),

@@ -82,7 +82,10 @@ def with_broken(
         verdict = "cannot be read" if reason.startswith("cannot read") else "does not parse"
         judged = {
             layer: LayerResult(
-                False, reason if layer == NAME else f"not judged: {path} {verdict}", 0.0
+                False,
+                reason if layer == NAME else f"not judged: {path} {verdict}",
+                0.0,
+                reason=f"{path} {verdict}: such a file is judged again on every full run",
             )
             for layer in layers
         }

@@ -15,6 +15,11 @@ VERSION = 1
 
 def guide_paths(ctx: Context, feature: Feature) -> list[str]:
     """The guide files the templates name for ``feature``."""
+    return guides_of(ctx.project.config.docs.guides, feature)
+
+
+def guides_of(templates: list[str], feature: Feature) -> list[str]:
+    """The guide files ``templates`` name for ``feature``."""
     values = {
         "name": feature.name,
         "snake": snake(feature.name),
@@ -22,7 +27,7 @@ def guide_paths(ctx: Context, feature: Feature) -> list[str]:
         "kind": feature.kind,
         "module": feature.module.rpartition(".")[2],
     }
-    return [t.format(**values) for t in ctx.project.config.docs.guides]
+    return [t.format(**values) for t in templates]
 
 
 def inputs(ctx: Context, feature: Feature) -> Inputs:

@@ -15,10 +15,14 @@ VERSION = 1
 def factory_of(ctx: Context, feature: Feature) -> str | None:
     """The configured factory (``module:function``) for ``feature``, if any: the entry keyed
     on its id, else the most specific fnmatch pattern that matches the id (see ``_specificity``)."""
-    table = ctx.project.config.instantiate
-    if feature.id in table:
-        return table[feature.id]
-    patterns = [k for k in table if _WILDCARD.search(k) and fnmatch.fnmatchcase(feature.id, k)]
+    return factory_in(ctx.project.config.instantiate, feature.id)
+
+
+def factory_in(table: dict[str, str], feature_id: str) -> str | None:
+    """The factory ``table`` (``[tool.lockgate.instantiate]``) gives for ``feature_id``."""
+    if feature_id in table:
+        return table[feature_id]
+    patterns = [k for k in table if _WILDCARD.search(k) and fnmatch.fnmatchcase(feature_id, k)]
     return table[max(patterns, key=_specificity)] if patterns else None
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lockgate import __version__
-from lockgate.model import AlignResult, FeatureResult, Performance
+from lockgate.model import AlignResult, FeatureResult, LayerResult, Performance
 
 
 def iso(stamp: float | None) -> str | None:
@@ -31,6 +31,18 @@ def performance_json(perf: Performance) -> dict[str, Any]:
     }
 
 
+def _layer(layer: LayerResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "passed": layer.passed,
+        "cached": layer.cached,
+        "detail": layer.detail,
+        "seconds": layer.seconds,
+    }
+    if layer.reason is not None:  # only a re-run layer has one: why it ran
+        out["reason"] = layer.reason
+    return out
+
+
 def _feature(result: FeatureResult) -> dict[str, Any]:
     f = result.feature
     out = {
@@ -42,15 +54,7 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "internal": f.internal,
         "score": result.score,
         "status": result.status,
-        "layers": {
-            name: {
-                "passed": layer.passed,
-                "cached": layer.cached,
-                "detail": layer.detail,
-                "seconds": layer.seconds,
-            }
-            for name, layer in result.layers.items()
-        },
+        "layers": {name: _layer(layer) for name, layer in result.layers.items()},
     }
     if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
         out["broken"] = True
