@@ -183,7 +183,12 @@ def test_summary_counts_the_features(request: pytest.FixtureRequest, scenario: s
     # a first run on a fresh copy has no store: nothing reused, every layer ran, and so did
     # each test file that belongs to no feature (it is validated for deploy's tests gate)
     unowned = UNOWNED_TEST_FILES[scenario]
-    assert summary["cache"] == {"hits": 0, "misses": len(features) * len(LAYERS) + unowned}
+    assert summary["cache"] == {
+        "hits": 0,
+        "misses": len(features) * len(LAYERS) + unowned,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
     assert not [
         (f["name"], n) for f in features for n, layer in f["layers"].items() if layer["cached"]
     ]
@@ -358,7 +363,12 @@ def test_basic_second_run_reuses_every_result(basic_runs: tuple[Path, Run, Run])
     ]
     assert not_cached == []
     # three features, and tests/test_misc.py which belongs to none
-    assert second.json["summary"]["cache"] == {"hits": 3 * len(LAYERS) + 1, "misses": 0}
+    assert second.json["summary"]["cache"] == {
+        "hits": 3 * len(LAYERS) + 1,
+        "misses": 0,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
 
     def verdict(run: Run) -> list[tuple[Any, ...]]:
         return [

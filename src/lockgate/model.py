@@ -92,3 +92,5 @@ class AlignResult:
     # Every project file any result depends on (static inputs and files loaded at run time)
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
+    remote_hits: int = 0  # of ``hits``, how many the remote store served
+    remote_errors: int = 0  # remote entries refused and remote calls that failed

@@ -24,6 +24,8 @@ class Options:
     jobs: int = os.cpu_count() or 1
     quiet: bool = False
     command: str = "align"  # what the run statistics record this run as
+    remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
+    no_remote: bool = False
 
 
 def shared_options(func: F) -> F:
@@ -50,6 +52,11 @@ def shared_options(func: F) -> F:
             help="Worker processes.",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress, only the result."),
+        # the shared remote store (lockgate.remote)
+        click.option(
+            "--remote", metavar="URL", help="Read and share results with this remote store."
+        ),
+        click.option("--no-remote", is_flag=True, help="Use no remote store, whatever is set."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -66,4 +73,6 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         jobs=kwargs.pop("jobs"),
         quiet=kwargs.pop("quiet"),
         command=command,
+        remote=kwargs.pop("remote"),
+        no_remote=kwargs.pop("no_remote"),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from lockgate import snapshot
 from lockgate.model import AlignResult
 from lockgate.options import Options
+from lockgate.remote.settings import resolve
 from lockgate.store import Store, store_dir
 
 
@@ -21,6 +22,7 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
     ``layers`` narrows the run (``optimize`` runs only the performance layer).
     """
     started = time.perf_counter()
+    _check_remote(root, options)
     store = None
     if not (options.no_cache or options.clear_cache or options.retry_failed):
         folder = store_dir(root.resolve())
@@ -39,6 +41,15 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
     return align_fully(root, options, layers, started, store)
+
+
+def _check_remote(root: Path, options: Options) -> None:
+    """Refuse a remote lockgate cannot use before the no-change path, which never reads the
+    remote, can serve a run: a setting is refused on every run or on none."""
+    table = snapshot.raw_table(root) or {}
+    section = table.get("remote")
+    url = section.get("url") if isinstance(section, dict) else None
+    resolve(options.remote, options.no_remote, url if isinstance(url, str) else None, False)
 
 
 def _reuse_everything(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -24,6 +25,8 @@ from lockgate.layers import (
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
 from lockgate.store import NewResult, Store, Stored
 from lockgate.testrun import BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
@@ -82,8 +85,12 @@ class Runner:
         jobs: int,
         progress: Progress,
         layers: tuple[str, ...] = LAYERS,
+        remote: Remote | None = None,
     ) -> None:
         self.layers = layers
+        self.remote = remote
+        self.fetched: dict[str, Entry] = {}  # verified remote entries, to copy into the store
+        self.remote_hits = 0
         self.ctx = ctx
         self.pycache = bytecode_cache() if store is not None else None
         self.store = store
@@ -183,6 +190,11 @@ class Runner:
         if self.store is None:
             return {}
         found = self.store.lookup(p.key for p in planned)
+        if self.remote is not None:
+            # one batched read for everything the local store lacks
+            missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
+            self.fetched = self.remote.fetch(missing)
+            found.update((k, _stored(e.result)) for k, e in self.fetched.items())
         wanted = {
             f"{SET_FACTS}{path[len(PROBE_SET) :]}"
             for stored in found.values()
@@ -193,9 +205,15 @@ class Runner:
             name[len(SET_FACTS) :]: json.loads(data)
             for name, data in self.store.facts(wanted).items()
         }
+        sets.update(
+            (name[len(SET_FACTS) :], json.loads(data))
+            for entry in self.fetched.values()
+            for name, data in entry.facts.items()
+        )
         for item in planned:
             stored = found.get(item.key)
             if stored is not None and self._reusable(item, stored, sets):
+                self.remote_hits += item.key in self.fetched
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
@@ -384,6 +402,21 @@ class Runner:
         """The probe sets this run's results refer to, to be stored by content."""
         return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
 
+    def copies(self) -> tuple[list[NewResult], dict[str, str]]:
+        """The verified remote entries this run read, with their facts, for the local store."""
+        facts = {k: v for e in self.fetched.values() for k, v in e.facts.items()}
+        return [e.result for e in self.fetched.values()], facts
+
+    def entries(self, results: list[NewResult]) -> list[Entry]:
+        """Remote entries for results this run validated: each with the probe sets it names."""
+        now = time.time()
+        out = []
+        for result in results:
+            names = [p[len(PROBE_SET) :] for p in result.extras if p.startswith(PROBE_SET)]
+            facts = {f"{SET_FACTS}{n}": json.dumps(self.probe_sets[n]) for n in names}
+            out.append(Entry(dataclasses.replace(result, created=now), facts))
+        return out
+
     # -- recording -----------------------------------------------------------------------
 
     def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
@@ -414,6 +447,13 @@ class Runner:
                 )
             )
         return out
+
+
+def _stored(result: NewResult) -> Stored:
+    assert result.created is not None  # entries always carry it
+    return Stored(
+        result.key, result.passed, result.detail, result.seconds, result.extras, result.created
+    )
 
 
 def suite_results(planned: list[Planned]) -> list[SuiteResult]:

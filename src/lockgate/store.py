@@ -16,7 +16,9 @@ from typing import Any
 from lockgate import signing
 from lockgate.errors import LockgateError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# A store of version 5 lacks only runs.remote_hits: it is brought forward, not set aside.
+_MIGRATIONS = {5: "ALTER TABLE runs ADD COLUMN remote_hits INTEGER NOT NULL DEFAULT 0"}
 _DB_NAME = "store.sqlite"
 BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -43,7 +45,8 @@ CREATE TABLE IF NOT EXISTS snapshot (
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
-    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL
+    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
+    remote_hits INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -72,6 +75,9 @@ class NewResult:
     seconds: float
     extras: dict[str, str | None]
     inputs: dict[str, Any]
+    # when it was first validated: a copy from the remote keeps it, so a result that goes
+    # stale with time (performance) is not made young again by copying
+    created: float | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,9 @@ class Store:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version in _MIGRATIONS:
+                    db.execute(_MIGRATIONS[version])
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 elif version != SCHEMA_VERSION:
                     raise StoreDamaged(
@@ -384,6 +393,33 @@ class Store:
                     out[row[1]] = (row[0], json.loads(zlib.decompress(row[7])))
         return out
 
+    def sound_results(self) -> list[NewResult]:
+        """Every stored result that verifies and decodes, with its inputs and creation time."""
+        try:
+            rows = self._db.execute(f"SELECT {_COLUMNS['results']} FROM results").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return []
+        out = []
+        for row in rows:
+            if not (self._sound("results", row) and _decodes(row)):
+                continue
+            key, layer, feature, passed, detail, seconds, extras, inputs, created, _ = row
+            out.append(
+                NewResult(
+                    key,
+                    layer,
+                    feature,
+                    bool(passed),
+                    detail,
+                    seconds,
+                    json.loads(extras),
+                    json.loads(zlib.decompress(inputs)),
+                    created,
+                )
+            )
+        return out
+
     def environment(self, env_digest: str) -> dict[str, str]:
         """The items of a stored environment fingerprint (empty when unknown)."""
         try:
@@ -399,10 +435,12 @@ class Store:
         results: Sequence[NewResult],
         stats: dict[str, StatRow],
         facts: dict[str, str],
-        run: tuple[str, int, int, float, float] | None,
+        run: tuple[str, int, int, float, float, int] | None,
         env: tuple[str, dict[str, str]] | None = None,
     ) -> None:
-        """Store one run's new results, stat cache and facts in one transaction (signed)."""
+        """Store one run's new results, stat cache and facts in one transaction (signed).
+
+        ``run`` is (command, hits, misses, seconds, saved, remote hits)."""
         if not self.writable:
             return
         now = time.time()
@@ -417,7 +455,7 @@ class Store:
                 float(r.seconds),
                 json.dumps(r.extras, sort_keys=True),
                 zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
-                now,
+                now if r.created is None else r.created,
             )
             result_rows.append((*row, self._mac("results", row)))
         stat_rows = []
@@ -445,8 +483,8 @@ class Store:
                     )
                 if run is not None:
                     self._db.execute(
-                        "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
-                        "VALUES (?,?,?,?,?,?)",
+                        "INSERT INTO runs (started, command, hits, misses, seconds, saved, "
+                        "remote_hits) VALUES (?,?,?,?,?,?,?)",
                         (now, *run),
                     )
         except sqlite3.DatabaseError as exc:
@@ -518,11 +556,12 @@ class Store:
         """The creation time of every stored result."""
         return [row[0] for row in self._db.execute("SELECT created FROM results")]
 
-    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float]]:
-        """The last runs, newest first: (started, command, hits, misses, seconds, saved)."""
+    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float, int]]:
+        """The last runs, newest first: (started, command, hits, misses, seconds, saved,
+        remote hits: how many of the hits the remote served)."""
         return list(
             self._db.execute(
-                "SELECT started, command, hits, misses, seconds, saved FROM runs "
+                "SELECT started, command, hits, misses, seconds, saved, remote_hits FROM runs "
                 "ORDER BY id DESC LIMIT ?",
                 (limit,),
             )

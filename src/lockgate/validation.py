@@ -23,6 +23,8 @@ from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
 from lockgate.progress import Progress, progress_bar
 from lockgate.project import Project
+from lockgate.remote.client import Remote
+from lockgate.remote.settings import resolve
 from lockgate.runner import Planned, Runner, suite_results
 from lockgate.scoring import score, status
 from lockgate.store import Store, Stored, store_dir
@@ -141,7 +143,10 @@ def align_fully(
         raise
     prep = prepare(project, options, store)
     ctx, store = prep.ctx, prep.store
+    remote: Remote | None = None
     try:
+        if store is not None:
+            remote = _remote(project, options)
         bar = _noop_progress() if options.quiet or options.json else progress_bar()
         with bar as progress:
             runner = Runner(
@@ -152,6 +157,7 @@ def align_fully(
                 options.jobs,
                 progress,
                 layers or layers_to_run(project.config),
+                remote,
             )
             planned = runner.plan()
             stored = runner.reuse(planned)
@@ -162,13 +168,17 @@ def align_fully(
         if store is not None:
             results = runner.new_results(planned)
             saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            copies, copied_facts = runner.copies()
             store.write(
-                results,
+                results + copies,
                 ctx.hasher.updated,
-                {**prep.new_facts, **runner.new_facts()},
-                (options.command, hits, misses, elapsed, saved),
+                {**prep.new_facts, **copied_facts, **runner.new_facts()},
+                (options.command, hits, misses, elapsed, saved, runner.remote_hits),
                 env=(prep.env_digest, prep.env_items),
             )
+            if remote is not None:
+                # only what this run validated itself: a reused result is already somewhere
+                remote.publish(runner.entries(results))
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
@@ -178,8 +188,10 @@ def align_fully(
             misses=misses,
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
-            warnings=list(store.warnings) if store else [],
+            warnings=[*(store.warnings if store else []), *(remote.warnings if remote else [])],
             inputs=_depended_on(ctx, planned, stored),
+            remote_hits=runner.remote_hits,
+            remote_errors=remote.errors if remote is not None else 0,
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         if store is not None and len(results) == misses and not store.warnings:
@@ -189,6 +201,15 @@ def align_fully(
     finally:
         if store is not None:
             store.close()
+        if remote is not None:
+            remote.close()
+
+
+def _remote(project: Project, options: Options) -> Remote | None:
+    """The remote this run reads and writes, if one is set (see lockgate.remote.settings)."""
+    wanted = project.config.remote
+    settings = resolve(options.remote, options.no_remote, wanted.url, wanted.read_only)
+    return Remote(settings) if settings is not None else None
 
 
 def _depended_on(

@@ -58,8 +58,10 @@ def feature_table(result: AlignResult) -> Table:
 
 def print_align(result: AlignResult, console: Console) -> None:
     """Print the table, why each failed layer failed, and a one-line summary."""
+    # on stderr, one line each: a remote that is down must not garble the table a CI log shows
+    errors = Console(stderr=True, soft_wrap=True, highlight=False)
     for warning in result.warnings:
-        console.print(Text("warning: ", style="yellow") + Text(warning))
+        errors.print(Text("warning: ", style="yellow") + Text(warning))
     console.print(feature_table(result))
     if any(r.feature.internal for r in result.features):
         console.print("[dim]* internal: scored, not gated[/]")
@@ -92,9 +94,17 @@ def print_align(result: AlignResult, console: Console) -> None:
     console.print(
         f"\n{n} features, mean score {mean:.1f}: "
         f"[green]{counts['healthy']} healthy[/], [yellow]{counts['warning']} warning[/], "
-        f"[red]{counts['critical']} critical[/] · reused {result.hits}, ran {result.misses} "
+        f"[red]{counts['critical']} critical[/] · {_reused(result)}, ran {result.misses} "
         f"· {result.seconds:.2f}s"
     )
+
+
+def _reused(result: AlignResult) -> str:
+    """Hits, with the remote's share apart when it served any."""
+    if not (result.remote_hits or result.remote_errors):
+        return f"reused {result.hits}"
+    local = result.hits - result.remote_hits
+    return f"reused {local} local + {result.remote_hits} remote"
 
 
 def _print_suite(result: AlignResult, console: Console) -> None:
@@ -156,5 +166,5 @@ def print_performance(result: AlignResult, console: Console, top: int) -> None:
     passed = sum(1 for r in measured if r.performance and r.performance.passed)
     console.print(
         f"\n{len(measured)} features measured, {passed} within budget · "
-        f"reused {result.hits}, measured {result.misses} · {result.seconds:.2f}s"
+        f"{_reused(result)}, measured {result.misses} · {result.seconds:.2f}s"
     )
