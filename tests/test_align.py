@@ -156,7 +156,7 @@ def test_json_has_exactly_the_contract_fields(
         assert not Path(feature["path"]).is_absolute()
     summary = data["summary"]
     assert set(summary) == SUMMARY_KEYS
-    assert set(summary["cache"]) == {"hits", "misses"}
+    assert set(summary["cache"]) == {"hits", "misses", "remote_hits", "remote_errors"}
     assert isinstance(summary["orphans"], list)
     assert isinstance(summary["seconds"], int | float) and summary["seconds"] >= 0
 
