@@ -242,19 +242,21 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     run = lockgate("align", root, "--json", "-q", "--remote", folder, env=env())
     assert run.json["summary"]["cache"]["remote_hits"] == 19
     assert verdicts(run) == verdicts(ci.fresh)
-    # a shared folder this user cannot write: the run reads, says so once, and goes on
+    # read_only in the configuration: the run reads, says so once, and writes nothing
+    files = sorted(share.rglob("*"))
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.lockgate.remote]\nread_only = true\n")
     (root / "docs" / "guides" / "cart-service.md").write_text("too short\n")
-    share.chmod(0o555)
     try:
         edited = lockgate("align", root, "--json", "-q", "--remote", folder, env=env())
     finally:
-        share.chmod(0o755)
-        subprocess.run(["git", "checkout", "-q", "docs"], cwd=root, check=True)
+        subprocess.run(["git", "checkout", "-q", "."], cwd=root, check=True)
     assert edited.code == 0, edited.stderr
     lines = warnings(edited)
-    if os.geteuid() != 0:  # root writes anyway
-        assert len(lines) == 1 and "reads only" in lines[0], edited.stderr
+    assert len(lines) == 1 and "reads only (read_only is set)" in lines[0], edited.stderr
+    assert edited.json["summary"]["cache"]["misses"] == 1
     assert not edited.layer("CartService", "documented")["passed"]
+    assert sorted(share.rglob("*")) == files
 
 
 def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_path: Path) -> None:

@@ -23,12 +23,15 @@ class RedisBackend:
     def __init__(self, url: str) -> None:
         # No retries: a run that cannot reach the remote goes on from the local store, so
         # retrying would only make a down server cost several timeouts instead of one.
-        self._client: Any = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_timeout=READ_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-        )
+        try:
+            self._client: Any = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=READ_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),
+            )
+        except ValueError as exc:  # a URL redis cannot parse (a database that is no number)
+            raise RemoteError(str(exc)) from None
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         """MGET in batches."""

@@ -49,12 +49,20 @@ def resolve(
     url = flag_url or os.environ.get(REMOTE_ENV) or config_url
     if not url:
         return None
-    scheme = urlsplit(url).scheme
-    if scheme not in SCHEMES:
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
         raise LockgateError(
-            f"remote {redact(url)}: unknown scheme {scheme or '(none)'!r}; "
+            f"remote {redact(url)}: unknown scheme {parts.scheme or '(none)'!r}; "
             "use redis://, rediss://, unix:// or file:///path"
         )
+    try:
+        parts.port  # noqa: B018 -- parsing it is the check
+    except ValueError:
+        raise LockgateError(f"remote {redact(url)}: the port is not a number") from None
+    if parts.scheme == "file" and (
+        parts.netloc not in ("", "localhost") or not parts.path.startswith("/")
+    ):
+        raise LockgateError(f"remote {redact(url)}: a folder is file:///absolute/path")
     secret = os.environ.get(REMOTE_KEY_ENV, "")
     if len(secret) < MIN_SECRET:
         why = "is not set" if not secret else f"is shorter than {MIN_SECRET} characters"
