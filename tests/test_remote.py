@@ -7,6 +7,7 @@ store and runs again, as a fresh clone would. Keys may still hold the checkout's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -187,6 +188,8 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
 
 
 def test_a_tampered_entry_is_never_served(ci: CI) -> None:
+    from lockgate.remote.entry import seal, unseal
+
     client = ci.server.client()
     before = entries(ci.server)
     keys = sorted(before)
@@ -197,19 +200,34 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
     body["detail"] = body["detail"] + " (edited)"
     client.set(keys[0], mac + b"\n" + zlib.compress(json.dumps(body, sort_keys=True).encode()))
     client.set(keys[1], before[keys[2]])
+    # and one signed with the right secret whose run-time files are not what this clone has:
+    # it verifies, fails the reuse check, runs again, and its fresh result is the one kept
+    opened = {
+        k: unseal(SECRET.encode(), k.decode().removeprefix("lockgate:"), before[k])
+        for k in keys[2:]
+    }
+    stale = next(k for k, e in opened.items() if e is not None and e.result.extras)
+    entry = opened[stale]
+    assert entry is not None
+    extras = {path: "0" * 64 for path in entry.result.extras}
+    forged = dataclasses.replace(entry, result=dataclasses.replace(entry.result, extras=extras))
+    client.set(stale, seal(SECRET.encode(), forged))
     try:
         root = ci.clone()
         run = lockgate(
             "align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env()
         )
         cache = run.json["summary"]["cache"]
-        assert (cache["remote_hits"], cache["remote_errors"], cache["misses"]) == (17, 2, 2)
+        assert (cache["remote_hits"], cache["remote_errors"], cache["misses"]) == (16, 2, 3)
         assert verdicts(run) == verdicts(ci.fresh)
         lines = warnings(run)
         assert len(lines) == 2 and "2 entries failed verification" in lines[0], run.stderr
         assert "reads only" in lines[1]
+        # the local store holds the fresh results, not the stale entry: all reused by key
+        local = lockgate("align", root, "--json", "-q", "--no-remote", "--retry-failed")
+        assert local.json["summary"]["cache"]["misses"] == 0
     finally:
-        for key in keys[:2]:
+        for key in (*keys[:2], stale):
             client.set(key, before[key])
 
 

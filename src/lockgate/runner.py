@@ -89,8 +89,8 @@ class Runner:
     ) -> None:
         self.layers = layers
         self.remote = remote
-        self.fetched: dict[str, Entry] = {}  # verified remote entries, to copy into the store
-        self.remote_hits = 0
+        self.fetched: dict[str, Entry] = {}  # verified remote entries this run read
+        self.served: set[str] = set()  # keys of the fetched entries this run reused
         self.ctx = ctx
         self.pycache = bytecode_cache() if store is not None else None
         self.store = store
@@ -213,7 +213,8 @@ class Runner:
         for item in planned:
             stored = found.get(item.key)
             if stored is not None and self._reusable(item, stored, sets):
-                self.remote_hits += item.key in self.fetched
+                if item.key in self.fetched:
+                    self.served.add(item.key)
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
@@ -402,10 +403,19 @@ class Runner:
         """The probe sets this run's results refer to, to be stored by content."""
         return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
 
+    @property
+    def remote_hits(self) -> int:
+        """How many results the remote served."""
+        return len(self.served)
+
     def copies(self) -> tuple[list[NewResult], dict[str, str]]:
-        """The verified remote entries this run read, with their facts, for the local store."""
-        facts = {k: v for e in self.fetched.values() for k, v in e.facts.items()}
-        return [e.result for e in self.fetched.values()], facts
+        """The remote entries this run reused, with their facts, for the local store.
+
+        Only reused ones: an entry that failed the reuse check was run again, and its fresh
+        result, stored under the same key, must not be written over by it."""
+        entries = [self.fetched[k] for k in sorted(self.served)]
+        facts = {k: v for e in entries for k, v in e.facts.items()}
+        return [e.result for e in entries], facts
 
     def entries(self, results: list[NewResult]) -> list[Entry]:
         """Remote entries for results this run validated: each with the probe sets it names."""
