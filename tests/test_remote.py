@@ -304,18 +304,28 @@ def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_pa
     assert len(lines) == 1 and "could not be written" in lines[0], stderr
     assert "writer-pw" not in stderr and "writer:***@" in lines[0]
 
-    # between runs: the one changed result runs, everything else comes from the local store
-    (root / "docs" / "guides" / "cart-service.md").write_text("too short\n")
-    try:
-        down = lockgate("align", root, "--json", "-q", env={**env(), "LOCKGATE_REMOTE": url})
-    finally:
-        subprocess.run(["git", "checkout", "-q", "docs"], cwd=root, check=True)
-    assert down.code == 0, down.stderr
-    cache = down.json["summary"]["cache"]
-    assert (cache["misses"], cache["remote_hits"], cache["remote_errors"]) == (1, 0, 1)
-    lines = warnings(down)
-    assert len(lines) == 1 and "could not be read" in lines[0], down.stderr
-    assert "this run goes on from the local store" in lines[0]
+    # between runs, and a server that accepts connections but never answers (slow): the one
+    # changed result runs, everything else comes from the local store
+    guide = root / "docs" / "guides" / "cart-service.md"
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        slow = f"redis://writer:writer-pw@127.0.0.1:{silent.getsockname()[1]}/0"
+        for remote, text in ((url, "too short\n"), (slow, "still too short\n")):
+            guide.write_text(text)
+            try:
+                down = lockgate(
+                    "align", root, "--json", "-q", env={**env(), "LOCKGATE_REMOTE": remote}
+                )
+            finally:
+                subprocess.run(["git", "checkout", "-q", "docs"], cwd=root, check=True)
+            assert down.code == 0, down.stderr
+            cache = down.json["summary"]["cache"]
+            assert (cache["misses"], cache["remote_hits"], cache["remote_errors"]) == (1, 0, 1)
+            lines = warnings(down)
+            assert len(lines) == 1 and "could not be read" in lines[0], down.stderr
+            assert "this run goes on from the local store" in lines[0]
+            assert "writer-pw" not in down.stderr
 
 
 @pytest.mark.parametrize(
