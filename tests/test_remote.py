@@ -56,7 +56,8 @@ class Server:
 
 
 def start_server(folder: Path) -> Server:
-    """redis-server without persistence; ``reader`` may only read, ``writer`` may write."""
+    """redis-server without persistence; ``reader`` may only read (and pick a database),
+    ``writer`` may write."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
     pytest.importorskip("redis", reason="the redis client: pip install 'lockgate[redis]'")
@@ -67,7 +68,7 @@ def start_server(folder: Path) -> Server:
             "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(folder),
             "--user", "writer", "on", ">writer-pw", "~*", "+@all",
-            "--user", "reader", "on", ">reader-pw", "~*", "+@read",
+            "--user", "reader", "on", ">reader-pw", "~*", "+@read", "+select",
         ],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -275,6 +276,40 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     assert edited.json["summary"]["cache"]["misses"] == 1
     assert not edited.layer("CartService", "documented")["passed"]
     assert sorted(share.rglob("*")) == files
+
+
+def test_a_fresh_clones_deploy_reads_the_secret_scans_too(ci: CI) -> None:
+    def fresh_clone() -> Path:
+        root = ci.clone()
+        pull = lockgate("cache", "pull", root, "--remote", ci.server.url("reader"), env=env())
+        assert pull.code == 0, pull.stderr
+        return root
+
+    # the layers come from the local store; the scans of the shipped files go to database 2
+    root = fresh_clone()
+    writer = lockgate(
+        "deploy", root, "--dry-run", "--json", "-q", "--remote", ci.server.url(db=2), env=env()
+    )
+    assert writer.code == 0 and writer.json["deployed"] is False, writer.stderr
+    scans = ci.server.client(2).dbsize()
+    assert scans == writer.json["package"]["files"] - 2  # the two generated files are not read
+    # a reader scans nothing: it has nothing to write (no "reads only"), and keeps the scans
+    root = fresh_clone()
+    reader = lockgate(
+        "deploy",
+        root,
+        "--dry-run",
+        "--json",
+        "-q",
+        "--remote",
+        ci.server.url("reader", 2),
+        env=env(),
+    )
+    assert reader.code == 0, reader.stderr
+    assert warnings(reader) == []
+    assert reader.json["gates"] == writer.json["gates"]
+    layers = lockgate("cache", "stats", root, "--json").json["layers"]
+    assert {r["layer"]: r["entries"] for r in layers}["secrets"] == scans
 
 
 def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_path: Path) -> None:

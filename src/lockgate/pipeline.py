@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate import snapshot
 from lockgate.model import AlignResult
@@ -15,11 +16,20 @@ from lockgate.options import Options
 from lockgate.remote.settings import resolve
 from lockgate.store import Store, store_dir
 
+if TYPE_CHECKING:
+    from lockgate.remote.client import Remote
 
-def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -> AlignResult:
+
+def align(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None = None,
+    remote: Remote | None = None,
+) -> AlignResult:
     """Validate every feature of the project at ``root``, reusing every stored result it can.
 
-    ``layers`` narrows the run (``optimize`` runs only the performance layer).
+    ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
+    the caller opened it (deploy, to read secret scans through it too), is used and left open.
     """
     started = time.perf_counter()
     _check_remote(root, options)
@@ -40,7 +50,7 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
 
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
-    return align_fully(root, options, layers, started, store)
+    return align_fully(root, options, layers, started, store, remote)
 
 
 def _check_remote(root: Path, options: Options) -> None:

@@ -130,11 +130,13 @@ def align_fully(
     layers: tuple[str, ...] | None,
     started: float,
     store: Store | None = None,
+    opened: Remote | None = None,
 ) -> AlignResult:
     """Validate every feature of the project at ``root``, reusing every stored result whose
     key matches, and record a snapshot for the no-change path when everything was stored.
 
-    ``store`` is the store the no-change path already opened, if it did; it is closed here."""
+    ``store`` is the store the no-change path already opened, if it did; it is closed here.
+    ``opened`` is a remote the caller opened and closes; else one is opened here if set."""
     try:
         project = Project.open(root)
     except BaseException:
@@ -143,10 +145,12 @@ def align_fully(
         raise
     prep = prepare(project, options, store)
     ctx, store = prep.ctx, prep.store
-    remote: Remote | None = None
+    remote = opened
     try:
-        if store is not None:
+        if store is not None and remote is None:
             remote = _remote(project, options)
+        elif store is None:
+            remote = None
         bar = _noop_progress() if options.quiet or options.json else progress_bar()
         with bar as progress:
             runner = Runner(
@@ -201,7 +205,7 @@ def align_fully(
     finally:
         if store is not None:
             store.close()
-        if remote is not None:
+        if remote is not None and remote is not opened:
             remote.close()
 
 
