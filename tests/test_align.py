@@ -159,7 +159,7 @@ def test_json_has_exactly_the_contract_fields(
         assert not Path(feature["path"]).is_absolute()
     summary = data["summary"]
     assert set(summary) == SUMMARY_KEYS
-    assert set(summary["cache"]) == {"hits", "misses"}
+    assert set(summary["cache"]) == {"hits", "misses", "remote_hits", "remote_errors"}
     assert isinstance(summary["orphans"], list)
     assert isinstance(summary["seconds"], int | float) and summary["seconds"] >= 0
 
@@ -186,7 +186,12 @@ def test_summary_counts_the_features(request: pytest.FixtureRequest, scenario: s
     # a first run on a fresh copy has no store: nothing reused, every layer ran, and so did
     # each test file that belongs to no feature (it is validated for deploy's tests gate)
     unowned = UNOWNED_TEST_FILES[scenario]
-    assert summary["cache"] == {"hits": 0, "misses": len(features) * len(LAYERS) + unowned}
+    assert summary["cache"] == {
+        "hits": 0,
+        "misses": len(features) * len(LAYERS) + unowned,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
     assert not [
         (f["name"], n) for f in features for n, layer in f["layers"].items() if layer["cached"]
     ]
@@ -361,7 +366,12 @@ def test_basic_second_run_reuses_every_result(basic_runs: tuple[Path, Run, Run])
     ]
     assert not_cached == []
     # three features, and tests/test_misc.py which belongs to none
-    assert second.json["summary"]["cache"] == {"hits": 3 * len(LAYERS) + 1, "misses": 0}
+    assert second.json["summary"]["cache"] == {
+        "hits": 3 * len(LAYERS) + 1,
+        "misses": 0,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
 
     def verdict(run: Run) -> list[tuple[Any, ...]]:
         return [

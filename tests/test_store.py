@@ -47,7 +47,12 @@ def test_no_change_reuses_every_layer(warm: tuple[Path, Run]) -> None:
     again = lockgate("align", root, "--json")
     assert all(cached(again).values())
     # 3 features x 6 layers, and tests/test_misc.py which belongs to no feature
-    assert again.json["summary"]["cache"] == {"hits": 19, "misses": 0}
+    assert again.json["summary"]["cache"] == {
+        "hits": 19,
+        "misses": 0,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
     assert verdicts(again) == verdicts(first)
 
 

@@ -95,6 +95,11 @@ class Gates(_Strict):
     closure: Severity = "error"
 
 
+class Remote(_Strict):
+    url: str | None = Field(default=None, min_length=1)  # LOCKGATE_REMOTE and --remote win
+    read_only: bool = False
+
+
 class Config(_Strict):
     """The whole ``[tool.lockgate]`` table."""
 
@@ -120,6 +125,7 @@ class Config(_Strict):
     performance: Performance = Field(default_factory=Performance)
     deploy: Deploy = Field(default_factory=Deploy)
     gates: Gates = Field(default_factory=Gates)
+    remote: Remote = Field(default_factory=Remote)
 
     @field_validator("instantiate")
     @classmethod

@@ -94,3 +94,5 @@ class AlignResult:
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
     fail_under: int | None = None  # the configured ``fail_under``; ``--fail-under`` overrides it
+    remote_hits: int = 0  # of ``hits``, how many the remote store served
+    remote_errors: int = 0  # remote entries refused and remote calls that failed

@@ -25,6 +25,8 @@ class Options:
     quiet: bool = False
     verbose: bool = False  # console: every row, not only the ones that need attention
     command: str = "align"  # what the run statistics record this run as
+    remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
+    no_remote: bool = False
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -70,6 +72,11 @@ def shared_options(func: F) -> F:
         click.option(
             "--verbose", "-v", is_flag=True, help="Show every feature, the healthy ones too."
         ),
+        # the shared remote store (lockgate.remote)
+        click.option(
+            "--remote", metavar="URL", help="Read and share results with this remote store."
+        ),
+        click.option("--no-remote", is_flag=True, help="Use no remote store, whatever is set."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -89,6 +96,8 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         quiet=kwargs.pop("quiet"),
         verbose=kwargs.pop("verbose"),
         command=command,
+        remote=kwargs.pop("remote"),
+        no_remote=kwargs.pop("no_remote"),
     )
 
 

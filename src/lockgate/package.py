@@ -8,6 +8,7 @@ index, and the branch moves by compare-and-swap.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -40,7 +41,11 @@ from lockgate.gates import (
     version_paths,
 )
 from lockgate.model import AlignResult
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
 from lockgate.store import NewResult, Store
+
+SECRETS = "secrets"  # the store's "layer" of secret scans
 
 __all__ = [
     "DEV_EXCLUDES",
@@ -208,12 +213,19 @@ def _dev_spec(config: Config) -> GitIgnoreSpec:
 
 
 def inspect(
-    root: Path, config: Config, source: str | Source, jobs: int = 1, store: Store | None = None
+    root: Path,
+    config: Config,
+    source: str | Source,
+    jobs: int = 1,
+    store: Store | None = None,
+    remote: Remote | None = None,
 ) -> Package:
     """Read every file of ``source`` (a commit, or a :class:`Source`) that would ship, once, and
     gather the gates' evidence.
 
-    With a ``store``, each file's secret scan is reused by content, name and scanner version.
+    With a ``store``, each file's secret scan is reused by content, name and scanner version;
+    with a ``remote`` too, the scans the store lacks are read from it (one batch) and the new
+    ones written to it: a fresh clone's first deploy need not scan what CI scanned.
     """
     if isinstance(source, str):
         source = committed(root, source)
@@ -232,6 +244,11 @@ def inspect(
         known = {k: s.detail.splitlines() for k, s in store.lookup(keys).items()}
     else:
         known = {}
+    fetched: list[NewResult] = []
+    if remote is not None and store is not None and config.gates.purity != "off":
+        got = remote.fetch([k for k in keys if k not in known])
+        fetched = [e.result for e in got.values() if e.result.layer == SECRETS]
+        known.update((r.key, r.detail.splitlines()) for r in fetched)
     files: list[Shipped] = []
     hashes: dict[str, str] = {}
     reading = _hashing(root, source, shipped, files, hashes)
@@ -239,13 +256,12 @@ def inspect(
     evidence.shipped = _as_validated(files, hashes)
     spec = _dev_spec(config)
     evidence.dev_only = spec.match_file
-    if store is not None and evidence.scanned:
-        store.write(
-            [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()],
-            {},
-            {},
-            None,
-        )
+    scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
+    if store is not None and (scans or fetched):
+        store.write(scans + fetched, {}, {}, None)
+    if remote is not None and scans:
+        now = time.time()
+        remote.publish([Entry(dataclasses.replace(r, created=now), {}) for r in scans])
     metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
     notes = [
         f"submodule {e.path} is not shipped: its files are not in this repository"
@@ -299,7 +315,7 @@ def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str
 
 def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
     inputs = {"path": entry.path, "blob": entry.sha}
-    return NewResult(key, "secrets", entry.path, not found, "\n".join(found), 0.0, {}, inputs)
+    return NewResult(key, SECRETS, entry.path, not found, "\n".join(found), 0.0, {}, inputs)
 
 
 def _hashing(

@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate import progress, snapshot
 from lockgate.model import AlignResult
 from lockgate.options import Options
+from lockgate.remote.settings import resolve
 from lockgate.store import Store, store_dir
 from lockgate.words import counted
 
+if TYPE_CHECKING:
+    from lockgate.remote.client import Remote
 
-def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -> AlignResult:
+
+def align(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None = None,
+    remote: Remote | None = None,
+) -> AlignResult:
     """Validate every feature of the project at ``root``, reusing every stored result it can.
 
-    ``layers`` narrows the run (``optimize`` runs only the performance layer).
+    ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
+    the caller opened it (deploy, to read secret scans through it too), is used and left open.
     """
     started = time.perf_counter()
+    _check_remote(root, options)
     store = None
     if not (options.no_cache or options.clear_cache or options.retry_failed):
         folder = store_dir(root.resolve())
@@ -44,7 +56,16 @@ def align(root: Path, options: Options, layers: tuple[str, ...] | None = None) -
 
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
-    return align_fully(root, options, layers, started, store)
+    return align_fully(root, options, layers, started, store, remote)
+
+
+def _check_remote(root: Path, options: Options) -> None:
+    """Refuse a remote lockgate cannot use before the no-change path, which never reads the
+    remote, can serve a run: a setting is refused on every run or on none."""
+    table = snapshot.raw_table(root) or {}
+    section = table.get("remote")
+    url = section.get("url") if isinstance(section, dict) else None
+    resolve(options.remote, options.no_remote, url if isinstance(url, str) else None, False)
 
 
 def _reuse_everything(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -26,6 +27,8 @@ from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
 from lockgate.reasons import RETRY, Change, Reason, expired, extras_moved, file_change
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
 from lockgate.store import NewResult, Store, Stored
 from lockgate.testrun import BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
@@ -85,8 +88,12 @@ class Runner:
         jobs: int,
         progress: Progress,
         layers: tuple[str, ...] = LAYERS,
+        remote: Remote | None = None,
     ) -> None:
         self.layers = layers
+        self.remote = remote
+        self.fetched: dict[str, Entry] = {}  # verified remote entries this run read
+        self.served: set[str] = set()  # keys of the fetched entries this run reused
         self.ctx = ctx
         self.pycache = bytecode_cache() if store is not None else None
         self.store = store
@@ -201,6 +208,11 @@ class Runner:
         if self.store is None:
             return {}
         found = self.store.lookup(p.key for p in planned)
+        if self.remote is not None:
+            # one batched read for everything the local store lacks
+            missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
+            self.fetched = self.remote.fetch(missing)
+            found.update((k, _stored(e.result)) for k, e in self.fetched.items())
         wanted = {
             f"{SET_FACTS}{path[len(PROBE_SET) :]}"
             for stored in found.values()
@@ -211,12 +223,19 @@ class Runner:
             name[len(SET_FACTS) :]: json.loads(data)
             for name, data in self.store.facts(wanted).items()
         }
+        sets.update(
+            (name[len(SET_FACTS) :], json.loads(data))
+            for entry in self.fetched.values()
+            for name, data in entry.facts.items()
+        )
         for item in planned:
             stored = found.get(item.key)
             if stored is None:
                 continue
             item.reason = self._refusal(item, stored, sets)
             if item.reason is None:
+                if item.key in self.fetched:
+                    self.served.add(item.key)
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
@@ -405,6 +424,30 @@ class Runner:
         """The probe sets this run's results refer to, to be stored by content."""
         return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
 
+    @property
+    def remote_hits(self) -> int:
+        """How many results the remote served."""
+        return len(self.served)
+
+    def copies(self) -> tuple[list[NewResult], dict[str, str]]:
+        """The remote entries this run reused, with their facts, for the local store.
+
+        Only reused ones: an entry that failed the reuse check was run again, and its fresh
+        result, stored under the same key, must not be written over by it."""
+        entries = [self.fetched[k] for k in sorted(self.served)]
+        facts = {k: v for e in entries for k, v in e.facts.items()}
+        return [e.result for e in entries], facts
+
+    def entries(self, results: list[NewResult]) -> list[Entry]:
+        """Remote entries for results this run validated: each with the probe sets it names."""
+        now = time.time()
+        out = []
+        for result in results:
+            names = [p[len(PROBE_SET) :] for p in result.extras if p.startswith(PROBE_SET)]
+            facts = {f"{SET_FACTS}{n}": json.dumps(self.probe_sets[n]) for n in names}
+            out.append(Entry(dataclasses.replace(result, created=now), facts))
+        return out
+
     # -- recording -----------------------------------------------------------------------
 
     def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
@@ -440,6 +483,13 @@ class Runner:
                 )
             )
         return out
+
+
+def _stored(result: NewResult) -> Stored:
+    assert result.created is not None  # entries always carry it
+    return Stored(
+        result.key, result.passed, result.detail, result.seconds, result.extras, result.created
+    )
 
 
 def suite_results(planned: list[Planned]) -> list[SuiteResult]:

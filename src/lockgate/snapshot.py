@@ -43,7 +43,8 @@ _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
 FORMAT = 4  # of the recorded result: part of the key, so an older record is never misread
 
 
-def _raw_table(root: Path) -> dict[str, Any] | None:
+def raw_table(root: Path) -> dict[str, Any] | None:
+    """The ``[tool.lockgate]`` table as written, unvalidated; None when it cannot be read."""
     try:
         if (root / "lockgate.toml").is_file():
             return tomllib.loads((root / "lockgate.toml").read_text("utf-8"))
@@ -56,7 +57,7 @@ def _raw_table(root: Path) -> dict[str, Any] | None:
 
 def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
     """What the whole result depends on besides file contents; None when it cannot be told."""
-    table = _raw_table(root)
+    table = raw_table(root)
     if table is None:
         return None
     try:  # the raw table is not validated here: anything unexpected means the full path
@@ -143,6 +144,7 @@ def reuse(
     for s in result.suite:
         s.cached = True
     result.hits, result.misses = result.hits + result.misses, 0
+    result.remote_hits = result.remote_errors = 0  # served from the local store alone
     return result, saved
 
 

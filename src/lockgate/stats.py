@@ -37,12 +37,13 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
                 "started": iso(started),
                 "command": command,
                 "hits": hits,
+                "remote_hits": remote_hits,
                 "misses": misses,
                 "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
                 "seconds": round(seconds, 3),
                 "saved": round(saved, 3),
             }
-            for started, command, hits, misses, seconds, saved in store.runs(runs)
+            for started, command, hits, misses, seconds, saved, remote_hits in store.runs(runs)
         ]
         ages = _ages(store.result_ages())
         size = store.size_bytes()
@@ -58,6 +59,7 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
         "totals": {
             "runs": len(recent),
             "hits": hits,
+            "remote_hits": sum(r["remote_hits"] for r in recent),
             "misses": total - hits,
             "hit_rate": round(hits / total, 3) if total else None,
             "saved": round(sum(r["saved"] for r in recent), 3),

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
     hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
-    scope TEXT
+    scope TEXT,
+    remote_hits INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS reasons (
     scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS reasons (
 _MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
+        "ALTER TABLE runs ADD COLUMN remote_hits INTEGER NOT NULL DEFAULT 0",
         "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
         "record BLOB NOT NULL, mac TEXT NOT NULL)",
         "DELETE FROM snapshot",
@@ -88,6 +90,9 @@ class NewResult:
     seconds: float
     extras: dict[str, str | None]
     inputs: dict[str, Any]
+    # when it was first validated: a copy from the remote keeps it, so a result that goes
+    # stale with time (performance) is not made young again by copying
+    created: float | None = None
 
 
 @dataclass(frozen=True)
@@ -416,6 +421,33 @@ class Store:
             return {}
         return out
 
+    def sound_results(self) -> list[NewResult]:
+        """Every stored result that verifies and decodes, with its inputs and creation time."""
+        try:
+            rows = self._db.execute(f"SELECT {_COLUMNS['results']} FROM results").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return []
+        out = []
+        for row in rows:
+            if not (self._sound("results", row) and _decodes(row)):
+                continue
+            key, layer, feature, passed, detail, seconds, extras, inputs, created, _ = row
+            out.append(
+                NewResult(
+                    key,
+                    layer,
+                    feature,
+                    bool(passed),
+                    detail,
+                    seconds,
+                    json.loads(extras),
+                    json.loads(zlib.decompress(inputs)),
+                    created,
+                )
+            )
+        return out
+
     def environment(self, env_digest: str) -> dict[str, str]:
         """The items of a stored environment fingerprint (empty when unknown)."""
         try:
@@ -431,14 +463,15 @@ class Store:
         results: Sequence[NewResult],
         stats: dict[str, StatRow],
         facts: dict[str, str],
-        run: tuple[str, int, int, float, float, str] | None,
+        run: tuple[str, int, int, float, float, str, int] | None,
         env: tuple[str, dict[str, str]] | None = None,
         reasons: dict[str, Any] | None = None,
     ) -> None:
         """Store one run's new results, stat cache and facts in one transaction (signed).
 
-        ``run`` is (command, hits, misses, seconds, saved, scope); ``reasons`` the record of
-        why each of its layers re-ran, kept as the last one of that scope for ``why --last``.
+        ``run`` is (command, hits, misses, seconds, saved, scope, remote hits); ``reasons``
+        the record of why each of its layers re-ran, kept as the last one of that scope for
+        ``why --last``.
         """
         if not self.writable:
             return
@@ -454,7 +487,7 @@ class Store:
                 float(r.seconds),
                 json.dumps(r.extras, sort_keys=True),
                 zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
-                now,
+                now if r.created is None else r.created,
             )
             result_rows.append((*row, self._mac("results", row)))
         stat_rows = []
@@ -482,8 +515,8 @@ class Store:
                     )
                 if run is not None:
                     cursor = self._db.execute(
-                        "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope) "
-                        "VALUES (?,?,?,?,?,?,?)",
+                        "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
+                        "remote_hits) VALUES (?,?,?,?,?,?,?,?)",
                         (now, *run),
                     )
                     if reasons is not None:
@@ -586,11 +619,12 @@ class Store:
         """The creation time of every stored result."""
         return [row[0] for row in self._db.execute("SELECT created FROM results")]
 
-    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float]]:
-        """The last runs, newest first: (started, command, hits, misses, seconds, saved)."""
+    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float, int]]:
+        """The last runs, newest first: (started, command, hits, misses, seconds, saved,
+        remote hits: how many of the hits the remote served)."""
         return list(
             self._db.execute(
-                "SELECT started, command, hits, misses, seconds, saved FROM runs "
+                "SELECT started, command, hits, misses, seconds, saved, remote_hits FROM runs "
                 "ORDER BY id DESC LIMIT ?",
                 (limit,),
             )

@@ -21,6 +21,8 @@ from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
 from lockgate.progress import reporter
 from lockgate.project import Project
+from lockgate.remote.client import Remote
+from lockgate.remote.settings import resolve
 from lockgate.runner import Planned, Runner, suite_results
 from lockgate.scoring import score, status
 from lockgate.store import Store, Stored, store_dir
@@ -122,11 +124,13 @@ def align_fully(
     layers: tuple[str, ...] | None,
     started: float,
     store: Store | None = None,
+    opened: Remote | None = None,
 ) -> AlignResult:
     """Validate every feature of the project at ``root``, reusing every stored result whose
     key matches, and record a snapshot for the no-change path when everything was stored.
 
-    ``store`` is the store the no-change path already opened, if it did; it is closed here."""
+    ``store`` is the store the no-change path already opened, if it did; it is closed here.
+    ``opened`` is a remote the caller opened and closes; else one is opened here if set."""
     try:
         project = Project.open(root)
     except BaseException:
@@ -135,7 +139,12 @@ def align_fully(
         raise
     prep = prepare(project, options, store)
     ctx, store = prep.ctx, prep.store
+    remote = opened
     try:
+        if store is not None and remote is None:
+            remote = _remote(project, options)
+        elif store is None:
+            remote = None
         with reporter(options.quiet or options.json) as report:
             runner = Runner(
                 ctx,
@@ -145,6 +154,7 @@ def align_fully(
                 options.jobs,
                 report.advance,
                 layers or layers_to_run(project.config),
+                remote,
             )
             planned = runner.plan()
             stored = runner.reuse(planned)
@@ -163,14 +173,18 @@ def align_fully(
         if store is not None:
             results = runner.new_results(planned)
             saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            copies, copied_facts = runner.copies()
             store.write(
-                results,
+                results + copies,
                 ctx.hasher.updated,
-                {**prep.new_facts, **runner.new_facts()},
-                (options.command, hits, misses, elapsed, saved, scope),
+                {**prep.new_facts, **copied_facts, **runner.new_facts()},
+                (options.command, hits, misses, elapsed, saved, scope, runner.remote_hits),
                 env=(prep.env_digest, prep.env_items),
                 reasons=runlog.record(planned, results, runner.layers, store.writable),
             )
+            if remote is not None:
+                # only what this run validated itself: a reused result is already somewhere
+                remote.publish(runner.entries(results))
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
@@ -181,8 +195,10 @@ def align_fully(
             misses=misses,
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
-            warnings=list(store.warnings) if store else [],
+            warnings=[*(store.warnings if store else []), *(remote.warnings if remote else [])],
             inputs=_depended_on(ctx, planned, stored),
+            remote_hits=runner.remote_hits,
+            remote_errors=remote.errors if remote is not None else 0,
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         if store is not None and len(results) == misses and not store.warnings:
@@ -192,6 +208,15 @@ def align_fully(
     finally:
         if store is not None:
             store.close()
+        if remote is not None and remote is not opened:
+            remote.close()
+
+
+def _remote(project: Project, options: Options) -> Remote | None:
+    """The remote this run reads and writes, if one is set (see lockgate.remote.settings)."""
+    wanted = project.config.remote
+    settings = resolve(options.remote, options.no_remote, wanted.url, wanted.read_only)
+    return Remote(settings) if settings is not None else None
 
 
 def _depended_on(

@@ -1,16 +1,19 @@
-"""``lockgate cache stats|health|clear|prune|warm``."""
+"""``lockgate cache stats|health|clear|prune|warm|push|pull``."""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lockgate.options import path_argument
 from lockgate.words import counted
+
+if TYPE_CHECKING:
+    from lockgate.remote.transfer import Transfer
 
 _PATH = path_argument()
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -31,7 +34,7 @@ def _store(path: Path) -> Any:
 
 @click.group()
 def cache() -> None:
-    """The result store: numbers, health and repair, cleanup, warming."""
+    """The result store: numbers, health and repair, cleanup, warming, the remote."""
 
 
 @cache.command()
@@ -166,3 +169,65 @@ def warm(path: Path, jobs: int, quiet: bool) -> None:
             click.echo(f"warmed the store in {time.perf_counter() - started:.2f}s")
         else:
             click.echo("another warmer is running; nothing to do")
+
+
+_REMOTE = click.option(
+    "--remote", metavar="URL", help="The remote (default: LOCKGATE_REMOTE, then the config)."
+)
+
+
+@cache.command()
+@_PATH
+@_JSON
+@_REMOTE
+def push(path: Path, as_json: bool, remote: str | None) -> None:
+    """Copy every valid local result, with the facts it needs, to the remote."""
+    from lockgate.remote.transfer import push as run_push
+    from lockgate.remote.transfer import settings
+
+    target = settings(path, remote)
+    store = _store(path)
+    try:
+        done = run_push(store, target)
+    finally:
+        store.close()
+    message = f"pushed {done.moved} results to {done.url}"
+    if done.skipped:
+        message += f" ({done.skipped} left out: the probe sets they name are not stored)"
+    _transferred(done, as_json, message, "pushed")
+
+
+@cache.command()
+@_PATH
+@_JSON
+@_REMOTE
+def pull(path: Path, as_json: bool, remote: str | None) -> None:
+    """Copy the remote's valid results for the project as it is now into the local store."""
+    from lockgate.remote.transfer import pull as run_pull
+    from lockgate.remote.transfer import settings
+    from lockgate.validation import current_keys
+
+    target = settings(path, remote)
+    keys = current_keys(path)
+    store = _store(path)
+    try:
+        done = run_pull(store, target, keys)
+    finally:
+        store.close()
+    message = f"pulled {done.moved} results from {done.url} ({done.skipped} already stored)"
+    _transferred(done, as_json, message, "pulled")
+
+
+def _transferred(done: Transfer, as_json: bool, message: str, verb: str) -> None:
+    """Print what moved; a remote that failed or refused makes the command exit 1."""
+    for warning in done.warnings:
+        click.echo(f"lockgate: warning: {warning}", err=True)
+    if as_json:
+        from lockgate.report.json import dumps
+
+        skipped = "skipped" if verb == "pushed" else "already_stored"
+        click.echo(dumps({verb: done.moved, skipped: done.skipped, "remote_errors": done.errors}))
+    else:
+        click.echo(message)
+    if done.warnings:
+        raise click.exceptions.Exit(1)

@@ -50,6 +50,8 @@ def deploy(
     from rich.console import Console
 
     from lockgate.pipeline import align
+    from lockgate.remote.client import Remote
+    from lockgate.remote.settings import resolve
     from lockgate.report.console import print_align, view_of
     from lockgate.report.gates import print_gates
     from lockgate.report.json import align_json, dumps
@@ -67,15 +69,25 @@ def deploy(
         check_out_path(out)
     base = git.head(root)  # before align: what ships is what was committed when we started
 
-    result = align(root, options)
-    # With --allow-dirty the work tree was validated, so the work tree is what ships.
-    source = work_tree(root, base, result.inputs) if allow_dirty else committed(root, base)
-    store = None if options.no_cache else Store(store_dir(root))
+    # One remote for the layers and the secret scans: one that is down costs one timeout.
+    wanted = resolve(options.remote, options.no_remote, cfg.remote.url, cfg.remote.read_only)
+    remote = Remote(wanted) if wanted is not None and not options.no_cache else None
     try:
-        package = inspect(root, cfg, source, options.jobs, store)
+        result = align(root, options, remote=remote)
+        seen = len(remote.warnings) if remote is not None else 0
+        # With --allow-dirty the work tree was validated, so the work tree is what ships.
+        source = work_tree(root, base, result.inputs) if allow_dirty else committed(root, base)
+        store = None if options.no_cache else Store(store_dir(root))
+        try:
+            package = inspect(root, cfg, source, options.jobs, store, remote)
+        finally:
+            if store is not None:
+                store.close()
+        if remote is not None:
+            result.warnings += remote.warnings[seen:]
     finally:
-        if store is not None:
-            store.close()
+        if remote is not None:
+            remote.close()
     gates = run_gates(result, cfg, package.evidence)
     blocked = blocking(gates)
     finish(package, result, gates)

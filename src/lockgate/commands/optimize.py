@@ -27,6 +27,8 @@ def optimize(top: int, **kwargs: Any) -> None:
     path = kwargs.pop("path")
     options = options_from(kwargs)
     result = align(path, options, layers=(optimized.NAME,))
+    for warning in result.warnings:
+        click.echo(f"lockgate: warning: {warning}", err=True)
     if options.json:
         data = align_json(result)
         for feature in data["features"]:

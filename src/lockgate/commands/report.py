@@ -55,11 +55,11 @@ def report(html_file: Path, **kwargs: Any) -> None:
     page = html.Report(result, gates, note, stats, stats_note, budget, source)
     html.write(target, html.render(page))
 
+    for warning in result.warnings:
+        click.echo(f"lockgate: warning: {warning}", err=True)
     if options.json:
         from lockgate.report.json import align_json, dumps
 
-        for warning in result.warnings:
-            click.echo(f"lockgate: warning: {warning}", err=True)
         payload = align_json(result)
         payload["gates"] = None if gates is None else [vars(g) for g in gates]
         payload["report"] = str(target)

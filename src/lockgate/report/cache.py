@@ -28,7 +28,8 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
         layers.add_row(row["layer"], str(row["entries"]), _bytes(row["bytes"]))
     console.print(layers)
     runs = Table(title="\nrecent runs", box=None, header_style="bold", title_justify="left")
-    for name in ("started", "command", "hits", "misses", "hit rate", "seconds", "saved s"):
+    names = ("started", "command", "hits", "remote", "misses", "hit rate", "seconds", "saved s")
+    for name in names:
         runs.add_column(name, justify="left" if name in ("started", "command") else "right")
     for r in data["runs"]:
         rate = "-" if r["hit_rate"] is None else f"{100 * r['hit_rate']:.0f}%"
@@ -36,6 +37,7 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
             r["started"],
             r["command"],
             str(r["hits"]),
+            str(r["remote_hits"]),
             str(r["misses"]),
             rate,
             f"{r['seconds']:.2f}",
@@ -46,7 +48,8 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
     rate = "-" if t["hit_rate"] is None else f"{100 * t['hit_rate']:.0f}%"
     ages = ", ".join(f"{label}: {n}" for label, n in data["ages"].items())
     console.print(
-        f"\n{counted(t['runs'], 'run')}: {t['hits']} reused, {t['misses']} run, hit rate {rate}, "
+        f"\n{counted(t['runs'], 'run')}: {t['hits'] - t['remote_hits']} reused locally, "
+        f"{t['remote_hits']} from the remote, {t['misses']} run, hit rate {rate}, "
         f"{t['saved']:.1f}s saved · store {_bytes(data['bytes'])} · ages {ages}"
     )
 

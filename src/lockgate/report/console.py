@@ -117,13 +117,13 @@ def print_details(
 ) -> None:
     """Everything above the summary line: warnings, the table, the reasons, the test files
     of no feature, orphaned wiring entries. ``rows``: :func:`shown_rows`, if known."""
+    # on stderr, one line each: a remote that is down must not garble the table a CI log
+    # shows, and with -q stdout holds the summary line only
+    for warning in result.warnings:
+        print(f"lockgate: warning: {warning}", file=sys.stderr)
     if view == "quiet":
-        for warning in result.warnings:  # stdout holds the summary line only
-            print(f"lockgate: warning: {warning}", file=sys.stderr)
         return
     out: list[str] = []
-    for warning in result.warnings:
-        out += screen.wrap(warning, "warning: ", "yellow")
     rows = shown_rows(result, view) if rows is None else rows
     if rows:
         out += feature_table(result, rows, screen)
@@ -157,8 +157,16 @@ def summary(result: AlignResult, view: View, shown: int | None = None) -> str:
     return (
         f"{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
         f"{counts['warning']} warning, {counts['critical']} critical "
-        f"· reused {result.hits}, ran {result.misses} · {result.seconds:.2f}s"
+        f"· {_reused(result)}, ran {result.misses} · {result.seconds:.2f}s"
     )
+
+
+def _reused(result: AlignResult) -> str:
+    """Hits, with the remote's share apart when it served any."""
+    if not (result.remote_hits or result.remote_errors):
+        return f"reused {result.hits}"
+    local = result.hits - result.remote_hits
+    return f"reused {local} local + {result.remote_hits} remote"
 
 
 def print_align(result: AlignResult, screen: Screen, view: View = "default") -> None:
@@ -239,7 +247,7 @@ def print_performance(result: AlignResult, screen: Screen, top: int, view: View)
     passed = sum(1 for r in measured if r.performance and r.performance.passed)
     line = (
         f"{counted(len(measured), 'feature')} measured, {passed} within budget · "
-        f"reused {result.hits}, measured {result.misses} · {result.seconds:.2f}s"
+        f"{_reused(result)}, measured {result.misses} · {result.seconds:.2f}s"
     )
     if view == "default" and len(rows) < len(measured):
         line += f" · {len(measured) - len(rows)} not shown (-v shows all)"

@@ -80,7 +80,12 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "mean_score": round(sum(scores) / len(scores), 1) if scores else 0.0,
             **counts,
             "orphans": result.orphans,
-            "cache": {"hits": result.hits, "misses": result.misses},
+            "cache": {
+                "hits": result.hits,
+                "misses": result.misses,
+                "remote_hits": result.remote_hits,
+                "remote_errors": result.remote_errors,
+            },
             "seconds": result.seconds,
         },
         "suite": [

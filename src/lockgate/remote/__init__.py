@@ -1,0 +1,1 @@
+"""The shared remote store: a cache that CI fills and every clone reads (see docs/design.md)."""

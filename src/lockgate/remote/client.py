@@ -1,0 +1,88 @@
+"""One run's use of the remote: batched reads and writes that never fail or block the run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lockgate.remote.backend import Backend, RemoteError, WriteRefused, open_backend
+from lockgate.remote.entry import Entry, seal, unseal
+from lockgate.remote.settings import Settings
+
+
+class Remote:
+    """Reads and writes entries; every problem becomes one warning and a count, never an error.
+
+    After one failed call the remote is not tried again this run: a server that is down
+    costs one timeout, not one per batch.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.errors = 0  # entries refused plus calls that failed
+        self.warnings: list[str] = []
+        self._backend: Backend | None = None
+        self._down = False
+
+    def _open(self) -> Backend:
+        if self._backend is None:
+            self._backend = open_backend(self.settings.url)
+        return self._backend
+
+    def fetch(self, keys: Sequence[str]) -> dict[str, Entry]:
+        """The verified entries for ``keys``; entries that fail verification are counted."""
+        if not keys or self._down:
+            return {}
+        try:
+            raw = self._open().get_many(keys)
+        except RemoteError as exc:
+            self._fail("read", exc)
+            return {}
+        out: dict[str, Entry] = {}
+        refused = 0
+        for key, data in raw.items():
+            entry = unseal(self.settings.secret, key, data)
+            if entry is None:
+                refused += 1
+            else:
+                out[key] = entry
+        if refused:
+            self.errors += refused
+            self.warnings.append(
+                f"remote {self.settings.shown}: {refused} entries failed verification and were "
+                "not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
+            )
+        return out
+
+    def publish(self, entries: Sequence[Entry]) -> int:
+        """Write ``entries`` in one batch; return how many were written."""
+        if not entries or self._down:
+            return 0
+        if self.settings.read_only:
+            self._reads_only("read_only is set")
+            return 0
+        secret = self.settings.secret
+        try:
+            self._open().put_many({e.result.key: seal(secret, e) for e in entries})
+        except WriteRefused as exc:
+            self._reads_only(f"the server refused a write: {exc}")
+            return 0
+        except RemoteError as exc:
+            self._fail("written", exc)
+            return 0
+        return len(entries)
+
+    def _reads_only(self, why: str) -> None:
+        self.warnings.append(f"remote {self.settings.shown}: reads only ({why})")
+
+    def _fail(self, what: str, exc: RemoteError) -> None:
+        self._down = True
+        self.errors += 1
+        self.warnings.append(
+            f"remote {self.settings.shown} could not be {what} ({exc}); "
+            "this run goes on from the local store"
+        )
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        if self._backend is not None:
+            self._backend.close()

@@ -1,0 +1,85 @@
+"""``lockgate cache push`` and ``pull``: copy verified results between the local store and the
+remote explicitly (a nightly job warming the remote, a laptop about to go offline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgate.errors import LockgateError
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
+from lockgate.remote.settings import Settings, resolve
+from lockgate.runner import PROBE_SET, SET_FACTS
+from lockgate.store import Store
+
+BATCH = 1000  # entries per write: one round trip each
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What one push or pull moved."""
+
+    url: str
+    moved: int  # entries written to the remote (push) or to the local store (pull)
+    skipped: int  # push: results whose facts are missing; pull: keys already stored locally
+    errors: int  # remote entries refused plus remote calls that failed
+    warnings: list[str]
+
+
+def settings(root: Path, flag_url: str | None) -> Settings:
+    """The remote of the project at ``root``; none set is a usage error here."""
+    from lockgate.config import load
+
+    wanted = load(root).config.remote
+    found = resolve(flag_url, False, wanted.url, wanted.read_only)
+    if found is None:
+        raise LockgateError(
+            "no remote is set: pass --remote URL, set LOCKGATE_REMOTE, "
+            "or add [tool.lockgate.remote] url"
+        )
+    return found
+
+
+def push(store: Store, target: Settings) -> Transfer:
+    """Write every local result that verifies, with the probe sets it names."""
+    results = store.sound_results()
+    names = {
+        f"{SET_FACTS}{p[len(PROBE_SET) :]}"
+        for r in results
+        for p in r.extras
+        if p.startswith(PROBE_SET)
+    }
+    facts = store.facts(names)
+    entries = []
+    for r in results:
+        wanted = [f"{SET_FACTS}{p[len(PROBE_SET) :]}" for p in r.extras if p.startswith(PROBE_SET)]
+        if all(n in facts for n in wanted):  # without its probe sets no one could reuse it
+            entries.append(Entry(r, {n: facts[n] for n in wanted}))
+    remote = Remote(target)
+    moved = 0
+    try:
+        for i in range(0, len(entries), BATCH):
+            moved += remote.publish(entries[i : i + BATCH])
+    finally:
+        remote.close()
+    return Transfer(
+        target.shown, moved, len(results) - len(entries), remote.errors, remote.warnings
+    )
+
+
+def pull(store: Store, target: Settings, keys: set[str]) -> Transfer:
+    """Copy the remote's verified entries for ``keys`` (the project's current keys) that the
+    local store lacks."""
+    if not store.writable:
+        raise LockgateError(" ".join(store.warnings) or f"{store.path}: cannot be written")
+    local = store.lookup(keys)
+    missing = sorted(keys - set(local))
+    remote = Remote(target)
+    try:
+        fetched = remote.fetch(missing)
+    finally:
+        remote.close()
+    facts = {k: v for e in fetched.values() for k, v in e.facts.items()}
+    store.write([e.result for e in fetched.values()], {}, facts, None)
+    return Transfer(target.shown, len(fetched), len(local), remote.errors, remote.warnings)
