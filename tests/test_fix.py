@@ -50,7 +50,11 @@ def test_fix_plans_writes_and_never_overwrites(tmp_path: Path) -> None:
     only = lockgate("fix", "--json", "NightlyOrchestrator", cwd=root)
     assert {s["layer"] for s in only.json["features"]} == {"documented", "tested"}
     unknown = lockgate("fix", "NoSuchAgent", cwd=root)
-    assert unknown.code == 2 and len(unknown.stderr.splitlines()) == 1
+    # one error line; besides it stderr (no terminal) holds only the run's progress lines
+    assert unknown.code == 2
+    errors = [line for line in unknown.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("lockgate: error: no feature"), unknown.stderr
+    assert unknown.stderr.splitlines()[-1] == errors[0]
 
     # a file already there is never overwritten, even one the plan would create
     guide = root / "docs/guides/sentiment-agent.md"
@@ -88,6 +92,6 @@ def test_fix_plans_writes_and_never_overwrites(tmp_path: Path) -> None:
         assert layer["passed"] is False and "contains 'TODO'" in layer["detail"]
     tested = after.layer("NightlyOrchestrator", "tested")
     assert tested["passed"] is False
-    assert tested["detail"].startswith("1 test passes but cover ")
+    assert tested["detail"].startswith("1 test passes but covers ")
     assert tested["detail"].endswith("of src/helpdesk/orchestrators/nightly.py (needs 75%)")
     assert after.layer("WebhookAgent", "instantiated")["passed"] is False

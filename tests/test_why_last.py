@@ -142,6 +142,7 @@ def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[...,
     with sqlite3.connect(db) as conn:  # the store as lockgate's schema 5 left it
         conn.execute("DROP TABLE reasons")
         conn.execute("ALTER TABLE runs DROP COLUMN scope")
+        conn.execute("ALTER TABLE runs DROP COLUMN remote_hits")
         conn.execute("PRAGMA user_version = 5")
     old = lockgate("why", "--last", cwd=root)
     assert old.code == 2 and "left no record" in old.stderr
