@@ -92,3 +92,4 @@ class AlignResult:
     # Every project file any result depends on (static inputs and files loaded at run time)
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
+    shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N

@@ -6,9 +6,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from lockgate.shard import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,10 +27,12 @@ class Options:
     jobs: int = os.cpu_count() or 1
     quiet: bool = False
     command: str = "align"  # what the run statistics record this run as
+    shard: Shard | None = None  # --shard K/N: validate only part K of N
 
 
 def shared_options(func: F) -> F:
-    """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet)."""
+    """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
+    --shard)."""
     decorators = [
         click.argument(
             "path",
@@ -50,10 +55,22 @@ def shared_options(func: F) -> F:
             help="Worker processes.",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress, only the result."),
+        click.option(
+            "--shard",
+            metavar="K/N",
+            callback=_shard,
+            help="Validate only part K of N (a CI matrix job); report that part only.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+    from lockgate.shard import parse
+
+    return None if value is None else parse(value)
 
 
 def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
@@ -66,4 +83,5 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         jobs=kwargs.pop("jobs"),
         quiet=kwargs.pop("quiet"),
         command=command,
+        shard=kwargs.pop("shard"),
     )

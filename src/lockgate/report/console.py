@@ -89,8 +89,9 @@ def print_align(result: AlignResult, console: Console) -> None:
     n = len(result.features)
     mean = sum(r.score for r in result.features) / n if n else 0.0
     counts = {s: sum(1 for r in result.features if r.status == s) for s in _STYLE}
+    part = f"shard {result.shard[0]}/{result.shard[1]}: " if result.shard else ""
     console.print(
-        f"\n{n} features, mean score {mean:.1f}: "
+        f"\n{part}{n} features, mean score {mean:.1f}: "
         f"[green]{counts['healthy']} healthy[/], [yellow]{counts['warning']} warning[/], "
         f"[red]{counts['critical']} critical[/] · reused {result.hits}, ran {result.misses} "
         f"· {result.seconds:.2f}s"

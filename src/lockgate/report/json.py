@@ -78,6 +78,11 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "orphans": result.orphans,
             "cache": {"hits": result.hits, "misses": result.misses},
             "seconds": result.seconds,
+            **(
+                {"shard": {"index": result.shard[0], "count": result.shard[1]}}
+                if result.shard
+                else {}
+            ),
         },
         "suite": [
             {
