@@ -212,7 +212,8 @@ def fresh_venvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for name in names:
         _repack(name, wheels)
     pythons = []
-    for where in (base / "one" / "venv", base / "second-place" / "env"):
+    # The second compiles bytecode, the first does not: the RECORDs differ by those lines.
+    for where, compiled in ((base / "one" / "venv", False), (base / "second-place" / "env", True)):
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", where], check=True)
         python = where / "bin" / "python"
         subprocess.run(
@@ -226,7 +227,7 @@ def fresh_venvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                 "-q",
                 "--no-index",
                 "--no-deps",
-                "--no-compile",
+                "--compile" if compiled else "--no-compile",
                 "--disable-pip-version-check",
                 "--find-links",
                 wheels,

@@ -215,48 +215,73 @@ def _relocated_text(data: bytes, anchors: list[tuple[str, str]]) -> bytes:
 
 def _record_digest(folder: str, anchors: list[tuple[str, str]]) -> str:
     """The hash of a distribution's ``RECORD`` (every installed file with its content hash),
-    made independent of where the environment lives: a script outside site-packages (``../``)
-    counts by name only, as its shebang names the interpreter's path; a file that names
-    folders counts by its content with the project and prefixes replaced by placeholders."""
+    made independent of where and how the environment was installed.
+
+    Left out: bytecode (listed without a hash, present or not as the installer compiled),
+    and the installer's notes — ``INSTALLER``, ``REQUESTED``, ``direct_url.json`` — which say
+    how it was installed, not what. A script outside site-packages (``../``) counts by name
+    only: its shebang names the interpreter's path. A file that names folders (a ``.pth``
+    file, an editable install's finder) counts by its content with the project and the
+    prefixes replaced by placeholders.
+    """
     try:
         with open(os.path.join(folder, "RECORD"), "rb") as fh:
             data = fh.read()
-    except OSError:
-        for other in ("PKG-INFO", "METADATA"):  # an egg-info has no RECORD
-            try:
-                with open(os.path.join(folder, other), "rb") as fh:
-                    return digest(fh.read())
-            except OSError:
-                continue
-        return "-"
-    # Most RECORDs need neither rewrite: look for the markers first, as this runs for every
-    # distribution on every run, the no-change path's included.
+    except OSError:  # an egg-info has no RECORD, nor has a hand-made dist-info
+        try:
+            with open(os.path.join(folder, _metadata_file(folder)), "rb") as fh:
+                return digest(fh.read())
+        except OSError:
+            return "-"
+    # This runs for every distribution on every full run, and a large RECORD has thousands
+    # of lines: no work per line in Python, only C's searches.
+    data = b"\n" + data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n"
     if b"../" in data:
-        data = _SCRIPT_LINE.sub(rb"\1", b"\n" + data)
-    if not any(marker in data for marker in _PATH_NAMING):
-        return digest(data)
-    base = os.path.dirname(folder)
-    out = []
-    for line in data.splitlines():
-        name = line.split(b",", 1)[0]
-        if name.endswith(_PATH_NAMING[:2]) or b"__editable__" in name:
-            try:
-                with open(os.path.join(base, os.fsdecode(name)), "rb") as fh:
-                    line = name + b"," + digest(_relocated_text(fh.read(), anchors)).encode()
-            except OSError:
-                line = name + b",-"
-        out.append(line)
-    return digest(b"\n".join(out))
+        data = _SCRIPT_LINE.sub(rb"\1", data)
+    if b",,\n" in data:  # lines without a hash: bytecode, and RECORD itself
+        chunks = data.split(b",,\n")
+        data = b"".join(c.rpartition(b"\n")[0] + b"\n" if b"\n" in c else b"" for c in chunks[:-1])
+        data += chunks[-1]
+    info = b"\n" + os.path.basename(folder).encode() + b"/"
+    for name in _NOTES:
+        start = data.find(info + name + b",")
+        if start >= 0:
+            data = data[:start] + data[data.index(b"\n", start + 1) :]
+    if any(marker in data for marker in _PATH_NAMING):
+        base = os.path.dirname(folder)
+        lines = data.split(b"\n")
+        for i, line in enumerate(lines):
+            name = line.split(b",", 1)[0]
+            if name.endswith(b".pth") or name.rpartition(b"/")[2].startswith(b"__editable__"):
+                try:
+                    with open(os.path.join(base, os.fsdecode(name)), "rb") as fh:
+                        text = _relocated_text(fh.read(), anchors)
+                    lines[i] = name + b"," + digest(text).encode()
+                except OSError:
+                    lines[i] = name + b",-"
+        data = b"\n".join(lines)
+    return digest(data)
 
 
 # Starting with a literal lets the search skip to each candidate line.
 _SCRIPT_LINE = re.compile(rb"(\n\.\./[^,\r\n]*),[^\r\n]*")
-# Files of a distribution that name folders by absolute path: a .pth file (an editable
-# install's source folder), setuptools' editable finder, pip's record of where it came from.
-_PATH_NAMING = (b".pth", b"direct_url.json", b"__editable__")
+_PATH_NAMING = (b".pth,", b"__editable__")
+_NOTES = (b"INSTALLER", b"REQUESTED", b"direct_url.json")
 
 
-def _distributions(anchors: list[tuple[str, str]]) -> dict[str, str]:
+def _metadata_file(folder: str) -> str:
+    return "PKG-INFO" if folder.endswith(".egg-info") else "METADATA"
+
+
+def _stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _distributions(anchors: list[tuple[str, str]], local: bool) -> dict[str, str]:
     # dist-info folder names carry name and version; the RECORD's content (every installed
     # file's hash) catches a distribution rebuilt or edited in place, and, unlike a stat,
     # is the same on another machine. Listing folders is far cheaper than importlib.metadata.
@@ -267,8 +292,18 @@ def _distributions(anchors: list[tuple[str, str]]) -> dict[str, str]:
         except OSError:
             continue
         for name in names:
-            if name.endswith((".dist-info", ".egg-info")) and name not in found:
-                found[name] = _record_digest(os.path.join(entry, name), anchors)
+            if name in found:
+                continue
+            full = os.path.join(entry, name)
+            if name.endswith((".dist-info", ".egg-info")):
+                if not local:
+                    found[name] = _record_digest(full, anchors)
+                else:  # every file the full fingerprint may read
+                    meta = _stamp(os.path.join(full, _metadata_file(full)))
+                    found[name] = f"{_stamp(os.path.join(full, 'RECORD'))} {meta}"
+            elif local and (name.endswith(".pth") or name.startswith("__editable__")):
+                # what the full fingerprint reads through the RECORD that lists it
+                found[f"{relocated(entry, anchors)}/{name}"] = _stamp(full)
     return found
 
 
@@ -284,11 +319,14 @@ def interpreter() -> str:
     return f"{sys.implementation.name} {version} {sysconfig.get_platform()} {abi}"
 
 
-def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
+def environment(root: Path, env_names: Sequence[str], local: bool = False) -> dict[str, str]:
     """Every item of the environment fingerprint, by name, for diffing in ``why``.
 
     No item names where the project, the environment or the interpreter lives, so two
     checkouts of one commit with the same packages installed get the same fingerprint.
+    ``local`` stamps distributions by the stat of their ``RECORD`` (and of the ``.pth`` and
+    editable-finder files beside them) instead of reading it: for the no-change snapshot,
+    which never leaves this checkout, a stat that moves whenever the content may have.
     """
     anchors = _anchors(root)
     items: dict[str, str] = {
@@ -299,7 +337,7 @@ def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
         # directory, and no worker sees it (they run in the project root).
         "sys.path": os.pathsep.join(relocated(p, anchors) for p in sys.path[1:]),
     }
-    for name, stamp in _distributions(anchors).items():
+    for name, stamp in _distributions(anchors, local).items():
         items[f"dist:{name}"] = stamp
     for lock in LOCK_FILES:
         path = root / lock
