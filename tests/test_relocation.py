@@ -47,10 +47,13 @@ def verdicts(run: Run) -> dict[str, Any]:
 def test_another_clone_in_another_venv_reuses_the_store(
     tmp_path: Path, fresh_venvs: tuple[Path, Path]
 ) -> None:
-    python_a, python_b = fresh_venvs
+    venv_a, python_b = fresh_venvs
     clone_a = copy_project("basic", tmp_path / "alice" / "work")
     clone_b = tmp_path / "ci-runner" / "checkout" / "shop"
     git(tmp_path, "clone", "-q", str(clone_a), str(clone_b))
+    # A's environment inside its checkout (as `.venv`), B's elsewhere.
+    (clone_a / ".venv").symlink_to(venv_a.parents[1], target_is_directory=True)
+    python_a = clone_a / ".venv" / "bin" / "python"
 
     first = run_in(python_a, "align", "--json", clone_a)
     assert first.code == 0, first.stderr
@@ -81,5 +84,5 @@ def test_another_clone_in_another_venv_reuses_the_store(
     assert why.code == 0, why.stderr
     changes = [c for layer in why.json["layers"].values() for c in layer["changes"]]
     assert {c["item"] for c in changes if c["kind"] == "environment"} == {"env:PYTHONHASHSEED"}
-    for where in (clone_a, python_a.parents[1], tmp_path / "alice"):
+    for where in (clone_a, venv_a.parents[1], tmp_path / "alice"):
         assert str(where) not in why.stdout

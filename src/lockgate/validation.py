@@ -162,7 +162,7 @@ def align_fully(
             mine = None
             if options.shard is not None:
                 mine = _shard_of(ctx, store, planned, options.shard)
-                planned = [p for p in planned if p.owner in mine[p.layer == SUITE_LAYER]]
+                planned = [p for p in planned if mine.holds(p)]
             runner.execute(planned)
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits
@@ -183,7 +183,7 @@ def align_fully(
             features=[
                 r
                 for r in discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers)
-                if mine is None or not r.feature.broken or r.feature.id in mine[False]
+                if mine is None or not r.feature.broken or r.feature.id in mine.features
             ],
             orphans=wired.orphans(ctx),
             hits=hits,
@@ -196,7 +196,7 @@ def align_fully(
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         # A shard's result is part of one: never served as the whole.
-        if store is not None and len(results) == misses and not store.warnings and not mine:
+        if store is not None and len(results) == misses and not store.warnings and mine is None:
             every = sum(p.result.seconds for p in planned if p.result is not None)
             snapshot.save(project.root, store, layers, ctx.hasher, result, every)
         return result
@@ -205,10 +205,19 @@ def align_fully(
             store.close()
 
 
-def _shard_of(
-    ctx: Context, store: Store | None, planned: list[Planned], shard: Shard
-) -> dict[bool, set[str]]:
-    """The features (``False``) and suite test files (``True``) of ``shard``.
+@dataclass(frozen=True)
+class _Part:
+    """What one shard validates."""
+
+    features: set[str]
+    suite: set[str]  # test files of no feature
+
+    def holds(self, item: Planned) -> bool:
+        return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
+
+
+def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
+    """The features and suite test files of ``shard``.
 
     Balanced by what each (feature, layer) took the last time it ran for other inputs: never
     by what the current keys' results took, nor by which of them are stored, as other shards
@@ -231,7 +240,7 @@ def _shard_of(
         {u: s for u, s in seconds.items() if u not in unknown},
         shard,
     )
-    return {False: features, True: tests}
+    return _Part(features, tests)
 
 
 def _depended_on(
