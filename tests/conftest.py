@@ -144,3 +144,96 @@ def project(tmp_path: Path) -> Iterator[Any]:
         return copy_project(name, tmp_path, commit=commit)
 
     yield make
+
+
+def _requirements(name: str) -> set[str]:
+    """``name`` and every distribution it requires (no extras), as installed here."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        dist = metadata.distribution(stack.pop())
+        key = dist.metadata["Name"].lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                stack.append(req.name)
+    return seen
+
+
+def _repack(name: str, out: Path) -> None:
+    """Rebuild the wheel an installed distribution came from: its files (scripts and
+    bytecode aside, pip makes those again) and its metadata, with a fresh RECORD."""
+    import base64
+    import hashlib
+    import zipfile
+    from importlib import metadata
+
+    dist = metadata.distribution(name)
+    info = Path(str(dist._path))  # type: ignore[attr-defined]
+    site = info.parent
+    wheel = (info / "WHEEL").read_text()
+    tag = next(
+        line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")
+    )
+    files = [
+        p
+        for p in (str(f) for f in dist.files or [])
+        if not p.startswith("../")
+        and "__pycache__" not in p
+        and not p.endswith((".dist-info/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json"))
+    ]
+    record = []
+    with zipfile.ZipFile(out / f"{info.name.removesuffix('.dist-info')}-{tag}.whl", "w") as zf:
+        for rel in files:
+            data = (site / rel).read_bytes()
+            zf.writestr(rel, data)
+            sha = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{rel},sha256={sha},{len(data)}")
+        record.append(f"{info.name}/RECORD,,")
+        zf.writestr(f"{info.name}/RECORD", "\n".join(record) + "\n")
+
+
+@pytest.fixture(scope="session")
+def fresh_venvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two virtual environments, at different paths, each installed by pip from the same
+    wheels: lockgate's dependencies as installed here (lockgate itself comes from
+    ``PYTHONPATH``, as in these tests). Built once per session; returns their pythons."""
+    base = tmp_path_factory.mktemp("venvs")
+    wheels = base / "wheels"
+    wheels.mkdir()
+    names = sorted(_requirements("lockgate") - {"lockgate"})
+    for name in names:
+        _repack(name, wheels)
+    pythons = []
+    # The second compiles bytecode, the first does not: the RECORDs differ by those lines.
+    for where, compiled in ((base / "one" / "venv", False), (base / "second-place" / "env", True)):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", where], check=True)
+        python = where / "bin" / "python"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                python,
+                "install",
+                "-q",
+                "--no-index",
+                "--no-deps",
+                "--compile" if compiled else "--no-compile",
+                "--disable-pip-version-check",
+                "--find-links",
+                wheels,
+                *names,
+            ],
+            check=True,
+        )
+        pythons.append(python)
+    return pythons[0], pythons[1]

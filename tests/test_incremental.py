@@ -3,6 +3,7 @@ and the layers that re-run are the ones whose inputs changed."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ class Model:
         return {(f, layer) for f in self.features for layer in layers}
 
     def env(self) -> dict[str, str]:
-        return {"PYTHONPATH": str(self.site)}
+        # The caller's PYTHONPATH stays first: it names the lockgate sources under test.
+        path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(self.site)]))
+        return {"PYTHONPATH": path}
 
     def append(self, rel: str, text: str) -> None:
         path = self.root / rel

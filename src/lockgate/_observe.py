@@ -284,19 +284,30 @@ _VIRTUAL = (f"{os.sep}proc{os.sep}", f"{os.sep}sys{os.sep}", f"{os.sep}dev{os.se
 
 class Paths:
     """Where a path belongs: inside the project (kept, relative), in the environment or the
-    run's own folders (dropped), or elsewhere (kept, absolute: an editable install's sources)."""
+    run's own folders (dropped), or elsewhere (kept, absolute: an editable install's sources).
+
+    An environment inside the project (``.venv``) is the environment, not the project: its
+    files are dropped as they would be elsewhere, so that a clone with its venv inside and one
+    with its venv outside record the same inputs. The project wins over an environment that
+    holds it (a project under ``/usr`` with the system's Python): nothing of it is dropped.
+    """
 
     def __init__(self, root: str, drop: list[str]) -> None:
         self.root = os.path.abspath(root)
         self._inside = self.root.rstrip(os.sep) + os.sep
         self._own = self._inside + ".lockgate" + os.sep
         self._drop = tuple(p.rstrip(os.sep) + os.sep for p in drop if p) + _VIRTUAL
+        self._drop_inside = tuple(p for p in self._drop if p.startswith(self._inside))
 
     def key(self, path: str) -> str | None:
         """The input name of ``path`` (absolute), or None when it is not an input."""
         path = os.path.normpath(path)
         if path.startswith(self._inside):
-            if path.startswith(self._own) or f"{os.sep}__pycache__{os.sep}" in path:
+            if (
+                path.startswith(self._own)
+                or path.startswith(self._drop_inside)
+                or f"{os.sep}__pycache__{os.sep}" in path
+            ):
                 return None
             return path[len(self._inside) :].replace(os.sep, "/")
         if path == self.root or path.startswith(self._drop):

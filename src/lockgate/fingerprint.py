@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -178,9 +179,112 @@ def probe_state(root: Path, path: str) -> str | None:
     return "dir" if os.path.isdir(os.path.join(root, path)) else None
 
 
-def _distributions() -> dict[str, str]:
-    # dist-info folder names carry name and version; their METADATA's stat catches a
-    # version rewritten in place. Listing folders is far cheaper than importlib.metadata.
+def _anchors(root: Path) -> list[tuple[str, str]]:
+    """The folders a machine-independent path is expressed from, most specific first: the
+    project, the environment's prefix and the interpreter's (base) prefix."""
+    named = {
+        "<project>": str(root),
+        "<prefix>": sys.prefix,
+        "<exec-prefix>": sys.exec_prefix,
+        "<base>": sys.base_prefix,
+        "<base-exec>": sys.base_exec_prefix,
+    }
+    found: dict[str, str] = {}
+    for label, folder in named.items():
+        found.setdefault(os.path.normpath(os.path.abspath(folder)), label)
+    return sorted(((f, label) for f, label in found.items()), key=lambda p: -len(p[0]))
+
+
+def relocated(path: str, anchors: list[tuple[str, str]]) -> str:
+    """``path`` relative to the innermost anchor holding it (``<prefix>/lib/...``); absolute
+    only when it lies outside all of them (then it is a machine-specific input)."""
+    full = os.path.normpath(os.path.abspath(path or "."))
+    for folder, label in anchors:
+        if full == folder:
+            return label
+        if full.startswith(folder.rstrip(os.sep) + os.sep):
+            return label + "/" + full[len(folder) :].lstrip(os.sep).replace(os.sep, "/")
+    return full
+
+
+def _relocated_text(data: bytes, anchors: list[tuple[str, str]]) -> bytes:
+    for folder, label in anchors:
+        data = data.replace(os.fsencode(folder), label.encode())
+    return data
+
+
+def _record_digest(folder: str, anchors: list[tuple[str, str]]) -> str:
+    """The hash of a distribution's ``RECORD`` (every installed file with its content hash),
+    made independent of where and how the environment was installed.
+
+    Left out: bytecode (listed without a hash, present or not as the installer compiled),
+    and the installer's notes — ``INSTALLER``, ``REQUESTED``, ``direct_url.json`` — which say
+    how it was installed, not what. A script outside site-packages (``../``) counts by name
+    only: its shebang names the interpreter's path. A file that names folders (a ``.pth``
+    file, an editable install's finder) counts by its content with the project and the
+    prefixes replaced by placeholders.
+    """
+    try:
+        with open(os.path.join(folder, "RECORD"), "rb") as fh:
+            data = fh.read()
+    except OSError:  # an egg-info has no RECORD, nor has a hand-made dist-info
+        try:
+            with open(os.path.join(folder, _metadata_file(folder)), "rb") as fh:
+                return digest(fh.read())
+        except OSError:
+            return "-"
+    # This runs for every distribution on every full run, and a large RECORD has thousands
+    # of lines: no work per line in Python, only C's searches.
+    data = b"\n" + data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n"
+    if b"../" in data:
+        data = _SCRIPT_LINE.sub(rb"\1", data)
+    if b",,\n" in data:  # lines without a hash: bytecode, and RECORD itself
+        chunks = data.split(b",,\n")
+        data = b"".join(c.rpartition(b"\n")[0] + b"\n" if b"\n" in c else b"" for c in chunks[:-1])
+        data += chunks[-1]
+    info = b"\n" + os.path.basename(folder).encode() + b"/"
+    for name in _NOTES:
+        start = data.find(info + name + b",")
+        if start >= 0:
+            data = data[:start] + data[data.index(b"\n", start + 1) :]
+    if any(marker in data for marker in _PATH_NAMING):
+        base = os.path.dirname(folder)
+        lines = data.split(b"\n")
+        for i, line in enumerate(lines):
+            name = line.split(b",", 1)[0]
+            if name.endswith(b".pth") or name.rpartition(b"/")[2].startswith(b"__editable__"):
+                try:
+                    with open(os.path.join(base, os.fsdecode(name)), "rb") as fh:
+                        text = _relocated_text(fh.read(), anchors)
+                    lines[i] = name + b"," + digest(text).encode()
+                except OSError:
+                    lines[i] = name + b",-"
+        data = b"\n".join(lines)
+    return digest(data)
+
+
+# Starting with a literal lets the search skip to each candidate line.
+_SCRIPT_LINE = re.compile(rb"(\n\.\./[^,\r\n]*),[^\r\n]*")
+_PATH_NAMING = (b".pth,", b"__editable__")
+_NOTES = (b"INSTALLER", b"REQUESTED", b"direct_url.json")
+
+
+def _metadata_file(folder: str) -> str:
+    return "PKG-INFO" if folder.endswith(".egg-info") else "METADATA"
+
+
+def _stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _distributions(anchors: list[tuple[str, str]], local: bool) -> dict[str, str]:
+    # dist-info folder names carry name and version; the RECORD's content (every installed
+    # file's hash) catches a distribution rebuilt or edited in place, and, unlike a stat,
+    # is the same on another machine. Listing folders is far cheaper than importlib.metadata.
     found: dict[str, str] = {}
     for entry in sys.path:
         try:
@@ -188,30 +292,52 @@ def _distributions() -> dict[str, str]:
         except OSError:
             continue
         for name in names:
+            if name in found:
+                continue
+            full = os.path.join(entry, name)
             if name.endswith((".dist-info", ".egg-info")):
-                meta = os.path.join(entry, name, "METADATA")
-                try:
-                    st = os.stat(meta)
-                    stamp = f"{st.st_size}:{st.st_mtime_ns}"
-                except OSError:
-                    stamp = "-"
-                found.setdefault(name, stamp)
+                if not local:
+                    found[name] = _record_digest(full, anchors)
+                else:  # every file the full fingerprint may read
+                    meta = _stamp(os.path.join(full, _metadata_file(full)))
+                    found[name] = f"{_stamp(os.path.join(full, 'RECORD'))} {meta}"
+            elif local and (name.endswith(".pth") or name.startswith("__editable__")):
+                # what the full fingerprint reads through the RECORD that lists it
+                found[f"{relocated(entry, anchors)}/{name}"] = _stamp(full)
     return found
 
 
-def environment(root: Path, env_names: Sequence[str]) -> dict[str, str]:
-    """Every item of the environment fingerprint, by name, for diffing in ``why``."""
-    # The resolved interpreter and the environment's prefix: `python` and `python3` in one venv
-    # are one interpreter, while another venv on the same interpreter has another prefix.
+def interpreter() -> str:
+    """The interpreter as far as results depend on it: implementation, full version,
+    platform and ABI — not where it is installed."""
+    import sysconfig
+
+    version = ".".join(map(str, sys.version_info[:3])) + "".join(
+        str(part) for part in sys.version_info[3:] if part not in ("final", 0)
+    )
+    abi = sysconfig.get_config_var("SOABI") or sys.abiflags
+    return f"{sys.implementation.name} {version} {sysconfig.get_platform()} {abi}"
+
+
+def environment(root: Path, env_names: Sequence[str], local: bool = False) -> dict[str, str]:
+    """Every item of the environment fingerprint, by name, for diffing in ``why``.
+
+    No item names where the project, the environment or the interpreter lives, so two
+    checkouts of one commit with the same packages installed get the same fingerprint.
+    ``local`` stamps distributions by the stat of their ``RECORD`` (and of the ``.pth`` and
+    editable-finder files beside them) instead of reading it: for the no-change snapshot,
+    which never leaves this checkout, a stat that moves whenever the content may have.
+    """
+    anchors = _anchors(root)
     items: dict[str, str] = {
-        "python": f"{os.path.realpath(sys.executable)} {sys.prefix} {sys.version}",
+        "python": interpreter(),
         "lockgate": __version__,
         # What workers and test processes import from, beyond the project's own roots.
         # sys.path[0] is left out: it is lockgate's script folder or the caller's working
         # directory, and no worker sees it (they run in the project root).
-        "sys.path": os.pathsep.join(sys.path[1:]),
+        "sys.path": os.pathsep.join(relocated(p, anchors) for p in sys.path[1:]),
     }
-    for name, stamp in _distributions().items():
+    for name, stamp in _distributions(anchors, local).items():
         items[f"dist:{name}"] = stamp
     for lock in LOCK_FILES:
         path = root / lock

@@ -96,3 +96,4 @@ class AlignResult:
     fail_under: int | None = None  # the configured ``fail_under``; ``--fail-under`` overrides it
     remote_hits: int = 0  # of ``hits``, how many the remote store served
     remote_errors: int = 0  # remote entries refused and remote calls that failed
+    shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N

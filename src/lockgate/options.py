@@ -6,9 +6,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from lockgate.shard import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +30,7 @@ class Options:
     command: str = "align"  # what the run statistics record this run as
     remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
     no_remote: bool = False
+    shard: Shard | None = None  # --shard K/N: validate only part K of N
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -49,7 +53,7 @@ def path_argument() -> Callable[[F], F]:
 
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
-    --verbose)."""
+    --verbose, --remote, --no-remote, --shard)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -77,10 +81,22 @@ def shared_options(func: F) -> F:
             "--remote", metavar="URL", help="Read and share results with this remote store."
         ),
         click.option("--no-remote", is_flag=True, help="Use no remote store, whatever is set."),
+        click.option(
+            "--shard",
+            metavar="K/N",
+            callback=_shard,
+            help="Validate only part K of N (a CI matrix job); report that part only.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+    from lockgate.shard import parse
+
+    return None if value is None else parse(value)
 
 
 def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
@@ -98,6 +114,7 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         command=command,
         remote=kwargs.pop("remote"),
         no_remote=kwargs.pop("no_remote"),
+        shard=kwargs.pop("shard"),
     )
 
 

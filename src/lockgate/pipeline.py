@@ -35,7 +35,8 @@ def align(
     started = time.perf_counter()
     _check_remote(root, options)
     store = None
-    if not (options.no_cache or options.clear_cache or options.retry_failed):
+    # A shard reports its part only: the snapshot holds a whole result.
+    if not (options.no_cache or options.clear_cache or options.retry_failed or options.shard):
         folder = store_dir(root.resolve())
         if (folder / "store.sqlite").is_file():
             store = Store(folder)

@@ -80,7 +80,9 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
             __version__,
             layers,
             raw,
-            sorted(environment(root, env_names).items()),
+            # by stat, not content: reading every RECORD would cost the fast path several
+            # times what it costs now, and the snapshot never leaves this checkout
+            sorted(environment(root, env_names, local=True).items()),
             sorted(walk.files),
             sorted(walk.escapes),  # a link leaving the root is an error the full path reports
             existing,

@@ -448,6 +448,23 @@ class Store:
             )
         return out
 
+    def earlier_seconds(self, current: set[str]) -> dict[tuple[str, str], float]:
+        """(feature, layer) → the seconds its most recent stored result *not* under one of the
+        ``current`` keys took.
+
+        Results of the current keys are left out so that the answer does not change while
+        shards of one run store theirs. Read without verification: it only balances
+        ``--shard``, never decides a verdict.
+        """
+        try:
+            rows = self._db.execute(
+                "SELECT key, feature, layer, seconds, created FROM results ORDER BY created"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return {}
+        return {(f, layer): float(s) for key, f, layer, s, _ in rows if key not in current}
+
     def environment(self, env_digest: str) -> dict[str, str]:
         """The items of a stored environment fingerprint (empty when unknown)."""
         try:

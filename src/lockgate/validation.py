@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lockgate import runlog, snapshot
 from lockgate.config import Config
-from lockgate.discover import UNREADABLE, discover
+from lockgate.discover import UNREADABLE, broken_files, discover
 from lockgate.facts import VERSION as FACTS_VERSION
 from lockgate.facts import FileFacts, read_facts
 from lockgate.fingerprint import FileHasher, environment, key_of
@@ -23,8 +23,9 @@ from lockgate.progress import reporter
 from lockgate.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
-from lockgate.runner import Planned, Runner, suite_results
+from lockgate.runner import SUITE_LAYER, Planned, Runner, suite_results
 from lockgate.scoring import score, status
+from lockgate.shard import Shard, split
 from lockgate.store import Store, Stored, store_dir
 from lockgate.words import counted
 
@@ -87,6 +88,7 @@ def prepare(project: Project, options: Options, store: Store | None = None) -> P
 
 
 def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult]:
+    """A row for every feature ``planned`` covers (a shard's features only)."""
     by_owner: dict[str, dict[str, Planned]] = {}
     for item in planned:
         by_owner.setdefault(item.owner, {})[item.layer] = item
@@ -95,7 +97,9 @@ def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult
     scored = (*LAYERS, optimized.NAME) if weights.optimized is not None else LAYERS
     out = []
     for feature in ctx.features:
-        mine = by_owner[feature.id]
+        mine = by_owner.get(feature.id)
+        if mine is None:
+            continue
         done = {
             name: item.result
             for name, item in mine.items()
@@ -158,6 +162,10 @@ def align_fully(
             )
             planned = runner.plan()
             stored = runner.reuse(planned)
+            mine = None
+            if options.shard is not None:
+                mine = _shard_of(ctx, store, planned, options.shard)
+                planned = [p for p in planned if mine.holds(p)]
             reused = sum(1 for p in planned if p.result is not None)
             report.say(
                 f"planned {counted(len(planned), 'result')}: {reused} reused, "
@@ -189,7 +197,11 @@ def align_fully(
             root=str(project.root),
             threshold=project.config.threshold,
             fail_under=project.config.fail_under,
-            features=discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers),
+            features=[
+                r
+                for r in discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers)
+                if mine is None or not r.feature.broken or r.feature.id in mine.features
+            ],
             orphans=wired.orphans(ctx),
             hits=hits,
             misses=misses,
@@ -199,9 +211,11 @@ def align_fully(
             inputs=_depended_on(ctx, planned, stored),
             remote_hits=runner.remote_hits,
             remote_errors=remote.errors if remote is not None else 0,
+            shard=(options.shard.index, options.shard.count) if options.shard else None,
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
-        if store is not None and len(results) == misses and not store.warnings:
+        # A shard's result is part of one: never served as the whole.
+        if store is not None and len(results) == misses and not store.warnings and mine is None:
             every = sum(p.result.seconds for p in planned if p.result is not None)
             snapshot.save(project.root, store, layers, ctx.hasher, result, every)
         return result
@@ -217,6 +231,44 @@ def _remote(project: Project, options: Options) -> Remote | None:
     wanted = project.config.remote
     settings = resolve(options.remote, options.no_remote, wanted.url, wanted.read_only)
     return Remote(settings) if settings is not None else None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one shard validates."""
+
+    features: set[str]
+    suite: set[str]  # test files of no feature
+
+    def holds(self, item: Planned) -> bool:
+        return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
+
+
+def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
+    """The features and suite test files of ``shard``.
+
+    Balanced by what each (feature, layer) took the last time it ran for other inputs: never
+    by what the current keys' results took, nor by which of them are stored, as other shards
+    store those meanwhile, and every shard must compute the same split.
+    """
+    last = store.earlier_seconds({p.key for p in planned}) if store is not None else {}
+    seconds: dict[str, float] = {}
+    unknown: set[str] = set()
+    for item in planned:
+        unit = f"{'t' if item.layer == SUITE_LAYER else 'f'}:{item.owner}"
+        if (item.owner, item.layer) in last:
+            seconds[unit] = seconds.get(unit, 0.0) + last[item.owner, item.layer]
+        else:
+            unknown.add(unit)
+    broken = broken_files(ctx.project.config, ctx.project.python_files, ctx.facts)
+    features, tests = split(
+        [*(f.id for f in ctx.features), *broken],
+        [p.owner for p in planned if p.layer == SUITE_LAYER],
+        ctx.owners,
+        {u: s for u, s in seconds.items() if u not in unknown},
+        shard,
+    )
+    return _Part(features, tests)
 
 
 def _depended_on(

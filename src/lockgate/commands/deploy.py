@@ -61,6 +61,11 @@ def deploy(
     root = Path(kwargs.pop("path")).resolve()
     output = output_from(kwargs)
     options = options_from(kwargs, command="deploy")
+    if options.shard is not None:
+        raise LockgateError(
+            "deploy ships only what it validated whole, never one shard: run the shards with "
+            "`lockgate align --shard K/N`, then `lockgate deploy` (it reuses their results)"
+        )
     cfg = config.load(root).config
     branch = branch or cfg.deploy.branch
     out = out.resolve() if out is not None else None

@@ -154,8 +154,9 @@ def summary(result: AlignResult, view: View, shown: int | None = None) -> str:
         if folded:
             hidden = "not shown" if folded == counts["healthy"] else f"{folded} not shown"
             healthy += f" ({hidden}; -v shows all)"
+    part = f"shard {result.shard[0]}/{result.shard[1]}: " if result.shard else ""
     return (
-        f"{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
+        f"{part}{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
         f"{counts['warning']} warning, {counts['critical']} critical "
         f"· {_reused(result)}, ran {result.misses} · {result.seconds:.2f}s"
     )

@@ -87,6 +87,11 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 "remote_errors": result.remote_errors,
             },
             "seconds": result.seconds,
+            **(
+                {"shard": {"index": result.shard[0], "count": result.shard[1]}}
+                if result.shard
+                else {}
+            ),
         },
         "suite": [
             {
