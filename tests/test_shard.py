@@ -60,6 +60,8 @@ def test_shards_are_disjoint_cover_everything_and_fill_the_store(tmp_path: Path)
         assert cache == {
             "hits": 0,
             "misses": len(run.json["features"]) * 6 + len(run.json["suite"]),
+            "remote_hits": 0,
+            "remote_errors": 0,
         }
 
     whole = lockgate("align", "--json", root)
