@@ -11,7 +11,7 @@ from lockgate.layers.tested import unowned
 from lockgate.model import Feature
 from lockgate.options import Options
 from lockgate.project import Project
-from lockgate.runner import Planned, Runner
+from lockgate.runner import Planned, Runner, extra_file
 from lockgate.validation import prepare
 
 
@@ -127,7 +127,9 @@ def _why(
         stored = found[item.key]
         if runner.retry_failed and not stored.passed:
             return LayerWhy(item.layer, False, "stored result failed and --retry-failed is set")
-        moved = [p for p, h in stored.extras.items() if runner.ctx.hasher.hash(p) != h]
+        moved = [
+            f for p, h in stored.extras.items() if (f := extra_file(p)) and runner.extra_moved(p, h)
+        ]
         return LayerWhy(
             item.layer,
             False,

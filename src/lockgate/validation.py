@@ -23,7 +23,7 @@ from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.options import Options
 from lockgate.progress import Progress, progress_bar
 from lockgate.project import Project
-from lockgate.runner import Planned, Runner, suite_results
+from lockgate.runner import BLOCKS, Planned, Runner, suite_results
 from lockgate.scoring import score, status
 from lockgate.store import Store, Stored, store_dir
 
@@ -210,6 +210,9 @@ def _depended_on(
             if _project_file(path) and path not in found:
                 found[path] = ctx.hasher.hash(path)
         for path, value in extras.items():
+            if BLOCKS in path:  # validated for the blocks it ran: what ships is what it saw now
+                path = path.partition(BLOCKS)[0]
+                value = ctx.hasher.hash(path)
             if _project_file(path):
                 found.setdefault(path, value)
     return dict(sorted(found.items()))
