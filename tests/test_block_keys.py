@@ -21,6 +21,7 @@ FEATURES = {
     "DocService",
     "SourceService",
     "TableService",
+    "SpawnService",
 }
 
 
@@ -79,11 +80,14 @@ def test_block_keys_follow_what_ran(tmp_path: Path) -> None:
     check(root, "cached and fixture bodies", FEATURES, failing)
 
     # Executed bodies: `add` ran under AddService's tests only; `make_table` ran when
-    # test_mul.py imported shop.tables, and TableService's test imported it after (loaded).
+    # test_mul.py imported shop.tables, and TableService's test imported it after (loaded);
+    # `mul` ran for MulService, and in the child process test_spawn.py started.
     replace(root, "src/shop/util.py", "return a + b", "return a + b + 1")
     replace(root, "src/shop/util.py", '{"size": 3}', '{"size": 4}')
-    failing |= {"AddService", "MulService"}
-    check(root, "executed bodies", {"AddService", "MulService", "TableService"}, failing)
+    replace(root, "src/shop/util.py", "return a * b", "return a * b + 1")
+    ran = {"AddService", "MulService", "TableService", "SpawnService"}
+    failing |= ran
+    check(root, "executed bodies", ran, failing)
 
     # Module-level code runs for every importer: a default, a decorator, a class attribute, a
     # docstring read through __doc__.

@@ -24,17 +24,28 @@ from typing import Any
 
 _READ_EVENTS = {"open"}
 _LIST_EVENTS = {"os.listdir", "os.scandir"}
+# A process started here runs code no coverage of ours sees: block keys fall back to whole files.
+_SPAWN_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.posix_spawn",
+    "os.exec",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+}
 _SHARED = "ctx:"
 
 
 class _Seen:
     """What one owner did."""
 
-    __slots__ = ("absent", "data", "imports", "lists", "lookups", "reads")
+    __slots__ = ("absent", "data", "imports", "lists", "lookups", "reads", "spawned")
 
     def __init__(self) -> None:
         self.reads: set[str] = set()
         self.data: set[str] = set()  # the reads not made by the import system loading code
+        self.spawned = False  # started a process
         self.imports: set[str] = set()
         self.lookups: set[tuple[str, tuple[str, ...], str | None]] = set()
         self.lists: set[str] = set()
@@ -140,6 +151,12 @@ class Observer:
                 seen.reads.add(path)
                 if not _loads_code(frame):
                     seen.data.add(path)
+            finally:
+                self._busy = False
+        elif event in _SPAWN_EVENTS:
+            self._busy = True
+            try:
+                self._at(sys._getframe(1)).spawned = True
             finally:
                 self._busy = False
         elif event in _LIST_EVENTS:
@@ -291,6 +308,7 @@ class Observer:
                     "lists": sorted(s.lists),
                     "absent": sorted(s.absent),
                     "data": sorted(s.data),
+                    "spawned": s.spawned,
                 }
                 for owner, s in self._seen.items()
             },
@@ -398,6 +416,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
         owners[owner] = {
             "files": sorted(files),
             "data": sorted(data),
+            "spawned": bool(seen.get("spawned")),
             "probes": sorted(probes),
             "lists": sorted(lists),
             "edges": sorted(edges),

@@ -57,6 +57,8 @@ class FileOutcome:
     data: list[str] = field(default_factory=list)
     # coverage saw every line the process ran (no test replaced its trace function)
     traced: bool = False
+    # it (or code it imported, or a conftest) started a process, whose lines nobody measured
+    spawned: bool = False
     # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
     # process that ended outside any test file): reported, never stored
     transient: bool = False
@@ -307,6 +309,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 probes=[o["probes"] for o in reached if o["probes"]],
                 data=sorted({f for o in reached for f in o.get("data", ())}),
                 traced=bool(result.get("traced")),
+                spawned=any(o.get("spawned") for o in reached),
             )
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))
