@@ -440,9 +440,10 @@ class Runner:
     def _block_extras(
         self, seen: Observed, item: Planned, tests: list[str], execution: Execution
     ) -> dict[str, str | None]:
-        """Extras of a block-keyed result: every file keyed on its module-level code, and every
+        """Extras of a block-keyed result: each file keyed on its module-level code and every
         file the run loaded beyond the static inputs, as the block fingerprint over the bodies
-        the run executed where the run shows them (see :class:`Execution`), else whole."""
+        the run executed where the run shows them (see :class:`Execution`), else whole. A keyed
+        file of which the run executed no body needs none: the key holds all it ran."""
         assert item.whole is not None
         hasher, facts = self.ctx.hasher, self.ctx.facts
         static = item.inputs.files
@@ -456,6 +457,8 @@ class Runner:
                 out[path] = hasher.hash(path)
                 continue
             names = sorted(execution.executed(path, tests, outline))
+            if not names and path in outlined:
+                continue  # its module-level checksum, all the run executed of it, is in the key
             name = digest(json.dumps(names).encode())
             self.block_sets.setdefault(name, names)
             out[f"{path}{BLOCKS}{name}"] = outline.fingerprint(names)
