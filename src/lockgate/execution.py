@@ -41,11 +41,9 @@ class Execution:
         found = self._imports.get(path)
         if found is None:
             cov = self._batch.coverage.get(path)
-            found = frozenset(
-                label
-                for label, lines in (cov.by_context.items() if cov else ())
-                if lines & cov.toplevel  # type: ignore[union-attr]
-            )
+            found = frozenset()
+            if cov is not None:
+                found = frozenset(k for k, lines in cov.by_context.items() if lines & cov.toplevel)
             self._imports[path] = found
         return found
 

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from lockgate import __version__
 from lockgate.execution import Execution
+from lockgate.facts import FileFacts
 from lockgate.fingerprint import LISTING, FileHasher, digest, key_of
 from lockgate.layers import (
     discovered,
@@ -142,7 +142,7 @@ class Runner:
         return found
 
     @staticmethod
-    def _static(path: str, hasher: FileHasher, facts: dict[str, Any]) -> str | None:
+    def _static(path: str, hasher: FileHasher, facts: dict[str, FileFacts]) -> str | None:
         found = facts.get(path)
         if found is not None and found.outline is not None:
             return f"outline:{found.outline.module}"
