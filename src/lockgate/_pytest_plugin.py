@@ -62,6 +62,7 @@ class Plugin:
         self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
         self.remaining: Counter[str] = Counter()
         self.file = ""  # the test file whose test runs now
+        self.fixtures = 0  # session or package fixtures being set up, nested
         # Block keys trust coverage to have seen every line that ran: a test that replaces the
         # trace function (a debugger, a profiler, sys.settrace) makes the run's lines unknown.
         self.tracer = sys.gettrace()
@@ -216,11 +217,16 @@ class Plugin:
         lines still count for the coverage of the file that set it up (see ``coverage_of``)."""
         if not self.file or fixturedef.scope not in ("session", "package"):
             return (yield)
-        self.cov.switch_context(f"fixture:{self.file}")
+        # A fixture's own fixtures are set up inside its hook: only the outermost switches back.
+        self.fixtures += 1
+        if self.fixtures == 1:
+            self.cov.switch_context(f"fixture:{self.file}")
         try:
             return (yield)
         finally:
-            self.cov.switch_context(f"run:{self.file}")
+            self.fixtures -= 1
+            if not self.fixtures:
+                self.cov.switch_context(f"run:{self.file}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """A test counts once: failed if any phase failed, else skipped, else passed."""

@@ -5,5 +5,10 @@ from shop.base import Base
 
 
 @pytest.fixture(scope="session")
-def seed():
-    return util.seed() + len(Base.modules) * 0
+def offset():
+    return len(Base.modules) * 0
+
+
+@pytest.fixture(scope="session")
+def seed(offset):
+    return util.seed() + offset
