@@ -13,6 +13,7 @@ run, each scenario times one subprocess per tool (wall clock, `time.perf_counter
 
     cold                      nothing cached: empty store, first testmon run
     no change                 nothing changed (median of --repeat runs per tool)
+    one helper body edited    clamp's body in src/gen/common/helpers_0.py rewritten, same results
     one shared helper edited  a function appended to src/gen/common/helpers_0.py (run.py's edit)
     two feature files edited  a constant changed in two agent modules (run.py's edit), plus
                               `pytest --cov=src` of only the test files of the features whose
@@ -51,6 +52,7 @@ from run import (
     check_verdicts,
     edit_features,
     edit_helper,
+    edit_helper_body,
     expect,
     interpreter,
     lockgate_json,
@@ -246,7 +248,13 @@ def median_cell(cells: list[Cell]) -> Cell:
 
 
 def run_size(
-    size: int, lockgate: str, python: str, repeat: int, keep: bool, seed: int
+    size: int,
+    lockgate: str,
+    python: str,
+    repeat: int,
+    keep: bool,
+    seed: int,
+    big_conftest: bool = False,
 ) -> SizeResult:
     workdir = Path(tempfile.mkdtemp(prefix=f"lockgate-compare-{size}-"))
     copies = {tool: workdir / tool for tool in TOOLS}
@@ -258,7 +266,7 @@ def run_size(
     scenarios: list[Scenario] = []
     try:
         for path in copies.values():
-            generate(path, size, seed)
+            generate(path, size, seed, big_conftest)
         files = sum(1 for p in copies["pytest"].rglob("*") if p.is_file() and ".git" not in p.parts)
         print(f"\n== {size} features: {files} files per copy, in {workdir}", flush=True)
 
@@ -295,6 +303,16 @@ def run_size(
                 )
             )
         s.cells = {tool: median_cell(cells) for tool, cells in runs.items()}
+
+        # the body of an executed helper function rewritten (same results)
+        s = step("one helper body edited")
+        edited = {edit_helper_body(path) for path in copies.values()}
+        s.note = ", ".join(sorted(edited))
+        s.cells["lockgate"] = run_lockgate(
+            lockgate, copies["lockgate"], "helper body edited", misses_zero=False
+        )
+        s.cells["pytest"] = run_pytest(pytest, copies["pytest"], cov, "pytest --cov (body)")
+        s.cells["testmon"] = run_pytest(pytest, copies["testmon"], testmon, "testmon (body)")
 
         # one shared helper edited
         s = step("one shared helper edited")
@@ -505,7 +523,9 @@ def report(args: argparse.Namespace, python: str) -> list[str]:
         "",
         f"- Machine: {machine(python)}.",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-        f"- Command: `python benchmarks/compare.py --sizes {args.sizes} --repeat {args.repeat}`.",
+        f"- Command: `python benchmarks/compare.py --sizes {args.sizes} --repeat {args.repeat}"
+        + (" --big-conftest" if args.big_conftest else "")
+        + "`.",
         "- `PYTHONDONTWRITEBYTECODE` unset for every tool (each may cache bytecode as usual); "
         "lockgate runs with its default `--jobs` (the number of cores); pytest and testmon run "
         "in one process (no xdist). testmon runs without `-p no:cacheprovider`: it stops with "
@@ -520,7 +540,9 @@ def report(args: argparse.Namespace, python: str) -> list[str]:
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         run.SIZE = size
         STAMP.clear()  # each size starts with an empty store
-        result = run_size(size, args.lockgate, python, args.repeat, args.keep, args.seed)
+        result = run_size(
+            size, args.lockgate, python, args.repeat, args.keep, args.seed, args.big_conftest
+        )
         load = (
             f"Load average (1 min): before {result.load_before:.2f}, after "
             f"{result.load_after:.2f}, highest sampled during the run {result.load_max:.2f}."
@@ -545,6 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
     parser.add_argument("--lockgate", default=LOCKGATE, help=f"lockgate script ({LOCKGATE})")
     parser.add_argument("--out", type=Path, default=OUT, help=f"Markdown report ({OUT})")
+    parser.add_argument(
+        "--big-conftest",
+        action="store_true",
+        help="generate a conftest that imports a base class with a big closure (issue 11)",
+    )
     parser.add_argument(
         "--no-snapshot",
         dest="snapshot",

@@ -632,8 +632,26 @@ def test_clamp_checksum_chunks() -> None:
 """
 
 
-def files(features: int, seed: int = 0) -> dict[str, str]:
-    """Every file of the project: relative path → text."""
+BIG_CONFTEST = """from gen.common.base import Base
+
+"""
+
+
+def base_source(helpers: int) -> str:
+    """A base class whose import closure is most of the project (issue 11's real codebase: a
+    root conftest importing it put 82 files in every test file's closure)."""
+    imports = "".join(f"from gen.common import helpers_{k}  # noqa: F401\n" for k in range(helpers))
+    return (
+        '"""The base every test sees through the conftest."""\n\n'
+        f"{imports}from gen import cli  # noqa: F401  (every orchestrator, every agent)\n\n\n"
+        "class Base:\n"
+        '    """Nothing but a big closure."""\n'
+    )
+
+
+def files(features: int, seed: int = 0, big_conftest: bool = False) -> dict[str, str]:
+    """Every file of the project: relative path → text. With ``big_conftest``, the conftest
+    imports a base class whose closure holds every helper, orchestrator and agent."""
     feats = plan(features, seed)
     rng = random.Random(seed * 7919 + features)
     version = f"2.{seed % 10}.{features % 100}"
@@ -663,6 +681,9 @@ def files(features: int, seed: int = 0) -> dict[str, str]:
             out[f"docs/guides/{f.kebab}.md"] = guide_source(f)
     wired = [f for f in feats if f.flaw != "unwired"]
     out["src/gen/cli.py"] = cli_source([f for f in wired if f.kind == "orchestrator"])
+    if big_conftest:
+        out["src/gen/common/base.py"] = base_source(HELPERS)
+        out["tests/conftest.py"] = BIG_CONFTEST + CONFTEST
     out["config/routes.yaml"] = routes_source(wired)
     return out
 
@@ -672,12 +693,12 @@ def _git(dest: Path, *args: str) -> None:
     subprocess.run(["git", *GIT_ID, *args], cwd=dest, env=env, check=True, capture_output=True)
 
 
-def generate(dest: Path, features: int, seed: int = 0) -> None:
+def generate(dest: Path, features: int, seed: int = 0, big_conftest: bool = False) -> None:
     """Write a project of ``features`` features to ``dest`` (absent or empty) and commit it."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} exists and is not empty")
-    for rel, text in files(features, seed).items():
+    for rel, text in files(features, seed, big_conftest).items():
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -691,9 +712,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dest", type=Path, help="target folder (absent or empty)")
     parser.add_argument("--features", type=int, default=100, help="number of features")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--big-conftest", action="store_true", help="conftest imports a base with a big closure"
+    )
     args = parser.parse_args(argv)
     try:
-        generate(args.dest, args.features, args.seed)
+        generate(args.dest, args.features, args.seed, args.big_conftest)
     except (FileExistsError, ValueError) as exc:
         print(f"generate: {exc}", file=sys.stderr)
         return 2

@@ -144,6 +144,17 @@ def edit_helper(project: Path) -> str:
     return "src/gen/common/helpers_0.py"
 
 
+def edit_helper_body(project: Path) -> str:
+    """Rewrite the body of an executed helper function, same result: only the tests that ran
+    it depend on the edit (block keys, issue 11)."""
+    path = project / "src/gen/common/helpers_0.py"
+    text = path.read_text(encoding="utf-8")
+    old = "    return max(low, min(high, value))\n"
+    assert old in text, path
+    path.write_text(text.replace(old, "    return min(high, max(low, value))\n"), encoding="utf-8")
+    return "src/gen/common/helpers_0.py (clamp body)"
+
+
 def edit_test(project: Path) -> str:
     tests = sorted(p for p in (project / "tests").glob("test_*.py") if p.name != "test_common.py")
     path = tests[0]

@@ -107,6 +107,10 @@ CASES = {
         ["pyproject.toml", "tool.lockgate.timeout"],
         r"(?i)number|integer|\bint\b|float",
     ),
+    "keys-not-a-choice": Case(
+        replace("timeout = 10", 'timeout = 10\nkeys = "lines"'),
+        ["pyproject.toml", "tool.lockgate.keys"],
+    ),
     "wrong-type-coverage": Case(
         replace("timeout = 10", 'timeout = 10\ncoverage = "high"'),
         ["pyproject.toml", "tool.lockgate.coverage"],

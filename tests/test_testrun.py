@@ -71,6 +71,9 @@ def test_outcomes_per_file(basic: tuple[Path, list[str], BatchResult, list[str]]
         # what the process observed: the files it imported, its conftest and itself …
         loaded=["src/pkg/__init__.py", "src/pkg/a.py", "tests/conftest.py", "tests/test_a.py"],
         probes=test_a.probes,
+        # read as text, not only run: pytest rewrites the asserts of test files and conftests
+        data=["tests/conftest.py", "tests/test_a.py"],
+        traced=True,  # coverage's trace function stayed in place
     )
     # … and where a file created later would change what `import pkg.a` finds
     assert any("src/pkg/a/__init__.py" in probe for probe in test_a.probes)

@@ -24,16 +24,28 @@ from typing import Any
 
 _READ_EVENTS = {"open"}
 _LIST_EVENTS = {"os.listdir", "os.scandir"}
+# A process started here runs code no coverage of ours sees: block keys fall back to whole files.
+_SPAWN_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.posix_spawn",
+    "os.exec",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+}
 _SHARED = "ctx:"
 
 
 class _Seen:
     """What one owner did."""
 
-    __slots__ = ("absent", "imports", "lists", "lookups", "reads")
+    __slots__ = ("absent", "data", "imports", "lists", "lookups", "reads", "spawned")
 
     def __init__(self) -> None:
         self.reads: set[str] = set()
+        self.data: set[str] = set()  # the reads not made by the import system loading code
+        self.spawned = False  # started a process
         self.imports: set[str] = set()
         self.lookups: set[tuple[str, tuple[str, ...], str | None]] = set()
         self.lists: set[str] = set()
@@ -52,6 +64,21 @@ def _is_read(mode: object, flags: object) -> bool:
     return True
 
 
+def _loads_code(frame: Any) -> bool:
+    """True when an open is the import system reading a module's source or bytecode to run
+    it (``SourceLoader.get_code`` calling ``get_data``). Anything else read the file as data
+    (``inspect.getsource``, ``linecache``, ``open``, ``pkgutil.get_data``): its text, not only
+    the code it compiles to, is what the reader saw."""
+    caller = frame.f_back
+    return (
+        frame.f_code.co_name == "get_data"
+        and frame.f_code.co_filename.startswith("<frozen importlib")
+        and caller is not None
+        and caller.f_code.co_name == "get_code"
+        and caller.f_code.co_filename.startswith("<frozen importlib")
+    )
+
+
 class Observer:
     """Records, per owner, what the process does once :meth:`install` ran."""
 
@@ -67,6 +94,11 @@ class Observer:
         # but the runner itself, so the walk for an owner may stop there (an optimisation).
         self.boundaries: set[Any] = set()
         self._busy = False
+
+    @property
+    def shared_code(self) -> frozenset[str]:
+        """The files :meth:`share` was given."""
+        return frozenset(self._shared_code)
 
     def share(self, file: str) -> None:
         """Treat code of ``file`` (a project module registered as a pytest plugin) like a
@@ -114,7 +146,17 @@ class Observer:
                 return
             self._busy = True
             try:
-                self._at(sys._getframe(1)).reads.add(path)
+                frame = sys._getframe(1)
+                seen = self._at(frame)
+                seen.reads.add(path)
+                if not _loads_code(frame):
+                    seen.data.add(path)
+            finally:
+                self._busy = False
+        elif event in _SPAWN_EVENTS:
+            self._busy = True
+            try:
+                self._at(sys._getframe(1)).spawned = True
             finally:
                 self._busy = False
         elif event in _LIST_EVENTS:
@@ -265,6 +307,8 @@ class Observer:
                     "lookups": [[n, list(d), w] for n, d, w in s.lookups],
                     "lists": sorted(s.lists),
                     "absent": sorted(s.absent),
+                    "data": sorted(s.data),
+                    "spawned": s.spawned,
                 }
                 for owner, s in self._seen.items()
             },
@@ -356,6 +400,11 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
     owners: dict[str, Any] = {}
     for owner, seen in report["owners"].items():
         files = {paths.key(p) for p in seen["reads"] if not os.path.isdir(p)}
+        data = {
+            key
+            for p in seen.get("data", ())
+            if not os.path.isdir(p) and (key := paths.key(p)) is not None
+        }
         edges = set()
         wanted = {
             ".".join(parts[:i])
@@ -377,6 +426,8 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
         lists.discard(None)
         owners[owner] = {
             "files": sorted(files),
+            "data": sorted(data),
+            "spawned": bool(seen.get("spawned")),
             "probes": sorted(probes),
             "lists": sorted(lists),
             "edges": sorted(edges),

@@ -261,6 +261,7 @@ def main(spec_path: str) -> int:
             *_plugin_guards(),
         ]
         code = pytest.main(args, plugins=[plugin])
+        traced = not plugin.untraced and sys.gettrace() is plugin.tracer
         observer.paused = True  # what follows is lockgate's own analysis
         cov.stop()
         progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
@@ -271,6 +272,12 @@ def main(spec_path: str) -> int:
         "files": files,
         "coverage": _coverage_json(cov, root, spec.get("modules"), files),
         "observed": _observed(observer, spec),
+        "traced": traced,
+        "shared": sorted(
+            p.relative_to(root).as_posix()
+            for f in observer.shared_code
+            if (p := Path(f).resolve()).is_relative_to(root)
+        ),
     }
     tmp = spec["result"] + ".tmp"
     Path(tmp).write_text(json.dumps(result), encoding="utf-8")

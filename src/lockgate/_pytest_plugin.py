@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Generator
@@ -60,6 +61,20 @@ class Plugin:
         self.node_file: dict[str, str] = {}
         self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
         self.remaining: Counter[str] = Counter()
+        self.file = ""  # the test file whose test runs now
+        self.fixtures = 0  # session or package fixtures being set up, nested
+        # Block keys trust coverage to have seen every line that ran: a test that replaces the
+        # trace function (a debugger, a profiler, sys.settrace) makes the run's lines unknown.
+        self.tracer = sys.gettrace()
+        self.untraced = self.tracer is None
+        real = sys.settrace
+
+        def settrace(function: Any) -> None:
+            if function is not self.tracer:
+                self.untraced = True
+            real(function)
+
+        sys.settrace = settrace
 
     def _context(self, name: str) -> None:
         """Observations from now on belong to test file ``name`` ("" for none)."""
@@ -178,16 +193,40 @@ class Plugin:
         self._emit("run", name, item.nodeid)
         self.cov.switch_context(f"run:{name}")
         self._context(name)
+        self.file = name
         start = time.perf_counter()
         try:
             return (yield)
         finally:
             self.cov.switch_context("")
             self._context("")
+            self.file = ""
+            if sys.gettrace() is not self.tracer:
+                self.untraced = True
             self.seconds[name] += time.perf_counter() - start
             self.remaining[name] -= 1
             if not self.remaining[name]:
                 self._emit("done", name)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any]
+    ) -> Generator[None, object, object]:
+        """Set up a session or package fixture under ``fixture:<file>``: its value serves every
+        later test file, so what its setup ran counts for them all in block keys, while its
+        lines still count for the coverage of the file that set it up (see ``coverage_of``)."""
+        if not self.file or fixturedef.scope not in ("session", "package"):
+            return (yield)
+        # A fixture's own fixtures are set up inside its hook: only the outermost switches back.
+        self.fixtures += 1
+        if self.fixtures == 1:
+            self.cov.switch_context(f"fixture:{self.file}")
+        try:
+            return (yield)
+        finally:
+            self.fixtures -= 1
+            if not self.fixtures:
+                self.cov.switch_context(f"run:{self.file}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """A test counts once: failed if any phase failed, else skipped, else passed."""

@@ -110,6 +110,9 @@ class Config(_Strict):
     # align exits 1 when a non-internal feature scores under it, as `--fail-under` (which wins)
     fail_under: int | None = Field(default=None, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
+    # what a tested result is keyed on beyond its own test files and module: the blocks its run
+    # executed in every file it loaded ("blocks"), or every file of the static closures whole
+    keys: Literal["blocks", "files"] = "blocks"
     timeout: float = Field(default=30, gt=0)
     # test-file glob -> seconds one test file may take (the longest matching glob wins)
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)

@@ -6,12 +6,14 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from lockgate.blocks import Outline, outline_of
+
 _PROTOCOL_BASES = {"Protocol", "typing.Protocol", "typing_extensions.Protocol"}
 _ABSTRACT_DECORATORS = {"abstractmethod", "abc.abstractmethod"}
 
 
 # Bump when FileFacts changes shape: stored facts are keyed by content hash and this version.
-VERSION = 2
+VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class FileFacts:
     classes: tuple[ClassFacts, ...]
     names: frozenset[str]
     error: str | None = None
+    outline: Outline | None = None  # its blocks (see lockgate.blocks); None when it does not parse
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the store."""
@@ -46,6 +49,7 @@ class FileFacts:
             ],
             "names": sorted(self.names),
             "error": self.error,
+            "outline": None if self.outline is None else self.outline.to_json(),
         }
 
     @classmethod
@@ -59,6 +63,7 @@ class FileFacts:
             ),
             names=frozenset(data["names"]),
             error=data["error"],
+            outline=None if data["outline"] is None else Outline.from_json(data["outline"]),
         )
 
 
@@ -111,4 +116,5 @@ def read_facts(source: bytes) -> FileFacts:
         elif isinstance(node, ast.Attribute):
             names.add(node.attr)
     classes = tuple(_class_facts(node) for node in tree.body if isinstance(node, ast.ClassDef))
-    return FileFacts(tuple(imports), classes, frozenset(names))
+    # last: outline_of replaces function bodies in the tree
+    return FileFacts(tuple(imports), classes, frozenset(names), outline=outline_of(tree))

@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import Any
 
 from lockgate import __version__
+from lockgate.execution import Execution
+from lockgate.facts import FileFacts
 from lockgate.fingerprint import LISTING, FileHasher, digest, key_of
 from lockgate.layers import (
     discovered,
@@ -40,6 +42,10 @@ SUITE_LAYER = "suite"
 # An extras entry "\0set:<name>" stands for the probe set stored as fact "probes/<name>".
 PROBE_SET = "\0set:"
 SET_FACTS = "probes/"
+# An extras entry "<file>\0blocks:<name>" holds the block fingerprint of <file> over the
+# function bodies listed in fact "blocks/<name>" (see lockgate.blocks).
+BLOCKS = "\0blocks:"
+BLOCK_FACTS = "blocks/"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,28 @@ class Planned:
     result: LayerResult | None = None
     extras: dict[str, str | None] = field(default_factory=dict)
     reason: Reason | None = None  # why it re-runs, when it is not reused
+    # block keys: the files keyed whole (the test files, the feature's module, conftests);
+    # None when every input file is keyed whole
+    whole: frozenset[str] | None = None
+
+
+def extra_file(name: str) -> str | None:
+    """The file an extras entry stands for, or None for a probe set."""
+    if name.startswith(PROBE_SET):
+        return None
+    return name.partition(BLOCKS)[0]
+
+
+def fact_names(extras: dict[str, str | None]) -> list[str]:
+    """The facts a result with these extras needs to be checked: its probe sets and block
+    lists (a copy of the result without them, in another store, could not be reused)."""
+    out = []
+    for name in extras:
+        if name.startswith(PROBE_SET):
+            out.append(f"{SET_FACTS}{name[len(PROBE_SET) :]}")
+        elif BLOCKS in name:
+            out.append(f"{BLOCK_FACTS}{name.partition(BLOCKS)[2]}")
+    return out
 
 
 def bytecode_cache() -> Path:
@@ -102,8 +130,13 @@ class Runner:
         self.jobs = jobs
         self.progress = progress
         self._digests: dict[frozenset[str], str] = {}
+        self._outlined: dict[frozenset[str], str] = {}
         self._states: dict[str, str] = {}  # probe set → its state this run
         self.probe_sets: dict[str, list[str]] = {}  # probe sets new results refer to
+        self.block_sets: dict[str, list[str]] = {}  # block name lists new results refer to
+        self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
+        self._prints: dict[tuple[str, str], str | None] = {}
+        self.blocks = ctx.project.config.keys == "blocks"
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -125,18 +158,44 @@ class Runner:
         module = tested if layer == SUITE_LAYER else MODULES[layer]
         return [module.VERSION, __version__]
 
-    def key(self, layer: str, version: int, inputs: Inputs) -> str:
-        """The key of one layer result."""
-        return key_of(
-            [
-                layer,
-                version,
-                __version__,
-                self.env_digest,
-                inputs.config,
-                [self.files_digest(part) for part in inputs.parts],
-            ]
-        )
+    def outlines_digest(self, files: frozenset[str]) -> str:
+        """Like :meth:`files_digest`, with a Python file's module-level checksum (see
+        :mod:`lockgate.blocks`) in place of its content hash: the function bodies a run
+        executed are checked among its extras instead."""
+        found = self._outlined.get(files)
+        if found is None:
+            hasher, facts = self.ctx.hasher, self.ctx.facts
+            found = key_of(sorted((p, self._static(p, hasher, facts)) for p in files))
+            self._outlined[files] = found
+        return found
+
+    @staticmethod
+    def _static(path: str, hasher: FileHasher, facts: dict[str, FileFacts]) -> str | None:
+        found = facts.get(path)
+        if found is not None and found.outline is not None:
+            return f"outline:{found.outline.module}"
+        return hasher.hash(path)
+
+    def key(
+        self, layer: str, version: int, inputs: Inputs, whole: frozenset[str] | None = None
+    ) -> str:
+        """The key of one layer result; with ``whole`` (block keys), files other than those
+        are keyed on their module-level code, their executed bodies being extras."""
+        if whole is None:
+            parts = [self.files_digest(part) for part in inputs.parts]
+        else:
+            parts = [self.outlines_digest(part) for part in inputs.parts]
+            parts += ["blocks", self.files_digest(whole)]
+        return key_of([layer, version, __version__, self.env_digest, inputs.config, parts])
+
+    def _whole(self, tests: list[str], module: str | None) -> frozenset[str] | None:
+        """What block keys keep whole: what the run cannot see per block. The test files and
+        conftests (pytest reads them as data to rewrite them, and their hooks serve every test
+        file), and the feature's module (its coverage percentage is the verdict)."""
+        if not self.blocks:
+            return None
+        own = [*tests, *self.ctx.project.conftests]
+        return frozenset([*own, module] if module is not None else own)
 
     def plan_feature(self, feature: Feature) -> list[Planned]:
         """Inputs and key for every layer of one feature."""
@@ -144,9 +203,11 @@ class Runner:
         for layer in self.layers:
             module = MODULES[layer]
             inputs = module.inputs(self.ctx, feature)
-            planned.append(
-                Planned(feature.id, layer, inputs, self.key(layer, module.VERSION, inputs))
-            )
+            whole = None
+            if layer == tested.NAME:
+                whole = self._whole(self.ctx.owners[feature.id], feature.path)
+            key = self.key(layer, module.VERSION, inputs, whole)
+            planned.append(Planned(feature.id, layer, inputs, key, whole=whole))
         return planned
 
     def plan(self) -> list[Planned]:
@@ -160,7 +221,9 @@ class Runner:
     def plan_suite(self, test: str) -> Planned:
         """Inputs and key of one test file of no feature."""
         inputs = Inputs(tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test))
-        return Planned(test, SUITE_LAYER, inputs, self.key(SUITE_LAYER, tested.VERSION, inputs))
+        whole = self._whole([test], None)
+        key = self.key(SUITE_LAYER, tested.VERSION, inputs, whole)
+        return Planned(test, SUITE_LAYER, inputs, key, whole=whole)
 
     # -- reuse ---------------------------------------------------------------------------
 
@@ -169,7 +232,7 @@ class Runner:
             return None
         return created + self.ctx.project.config.performance.ttl
 
-    def _refusal(self, item: Planned, stored: Stored, sets: dict[str, list[str]]) -> Reason | None:
+    def _refusal(self, item: Planned, stored: Stored) -> Reason | None:
         """Why the stored result of the item's key cannot be reused; None when it can."""
         if self.retry_failed and not stored.passed:
             return RETRY
@@ -178,21 +241,48 @@ class Runner:
             return expired(stored.created, self.ctx.project.config.performance.ttl)
         hasher = self.ctx.hasher
         moved = []
-        for path, expected in stored.extras.items():
-            if path.startswith(PROBE_SET):
-                members = sets.get(path[len(PROBE_SET) :])
+        for name, expected in stored.extras.items():
+            if not self.extra_moved(name, expected):
+                continue
+            path, blocks, _ = name.partition(BLOCKS)
+            if name.startswith(PROBE_SET):
+                members = self._sets.get(f"{SET_FACTS}{name[len(PROBE_SET) :]}")
                 if members is None:
                     moved.append(Change("record missing", "the files an import looked for"))
-                elif self._set_state(path, members) != expected:
+                else:
                     present = [m for m in members if hasher.hash(m) is not None]
                     where = ", ".join(present[:3]) or f"one of {len(members)} candidates"
                     moved.append(Change("file added or removed where an import looks", where))
-            elif (now := hasher.hash(path)) != expected:
-                if path.endswith(LISTING):
-                    moved.append(Change("folder listing changed", path[: -len(LISTING)] or "."))
-                else:
-                    moved.append(file_change(path, expected, now))
+            elif blocks:
+                moved.append(Change("code the run executed changed", path))
+            elif path.endswith(LISTING):
+                moved.append(Change("folder listing changed", path[: -len(LISTING)] or "."))
+            else:
+                moved.append(file_change(path, expected, hasher.hash(path)))
         return extras_moved(moved) if moved else None
+
+    def extra_moved(self, name: str, expected: str | None) -> bool:
+        """True when an extras entry of a stored result no longer holds: a file's content,
+        a probe set's state, or a file's block fingerprint over the bodies its run executed."""
+        if name.startswith(PROBE_SET):
+            members = self._sets.get(f"{SET_FACTS}{name[len(PROBE_SET) :]}")
+            return members is None or self._set_state(name, members) != expected
+        path, blocks, names = name.partition(BLOCKS)
+        if blocks:
+            return self._fingerprint(path, names) != expected
+        return self.ctx.hasher.hash(path) != expected
+
+    def _fingerprint(self, path: str, names: str) -> str | None:
+        """The block fingerprint of ``path`` now over the bodies listed as ``names``."""
+        found = self._prints.get((path, names), "")
+        if found == "":
+            facts = self.ctx.facts.get(path)
+            members = self._sets.get(f"{BLOCK_FACTS}{names}")
+            found = None
+            if facts is not None and facts.outline is not None and members is not None:
+                found = facts.outline.fingerprint(members)
+            self._prints[(path, names)] = found
+        return found
 
     def _set_state(self, name: str, members: list[str]) -> str:
         found = self._states.get(name)
@@ -213,26 +303,18 @@ class Runner:
             missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
             self.fetched = self.remote.fetch(missing)
             found.update((k, _stored(e.result)) for k, e in self.fetched.items())
-        wanted = {
-            f"{SET_FACTS}{path[len(PROBE_SET) :]}"
-            for stored in found.values()
-            for path in stored.extras
-            if path.startswith(PROBE_SET)
-        }
-        sets = {
-            name[len(SET_FACTS) :]: json.loads(data)
-            for name, data in self.store.facts(wanted).items()
-        }
-        sets.update(
-            (name[len(SET_FACTS) :], json.loads(data))
-            for entry in self.fetched.values()
-            for name, data in entry.facts.items()
+        wanted = {name for held in found.values() for name in fact_names(held.extras)}
+        wanted -= self._sets.keys()
+        self._sets.update(
+            (name, json.loads(data)) for name, data in self.store.facts(wanted).items()
         )
+        for entry in self.fetched.values():
+            self._sets.update((name, json.loads(data)) for name, data in entry.facts.items())
         for item in planned:
             stored = found.get(item.key)
             if stored is None:
                 continue
-            item.reason = self._refusal(item, stored, sets)
+            item.reason = self._refusal(item, stored)
             if item.reason is None:
                 if item.key in self.fetched:
                     self.served.add(item.key)
@@ -388,6 +470,8 @@ class Runner:
         batch: BatchResult,
     ) -> None:
         owners = self.ctx.owners
+        project = self.ctx.project
+        execution = Execution(batch, self.ctx.facts, project.real_path) if self.blocks else None
         for item in items:
             files = owners[item.owner] if item.layer == "tested" else [item.owner]
             transient = any(batch.files[t].transient for t in files)
@@ -403,7 +487,38 @@ class Runner:
                 [s for o in seen for s in o.probes],
             )
             item.result = LayerResult(ok, detail, round(seconds, 4), keep=not transient)
-            item.extras = self._extras(observed, item.inputs.files)
+            if execution is not None and item.whole is not None:
+                item.extras = self._block_extras(observed, item, files, execution)
+            else:
+                item.extras = self._extras(observed, item.inputs.files)
+
+    def _block_extras(
+        self, seen: Observed, item: Planned, tests: list[str], execution: Execution
+    ) -> dict[str, str | None]:
+        """Extras of a block-keyed result: each file keyed on its module-level code and every
+        file the run loaded beyond the static inputs, as the block fingerprint over the bodies
+        the run executed where the run shows them (see :class:`Execution`), else whole. A keyed
+        file of which the run executed no body needs none: the key holds all it ran."""
+        assert item.whole is not None
+        hasher, facts = self.ctx.hasher, self.ctx.facts
+        static = item.inputs.files
+        # files keyed on their module-level code; the others are keyed whole already
+        outlined = {p for p in static - item.whole if (f := facts.get(p)) is not None and f.outline}
+        files = outlined | {p for p in seen.files if p not in static}
+        out: dict[str, str | None] = {}
+        for path in sorted(files):
+            outline = execution.outline(path, tests)
+            if outline is None:
+                out[path] = hasher.hash(path)
+                continue
+            names = sorted(execution.executed(path, tests, outline))
+            if not names and path in outlined:
+                continue  # its module-level checksum, all the run executed of it, is in the key
+            name = digest(json.dumps(names).encode())
+            self.block_sets.setdefault(name, names)
+            out[f"{path}{BLOCKS}{name}"] = outline.fingerprint(names)
+        out.update(self._extras(Observed([], seen.lists, seen.probes), static))
+        return out
 
     def _extras(self, seen: Observed, static: frozenset[str]) -> dict[str, str | None]:
         """What a run observed beyond its static inputs: every file it read or imported, the
@@ -421,8 +536,10 @@ class Runner:
         return out
 
     def new_facts(self) -> dict[str, str]:
-        """The probe sets this run's results refer to, to be stored by content."""
-        return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
+        """The probe sets and block lists this run's results refer to, stored by content."""
+        found = {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
+        found.update((f"{BLOCK_FACTS}{n}", json.dumps(m)) for n, m in self.block_sets.items())
+        return found
 
     @property
     def remote_hits(self) -> int:
@@ -438,13 +555,18 @@ class Runner:
         facts = {k: v for e in entries for k, v in e.facts.items()}
         return [e.result for e in entries], facts
 
+    def _fact(self, name: str) -> str:
+        """A fact a new result refers to, as stored."""
+        if name.startswith(SET_FACTS):
+            return json.dumps(self.probe_sets[name[len(SET_FACTS) :]])
+        return json.dumps(self.block_sets[name[len(BLOCK_FACTS) :]])
+
     def entries(self, results: list[NewResult]) -> list[Entry]:
-        """Remote entries for results this run validated: each with the probe sets it names."""
+        """Remote entries for results this run validated: each with the facts it needs."""
         now = time.time()
         out = []
         for result in results:
-            names = [p[len(PROBE_SET) :] for p in result.extras if p.startswith(PROBE_SET)]
-            facts = {f"{SET_FACTS}{n}": json.dumps(self.probe_sets[n]) for n in names}
+            facts = {n: self._fact(n) for n in fact_names(result.extras)}
             out.append(Entry(dataclasses.replace(result, created=now), facts))
         return out
 
@@ -452,7 +574,7 @@ class Runner:
 
     def unchanged(self, item: Planned, fresh: FileHasher) -> bool:
         """True when the item's inputs hash now as they did when it was planned."""
-        files = item.inputs.files | {p for p in item.extras if not p.startswith(PROBE_SET)}
+        files = item.inputs.files | {f for p in item.extras if (f := extra_file(p)) is not None}
         return not any(fresh.moved(p, self.ctx.hasher) for p in files)
 
     def new_results(self, planned: list[Planned]) -> list[NewResult]:

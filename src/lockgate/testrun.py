@@ -53,6 +53,12 @@ class FileOutcome:
     loaded: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
     probes: list[list[str]] = field(default_factory=list)
+    # the files among `loaded` that were read as data (their text), not only run as code
+    data: list[str] = field(default_factory=list)
+    # coverage saw every line the process ran (no test replaced its trace function)
+    traced: bool = False
+    # it (or code it imported, or a conftest) started a process, whose lines nobody measured
+    spawned: bool = False
     # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
     # process that ended outside any test file): reported, never stored
     transient: bool = False
@@ -79,6 +85,7 @@ class BatchResult:
 
     files: dict[str, FileOutcome]
     coverage: dict[str, FileCoverage]
+    shared: frozenset[str] = frozenset()  # project modules used as pytest plugins
 
 
 def _posix(root: Path, path: str) -> str:
@@ -277,11 +284,13 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
     files: dict[str, FileOutcome] = {}
     lines: dict[str, tuple[set[int], dict[str, set[int]]]] = {}
     toplevel: dict[str, set[int]] = {}
+    shared: set[str] = set()
     for chunk in chunks:
         files.update(chunk.outcomes)
         result = chunk.result or {"files": {}, "coverage": {}, "exit": 0}
         observed = result.get("observed", {"owners": {}, "reached": {}})
         owners = observed["owners"]
+        shared.update(result.get("shared", ()))
         for name, raw in result["files"].items():
             problem = raw["problem"]
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
@@ -298,6 +307,9 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 loaded=sorted({f for o in reached for f in o["files"]}),
                 lists=sorted({d for o in reached for d in o["lists"]}),
                 probes=[o["probes"] for o in reached if o["probes"]],
+                data=sorted({f for o in reached for f in o.get("data", ())}),
+                traced=bool(result.get("traced")),
+                spawned=any(o.get("spawned") for o in reached),
             )
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))
@@ -318,7 +330,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 files[name].executed.append(path)
     for outcome in files.values():
         outcome.executed.sort()
-    return BatchResult(files, coverage)
+    return BatchResult(files, coverage, frozenset(shared))
 
 
 def run_batch(
@@ -401,14 +413,15 @@ def coverage_of(
     """(percent, covered lines, statements) of module_path by test_files only; None if
     module_path was not measured or has no statements.
 
-    Covered lines are those executed while collecting or running one of test_files
-    (`collect:t`, `run:t`) or outside every test file (context "": conftest and session code,
-    which every key holds). A module's import-time lines (statements outside function bodies)
-    run once, under whichever test file imports the module first, so they count from any
-    context — but only when one of test_files used the module (imported it, even when it was
-    loaded already, or ran a line of it), as it would alone. Function bodies count only when
-    test_files ran them: a verdict depends only on the inputs of its own key, whatever else the
-    batch ran. Nothing counts unless one of test_files was collected without a problem.
+    Covered lines are those executed while collecting or running one of test_files (`collect:t`,
+    `run:t`, and `fixture:t`: session fixtures its tests set up) or outside every test file
+    (context "": conftest and session code, which every key holds). A module's import-time lines
+    (statements outside function bodies) run once, under whichever test file imports the module
+    first, so they count from any context — but only when one of test_files used the module
+    (imported it, even when it was loaded already, or ran a line of it), as it would alone.
+    Function bodies count only when test_files ran them: a verdict depends only on the inputs of
+    its own key, whatever else the batch ran. Nothing counts unless one of test_files was
+    collected without a problem.
     Percent is rounded to 1 decimal.
     """
     path = Path(module_path).as_posix()
@@ -419,7 +432,7 @@ def coverage_of(
     valid = {t for t in tests if t in batch.files and batch.files[t].problem is None}
     covered: set[int] = set()
     if valid:
-        own = {f"collect:{t}" for t in valid} | {f"run:{t}" for t in valid}
+        own = {f"{phase}:{t}" for t in valid for phase in ("collect", "run", "fixture")}
         for label, lines in cov.by_context.items():
             if label == "" or label in own:
                 covered |= lines

@@ -23,7 +23,7 @@ from lockgate.progress import reporter
 from lockgate.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
-from lockgate.runner import SUITE_LAYER, Planned, Runner, suite_results
+from lockgate.runner import BLOCKS, SUITE_LAYER, Planned, Runner, suite_results
 from lockgate.scoring import score, status
 from lockgate.shard import Shard, split
 from lockgate.store import Store, Stored, store_dir
@@ -290,6 +290,9 @@ def _depended_on(
             if _project_file(path) and path not in found:
                 found[path] = ctx.hasher.hash(path)
         for path, value in extras.items():
+            if BLOCKS in path:  # validated for the blocks it ran: what ships is what it saw now
+                path = path.partition(BLOCKS)[0]
+                value = ctx.hasher.hash(path)
             if _project_file(path):
                 found.setdefault(path, value)
     return dict(sorted(found.items()))

@@ -10,7 +10,7 @@ from lockgate.errors import LockgateError
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.remote.settings import Settings, resolve
-from lockgate.runner import PROBE_SET, SET_FACTS
+from lockgate.runner import fact_names
 from lockgate.store import Store
 
 BATCH = 1000  # entries per write: one round trip each
@@ -44,17 +44,12 @@ def settings(root: Path, flag_url: str | None) -> Settings:
 def push(store: Store, target: Settings) -> Transfer:
     """Write every local result that verifies, with the probe sets it names."""
     results = store.sound_results()
-    names = {
-        f"{SET_FACTS}{p[len(PROBE_SET) :]}"
-        for r in results
-        for p in r.extras
-        if p.startswith(PROBE_SET)
-    }
+    names = {n for r in results for n in fact_names(r.extras)}
     facts = store.facts(names)
     entries = []
     for r in results:
-        wanted = [f"{SET_FACTS}{p[len(PROBE_SET) :]}" for p in r.extras if p.startswith(PROBE_SET)]
-        if all(n in facts for n in wanted):  # without its probe sets no one could reuse it
+        wanted = fact_names(r.extras)
+        if all(n in facts for n in wanted):  # without its facts no one could reuse it
             entries.append(Entry(r, {n: facts[n] for n in wanted}))
     remote = Remote(target)
     moved = 0

@@ -1,0 +1,8 @@
+from shop import util
+
+
+class RateService:
+    """A cached rate."""
+
+    def run(self):
+        return util.rate()

@@ -1,0 +1,106 @@
+"""Block-level keys for `tested` (issue 11: a big conftest made every edit near-cold).
+
+The `blockkeys` scenario's conftest imports `shop.base`, so every helper module is in every test
+file's static closure. After each edit, an incremental `align --json` must re-run exactly the
+tested results whose run executed what changed, and give the verdicts of `--no-cache`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Run, copy_project, lockgate
+
+FEATURES = {
+    "AddService",
+    "FeeService",
+    "GreetService",
+    "MulService",
+    "RateService",
+    "SizeService",
+    "DocService",
+    "SourceService",
+    "TableService",
+    "SpawnService",
+}
+
+
+def _align(root: Path, *flags: str) -> Run:
+    run = lockgate("align", root, "--json", "--quiet", *flags)
+    assert run.code == 0, run.stderr
+    return run
+
+
+def verdicts(run: Run) -> dict[str, tuple[bool, str]]:
+    """Feature name → the tested verdict."""
+    return {
+        f["name"]: (f["layers"]["tested"]["passed"], f["layers"]["tested"]["detail"])
+        for f in run.json["features"]
+    }
+
+
+def rerun(run: Run) -> set[str]:
+    """The features whose tested result was not served from the store."""
+    return {f["name"] for f in run.json["features"] if not f["layers"]["tested"]["cached"]}
+
+
+def replace(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, f"{rel} has no {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def check(root: Path, label: str, reran: set[str], failing: set[str]) -> None:
+    """After an edit: exactly ``reran`` re-run, ``failing`` fail, as with ``--no-cache``."""
+    incremental = _align(root)
+    assert rerun(incremental) == reran, label
+    fresh = _align(root, "--no-cache")
+    assert verdicts(incremental) == verdicts(fresh), f"{label}: incremental != --no-cache"
+    assert {n for n, (ok, _) in verdicts(fresh).items() if not ok} == failing, label
+
+
+def test_block_keys_follow_what_ran(tmp_path: Path) -> None:
+    root = copy_project("blockkeys", tmp_path)
+    first = _align(root)
+    assert rerun(first) == FEATURES
+    assert all(ok for ok, _ in verdicts(first).values()), verdicts(first)
+
+    # A comment and a function nobody calls: their files are in every closure, nothing re-runs
+    # but the test that started a process (what ran there is unknown: every file counts whole).
+    replace(root, "src/shop/util.py", "# adds", "# sums the two")
+    replace(root, "src/shop/util.py", '"nobody calls this"', '"still nobody"')
+    assert rerun(_align(root)) == {"SpawnService"}
+
+    # Shared state: `rate` is cached (functools.cache): its body ran for test_fee.py, and
+    # test_rate.py read the cache; `seed` ran in a session fixture that test_size.py set up and
+    # test_table.py reused. Both count for every test file that loaded util.py.
+    replace(root, "src/shop/util.py", "    return 2\n", "    return 3\n")
+    replace(root, "src/shop/util.py", "    return 7\n", "    return 8\n")
+    failing = {"FeeService", "RateService", "SizeService", "DocService", "TableService"}
+    check(root, "cached and fixture bodies", FEATURES, failing)
+
+    # Executed bodies: `add` ran under AddService's tests only; `make_table` ran when
+    # test_mul.py imported shop.tables, and TableService's test imported it after (loaded);
+    # `mul` ran for MulService, and in the child process test_spawn.py started.
+    replace(root, "src/shop/util.py", "return a + b", "return a + b + 1")
+    replace(root, "src/shop/util.py", '{"size": 3}', '{"size": 4}')
+    replace(root, "src/shop/util.py", "return a * b", "return a * b + 1")
+    ran = {"AddService", "MulService", "TableService", "SpawnService"}
+    failing |= ran
+    check(root, "executed bodies", ran, failing)
+
+    # Module-level code runs for every importer: a default, a decorator, a class attribute, a
+    # docstring read through __doc__.
+    replace(root, "src/shop/util.py", 'name="world"', 'name="there"')
+    replace(root, "src/shop/util.py", "@twice\n", "")
+    replace(root, "src/shop/util.py", "    size = 3", "    size = 4")
+    replace(root, "src/shop/util.py", '"""Doc text."""', '"""Other text."""')
+    failing |= {"GreetService"}
+    check(root, "module-level code", FEATURES, failing)
+
+    # A comment in a body read as text (inspect.getsource): that file counts whole for the
+    # test that read it (and the one that started a process), for no other.
+    replace(root, "src/shop/text.py", "# five", "# six")
+    failing |= {"SourceService"}
+    check(root, "source read as data", {"SourceService", "SpawnService"}, failing)
