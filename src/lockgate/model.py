@@ -76,6 +76,16 @@ class SuiteResult:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class Write:
+    """Something a test or import process changed in the tree it ran in (its sandbox), outside
+    its temporary folders: the repository itself would have been changed."""
+
+    path: str  # project-relative; absolute outside the project; a ref name (refs/...) for git
+    change: str  # created, modified, removed, replaced by a symlink
+    by: tuple[str, ...]  # the test files (or modules) that process ran
+
+
 @dataclass
 class AlignResult:
     """Everything one align produced."""
@@ -92,3 +102,4 @@ class AlignResult:
     # Every project file any result depends on (static inputs and files loaded at run time)
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
+    writes: list[Write] = field(default_factory=list)  # what this run's processes wrote

@@ -181,7 +181,9 @@ def _scope(layers: tuple[str, ...] | None) -> str:
 
 
 def _to_json(result: AlignResult) -> dict[str, Any]:
-    return dataclasses.asdict(result)
+    data = dataclasses.asdict(result)
+    del data["writes"]  # made by the processes of that run; serving it again runs none
+    return data
 
 
 def _from_json(data: dict[str, Any]) -> AlignResult:

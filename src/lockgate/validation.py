@@ -19,7 +19,7 @@ from lockgate.fingerprint import FileHasher, environment, key_of
 from lockgate.graph import ImportGraph
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
-from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
 from lockgate.options import Options
 from lockgate.progress import Progress, progress_bar
 from lockgate.project import Project
@@ -178,8 +178,13 @@ def align_fully(
             misses=misses,
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
-            warnings=list(store.warnings) if store else [],
+            warnings=[
+                *(store.warnings if store else []),
+                *runner.warnings,
+                *map(_wrote, runner.sandbox.writes),
+            ],
             inputs=_depended_on(ctx, planned, stored),
+            writes=list(runner.sandbox.writes),
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         if store is not None and len(results) == misses and not store.warnings:
@@ -189,6 +194,14 @@ def align_fully(
     finally:
         if store is not None:
             store.close()
+
+
+def _wrote(write: Write) -> str:
+    """The warning line for one write into the tree (made in the sandbox, undone there)."""
+    return (
+        f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
+        f"{write.change} (in lockgate's sandbox; the repository is unchanged)"
+    )
 
 
 def _depended_on(

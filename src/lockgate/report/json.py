@@ -78,6 +78,9 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "orphans": result.orphans,
             "cache": {"hits": result.hits, "misses": result.misses},
             "seconds": result.seconds,
+            "writes": [
+                {"path": w.path, "change": w.change, "tests": list(w.by)} for w in result.writes
+            ],
         },
         "suite": [
             {
