@@ -373,11 +373,15 @@ class Runner:
         git, named by no key): the verdict depends on which files git ignores, which no key
         holds, so it is reported and never stored."""
         root = self.ctx.project.root
+        made = {w.path for w in self.sandbox.writes}  # what a test wrote, it may read
         found = sorted(
             {
                 p
                 for p in files
-                if p[:1] != "/" and not self.sandbox.holds(p) and os.path.lexists(root / p)
+                if p[:1] != "/"
+                and p not in made
+                and not self.sandbox.holds(p)
+                and os.path.lexists(root / p)
             }
         )
         if found:

@@ -29,6 +29,7 @@ import shutil
 import stat
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lockgate import git, reaper
@@ -52,7 +53,9 @@ _GIT_LOCATIONS = (
 # each folder above the root, so it chooses what it would choose in the real tree.
 _ABOVE = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
+_NEVER = frozenset({"__pycache__", "node_modules", "site-packages"})
 _State = tuple[int, int, int, int, int]  # mode, size, mtime, ctime, inode
+_THREADS = 4
 
 
 def _state(info: os.stat_result) -> _State:
@@ -65,17 +68,32 @@ class _Copier:
     def __init__(self) -> None:
         self.reflinks = True
 
-    def copy(self, src: str, dst: str, info: os.stat_result) -> None:
+    def copy(self, src: str, dst: str, info: os.stat_result) -> _State:
+        """Copy ``src`` (whose lstat is ``info``) to a new ``dst``; the copy's state."""
         fd_in = os.open(src, os.O_RDONLY)
         try:
             fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, info.st_mode & 0o7777)
             try:
                 self._fill(fd_in, fd_out, info.st_size)
+                os.utime(fd_out, ns=(info.st_atime_ns, info.st_mtime_ns))
+                return _state(os.fstat(fd_out))
             finally:
                 os.close(fd_out)
         finally:
             os.close(fd_in)
-        os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+    def copy_all(self, files: list[tuple[str, str, os.stat_result]]) -> list[_State]:
+        """``copy`` for many files, by a few threads: the time is the kernel's (creating
+        files), which runs beside the interpreter."""
+        if len(files) < 256:
+            return [self.copy(*f) for f in files]
+        slices = [files[i::_THREADS] for i in range(_THREADS)]
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            done = list(pool.map(lambda part: [self.copy(*f) for f in part], slices))
+        out: list[_State] = [done[0][0]] * len(files)
+        for i, part in enumerate(done):
+            out[i::_THREADS] = part
+        return out
 
     def _fill(self, fd_in: int, fd_out: int, size: int) -> None:
         if self.reflinks:
@@ -129,6 +147,7 @@ class Sandbox:
                 shown = list(_every_file(self.root))
             else:
                 self._layout = git.layout(self.root)
+                shown = _project_files(shown)
             given = self._given
             if not given:
                 walk = walk_tree(self.root, self.root)
@@ -163,6 +182,18 @@ class Sandbox:
         self._places.clear()
 
 
+def _project_files(shown: list[str]) -> list[str]:
+    """``shown`` without what can never be the project's (an unignored virtual environment,
+    ``node_modules``, bytecode): thousands of files no test of the project reads."""
+    venvs = tuple(p[: -len("pyvenv.cfg")] for p in shown if p.rpartition("/")[2] == "pyvenv.cfg")
+    return [
+        p
+        for p in shown
+        if not p.startswith(venvs)
+        and not any(part in _NEVER or part.endswith(".egg-info") for part in p.split("/")[:-1])
+    ]
+
+
 def _every_file(root: Path) -> Iterator[str]:
     """Every file and symlink under ``root`` outside folders that never hold the project."""
     for folder, dirs, files in os.walk(root):
@@ -172,7 +203,7 @@ def _every_file(root: Path) -> Iterator[str]:
         for d in dirs:
             if os.path.islink(os.path.join(folder, d)):
                 files.append(d)  # copied as the link it is
-            elif not (d.startswith(".") or d in ("__pycache__", "node_modules")) and not (
+            elif not (d.startswith(".") or d in _NEVER) and not (
                 os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
             ):
                 kept.append(d)
@@ -221,11 +252,14 @@ class Place:
         made = self._dirs
         self._mkdirs(str(self.root), made)
         above = Path(src).parent
+        later: list[tuple[str, str, os.stat_result]] = []
         for folder in [above, *above.parents]:
             for name in _ABOVE:
-                self._put_file(os.path.join(str(folder), name), made)
+                self._put_file(os.path.join(str(folder), name), made, later)
         for rel in self.sandbox.manifest:  # sorted: a folder link comes before its files
-            self._put_file(os.path.join(src, rel), made)
+            self._put_file(os.path.join(src, rel), made, later)
+        states = self.sandbox._copier.copy_all(later)
+        self._put.update((f[0], state) for f, state in zip(later, states, strict=True))
         self._build_git()
         self.built = True
 
@@ -248,7 +282,10 @@ class Place:
             made.add(node)
             node = os.path.dirname(node)
 
-    def _put_file(self, src: str, made: set[str]) -> None:
+    def _put_file(
+        self, src: str, made: set[str], later: list[tuple[str, str, os.stat_result]] | None = None
+    ) -> None:
+        """Put the copy of ``src`` in place (a regular file into ``later``, when given)."""
         if self._behind_link(src):
             return  # the link's copy shows the copy of its target
         try:
@@ -263,7 +300,11 @@ class Place:
             if os.path.isdir(src):
                 self._links.add(src)
         elif stat.S_ISREG(info.st_mode):
-            self.sandbox._copier.copy(src, dst, info)
+            if later is not None:
+                later.append((src, dst, info))
+                return
+            self._put[src] = self.sandbox._copier.copy(src, dst, info)
+            return
         elif stat.S_ISDIR(info.st_mode):  # a submodule: its files, not its repository
             shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns(".git"))
             for folder, _dirs, files in os.walk(dst):
