@@ -185,7 +185,7 @@ class Sandbox:
 def _project_files(shown: list[str]) -> list[str]:
     """``shown`` without what can never be the project's (an unignored virtual environment,
     ``node_modules``, bytecode): thousands of files no test of the project reads."""
-    venvs = tuple(p[: -len("pyvenv.cfg")] for p in shown if p.rpartition("/")[2] == "pyvenv.cfg")
+    venvs = tuple(p[: -len("pyvenv.cfg")] for p in shown if p.endswith("/pyvenv.cfg"))
     return [
         p
         for p in shown
@@ -203,7 +203,7 @@ def _every_file(root: Path) -> Iterator[str]:
         for d in dirs:
             if os.path.islink(os.path.join(folder, d)):
                 files.append(d)  # copied as the link it is
-            elif not (d.startswith(".") or d in _NEVER) and not (
+            elif not (d.startswith(".") or d in _NEVER or d.endswith(".egg-info")) and not (
                 os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
             ):
                 kept.append(d)
