@@ -336,16 +336,26 @@ class Paths:
     holds it (a project under ``/usr`` with the system's Python): nothing of it is dropped.
     """
 
-    def __init__(self, root: str, drop: list[str]) -> None:
+    def __init__(self, root: str, drop: list[str], mirror: str | None = None) -> None:
         self.root = os.path.abspath(root)
         self._inside = self.root.rstrip(os.sep) + os.sep
         self._own = self._inside + ".lockgate" + os.sep
         self._drop = tuple(p.rstrip(os.sep) + os.sep for p in drop if p) + _VIRTUAL
         self._drop_inside = tuple(p for p in self._drop if p.startswith(self._inside))
+        # A sandbox holds the project at ``mirror + root`` (lockgate.sandbox): every path
+        # below ``mirror`` is the real path it copies, so inputs are named as without one.
+        self._mirror = mirror.rstrip(os.sep) if mirror else None
+
+    def real(self, path: str) -> str:
+        """``path`` as outside the sandbox (unchanged when it is not in the sandbox)."""
+        mirror = self._mirror
+        if mirror is not None and path.startswith(mirror + os.sep):
+            return path[len(mirror) :]
+        return path
 
     def key(self, path: str) -> str | None:
         """The input name of ``path`` (absolute), or None when it is not an input."""
-        path = os.path.normpath(path)
+        path = self.real(os.path.normpath(path))
         if path.startswith(self._inside):
             if (
                 path.startswith(self._own)
@@ -363,7 +373,7 @@ class Paths:
 
     def folder(self, path: str) -> str | None:
         """The input name of a folder (``""`` for the root itself), or None."""
-        path = os.path.normpath(path)
+        path = self.real(os.path.normpath(path))
         if path == self.root:
             return ""
         found = self.key(path)
@@ -378,11 +388,12 @@ def _candidates(fullname: str, dirs: list[str], where: str | None, paths: Paths)
     tail = fullname.rpartition(".")[2]
     forms = [f"{tail}/__init__{s}" for s in _SUFFIXES] + [f"{tail}{s}" for s in _SUFFIXES]
     for entry in dirs:
-        folder = os.path.abspath(os.path.join(paths.root, entry or "."))
+        folder = paths.real(os.path.abspath(os.path.join(paths.root, entry or ".")))
         base = paths.folder(folder)
         found = None
         if where:
-            rel = os.path.relpath(os.path.normpath(where), folder).replace(os.sep, "/")
+            rel = os.path.relpath(paths.real(os.path.normpath(where)), folder)
+            rel = rel.replace(os.sep, "/")
             if rel in forms:
                 found = forms.index(rel)
         if base is not None:  # a project folder, or one outside the environment

@@ -182,8 +182,12 @@ def _probe_configuration(observer: _observe.Observer, root: Path) -> None:
 def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, Any]:
     """Per test file, the owners of observations it reached (see lockgate._observe)."""
     root = spec["root"]
-    own = [spec["basetemp"], os.path.dirname(spec["result"])]
-    paths = _observe.Paths(root, _observe.environment_folders(*own, sys.pycache_prefix or ""))
+    # In a sandbox (lockgate.sandbox) inputs are named by the real paths the copies stand for;
+    # the rest of the run's folder is lockgate's own.
+    mirror = spec.get("mirror")
+    own = [spec["basetemp"], os.path.dirname(spec["result"]), os.path.dirname(mirror or "")]
+    drop = _observe.environment_folders(*own, sys.pycache_prefix or "")
+    paths = _observe.Paths(spec.get("real_root", root), drop, mirror)
     owners = _observe.summarize(observer.report(), paths)
     reached = {
         name: _observe.reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])

@@ -315,3 +315,48 @@ def worktree_branches(root: Path) -> dict[str, Path]:
         elif field.startswith("branch refs/heads/") and path is not None:
             found[field.removeprefix("branch refs/heads/")] = path
     return found
+
+
+def visible_files(root: Path) -> list[str] | None:
+    """Every file git shows under ``root``: tracked (deleted ones included) and untracked but
+    not ignored, posix and relative to ``root``; None outside a work tree (or without git)."""
+    try:
+        out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except LockgateError:
+        return None
+    return list(dict.fromkeys(os.fsdecode(p) for p in out.split(b"\0") if p))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a throw-away copy of a repository needs: its git folder, object store, HEAD."""
+
+    git_dir: Path
+    objects: Path
+    head: str  # the HEAD file's text: "ref: refs/heads/main" or a commit id
+    commit: str | None  # what HEAD names, None on a branch without commits
+    object_format: str
+
+
+def layout(root: Path) -> Layout | None:
+    """The repository whose work tree's top folder is ``root``; None for any other folder."""
+    try:
+        out = _git(
+            root,
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "--git-common-dir",
+            "--show-object-format",
+        )
+    except LockgateError:
+        return None
+    top, git_dir, common, fmt = out.decode().splitlines()[:4]
+    if not top or Path(top).resolve() != root.resolve():
+        return None
+    try:
+        commit = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip()
+    except LockgateError:
+        commit = None
+    head = (Path(git_dir) / "HEAD").read_text(encoding="utf-8").strip()
+    return Layout(Path(git_dir), (root / common).resolve() / "objects", head, commit, fmt)

@@ -77,6 +77,16 @@ class SuiteResult:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class Write:
+    """Something a test or import process changed in the tree it ran in (its sandbox), outside
+    its temporary folders: the repository itself would have been changed."""
+
+    path: str  # project-relative; absolute outside the project; a ref name (refs/...) for git
+    change: str  # created, modified, removed, replaced by a symlink
+    by: tuple[str, ...]  # the test files (or modules) that process ran
+
+
 @dataclass
 class AlignResult:
     """Everything one align produced."""
@@ -97,3 +107,4 @@ class AlignResult:
     remote_hits: int = 0  # of ``hits``, how many the remote store served
     remote_errors: int = 0  # remote entries refused and remote calls that failed
     shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N
+    writes: list[Write] = field(default_factory=list)  # what this run's processes wrote

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib.machinery
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # the configuration's pydantic models load only when a run ne
 # Folders that can never hold the project's own code. Nothing else is skipped: a folder named
 # ``build`` or ``dist`` may be a package (``app.build``), and a skipped input is a wrong reuse.
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
+_NATIVE = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Walk:
     files: list[str]  # posix, relative to the root
     escapes: list[tuple[str, str]]  # (folder or module link, its target) outside the tree
     links: list[str]  # symlinks followed
+    # compiled extension modules (often built in place and ignored by git): code the
+    # sandbox must hold although no key lists them
+    natives: list[str] = field(default_factory=list)
 
 
 def _skipped(dirpath: str, name: str) -> bool:
@@ -49,6 +54,7 @@ def walk_tree(root: Path, top: Path) -> Walk:
     files: list[str] = []
     escapes: list[tuple[str, str]] = []
     links: list[str] = []
+    natives: list[str] = []
 
     def inside(path: str, folder: bool) -> bool:
         # Inside the root, and not in a folder the walk skips: runs report files by their
@@ -91,11 +97,13 @@ def walk_tree(root: Path, top: Path) -> Walk:
                 files.append(prefix + entry.name)
                 if target:
                     links.append(prefix + entry.name)
+            elif entry.name.endswith(_NATIVE):
+                natives.append(prefix + entry.name)
 
     start = os.path.realpath(top)
     rel = os.path.relpath(top, root).replace(os.sep, "/")
     visit(str(top), "" if rel == "." else rel + "/", start, frozenset({start}))
-    return Walk(files, escapes, links)
+    return Walk(files, escapes, links, natives)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -207,6 +215,11 @@ class Project:
                         " outside the project root or into a folder lockgate skips"
                     )
         return sorted(walk.files)
+
+    @property
+    def native_files(self) -> list[str]:
+        """Compiled extension modules under the root (posix, relative), as the walk found them."""
+        return self._walk.natives
 
     def real_path(self, path: str) -> str:
         """``path`` with symlinks resolved (posix, relative to the root): where coverage and

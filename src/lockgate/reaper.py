@@ -47,6 +47,24 @@ def run_dir() -> Path:
         return _folder
 
 
+def bytecode_cache() -> Path:
+    """Where workers and test processes cache bytecode: never in the project.
+
+    One cache per user, like pip's or pre-commit's: ``sys.pycache_prefix`` makes Python ignore
+    the ``__pycache__`` folders of the standard library and site-packages too, so a cache per
+    project made every new project recompile pytest, coverage and the standard library
+    (about 2 s of CPU). Bytecode is keyed by source path and mtime, so sharing it is safe.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lockgate" / "pycache"
+
+
+def _shadow(folder: Path) -> Path:
+    """Where the bytecode of the sandboxes in a run folder is cached (the cache mirrors source
+    paths): it goes with the folder, or every run would leave its own copy behind."""
+    return bytecode_cache() / os.path.realpath(folder).lstrip(os.sep)
+
+
 def marker() -> dict[str, str]:
     """The environment entry every child process of this run carries."""
     return {MARKER: run_dir().name}
@@ -92,6 +110,7 @@ def cleanup() -> None:
         return
     kill_all()
     shutil.rmtree(_folder, ignore_errors=True)
+    shutil.rmtree(_shadow(_folder), ignore_errors=True)
     if _lock is not None:
         os.close(_lock)
     _folder = _lock = None
@@ -134,6 +153,7 @@ def sweep() -> None:
     for folder in dead:
         if folder != _folder and not _owner_alive(folder):
             _kill_marked(folder.name)
+            shutil.rmtree(_shadow(folder), ignore_errors=True)
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -8,14 +8,13 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from lockgate import __version__
 from lockgate.execution import Execution
 from lockgate.facts import FileFacts
-from lockgate.fingerprint import LISTING, FileHasher, digest, key_of
+from lockgate.fingerprint import LISTING, FileHasher, digest, is_probe, key_of
 from lockgate.layers import (
     discovered,
     documented,
@@ -28,9 +27,11 @@ from lockgate.layers import (
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
+from lockgate.reaper import bytecode_cache
 from lockgate.reasons import RETRY, Change, Reason, expired, extras_moved, file_change
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
+from lockgate.sandbox import Sandbox
 from lockgate.store import NewResult, Store, Stored
 from lockgate.testrun import BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
@@ -92,18 +93,6 @@ def fact_names(extras: dict[str, str | None]) -> list[str]:
     return out
 
 
-def bytecode_cache() -> Path:
-    """Where workers and test processes cache bytecode: never in the project.
-
-    One cache per user, like pip's or pre-commit's: ``sys.pycache_prefix`` makes Python ignore
-    the ``__pycache__`` folders of the standard library and site-packages too, so a cache per
-    project made every new project recompile pytest, coverage and the standard library
-    (about 2 s of CPU). Bytecode is keyed by source path and mtime, so sharing it is safe.
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lockgate" / "pycache"
-
-
 class Runner:
     """Executes one plan against one store (or none)."""
 
@@ -137,6 +126,10 @@ class Runner:
         self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
         self._prints: dict[tuple[str, str], str | None] = {}
         self.blocks = ctx.project.config.keys == "blocks"
+        self.warnings: list[str] = []  # for the user, beside the store's
+        project = ctx.project
+        # Built only when something must run: the no-change path never pays for it.
+        self.sandbox = Sandbox(project.root, [*project.python_files, *project.native_files])
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -333,6 +326,10 @@ class Runner:
         """Run every layer that was not reused."""
         misses = [p for p in planned if p.result is None]
         by_feature = {f.id: f for f in self.ctx.features}
+        # Whatever a key hashes, the sandbox holds: the tests see what the key describes.
+        self.sandbox.include(
+            p for item in misses for p in item.inputs.files if not is_probe(p) and p[:1] != "/"
+        )
         for item in misses:
             if item.layer in ("discovered", "documented", "wired"):
                 ok, detail = MODULES[item.layer].judge(self.ctx, by_feature[item.owner])
@@ -348,8 +345,9 @@ class Runner:
             feature = by_feature[item.owner]
             got = outcomes[feature.module]
             step = got.imported if item.layer == "imported" else got.classes[feature.name]
+            hidden = self._hidden(item, step.loaded)
             item.result = LayerResult(
-                step.ok, step.detail, round(step.seconds, 4), keep=not step.transient
+                step.ok, step.detail, round(step.seconds, 4), keep=not step.transient and not hidden
             )
             item.extras = self._extras(
                 Observed(step.loaded, step.lists, step.probes), item.inputs.files
@@ -378,6 +376,7 @@ class Runner:
             on_done=lambda _id: self.progress("measuring performance", 1),
             pycache=self.pycache,
             files=project.python_files,
+            place=self.sandbox.place("imports"),
         )
         files = [
             t for item in items for t in optimized.benchmark_tests(self.ctx, by_feature[item.owner])
@@ -393,6 +392,7 @@ class Runner:
                 jobs=1,
                 pycache=self.pycache,
                 python_files=project.python_files,
+                sandbox=self.sandbox,
             )
         now = time.time()
         for item in items:
@@ -435,6 +435,7 @@ class Runner:
             on_done=lambda _module: self.progress("importing and constructing", 1),
             pycache=self.pycache,
             files=project.python_files,
+            place=self.sandbox.place("imports"),
         )
 
     def _run_tests(self, items: list[Planned], by_feature: dict[str, Feature]) -> BatchResult:
@@ -460,6 +461,7 @@ class Runner:
                 modules=modules,
                 python_files=project.python_files,
                 timeouts={f: tested.timeout_for(project.config, f) for f in files},
+                sandbox=self.sandbox,
             )
         return batch
 
@@ -486,7 +488,8 @@ class Runner:
                 [d for o in seen for d in o.lists],
                 [s for o in seen for s in o.probes],
             )
-            item.result = LayerResult(ok, detail, round(seconds, 4), keep=not transient)
+            hidden = self._hidden(item, observed.files)
+            item.result = LayerResult(ok, detail, round(seconds, 4), keep=not (transient or hidden))
             if execution is not None and item.whole is not None:
                 item.extras = self._block_extras(observed, item, files, execution)
             else:
@@ -519,6 +522,29 @@ class Runner:
             out[f"{path}{BLOCKS}{name}"] = outline.fingerprint(names)
         out.update(self._extras(Observed([], seen.lists, seen.probes), static))
         return out
+
+    def _hidden(self, item: Planned, files: list[str]) -> list[str]:
+        """Files the run looked for that the work tree has and its sandbox lacks (ignored by
+        git, named by no key): the verdict depends on which files git ignores, which no key
+        holds, so it is reported and never stored."""
+        root = self.ctx.project.root
+        made = {w.path for w in self.sandbox.writes}  # what a test wrote, it may read
+        found = sorted(
+            {
+                p
+                for p in files
+                if p[:1] != "/"
+                and p not in made
+                and not self.sandbox.holds(p)
+                and os.path.lexists(root / p)
+            }
+        )
+        if found:
+            self.warnings.append(
+                f"{item.owner} ({item.layer}): its run looked for {', '.join(found)}, which git "
+                "ignores and so never ships: its sandbox does not hold it; the result is not stored"
+            )
+        return found
 
     def _extras(self, seen: Observed, static: frozenset[str]) -> dict[str, str | None]:
         """What a run observed beyond its static inputs: every file it read or imported, the

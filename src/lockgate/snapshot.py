@@ -191,6 +191,7 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
     for feature in data["features"]:
         for layer in feature["layers"].values():
             del layer["reason"]
+    del data["writes"]  # made by the processes of that run; serving it again runs none
     return data
 
 

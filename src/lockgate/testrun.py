@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lockgate import reaper
+from lockgate.sandbox import Place, Sandbox
 
 _POLL = 0.03
 FILES_PER_PROCESS = 10
@@ -124,8 +125,11 @@ class _Chunk:
         spec: dict[str, Any],
         timeout: float,
         timeouts: Mapping[str, float] | None = None,
+        place: Place | None = None,
     ):
         self.files, self.workdir, self.spec, self.timeout = files, workdir, spec, timeout
+        self.place = place  # where the child runs: a copy of the tree (lockgate.sandbox)
+        self.ran: list[str] | None = None  # the files of the attempt not settled yet
         self.timeouts = dict(timeouts or {})  # test file -> its own limit, overriding timeout
         self.outcomes: dict[str, FileOutcome] = {}  # offenders, or everyone when we gave up
         self.result: dict[str, Any] | None = None
@@ -135,7 +139,16 @@ class _Chunk:
         if files:
             self._start()
 
+    def settle(self) -> None:
+        """Record what the last attempt wrote in its place, and put the place back."""
+        if self.place is not None and self.ran is not None:
+            self.place.settle(sorted(self.used) or self.ran)
+        self.ran = None
+
     def _start(self) -> None:
+        assert self.place is not None  # a chunk with files has a place
+        self.settle()
+        self.ran = list(self.files)
         self.attempt += 1
         base = self.workdir / f"attempt{self.attempt}"
         base.mkdir(parents=True)
@@ -143,6 +156,7 @@ class _Chunk:
         self.output = base / "output.txt"
         spec = {
             **self.spec,
+            **_placed(self.spec, self.place),
             "files": self.files,
             "progress": str(self.progress),
             "result": str(self.result_path),
@@ -158,13 +172,17 @@ class _Chunk:
         with open(self.output, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "lockgate._pytest_child", str(base / "spec.json")],
-                cwd=self.spec["root"],
-                env={**self.spec["env"], **reaper.marker()},
+                cwd=spec["root"],
+                env={**spec["env"], **reaper.marker()},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    def real(self, text: str) -> str:
+        """``text`` with the place's paths made the project's."""
+        return text if self.place is None else self.place.real(text)
 
     def _elapsed(self, now: float) -> float:
         held = self.used.get(self.current, 0.0) if self.current else 0.0
@@ -253,12 +271,25 @@ class _Chunk:
         if self.current is not None:
             at = " at import" if self.phase == "collect" else ""
             return self._retry_without(f"killed the test process{at} ({how})", now)
-        lines = self.output.read_text("utf-8", "replace").split("\n")
+        lines = self.real(self.output.read_text("utf-8", "replace")).split("\n")
         tail = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
         return self._give_up(f"the test process ended without a result ({how}): {tail}")
 
 
-def _child_env(sys_path: Sequence[str], pycache: Path | None) -> dict[str, str]:
+def _placed(spec: dict[str, Any], place: Place) -> dict[str, Any]:
+    """The parts of a child's spec that name paths, for a child running in ``place``."""
+    sys_path = [place.path(p) for p in spec["sys_path"]]
+    return {
+        "root": str(place.root),
+        "real_root": spec["root"],
+        "mirror": str(place.base),
+        "sys_path": sys_path,
+        "source": [place.path(p) for p in spec["source"]],
+        "env": place.env(_child_env(sys_path, spec["pycache"])),
+    }
+
+
+def _child_env(sys_path: Sequence[str], pycache: str | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -274,7 +305,7 @@ def _child_env(sys_path: Sequence[str], pycache: Path | None) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("PYTHONPYCACHEPREFIX", None)
     if pycache is not None:
-        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+        env["PYTHONPYCACHEPREFIX"] = pycache
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -292,7 +323,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
         owners = observed["owners"]
         shared.update(result.get("shared", ()))
         for name, raw in result["files"].items():
-            problem = raw["problem"]
+            problem = None if raw["problem"] is None else chunk.real(raw["problem"])
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
@@ -301,7 +332,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 raw["passed"],
                 raw["failed"],
                 raw["skipped"],
-                raw["failures"],
+                [chunk.real(f) for f in raw["failures"]],
                 problem,
                 raw["seconds"],
                 loaded=sorted({f for o in reached for f in o["files"]}),
@@ -346,9 +377,12 @@ def run_batch(
     modules: Sequence[str] | None = None,
     python_files: Sequence[str] = (),
     timeouts: Mapping[str, float] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
+    Each child runs in a place of ``sandbox`` (one made for this batch when None), whose
+    writes are recorded there.
     ``timeouts`` gives test files a limit of their own instead of ``timeout``.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
@@ -370,18 +404,26 @@ def run_batch(
             reported.add(name)
             on_file_done(name)
 
+    own = sandbox is None
+    if sandbox is None:
+        sandbox = Sandbox(root, python_files)
     spec = {
         "root": str(root),
         "sys_path": [str(p) for p in sys_path],
         "source": [str(root / s) for s in source_roots],
-        "env": _child_env(sys_path, pycache),
+        "pycache": None if pycache is None else str(pycache),
         "modules": None if modules is None else list(modules),
         "python_files": list(python_files),
     }
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-", dir=reaper.run_dir()) as tmp:
         chunks = [
             _Chunk(
-                present[bounds[i] : bounds[i + 1]], Path(tmp) / f"chunk{i}", spec, timeout, timeouts
+                present[bounds[i] : bounds[i + 1]],
+                Path(tmp) / f"chunk{i}",
+                spec,
+                timeout,
+                timeouts,
+                sandbox.place(f"tests{i}") if bounds[i + 1] > bounds[i] else None,
             )
             for i in range(jobs)
         ]
@@ -399,6 +441,9 @@ def run_batch(
             for chunk in chunks:
                 if chunk.proc is not None and chunk.proc.returncode is None:
                     chunk.kill()
+                chunk.settle()
+            if own:
+                sandbox.close()
         batch = _merge(chunks, root)
     batch.files.update(missing)
     for name in wanted:

@@ -17,7 +17,7 @@ from lockgate.fingerprint import FileHasher, environment, key_of
 from lockgate.graph import ImportGraph
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
-from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
 from lockgate.options import Options
 from lockgate.progress import reporter
 from lockgate.project import Project
@@ -207,11 +207,17 @@ def align_fully(
             misses=misses,
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
-            warnings=[*(store.warnings if store else []), *(remote.warnings if remote else [])],
+            warnings=[
+                *(store.warnings if store else []),
+                *(remote.warnings if remote else []),
+                *runner.warnings,
+                *map(_wrote, runner.sandbox.writes),
+            ],
             inputs=_depended_on(ctx, planned, stored),
             remote_hits=runner.remote_hits,
             remote_errors=remote.errors if remote is not None else 0,
             shard=(options.shard.index, options.shard.count) if options.shard else None,
+            writes=list(runner.sandbox.writes),
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         # A shard's result is part of one: never served as the whole.
@@ -269,6 +275,14 @@ def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: 
         shard,
     )
     return _Part(features, tests)
+
+
+def _wrote(write: Write) -> str:
+    """The warning line for one write into the tree (made in the sandbox, undone there)."""
+    return (
+        f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
+        f"{write.change} (in lockgate's sandbox; the repository is unchanged)"
+    )
 
 
 def _depended_on(

@@ -24,9 +24,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lockgate import _observe, reaper  # standard library only, like this module
+
+if TYPE_CHECKING:  # the zygote never imports it: the parent hands it a place's paths
+    from lockgate.sandbox import Place
 
 # -- parent side --------------------------------------------------------------------------
 
@@ -80,34 +83,64 @@ def run_modules(
     on_done: Callable[[str], None] | None = None,
     pycache: Path | None = None,
     files: Sequence[str] = (),
+    place: Place | None = None,
 ) -> dict[str, ModuleOutcome]:
     """Import and construct in isolated children, ``jobs`` at a time; keyed by module.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     ``files`` are the project's Python files, whose cached bytecode is checked before use.
+    With ``place`` (a copy of the tree, :mod:`lockgate.sandbox`) the children run there, and
+    what they wrote is recorded and put back afterwards.
     """
     if not requests:
         return {}
+    try:
+        return _run(root, sys_path, requests, timeout, jobs, on_done, pycache, files, place)
+    finally:
+        if place is not None:
+            place.settle(sorted({r.module for r in requests}))
+
+
+def _run(
+    root: Path,
+    sys_path: Sequence[str],
+    requests: Sequence[Request],
+    timeout: float,
+    jobs: int,
+    on_done: Callable[[str], None] | None,
+    pycache: Path | None,
+    files: Sequence[str],
+    place: Place | None,
+) -> dict[str, ModuleOutcome]:
+    own = [str(pycache)] if pycache else []
+    here = str(root)
+    if place is not None:
+        here = str(place.root)
+        own.append(str(place.base.parent))  # the run's folder: lockgate's own
     setup = {
-        "root": str(root),
-        "sys_path": list(sys_path),
+        "root": here,
+        "real_root": str(root),
+        "mirror": None if place is None else str(place.base),
+        "sys_path": [p if place is None else place.path(p) for p in sys_path],
         "jobs": jobs,
         "timeout": timeout,
         "pycache": str(pycache) if pycache else None,
         "files": list(files),
-        "drop": _observe.environment_folders(*([str(pycache)] if pycache else [])),
+        "drop": _observe.environment_folders(*own),
     }
+    real = (lambda text: text) if place is None else place.real
+    env = dict(os.environ) if place is None else place.env(os.environ)
     # A session of its own: a terminal's Ctrl-C reaches lockgate alone, which ends the rest.
     # run_modules runs in a pool thread, and the zygote's death signal (reaper.die_with_owner)
     # follows the thread that started it: this function ends the zygote before it returns.
     proc = subprocess.Popen(
         [sys.executable, "-m", "lockgate.worker"],
-        cwd=root,
+        cwd=here,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, **reaper.marker()},
+        env={**env, **reaper.marker()},
         start_new_session=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -120,7 +153,7 @@ def run_modules(
     out: dict[str, ModuleOutcome] = {}
     try:
         for line in proc.stdout:
-            data = json.loads(line)
+            data = json.loads(real(line))
             out[data["id"]] = ModuleOutcome(
                 imported=Outcome(**data["imported"]),
                 classes={name: Outcome(**o) for name, o in data["classes"].items()},
@@ -391,8 +424,9 @@ def serve() -> None:
     if sys.pycache_prefix:
         _observe.stale_bytecode([os.path.join(root, f) for f in setup["files"]])
     global _OBSERVER, _PATHS
-    _PATHS = _observe.Paths(root, setup["drop"])
-    _OBSERVER = _observe.Observer(setup["drop"])
+    _PATHS = _observe.Paths(setup["real_root"], setup["drop"], setup["mirror"])
+    # The run's folder holds the sandbox: only the Paths above may drop it, after mapping.
+    _OBSERVER = _observe.Observer(_observe.environment_folders(setup["pycache"] or ""))
     _OBSERVER.install()
     pending = [json.loads(line) for line in sys.stdin if line.strip()]
     pending.reverse()

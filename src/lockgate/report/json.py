@@ -92,6 +92,9 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 if result.shard
                 else {}
             ),
+            "writes": [
+                {"path": w.path, "change": w.change, "tests": list(w.by)} for w in result.writes
+            ],
         },
         "suite": [
             {
