@@ -60,6 +60,7 @@ class Plugin:
         self.node_file: dict[str, str] = {}
         self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
         self.remaining: Counter[str] = Counter()
+        self.finished: list[str] = []  # files whose every test has run
 
     def _context(self, name: str) -> None:
         """Observations from now on belong to test file ``name`` ("" for none)."""
@@ -68,6 +69,8 @@ class Plugin:
 
     def _emit(self, event: str, name: str, test: str | None = None) -> None:
         # Flushed line by line: the parent must see the last event even if the child dies next.
+        if event == "done":
+            self.finished.append(name)
         self.progress.write(json.dumps({"event": event, "file": name, "test": test}) + "\n")
         self.progress.flush()
 

@@ -35,6 +35,7 @@ SUITE_LAYER = "suite"
 # An extras entry "\0set:<name>" stands for the probe set stored as fact "probes/<name>".
 PROBE_SET = "\0set:"
 SET_FACTS = "probes/"
+LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,21 @@ class Runner:
 
     # -- reuse ---------------------------------------------------------------------------
 
-    def _expires(self, layer: str, created: float) -> float | None:
-        if layer != optimized.NAME:
-            return None
-        return created + self.ctx.project.config.performance.ttl
+    def _expires(self, layer: str, created: float, load_dependent: bool = False) -> float | None:
+        """When a result goes stale: a performance measure after ``ttl``, a load-dependent
+        failure (only failures are) after ``retry_load_dependent_after``; else never."""
+        config = self.ctx.project.config
+        ends = []
+        if layer == optimized.NAME:
+            ends.append(created + config.performance.ttl)
+        if load_dependent:
+            ends.append(created + config.retry_load_dependent_after)
+        return min(ends, default=None)
 
     def _reusable(self, item: Planned, stored: Stored, sets: dict[str, list[str]]) -> bool:
         if self.retry_failed and not stored.passed:
             return False
-        expires = self._expires(item.layer, stored.created)
+        expires = self._expires(item.layer, stored.created, LOAD_DEPENDENT in stored.marks)
         if expires is not None and expires <= time.time():
             return False
         hasher = self.ctx.hasher
@@ -196,12 +203,15 @@ class Runner:
         for item in planned:
             stored = found.get(item.key)
             if stored is not None and self._reusable(item, stored, sets):
+                load_dependent = LOAD_DEPENDENT in stored.marks
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
                     stored.seconds,
                     cached=True,
-                    expires=self._expires(item.layer, stored.created),
+                    expires=self._expires(item.layer, stored.created, load_dependent),
+                    load_dependent=load_dependent,
+                    flaky=FLAKY in stored.marks,
                 )
         return found
 
@@ -222,12 +232,13 @@ class Runner:
             pending = pool.submit(self._run_workers, workers, by_feature)
             batch = self._run_tests(tests, by_feature) if tests else BatchResult({}, {})
             outcomes = pending.result()
+        now = time.time()
         for item in workers:
             feature = by_feature[item.owner]
             got = outcomes[feature.module]
             step = got.imported if item.layer == "imported" else got.classes[feature.name]
-            item.result = LayerResult(
-                step.ok, step.detail, round(step.seconds, 4), keep=not step.transient
+            item.result = self._made(
+                item.layer, step.ok, step.detail, step.seconds, now, step.transient
             )
             item.extras = self._extras(
                 Observed(step.loaded, step.lists, step.probes), item.inputs.files
@@ -282,13 +293,34 @@ class Runner:
             transient = any(s.transient for s in steps) or any(
                 batch.files[t].transient for t in tests
             )
-            item.result = LayerResult(
-                ok,
-                detail,
-                round(seconds, 4),
-                expires=self._expires(item.layer, now),
-                keep=not transient,
+            item.result = self._made(item.layer, ok, detail, seconds, now, transient)
+
+    def _made(
+        self,
+        layer: str,
+        ok: bool,
+        detail: str,
+        seconds: float,
+        now: float,
+        transient: bool,
+        flaky: bool = False,
+    ) -> LayerResult:
+        """A fresh result; a failure whose cause may be the machine's load is marked so."""
+        load_dependent = transient and not ok  # a pass is a pass, whatever the load
+        if load_dependent:
+            after = _duration(self.ctx.project.config.retry_load_dependent_after)
+            detail += (
+                " (load-dependent: this failure is reused until --retry-failed, or for "
+                f"{after} while its inputs are unchanged)"
             )
+        return LayerResult(
+            ok,
+            detail,
+            round(seconds, 4),
+            expires=self._expires(layer, now, load_dependent),
+            load_dependent=load_dependent,
+            flaky=flaky and ok,
+        )
 
     def _run_workers(
         self, items: list[Planned], by_feature: dict[str, Feature]
@@ -338,6 +370,7 @@ class Runner:
                 modules=modules,
                 python_files=project.python_files,
                 timeouts={f: tested.timeout_for(project.config, f) for f in files},
+                retries=project.config.retries,
             )
         return batch
 
@@ -348,10 +381,12 @@ class Runner:
         batch: BatchResult,
     ) -> None:
         owners = self.ctx.owners
+        now = time.time()
         for item in items:
             files = owners[item.owner] if item.layer == "tested" else [item.owner]
             transient = any(batch.files[t].transient for t in files)
             seen = [batch.files[t] for t in files]
+            flaky = any(o.retry for o in seen)
             if item.layer == SUITE_LAYER:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])
             else:
@@ -362,7 +397,7 @@ class Runner:
                 [d for o in seen for d in o.lists],
                 [s for o in seen for s in o.probes],
             )
-            item.result = LayerResult(ok, detail, round(seconds, 4), keep=not transient)
+            item.result = self._made(item.layer, ok, detail, seconds, now, transient, flaky)
             item.extras = self._extras(observed, item.inputs.files)
 
     def _extras(self, seen: Observed, static: frozenset[str]) -> dict[str, str | None]:
@@ -398,7 +433,7 @@ class Runner:
         out = []
         for item in planned:
             assert item.result is not None
-            if item.result.cached or not item.result.keep or not self.unchanged(item, fresh):
+            if item.result.cached or not self.unchanged(item, fresh):
                 continue
             hashes = self.ctx.hasher.hashes(item.inputs.files)
             out.append(
@@ -411,15 +446,40 @@ class Runner:
                     seconds=item.result.seconds,
                     extras=item.extras,
                     inputs={"files": hashes, "config": item.inputs.config, "env": self.env_digest},
+                    marks=marks_of(item.result),
                 )
             )
         return out
 
 
+def _duration(seconds: float) -> str:
+    """``86400`` as ``24h``, ``90`` as ``90s``."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def marks_of(result: LayerResult) -> frozenset[str]:
+    """The store's marks of a result."""
+    return frozenset(
+        name for name, on in ((LOAD_DEPENDENT, result.load_dependent), (FLAKY, result.flaky)) if on
+    )
+
+
 def suite_results(planned: list[Planned]) -> list[SuiteResult]:
     """The verdicts of test files that belong to no feature."""
     return [
-        SuiteResult(p.owner, p.result.passed, p.result.detail, p.result.cached, p.result.seconds)
+        SuiteResult(
+            p.owner,
+            r.passed,
+            r.detail,
+            r.cached,
+            r.seconds,
+            load_dependent=r.load_dependent,
+            flaky=r.flaky,
+            expires=r.expires,
+        )
         for p in planned
-        if p.layer == SUITE_LAYER and p.result is not None
+        if p.layer == SUITE_LAYER and (r := p.result) is not None
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from lockgate import signing
 from lockgate.errors import LockgateError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _DB_NAME = "store.sqlite"
 BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac
 CREATE TABLE IF NOT EXISTS results (
     key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
     passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
-    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, checksum TEXT NOT NULL
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    checksum TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS latest (
     feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
@@ -58,6 +59,7 @@ class Stored:
     seconds: float
     extras: dict[str, str | None]  # files observed at run time → their hash then
     created: float  # when it was stored (seconds since the epoch)
+    marks: frozenset[str] = frozenset()  # "load_dependent", "flaky"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class NewResult:
     seconds: float
     extras: dict[str, str | None]
     inputs: dict[str, Any]
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -354,12 +357,13 @@ class Store:
                 for row in rows:
                     if not self._sound("results", row):
                         continue
-                    key, _, _, passed, detail, seconds, extras, _, created, _ = row
+                    key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
                     try:
                         found = json.loads(extras)
                     except ValueError:
                         continue
-                    out[key] = Stored(key, bool(passed), detail, seconds, found, created)
+                    flags = frozenset(marks.split(",")) - {""}
+                    out[key] = Stored(key, bool(passed), detail, seconds, found, created, flags)
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
@@ -418,6 +422,7 @@ class Store:
                 json.dumps(r.extras, sort_keys=True),
                 zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
                 now,
+                ",".join(sorted(r.marks)),
             )
             result_rows.append((*row, self._mac("results", row)))
         stat_rows = []
@@ -428,7 +433,7 @@ class Store:
         try:
             with _transaction(self._db):
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows
+                    "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?)", result_rows
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO latest VALUES (?,?,?)",
@@ -644,7 +649,9 @@ class Store:
 _SIGNED = ("results", "stat", "facts", "snapshot")
 # Each signed table's columns in schema order, its MAC last.
 _COLUMNS = {
-    "results": "key, layer, feature, passed, detail, seconds, extras, inputs, created, checksum",
+    "results": (
+        "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
+    ),
     "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
     "facts": "hash, data, mac",
     "snapshot": "scope, key, files, result, created, mac",

@@ -90,6 +90,8 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     }
     if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
         config["timeouts"] = [timeout_for(cfg, t) for t in tests]
+    if cfg.retries:  # a pass on a retry is a weaker pass: it is not served to a stricter run
+        config["retries"] = cfg.retries
     # [tool.coverage] decides which lines are statements (the other coverage files are inputs)
     measured = ctx.project.loaded.pyproject.get("tool", {}).get("coverage")
     if measured is not None:
@@ -115,6 +117,8 @@ def suite_config(ctx: Context, test: str) -> dict[str, object]:
     }
     if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
         config["timeouts"] = timeout_for(cfg, test)
+    if cfg.retries:
+        config["retries"] = cfg.retries
     return config
 
 
@@ -130,7 +134,19 @@ def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
         )
     if not problems and total == 0:
         problems.append("no test ran (all skipped or none collected)")
+    retried = [o for o in outcomes.values() if o.retries and o.retry == o.retries]
+    if problems and retried:
+        runs = retried[0].retries + 1
+        problems.append(f"{', '.join(o.path for o in retried)} failed on every one of {runs} runs")
     return "; ".join(problems)
+
+
+def _flaky(outcomes: Mapping[str, FileOutcome]) -> str:
+    """The note of a pass that needed retries, as pytest-rerunfailures reports one."""
+    notes = [
+        f"{o.path} passed on retry {o.retry} of {o.retries}" for o in outcomes.values() if o.retry
+    ]
+    return f"; flaky: {', '.join(notes)}" if notes else ""
 
 
 def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str]:
@@ -147,17 +163,22 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     if problem:
         return False, problem
     total = sum(o.passed for o in outcomes.values())
-    measured = coverage_of(batch, ctx.project.real_path(feature.path), tests)
-    if measured is None:
-        return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
-    percent = measured[0]
+    real = ctx.project.real_path(feature.path)
+    measured = coverage_of(batch, real, tests)
     need = ctx.project.config.coverage
+    verb = "passes" if total == 1 else "pass"
+    imported = any(real in o.loaded for o in outcomes.values())
+    if measured is None and (imported or real in batch.coverage):
+        return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
+    percent = 0.0 if measured is None else measured[0]
     if percent < need:
-        verb = "passes" if total == 1 else "pass"
+        # not measured and never imported, or no line run: 0% is what was measured
+        never = "" if imported or (measured and measured[1]) else ": its tests never import it"
         return False, (
-            f"{_tests(total)} {verb} but cover {percent:.1f}% of {feature.path} (needs {need:g}%)"
+            f"{_tests(total)} {verb} but cover {percent:.1f}% of {feature.path} "
+            f"(needs {need:g}%){never}"
         )
-    return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}"
+    return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}{_flaky(outcomes)}"
 
 
 def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
@@ -167,7 +188,7 @@ def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
     if outcome.problem is None and outcome.failed == 0 and outcome.passed == 0:
         return True, f"no test ran ({outcome.skipped} skipped, none failed)"
     problem = _outcome_problem({outcome.path: outcome})
-    return (not problem, problem or _tests(outcome.passed))
+    return (not problem, problem or _tests(outcome.passed) + _flaky({outcome.path: outcome}))
 
 
 def _tests(count: int) -> str:

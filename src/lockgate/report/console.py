@@ -68,17 +68,19 @@ def print_align(result: AlignResult, console: Console) -> None:
     reasons.add_column(style="red", no_wrap=True)
     reasons.add_column(ratio=1, overflow="fold")
     for r in result.features:
+        # a flaky pass is shown too: it passed, but only on a retry
         failed = [
-            (layer, got.detail)
+            (layer, got.detail, "" if not got.passed else "yellow")
             for layer, got in r.layers.items()
-            if not got.passed and layer != "optimized"
+            if (not got.passed or got.flaky) and layer != "optimized"
         ]
         if r.feature.broken:  # one reason: the other layers were not judged because of it
-            failed = [(layer, got.detail) for layer, got in r.layers.items()][:1]
+            failed = [(layer, got.detail, "") for layer, got in r.layers.items()][:1]
         if r.performance is not None and not r.performance.passed:
-            failed.append(("performance", r.performance.detail))
-        for i, (layer, detail) in enumerate(failed):
-            reasons.add_row(r.feature.name if i == 0 else "", layer, Text(detail))
+            failed.append(("performance", r.performance.detail, ""))
+        for i, (layer, detail, style) in enumerate(failed):
+            label = Text(layer + (" (flaky)" if style else ""), style=style)
+            reasons.add_row(r.feature.name if i == 0 else "", label, Text(detail, style=style))
     if reasons.row_count:
         console.print()
         console.print(reasons)
@@ -113,6 +115,9 @@ def _print_suite(result: AlignResult, console: Console) -> None:
     rows.add_column(ratio=1, overflow="fold", style="red")
     for s in failing:
         rows.add_row(s.path, Text(s.detail))
+    for s in result.suite:
+        if s.passed and s.flaky:
+            rows.add_row(s.path, Text(f"flaky: {s.detail}", style="yellow"))
     if rows.row_count:
         console.print(rows)
 

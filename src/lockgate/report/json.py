@@ -31,6 +31,15 @@ def performance_json(perf: Performance) -> dict[str, Any]:
     }
 
 
+def _marked(row: dict[str, Any], load_dependent: bool, flaky: bool) -> dict[str, Any]:
+    """A layer or suite row with its flags, present only when set (like ``broken``)."""
+    if load_dependent:
+        row["load_dependent"] = True
+    if flaky:
+        row["flaky"] = True
+    return row
+
+
 def _feature(result: FeatureResult) -> dict[str, Any]:
     f = result.feature
     out = {
@@ -43,12 +52,16 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "score": result.score,
         "status": result.status,
         "layers": {
-            name: {
-                "passed": layer.passed,
-                "cached": layer.cached,
-                "detail": layer.detail,
-                "seconds": layer.seconds,
-            }
+            name: _marked(
+                {
+                    "passed": layer.passed,
+                    "cached": layer.cached,
+                    "detail": layer.detail,
+                    "seconds": layer.seconds,
+                },
+                layer.load_dependent,
+                layer.flaky,
+            )
             for name, layer in result.layers.items()
         },
     }
@@ -80,13 +93,17 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "seconds": result.seconds,
         },
         "suite": [
-            {
-                "file": s.path,
-                "passed": s.passed,
-                "cached": s.cached,
-                "detail": s.detail,
-                "seconds": s.seconds,
-            }
+            _marked(
+                {
+                    "file": s.path,
+                    "passed": s.passed,
+                    "cached": s.cached,
+                    "detail": s.detail,
+                    "seconds": s.seconds,
+                },
+                s.load_dependent,
+                s.flaky,
+            )
             for s in result.suite
         ],
     }
