@@ -20,7 +20,7 @@ def test_a_test_importing_through_sys_path_belongs_to_the_feature(tmp_path: Path
     assert [s["file"] for s in first.json["suite"]] == [TEST]
     # the static graph cannot resolve `import widget`: the warning names the root to add
     hint = (
-        f'{TEST} imports widget, which no src root holds; src/ext/widget.py would be it: '
+        f"{TEST} imports widget, which no src root holds; src/ext/widget.py would be it: "
         'add "src/ext" to [tool.lockgate] src'
     )
     assert hint in first.stderr + first.stdout

@@ -346,6 +346,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
     for owner, seen in report["owners"].items():
         files = {paths.key(p) for p in seen["reads"] if not os.path.isdir(p)}
         edges = set()
+        imported = set()  # the files of modules this owner's own import statements named
         wanted = {
             ".".join(parts[:i])
             for parts in (n.split(".") for n in seen["imports"])
@@ -355,6 +356,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             file = modules.get(name)
             if file:
                 files.add(paths.key(os.path.abspath(file)))
+                imported.add(paths.key(os.path.abspath(file)))
                 edges.add("mod:" + file)
         probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
         for fullname, dirs, where in seen["lookups"]:
@@ -364,8 +366,10 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
         probes.discard(None)
         probes.discard("")  # the project root is there
         lists.discard(None)
+        imported.discard(None)
         owners[owner] = {
             "files": sorted(files),
+            "imported": sorted(imported),
             "probes": sorted(probes),
             "lists": sorted(lists),
             "edges": sorted(edges),

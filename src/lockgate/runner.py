@@ -25,7 +25,7 @@ from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
 from lockgate.store import NewResult, Store, Stored
-from lockgate.testrun import BatchResult, run_batch
+from lockgate.testrun import MISSING, BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
 
 MODULES: dict[str, ModuleType] = {
@@ -36,6 +36,9 @@ SUITE_LAYER = "suite"
 PROBE_SET = "\0set:"
 SET_FACTS = "probes/"
 LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
+# Fact "loads/<key>": the feature modules a test file imported when it last ran with the
+# inputs of <key>, and what that run observed (which must be unchanged for it to hold).
+LOADS_FACTS = "loads/"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,10 @@ class Runner:
         self._digests: dict[frozenset[str], str] = {}
         self._states: dict[str, str] = {}  # probe set → its state this run
         self.probe_sets: dict[str, list[str]] = {}  # probe sets new results refer to
+        self._loads_keys: dict[str, str] = {}  # test file → key of its run-time imports
+        self._applied: dict[str, set[str]] = {}  # test file → features it was given at plan
+        self.loads: dict[str, str] = {}  # new facts: what test files imported at run time
+        self.reattributed = False  # a test file imported other features than it was given
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -147,6 +154,82 @@ class Runner:
         inputs = Inputs(tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test))
         return Planned(test, SUITE_LAYER, inputs, self.key(SUITE_LAYER, tested.VERSION, inputs))
 
+    # -- test files found by what they import at run time ------------------------------
+
+    def _loads_key(self, test: str) -> str:
+        found = self._loads_keys.get(test)
+        if found is None:
+            inputs = Inputs(
+                tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test)
+            )
+            found = self._loads_keys[test] = self.key("loads", tested.VERSION, inputs)
+        return found
+
+    def _by_path(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for f in self.ctx.features:
+            for path in {f.path, self.ctx.project.real_path(f.path)}:
+                out.setdefault(path, []).append(f.id)
+        return out
+
+    def attribute(self) -> None:
+        """Give each feature the test files that imported its module the last time they ran
+        with the same inputs (through a ``sys.path`` entry of their own, say), as the static
+        owners are given those whose imports name it. The record holds only while everything
+        that run observed is unchanged; a test file edited to stop importing the module has
+        another key, runs, and is given what it imports then."""
+        if self.store is None or tested.NAME not in self.layers:
+            return
+        tests = self.ctx.project.test_files
+        names = {t: f"{LOADS_FACTS}{self._loads_key(t)}" for t in tests}
+        found = self.store.facts(names.values())
+        records = {t: json.loads(found[n]) for t, n in names.items() if n in found}
+        wanted = {
+            f"{SET_FACTS}{path[len(PROBE_SET) :]}"
+            for record in records.values()
+            for path in record["extras"]
+            if path.startswith(PROBE_SET)
+        }
+        sets = {
+            name[len(SET_FACTS) :]: json.loads(data)
+            for name, data in self.store.facts(wanted).items()
+        }
+        by_path = self._by_path()
+        owners = self.ctx.owners
+        for test, record in records.items():
+            if not self._holds(record["extras"], sets):
+                continue
+            given = {fid for path in record["features"] for fid in by_path.get(path, ())}
+            given = {fid for fid in given if test not in owners[fid]}
+            self._applied[test] = given
+            for fid in sorted(given):
+                owners[fid].append(test)
+
+    def _record_loads(self, batch: BatchResult) -> None:
+        """What each test file that ran imported of the features, for the next run; whether
+        that gives a feature a test file it was not given in this run's plan."""
+        by_path = self._by_path()
+        owners = self.ctx.owners
+        for test, outcome in batch.files.items():
+            if outcome.transient or outcome.problem == MISSING:
+                continue  # a cut-off run did not import everything it would have
+            paths = sorted({p for p in outcome.imports if p in by_path})
+            static = self.ctx.graph.closure(test)
+            extras = self._extras(
+                Observed([*outcome.executed, *outcome.loaded], outcome.lists, outcome.probes),
+                static,
+            )
+            record = {"features": paths, "extras": extras}
+            self.loads[f"{LOADS_FACTS}{self._loads_key(test)}"] = json.dumps(record)
+            applied = self._applied.get(test, set())
+            given = {
+                fid
+                for path in paths
+                for fid in by_path[path]
+                if fid in applied or test not in owners[fid]
+            }
+            self.reattributed |= given != applied
+
     # -- reuse ---------------------------------------------------------------------------
 
     def _expires(self, layer: str, created: float, load_dependent: bool = False) -> float | None:
@@ -166,8 +249,12 @@ class Runner:
         expires = self._expires(item.layer, stored.created, LOAD_DEPENDENT in stored.marks)
         if expires is not None and expires <= time.time():
             return False
+        return self._holds(stored.extras, sets)
+
+    def _holds(self, extras: dict[str, str | None], sets: dict[str, list[str]]) -> bool:
+        """Every file, listing and probe set a run observed is as it was then."""
         hasher = self.ctx.hasher
-        for path, expected in stored.extras.items():
+        for path, expected in extras.items():
             if path.startswith(PROBE_SET):
                 members = sets.get(path[len(PROBE_SET) :])
                 if members is None or self._set_state(path, members) != expected:
@@ -245,6 +332,8 @@ class Runner:
             )
         if tests:
             self._judge_tests(tests, by_feature, batch)
+            if self.store is not None:
+                self._record_loads(batch)
         measures = [p for p in misses if p.layer == optimized.NAME]
         if measures:
             self._measure(measures, by_feature)
@@ -417,7 +506,8 @@ class Runner:
 
     def new_facts(self) -> dict[str, str]:
         """The probe sets this run's results refer to, to be stored by content."""
-        return {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
+        sets = {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
+        return {**sets, **self.loads}
 
     # -- recording -----------------------------------------------------------------------
 

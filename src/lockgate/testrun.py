@@ -58,6 +58,9 @@ class FileOutcome:
     loaded: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
     probes: list[list[str]] = field(default_factory=list)
+    # project files of the modules the test file's own code imported (not what they imported):
+    # where its run-time owners come from, not part of what the file did
+    imports: list[str] = field(default_factory=list, compare=False)
     # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
     # process that ended outside any test file): stored as a load-dependent failure
     transient: bool = False
@@ -360,6 +363,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
+            own = [owners[o] for o in (f"ctx:{name}", f"mod:{root / name}") if o in owners]
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -371,6 +375,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 loaded=sorted({f for o in reached for f in o["files"]}),
                 lists=sorted({d for o in reached for d in o["lists"]}),
                 probes=[o["probes"] for o in reached if o["probes"]],
+                imports=sorted({f for o in own for f in o.get("imported", ())}),
             )
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))

@@ -153,6 +153,7 @@ def align_fully(
                 progress,
                 layers or layers_to_run(project.config),
             )
+            runner.attribute()
             planned = runner.plan()
             stored = runner.reuse(planned)
             runner.execute(planned)
@@ -178,11 +179,17 @@ def align_fully(
             misses=misses,
             seconds=round(time.perf_counter() - started, 3),
             suite=suite_results(planned),
-            warnings=list(store.warnings) if store else [],
+            warnings=[*(store.warnings if store else []), *tested.import_hints(ctx)],
             inputs=_depended_on(ctx, planned, stored),
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
-        if store is not None and len(results) == misses and not store.warnings:
+        # … unless a test file imported features it was not given: the next run plans anew
+        if (
+            store is not None
+            and len(results) == misses
+            and not runner.reattributed
+            and not store.warnings  # (the project's hints are kept in it)
+        ):
             every = sum(p.result.seconds for p in planned if p.result is not None)
             snapshot.save(project.root, store, layers, ctx.hasher, result, every)
         return result

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib.util
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,47 @@ def owners(ctx: Context) -> dict[str, list[str]]:
             if extra not in out[feature.id]:
                 out[feature.id].append(extra)
     return out
+
+
+def import_hints(ctx: Context) -> list[str]:
+    """One warning per test file import that no ``src`` root (nor the project root) resolves
+    but that names a feature module under another folder: the ``src`` entry that would make
+    it the feature's test (a test that puts the folder on ``sys.path`` itself is found after
+    it ran, see :meth:`lockgate.runner.Runner.attribute`)."""
+    tails: dict[str, list[tuple[str, str]]] = {}  # dotted name → (folder, feature module)
+    for path in dict.fromkeys(f.path for f in ctx.features):
+        parts = path.removesuffix(".py").split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        for i in range(1, len(parts)):
+            tails.setdefault(".".join(parts[i:]), []).append(("/".join(parts[:i]), path))
+    modules = ctx.project.modules
+    src = set(ctx.project.config.src)
+    out: list[str] = []
+    for test in ctx.project.test_files:
+        facts = ctx.facts.get(test)
+        for written, level, _names in facts.imports if facts else ():
+            name = ctx.graph.absolute(test, written, level)
+            candidates = [(d, p) for d, p in tails.get(name, ()) if d not in src]
+            if level or not candidates or name in modules or _installed(name):
+                continue
+            folder, path = candidates[0]
+            out.append(
+                f"{test} imports {name}, which no src root holds; {path} would be it: "
+                f'add "{folder}" to [tool.lockgate] src'
+            )
+    return list(dict.fromkeys(out))
+
+
+def _installed(name: str) -> bool:
+    """The top-level package of ``name`` is the standard library's or installed."""
+    top = name.partition(".")[0]
+    if top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def declared_owners(ctx: Context, feature: Feature) -> list[str]:
