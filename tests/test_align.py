@@ -24,6 +24,7 @@ WEIGHTS = dict(zip(LAYERS, (17, 17, 16, 17, 17, 16), strict=True))
 TOP_KEYS = {"lockgate", "project", "threshold", "features", "summary", "suite"}
 FEATURE_KEYS = {"id", "name", "kind", "path", "line", "internal", "score", "status", "layers"}
 LAYER_KEYS = {"passed", "cached", "detail", "seconds"}
+FLAGS = {"load_dependent", "flaky"}  # DESIGN.md 0.2: present, and true, only when they apply
 SUMMARY_KEYS = {
     "features",
     "mean_score",
@@ -146,8 +147,11 @@ def test_json_has_exactly_the_contract_fields(
         for name, layer in feature["layers"].items():
             # DESIGN.md 0.2: a `reason` exactly on the layers that re-ran
             extra = set() if layer["cached"] else {"reason"}
-            assert set(layer) == LAYER_KEYS | extra, (feature["id"], name)
+            assert set(layer) - FLAGS == LAYER_KEYS | extra, (feature["id"], name)
             assert isinstance(layer.get("reason", ""), str) and layer.get("reason") != ""
+            assert all(layer[flag] is True for flag in FLAGS & set(layer)), (feature["id"], name)
+            if "load_dependent" in layer:  # only a failure is ever load-dependent
+                assert layer["passed"] is False and "load-dependent" in layer["detail"]
             assert isinstance(layer["passed"], bool)
             assert isinstance(layer["cached"], bool)
             assert isinstance(layer["detail"], str)

@@ -248,8 +248,9 @@ def test_input_edited_while_its_layer_runs_is_not_stored(project: Any, tmp_path:
     assert rerun.layer("CatalogService", "imported")["cached"] is True
 
 
-def test_a_timeout_is_reported_but_never_stored(project: Any) -> None:
-    """A timeout depends on the machine's load, not only on the inputs: it is re-run."""
+def test_a_timeout_is_stored_as_a_load_dependent_failure(project: Any) -> None:
+    """A timeout depends on the machine's load, not only on the inputs (issue 11): it is stored
+    as a failure marked load-dependent, reused under its key, and re-run on --retry-failed."""
     root = project("basic")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace("timeout = 20", "timeout = 3"))
@@ -261,10 +262,16 @@ def test_a_timeout_is_reported_but_never_stored(project: Any) -> None:
     assert first.code == 0, first.stderr
     assert "timed out after 3s" in first.layer("CartService", "tested")["detail"]
     again = lockgate("align", root, "--json")
-    assert again.layer("CartService", "tested")["cached"] is False
-    assert "timed out" in again.layer("CartService", "tested")["detail"]
+    tested = again.layer("CartService", "tested")
+    assert tested["cached"] is True and tested["passed"] is False
+    assert tested["load_dependent"] is True
+    assert "timed out" in tested["detail"] and "load-dependent" in tested["detail"]
     assert again.layer("CartService", "imported")["cached"] is True
     assert again.layer("PricingService", "tested")["cached"] is True
+    retried = lockgate("align", root, "--json", "--retry-failed")
+    assert retried.layer("CartService", "tested")["cached"] is False
+    assert "timed out" in retried.layer("CartService", "tested")["detail"]
+    assert retried.layer("PricingService", "tested")["cached"] is True
 
 
 def test_a_listed_environment_variable_is_an_input(project: Any) -> None:

@@ -417,6 +417,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             if not os.path.isdir(p) and (key := paths.key(p)) is not None
         }
         edges = set()
+        imported = set()  # the files of modules this owner's own import statements named
         wanted = {
             ".".join(parts[:i])
             for parts in (n.split(".") for n in seen["imports"])
@@ -426,6 +427,7 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             file = modules.get(name)
             if file:
                 files.add(paths.key(os.path.abspath(file)))
+                imported.add(paths.key(os.path.abspath(file)))
                 edges.add("mod:" + file)
         probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
         for fullname, dirs, where in seen["lookups"]:
@@ -435,10 +437,12 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
         probes.discard(None)
         probes.discard("")  # the project root is there
         lists.discard(None)
+        imported.discard(None)
         owners[owner] = {
             "files": sorted(files),
             "data": sorted(data),
             "spawned": bool(seen.get("spawned")),
+            "imported": sorted(imported),
             "probes": sorted(probes),
             "lists": sorted(lists),
             "edges": sorted(edges),

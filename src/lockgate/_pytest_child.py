@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -252,6 +253,28 @@ def main(spec_path: str) -> int:
 
     with open(spec["progress"], "a", encoding="utf-8") as progress:
         plugin = Plugin(cov, root, spec["files"], progress, observer)
+        ending: list[bool] = []
+
+        def finish(code: int, finished: list[str] | None) -> None:
+            ending.append(True)
+            traced = not plugin.untraced and sys.gettrace() is plugin.tracer
+            observer.paused = True  # what follows is lockgate's own analysis
+            cov.stop()
+            progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
+            progress.flush()
+            _write_result(spec, cov, root, plugin, observer, code, finished, traced)
+
+        def stop(_signum: int, _frame: object) -> None:
+            # The parent timed a file out: what the files before it did is written, and
+            # only the files that had not finished run again.
+            if ending:
+                return  # the result is being written anyway
+            finish(0, list(plugin.finished))
+            os._exit(0)
+
+        stop_signal = getattr(signal, "SIGUSR1", None)
+        if stop_signal is not None:
+            signal.signal(stop_signal, stop)
         args = [
             *_folders(spec["files"]),
             "-p",
@@ -265,15 +288,28 @@ def main(spec_path: str) -> int:
             *_plugin_guards(),
         ]
         code = pytest.main(args, plugins=[plugin])
-        traced = not plugin.untraced and sys.gettrace() is plugin.tracer
-        observer.paused = True  # what follows is lockgate's own analysis
-        cov.stop()
-        progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
-        progress.flush()
+        finish(int(code), None)
+    return 0
+
+
+def _write_result(
+    spec: dict[str, Any],
+    cov: coverage.Coverage,
+    root: Path,
+    plugin: Any,
+    observer: _observe.Observer,
+    code: int,
+    finished: list[str] | None,
+    traced: bool,
+) -> None:
+    """Outcomes, coverage and observations, atomically; ``finished`` names the files whose
+    outcomes are complete when the run was stopped early (None: it ran to its end); ``traced``
+    whether coverage's tracer saw the whole run (block keys trust it)."""
     files = plugin.outcomes()
     result = {
-        "exit": int(code),
+        "exit": code,
         "files": files,
+        "finished": finished,
         "coverage": _coverage_json(cov, root, spec.get("modules"), files),
         "observed": _observed(observer, spec),
         "traced": traced,
@@ -286,7 +322,6 @@ def main(spec_path: str) -> int:
     tmp = spec["result"] + ".tmp"
     Path(tmp).write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, spec["result"])
-    return 0
 
 
 if __name__ == "__main__":

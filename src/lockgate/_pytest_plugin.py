@@ -75,6 +75,7 @@ class Plugin:
             real(function)
 
         sys.settrace = settrace
+        self.finished: list[str] = []  # files whose every test has run
 
     def _context(self, name: str) -> None:
         """Observations from now on belong to test file ``name`` ("" for none)."""
@@ -83,6 +84,8 @@ class Plugin:
 
     def _emit(self, event: str, name: str, test: str | None = None) -> None:
         # Flushed line by line: the parent must see the last event even if the child dies next.
+        if event == "done":
+            self.finished.append(name)
         self.progress.write(json.dumps({"event": event, "file": name, "test": test}) + "\n")
         self.progress.flush()
 

@@ -114,6 +114,10 @@ class Config(_Strict):
     # executed in every file it loaded ("blocks"), or every file of the static closures whole
     keys: Literal["blocks", "files"] = "blocks"
     timeout: float = Field(default=30, gt=0)
+    # a failing test file is run again up to this many times; a pass on a retry is flaky
+    retries: int = Field(default=0, ge=0)
+    # seconds after which a stored load-dependent failure (a timeout) is run again
+    retry_load_dependent_after: float = Field(default=86400, ge=0)
     # test-file glob -> seconds one test file may take (the longest matching glob wins)
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     # feature id or fnmatch pattern -> extra test files (globs) that test it

@@ -49,6 +49,7 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         runner = Runner(
             prep.ctx, prep.store, prep.env_digest, options.retry_failed, 1, lambda _d, _a: None
         )
+        runner.attribute()  # run-time owners, as align plans with them
         test = _suite_file(prep.ctx.project.root, wanted, unowned(prep.ctx))
         if test is not None:
             owner, planned = test, [runner.plan_suite(test)]

@@ -36,9 +36,13 @@ class LayerResult:
     detail: str
     seconds: float
     cached: bool = False
-    expires: float | None = None  # for results that go stale with time (performance)
-    keep: bool = True  # False for verdicts that depend on load (timeouts): never stored
+    expires: float | None = None  # for results that go stale with time (performance, load)
+    keep: bool = True  # False for verdicts that must not be stored (a test read an unshipped file)
     reason: str | None = None  # why it re-ran (None when reused)
+    # a failure that depends on the machine's load (a timeout, a lost process): stored, served
+    # under its key, and run again once ``retry_load_dependent_after`` has passed
+    load_dependent: bool = False
+    flaky: bool = False  # passed only on a retry (``retries``)
 
 
 @dataclass
@@ -75,6 +79,9 @@ class SuiteResult:
     detail: str
     cached: bool
     seconds: float = 0.0
+    load_dependent: bool = False
+    flaky: bool = False
+    expires: float | None = None
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,15 @@ def expired(created: float, ttl: float) -> Reason:
     return Reason(f"expired: measured {when}, valid for {ttl:g}s (performance.ttl)")
 
 
+def expired_load_dependent(created: float, after: float) -> Reason:
+    """A load-dependent failure older than ``retry_load_dependent_after``."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
+    return Reason(
+        f"a load-dependent failure from {when}, run again after {after:g}s "
+        "(retry_load_dependent_after)"
+    )
+
+
 def extras_moved(changes: list[Change]) -> Reason:
     """A result whose key matched but whose files observed at run time differ."""
     return Reason("a file read or looked up at run time changed", changes)

@@ -28,12 +28,20 @@ from lockgate.layers.base import Context, Inputs
 from lockgate.model import LAYERS, Feature, LayerResult, SuiteResult
 from lockgate.progress import Progress
 from lockgate.reaper import bytecode_cache
-from lockgate.reasons import RETRY, Change, Reason, expired, extras_moved, file_change
+from lockgate.reasons import (
+    RETRY,
+    Change,
+    Reason,
+    expired,
+    expired_load_dependent,
+    extras_moved,
+    file_change,
+)
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.sandbox import Sandbox
 from lockgate.store import NewResult, Store, Stored
-from lockgate.testrun import BatchResult, run_batch
+from lockgate.testrun import MISSING, BatchResult, run_batch
 from lockgate.worker import ModuleOutcome, Request, run_modules
 
 MODULES: dict[str, ModuleType] = {
@@ -47,6 +55,10 @@ SET_FACTS = "probes/"
 # function bodies listed in fact "blocks/<name>" (see lockgate.blocks).
 BLOCKS = "\0blocks:"
 BLOCK_FACTS = "blocks/"
+LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
+# Fact "loads/<key>": the feature modules a test file imported when it last ran with the
+# inputs of <key>, and what that run observed (which must be unchanged for it to hold).
+LOADS_FACTS = "loads/"
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,10 @@ class Runner:
         self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
         self._prints: dict[tuple[str, str], str | None] = {}
         self.blocks = ctx.project.config.keys == "blocks"
+        self._loads_keys: dict[str, str] = {}  # test file → key of its run-time imports
+        self._applied: dict[str, set[str]] = {}  # test file → features it was given at plan
+        self.loads: dict[str, str] = {}  # new facts: what test files imported at run time
+        self.reattributed = False  # a test file imported other features than it was given
         self.warnings: list[str] = []  # for the user, beside the store's
         project = ctx.project
         # Built only when something must run: the no-change path never pays for it.
@@ -218,20 +234,100 @@ class Runner:
         key = self.key(SUITE_LAYER, tested.VERSION, inputs, whole)
         return Planned(test, SUITE_LAYER, inputs, key, whole=whole)
 
+    # -- test files found by what they import at run time ------------------------------
+
+    def _loads_key(self, test: str) -> str:
+        found = self._loads_keys.get(test)
+        if found is None:
+            inputs = Inputs(
+                tested.suite_inputs(self.ctx, [test]), tested.suite_config(self.ctx, test)
+            )
+            found = self._loads_keys[test] = self.key("loads", tested.VERSION, inputs)
+        return found
+
+    def _by_path(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for f in self.ctx.features:
+            for path in {f.path, self.ctx.project.real_path(f.path)}:
+                out.setdefault(path, []).append(f.id)
+        return out
+
+    def attribute(self) -> None:
+        """Give each feature the test files that imported its module the last time they ran
+        with the same inputs (through a ``sys.path`` entry of their own, say), as the static
+        owners are given those whose imports name it. The record holds only while everything
+        that run observed is unchanged; a test file edited to stop importing the module has
+        another key, runs, and is given what it imports then."""
+        if self.store is None or tested.NAME not in self.layers:
+            return
+        tests = self.ctx.project.test_files
+        names = {t: f"{LOADS_FACTS}{self._loads_key(t)}" for t in tests}
+        found = self.store.facts(names.values())
+        records = {t: json.loads(found[n]) for t, n in names.items() if n in found}
+        self._load_facts({n for r in records.values() for n in fact_names(r["extras"])})
+        by_path = self._by_path()
+        owners = self.ctx.owners
+        for test, record in records.items():
+            if any(self.extra_moved(n, v) for n, v in record["extras"].items()):
+                continue
+            given = {fid for path in record["features"] for fid in by_path.get(path, ())}
+            given = {fid for fid in given if test not in owners[fid]}
+            self._applied[test] = given
+            for fid in sorted(given):
+                owners[fid].append(test)
+
+    def _record_loads(self, batch: BatchResult) -> None:
+        """What each test file that ran imported of the features, for the next run; whether
+        that gives a feature a test file it was not given in this run's plan."""
+        by_path = self._by_path()
+        owners = self.ctx.owners
+        for test, outcome in batch.files.items():
+            if outcome.transient or outcome.problem == MISSING:
+                continue  # a cut-off run did not import everything it would have
+            paths = sorted({p for p in outcome.imports if p in by_path})
+            static = self.ctx.graph.closure(test)
+            extras = self._extras(
+                Observed([*outcome.executed, *outcome.loaded], outcome.lists, outcome.probes),
+                static,
+            )
+            record = {"features": paths, "extras": extras}
+            self.loads[f"{LOADS_FACTS}{self._loads_key(test)}"] = json.dumps(record)
+            applied = self._applied.get(test, set())
+            given = {
+                fid
+                for path in paths
+                for fid in by_path[path]
+                if fid in applied or test not in owners[fid]
+            }
+            self.reattributed |= given != applied
+
     # -- reuse ---------------------------------------------------------------------------
 
-    def _expires(self, layer: str, created: float) -> float | None:
-        if layer != optimized.NAME:
-            return None
-        return created + self.ctx.project.config.performance.ttl
+    def _expires(self, layer: str, created: float, load_dependent: bool = False) -> float | None:
+        """When a result goes stale: a performance measure after ``ttl``, a load-dependent
+        failure (only failures are) after ``retry_load_dependent_after``; else never."""
+        config = self.ctx.project.config
+        ends = []
+        if layer == optimized.NAME:
+            ends.append(created + config.performance.ttl)
+        if load_dependent:
+            ends.append(created + config.retry_load_dependent_after)
+        return min(ends, default=None)
 
     def _refusal(self, item: Planned, stored: Stored) -> Reason | None:
         """Why the stored result of the item's key cannot be reused; None when it can."""
         if self.retry_failed and not stored.passed:
             return RETRY
-        expires = self._expires(item.layer, stored.created)
+        load_dependent = LOAD_DEPENDENT in stored.marks
+        expires = self._expires(item.layer, stored.created, load_dependent)
         if expires is not None and expires <= time.time():
-            return expired(stored.created, self.ctx.project.config.performance.ttl)
+            config = self.ctx.project.config
+            if load_dependent and (
+                item.layer != optimized.NAME
+                or stored.created + config.retry_load_dependent_after <= time.time()
+            ):
+                return expired_load_dependent(stored.created, config.retry_load_dependent_after)
+            return expired(stored.created, config.performance.ttl)
         hasher = self.ctx.hasher
         moved = []
         for name, expected in stored.extras.items():
@@ -283,6 +379,14 @@ class Runner:
             found = self._states[name] = self.ctx.hasher.state(members)
         return found
 
+    def _load_facts(self, wanted: set[str]) -> None:
+        """Read the probe sets and block lists named ``wanted`` that are not read yet."""
+        assert self.store is not None
+        wanted -= self._sets.keys()
+        self._sets.update(
+            (name, json.loads(data)) for name, data in self.store.facts(wanted).items()
+        )
+
     def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
         """Fill in every result whose key is stored and whose run-time files are unchanged.
 
@@ -296,11 +400,7 @@ class Runner:
             missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
             self.fetched = self.remote.fetch(missing)
             found.update((k, _stored(e.result)) for k, e in self.fetched.items())
-        wanted = {name for held in found.values() for name in fact_names(held.extras)}
-        wanted -= self._sets.keys()
-        self._sets.update(
-            (name, json.loads(data)) for name, data in self.store.facts(wanted).items()
-        )
+        self._load_facts({name for held in found.values() for name in fact_names(held.extras)})
         for entry in self.fetched.values():
             self._sets.update((name, json.loads(data)) for name, data in entry.facts.items())
         for item in planned:
@@ -311,12 +411,15 @@ class Runner:
             if item.reason is None:
                 if item.key in self.fetched:
                     self.served.add(item.key)
+                load_dependent = LOAD_DEPENDENT in stored.marks
                 item.result = LayerResult(
                     stored.passed,
                     stored.detail,
                     stored.seconds,
                     cached=True,
-                    expires=self._expires(item.layer, stored.created),
+                    expires=self._expires(item.layer, stored.created, load_dependent),
+                    load_dependent=load_dependent,
+                    flaky=FLAKY in stored.marks,
                 )
         return found
 
@@ -341,19 +444,22 @@ class Runner:
             pending = pool.submit(self._run_workers, workers, by_feature)
             batch = self._run_tests(tests, by_feature) if tests else BatchResult({}, {})
             outcomes = pending.result()
+        now = time.time()
         for item in workers:
             feature = by_feature[item.owner]
             got = outcomes[feature.module]
             step = got.imported if item.layer == "imported" else got.classes[feature.name]
             hidden = self._hidden(item, step.loaded)
-            item.result = LayerResult(
-                step.ok, step.detail, round(step.seconds, 4), keep=not step.transient and not hidden
+            item.result = self._made(
+                item.layer, step.ok, step.detail, step.seconds, now, step.transient, keep=not hidden
             )
             item.extras = self._extras(
                 Observed(step.loaded, step.lists, step.probes), item.inputs.files
             )
         if tests:
             self._judge_tests(tests, by_feature, batch)
+            if self.store is not None:
+                self._record_loads(batch)
         measures = [p for p in misses if p.layer == optimized.NAME]
         if measures:
             self._measure(measures, by_feature)
@@ -404,13 +510,37 @@ class Runner:
             transient = any(s.transient for s in steps) or any(
                 batch.files[t].transient for t in tests
             )
-            item.result = LayerResult(
-                ok,
-                detail,
-                round(seconds, 4),
-                expires=self._expires(item.layer, now),
-                keep=not transient,
+            item.result = self._made(item.layer, ok, detail, seconds, now, transient)
+
+    def _made(
+        self,
+        layer: str,
+        ok: bool,
+        detail: str,
+        seconds: float,
+        now: float,
+        transient: bool,
+        flaky: bool = False,
+        keep: bool = True,
+    ) -> LayerResult:
+        """A fresh result; a failure whose cause may be the machine's load is marked so.
+        ``keep`` False: a verdict no key describes (see :meth:`_hidden`), never stored."""
+        load_dependent = transient and not ok  # a pass is a pass, whatever the load
+        if load_dependent:
+            after = _duration(self.ctx.project.config.retry_load_dependent_after)
+            detail += (
+                " (load-dependent: this failure is reused until --retry-failed, or for "
+                f"{after} while its inputs are unchanged)"
             )
+        return LayerResult(
+            ok,
+            detail,
+            round(seconds, 4),
+            expires=self._expires(layer, now, load_dependent),
+            keep=keep,
+            load_dependent=load_dependent,
+            flaky=flaky and ok,
+        )
 
     def _run_workers(
         self, items: list[Planned], by_feature: dict[str, Feature]
@@ -462,6 +592,7 @@ class Runner:
                 python_files=project.python_files,
                 timeouts={f: tested.timeout_for(project.config, f) for f in files},
                 sandbox=self.sandbox,
+                retries=project.config.retries,
             )
         return batch
 
@@ -474,10 +605,12 @@ class Runner:
         owners = self.ctx.owners
         project = self.ctx.project
         execution = Execution(batch, self.ctx.facts, project.real_path) if self.blocks else None
+        now = time.time()
         for item in items:
             files = owners[item.owner] if item.layer == "tested" else [item.owner]
             transient = any(batch.files[t].transient for t in files)
             seen = [batch.files[t] for t in files]
+            flaky = any(o.retry for o in seen)
             if item.layer == SUITE_LAYER:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])
             else:
@@ -489,7 +622,9 @@ class Runner:
                 [s for o in seen for s in o.probes],
             )
             hidden = self._hidden(item, observed.files)
-            item.result = LayerResult(ok, detail, round(seconds, 4), keep=not (transient or hidden))
+            item.result = self._made(
+                item.layer, ok, detail, seconds, now, transient, flaky, keep=not hidden
+            )
             if execution is not None and item.whole is not None:
                 item.extras = self._block_extras(observed, item, files, execution)
             else:
@@ -565,7 +700,7 @@ class Runner:
         """The probe sets and block lists this run's results refer to, stored by content."""
         found = {f"{SET_FACTS}{n}": json.dumps(m) for n, m in self.probe_sets.items()}
         found.update((f"{BLOCK_FACTS}{n}", json.dumps(m)) for n, m in self.block_sets.items())
-        return found
+        return {**found, **self.loads}
 
     @property
     def remote_hits(self) -> int:
@@ -628,22 +763,53 @@ class Runner:
                         "env": self.env_digest,
                         "versions": self.versions(item.layer),
                     },
+                    marks=marks_of(item.result),
                 )
             )
         return out
 
 
+def _duration(seconds: float) -> str:
+    """``86400`` as ``24h``, ``90`` as ``90s``."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def marks_of(result: LayerResult) -> frozenset[str]:
+    """The store's marks of a result."""
+    return frozenset(
+        name for name, on in ((LOAD_DEPENDENT, result.load_dependent), (FLAKY, result.flaky)) if on
+    )
+
+
 def _stored(result: NewResult) -> Stored:
     assert result.created is not None  # entries always carry it
     return Stored(
-        result.key, result.passed, result.detail, result.seconds, result.extras, result.created
+        result.key,
+        result.passed,
+        result.detail,
+        result.seconds,
+        result.extras,
+        result.created,
+        result.marks,
     )
 
 
 def suite_results(planned: list[Planned]) -> list[SuiteResult]:
     """The verdicts of test files that belong to no feature."""
     return [
-        SuiteResult(p.owner, p.result.passed, p.result.detail, p.result.cached, p.result.seconds)
+        SuiteResult(
+            p.owner,
+            r.passed,
+            r.detail,
+            r.cached,
+            r.seconds,
+            load_dependent=r.load_dependent,
+            flaky=r.flaky,
+            expires=r.expires,
+        )
         for p in planned
-        if p.layer == SUITE_LAYER and p.result is not None
+        if p.layer == SUITE_LAYER and (r := p.result) is not None
     ]

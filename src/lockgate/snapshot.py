@@ -40,7 +40,7 @@ from lockgate.project import declared_inputs, walk_tree
 from lockgate.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
-FORMAT = 4  # of the recorded result: part of the key, so an older record is never misread
+FORMAT = 5  # of the recorded result: part of the key, so an older record is never misread
 
 
 def raw_table(root: Path) -> dict[str, Any] | None:
@@ -133,10 +133,11 @@ def reuse(
     except (KeyError, TypeError, ValueError):
         return None  # a record this lockgate cannot read only costs the full path
     now = time.time()
-    if any(
-        r.performance and r.performance.expires and r.performance.expires <= now
-        for r in result.features
-    ):
+    # A performance measure past its ttl, a load-dependent failure past its retry age: due again.
+    ends = [r.performance.expires for r in result.features if r.performance]
+    ends += [layer.expires for r in result.features for layer in r.layers.values()]
+    ends += [s.expires for s in result.suite]
+    if any(end is not None and end <= now for end in ends):
         return None
     for r in result.features:
         for layer in r.layers.values():

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac
 CREATE TABLE IF NOT EXISTS results (
     key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
     passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
-    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, checksum TEXT NOT NULL
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    checksum TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS latest (
     feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
@@ -59,6 +60,8 @@ _MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
         "ALTER TABLE runs ADD COLUMN remote_hits INTEGER NOT NULL DEFAULT 0",
+        # rows are always named by column (`_COLUMNS`), so the column's place does not matter
+        "ALTER TABLE results ADD COLUMN marks TEXT NOT NULL DEFAULT ''",
         "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
         "record BLOB NOT NULL, mac TEXT NOT NULL)",
         "DELETE FROM snapshot",
@@ -76,6 +79,7 @@ class Stored:
     seconds: float
     extras: dict[str, str | None]  # files observed at run time → their hash then
     created: float  # when it was stored (seconds since the epoch)
+    marks: frozenset[str] = frozenset()  # "load_dependent", "flaky"
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class NewResult:
     # when it was first validated: a copy from the remote keeps it, so a result that goes
     # stale with time (performance) is not made young again by copying
     created: float | None = None
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -342,11 +347,11 @@ class Store:
 
     def _mac(self, table: str, row: Sequence[Any]) -> str:
         """The MAC of a row given in column order (without its MAC column)."""
-        return signing.sign(self._key, table, *_split(row))
+        return signing.sign(self._key, table, *_split(_signed(table, row)))
 
     def _sound(self, table: str, row: Sequence[Any]) -> bool:
         """A row read in column order, its MAC last: written by this user's lockgate, unaltered."""
-        return signing.verify(self._key, row[-1], table, *_split(row[:-1]))
+        return signing.verify(self._key, row[-1], table, *_split(_signed(table, row[:-1])))
 
     # -- stat cache and facts ------------------------------------------------------------
 
@@ -388,12 +393,13 @@ class Store:
                 for row in rows:
                     if not self._sound("results", row):
                         continue
-                    key, _, _, passed, detail, seconds, extras, _, created, _ = row
+                    key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
                     try:
                         found = json.loads(extras)
                     except ValueError:
                         continue
-                    out[key] = Stored(key, bool(passed), detail, seconds, found, created)
+                    flags = frozenset(marks.split(",")) - {""}
+                    out[key] = Stored(key, bool(passed), detail, seconds, found, created, flags)
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
             return {}
@@ -505,6 +511,7 @@ class Store:
                 json.dumps(r.extras, sort_keys=True),
                 zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
                 now if r.created is None else r.created,
+                ",".join(sorted(r.marks)),
             )
             result_rows.append((*row, self._mac("results", row)))
         stat_rows = []
@@ -515,7 +522,9 @@ class Store:
         try:
             with _transaction(self._db):
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows
+                    f"INSERT OR REPLACE INTO results ({_COLUMNS['results']}) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    result_rows,
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO latest VALUES (?,?,?)",
@@ -762,13 +771,25 @@ class Store:
 
 _SIGNED = ("results", "stat", "facts", "snapshot", "reasons")
 # Each signed table's columns in schema order, its MAC last.
+_MARKS = 9  # the place of ``marks`` among the results columns
 _COLUMNS = {
-    "results": "key, layer, feature, passed, detail, seconds, extras, inputs, created, checksum",
+    "results": (
+        "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
+    ),
     "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
     "facts": "hash, data, mac",
     "snapshot": "scope, key, files, result, created, mac",
     "reasons": "scope, run, record, mac",
 }
+
+
+def _signed(table: str, row: Sequence[Any]) -> Sequence[Any]:
+    """What a row's MAC covers: all of it, but a result without marks is signed as before
+    marks existed (schema 5), so a migrated store keeps its results; a result with marks
+    is signed with them, so no mark can be added or removed unnoticed."""
+    if table == "results" and row[_MARKS] == "":
+        return [*row[:_MARKS], *row[_MARKS + 1 :]]
+    return row
 
 
 def _split(row: Sequence[Any]) -> tuple[list[Any], list[bytes]]:

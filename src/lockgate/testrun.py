@@ -27,6 +27,11 @@ from lockgate.sandbox import Place, Sandbox
 
 _POLL = 0.03
 FILES_PER_PROCESS = 10
+# Asked to stop at a timeout, a child writes what its finished files did; one that does not
+# start to within this many seconds (stuck in C code) is killed and loses them.
+STOP_SIGNAL = getattr(signal, "SIGUSR1", None)
+_STOP_GRACE = 5.0
+MISSING = "no such test file"
 
 
 @dataclass
@@ -60,9 +65,14 @@ class FileOutcome:
     traced: bool = False
     # it (or code it imported, or a conftest) started a process, whose lines nobody measured
     spawned: bool = False
+    # project files of the modules the test file's own code imported (not what they imported):
+    # where its run-time owners come from, not part of what the file did
+    imports: list[str] = field(default_factory=list, compare=False)
     # a verdict that depends on the machine's load, not only on the inputs (a timeout, or a
-    # process that ended outside any test file): reported, never stored
+    # process that ended outside any test file): stored as a load-dependent failure
     transient: bool = False
+    retry: int = 0  # the retry this outcome comes from (0: the first run) …
+    retries: int = 0  # … of how many were allowed
 
     @property
     def ok(self) -> bool:
@@ -115,6 +125,17 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
+@dataclass(frozen=True)
+class _Stopping:
+    """The file a chunk's attempt ends at, and why."""
+
+    file: str
+    test: str | None
+    problem: str
+    seconds: float
+    since: float  # when it was found out (monotonic)
+
+
 class _Chunk:
     """One child's share of the files, run again without each offender until a run completes."""
 
@@ -132,7 +153,9 @@ class _Chunk:
         self.ran: list[str] | None = None  # the files of the attempt not settled yet
         self.timeouts = dict(timeouts or {})  # test file -> its own limit, overriding timeout
         self.outcomes: dict[str, FileOutcome] = {}  # offenders, or everyone when we gave up
-        self.result: dict[str, Any] | None = None
+        # each attempt's result, with the files to take from it (None: all)
+        self.results: list[tuple[dict[str, Any], set[str] | None]] = []
+        self.stopping: _Stopping | None = None  # a timed-out file the child was asked to stop
         self.done: list[str] = []  # files finished since the parent last looked, for progress
         self.proc: subprocess.Popen[bytes] | None = None
         self.attempt = 0
@@ -223,13 +246,55 @@ class _Chunk:
 
     def _retry_without(self, problem: str, now: float, transient: bool = False) -> bool:
         assert self.current is not None
-        name, test = self.current, self.test if self.phase == "run" else None
-        self.outcomes[name] = _lost(name, problem, self._elapsed(now), test, transient)
+        test = self.test if self.phase == "run" else None
+        return self._restart(
+            _Stopping(self.current, test, problem, self._elapsed(now), now), set(), transient
+        )
+
+    def _restart(self, offender: _Stopping, finished: set[str], transient: bool) -> bool:
+        """Run the files again that neither finished nor offended, if any."""
+        name = offender.file
+        self.outcomes[name] = _lost(
+            name, offender.problem, offender.seconds, offender.test, transient
+        )
         self.done.append(name)
-        self.files.remove(name)
+        self.files = [f for f in self.files if f != name and f not in finished]
         if self.files:
             self._start()
         return not self.files
+
+    def _stop(self, problem: str, now: float) -> bool:
+        """A file timed out: ask the child to write what the files before it did and end."""
+        assert self.current is not None and self.proc is not None and STOP_SIGNAL is not None
+        test = self.test if self.phase == "run" else None
+        self.stopping = _Stopping(self.current, test, problem, self._elapsed(now), now)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, STOP_SIGNAL)
+        return False
+
+    def _stopped(self, result: dict[str, Any]) -> bool:
+        """The child wrote its result after a stop (or had just finished): keep what finished."""
+        assert self.stopping is not None
+        offender, self.stopping = self.stopping, None
+        listed = result.get("finished")
+        finished = set(result["files"] if listed is None else listed) - {offender.file}
+        self.results.append((result, finished))
+        return self._restart(offender, finished, transient=True)
+
+    def _waiting(self, now: float, exited: bool) -> bool:
+        """While a stopped child writes its result; one that dies or does not answer loses
+        every result of this attempt, and the files that finished run again."""
+        assert self.stopping is not None
+        late = (
+            now - self.since > self.timeout * 10 + 60
+            if self.finishing
+            else (now - self.stopping.since > _STOP_GRACE)
+        )
+        if not exited and not late:
+            return False
+        self.kill()
+        offender, self.stopping = self.stopping, None
+        return self._restart(offender, set(), transient=True)
 
     def _give_up(self, problem: str) -> bool:
         # No file to blame (conftest, plugin or session code): running again would fail again.
@@ -246,13 +311,21 @@ class _Chunk:
         exited = self._exited()
         if self.result_path.exists():  # written atomically; a child stuck at exit is killed
             self.kill()
-            self.result = json.loads(self.result_path.read_text(encoding="utf-8"))
+            result = json.loads(self.result_path.read_text(encoding="utf-8"))
+            if self.stopping is not None:
+                return self._stopped(result)
+            self.results.append((result, None))
             return True
+        if self.stopping is not None:
+            return self._waiting(now, exited)
         if not exited:
             own = self.timeouts.get(self.current, self.timeout) if self.current else self.timeout
             if self.current is not None and self._elapsed(now) > own:
+                problem = f"timed out after {own:g}s"
+                if STOP_SIGNAL is not None:
+                    return self._stop(problem, now)
                 self.kill()
-                return self._retry_without(f"timed out after {own:g}s", now, transient=True)
+                return self._retry_without(problem, now, transient=True)
             # Between files (interpreter and plugin start, conftest, session fixtures) the
             # per-feature timeout would punish every file for a loaded machine: allow a minute
             # more. Our own analysis after the tests may take long on big projects.
@@ -318,15 +391,18 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
     shared: set[str] = set()
     for chunk in chunks:
         files.update(chunk.outcomes)
-        result = chunk.result or {"files": {}, "coverage": {}, "exit": 0}
+    for chunk, result, taken in [(c, r, t) for c in chunks for r, t in c.results]:
         observed = result.get("observed", {"owners": {}, "reached": {}})
         owners = observed["owners"]
         shared.update(result.get("shared", ()))
         for name, raw in result["files"].items():
+            if taken is not None and name not in taken:
+                continue
             problem = None if raw["problem"] is None else chunk.real(raw["problem"])
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
+            own = [owners[o] for o in (f"ctx:{name}", f"mod:{root / name}") if o in owners]
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -341,6 +417,7 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
                 data=sorted({f for o in reached for f in o.get("data", ())}),
                 traced=bool(result.get("traced")),
                 spawned=any(o.get("spawned") for o in reached),
+                imports=sorted({f for o in own for f in o.get("imported", ())}),
             )
         for path, cov in result["coverage"].items():
             statements, contexts = lines.setdefault(path, (set(), {}))
@@ -378,20 +455,97 @@ def run_batch(
     python_files: Sequence[str] = (),
     timeouts: Mapping[str, float] | None = None,
     sandbox: Sandbox | None = None,
+    retries: int = 0,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
     Each child runs in a place of ``sandbox`` (one made for this batch when None), whose
     writes are recorded there.
-    ``timeouts`` gives test files a limit of their own instead of ``timeout``.
+    ``timeouts`` gives test files a limit of their own instead of ``timeout``. A file that
+    fails is run again, alone with the other failing ones, up to ``retries`` times; its last
+    run is its outcome and coverage, and ``retry`` says which run that was.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     A process is started per ``files_per_process`` files, up to ``jobs``. With ``modules``,
     coverage is reported for those and for files that ran, not for every file measured."""
     root = root.resolve()
+
+    def once(files: Sequence[str], report: Callable[[str], None] | None) -> BatchResult:
+        return _run_once(
+            root,
+            files,
+            source_roots,
+            sys_path,
+            timeout,
+            jobs,
+            report,
+            pycache,
+            files_per_process,
+            modules,
+            python_files,
+            timeouts,
+            sandbox,
+        )
+
+    batch = once(test_files, on_file_done)
+    for attempt in range(1, retries + 1):
+        failing = [
+            name
+            for name, o in batch.files.items()
+            # a timeout is stored as load-dependent and has its own retry age: running it
+            # again at once would multiply the cost of the slowest files
+            if (o.problem is not None or o.failed) and o.problem != MISSING and not o.transient
+        ]
+        if not failing:
+            break
+        again = once(failing, None)
+        _replace(batch, again, attempt, retries)
+        batch = BatchResult(batch.files, batch.coverage, batch.shared | again.shared)
+    return batch
+
+
+def _replace(batch: BatchResult, again: BatchResult, attempt: int, retries: int) -> None:
+    """Take the outcomes and coverage of the files run ``again`` instead of their earlier
+    ones: a verdict comes from one whole run of its files, never from a failed run's lines."""
+    labels = {f"{kind}:{name}" for name in again.files for kind in ("collect", "run", "fixture")}
+    for name, outcome in again.files.items():
+        outcome.retry, outcome.retries = attempt, retries
+        batch.files[name] = outcome
+    for path, cov in again.coverage.items():
+        old = batch.coverage.get(path)
+        if old is None:
+            batch.coverage[path] = cov
+            continue
+        contexts = {k: v for k, v in old.by_context.items() if k not in labels}
+        for label, lines in cov.by_context.items():
+            contexts[label] = contexts.get(label, frozenset()) | lines
+        batch.coverage[path] = FileCoverage(
+            old.statements | cov.statements, contexts, old.toplevel | cov.toplevel
+        )
+    for path, cov in batch.coverage.items():
+        if path not in again.coverage and labels & cov.by_context.keys():
+            contexts = {k: v for k, v in cov.by_context.items() if k not in labels}
+            batch.coverage[path] = FileCoverage(cov.statements, contexts, cov.toplevel)
+
+
+def _run_once(
+    root: Path,
+    test_files: Sequence[str],
+    source_roots: Sequence[str],
+    sys_path: Sequence[str],
+    timeout: float,
+    jobs: int,
+    on_file_done: Callable[[str], None] | None,
+    pycache: Path | None,
+    files_per_process: int,
+    modules: Sequence[str] | None,
+    python_files: Sequence[str],
+    timeouts: Mapping[str, float] | None,
+    sandbox: Sandbox | None,
+) -> BatchResult:
     wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
     present = [f for f in wanted if (root / f).is_file()]
-    missing = {f: _lost(f, "no such test file") for f in wanted if f not in present}
+    missing = {f: _lost(f, MISSING) for f in wanted if f not in present}
     # Each process pays pytest's start-up (about a second with common plugins): a process
     # per job only pays for itself with enough files to share out.
     jobs = max(1, min(jobs, -(-len(present) // files_per_process)))

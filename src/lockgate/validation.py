@@ -160,6 +160,7 @@ def align_fully(
                 layers or layers_to_run(project.config),
                 remote,
             )
+            runner.attribute()
             planned = runner.plan()
             stored = runner.reuse(planned)
             mine = None
@@ -212,6 +213,7 @@ def align_fully(
                 *(remote.warnings if remote else []),
                 *runner.warnings,
                 *map(_wrote, runner.sandbox.writes),
+                *tested.import_hints(ctx),
             ],
             inputs=_depended_on(ctx, planned, stored),
             remote_hits=runner.remote_hits,
@@ -220,8 +222,15 @@ def align_fully(
             writes=list(runner.sandbox.writes),
         )
         # Every result is in the store: the next run may serve this one whole if nothing moved.
-        # A shard's result is part of one: never served as the whole.
-        if store is not None and len(results) == misses and not store.warnings and mine is None:
+        # A shard's result is part of one: never served as the whole; nor is a run in which
+        # a test file imported features it was not given: the next run plans anew
+        if (
+            store is not None
+            and len(results) == misses
+            and not runner.reattributed
+            and not store.warnings  # (the project's hints are kept in it)
+            and mine is None
+        ):
             every = sum(p.result.seconds for p in planned if p.result is not None)
             snapshot.save(project.root, store, layers, ctx.hasher, result, every)
         return result

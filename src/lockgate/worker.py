@@ -44,7 +44,7 @@ class Outcome:
     loaded: list[str] = field(default_factory=list)  # input files the step read or imported
     lists: list[str] = field(default_factory=list)  # project folders whose listing it read
     probes: list[list[str]] = field(default_factory=list)  # candidate sets (see _observe)
-    transient: bool = False  # a timeout or a lost worker: depends on load, never stored
+    transient: bool = False  # a timeout or a lost worker: depends on load (stored marked)
 
 
 @dataclass(frozen=True)

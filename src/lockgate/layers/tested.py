@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib.util
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,47 @@ def owners(ctx: Context) -> dict[str, list[str]]:
             if extra not in out[feature.id]:
                 out[feature.id].append(extra)
     return out
+
+
+def import_hints(ctx: Context) -> list[str]:
+    """One warning per test file import that no ``src`` root (nor the project root) resolves
+    but that names a feature module under another folder: the ``src`` entry that would make
+    it the feature's test (a test that puts the folder on ``sys.path`` itself is found after
+    it ran, see :meth:`lockgate.runner.Runner.attribute`)."""
+    tails: dict[str, list[tuple[str, str]]] = {}  # dotted name → (folder, feature module)
+    for path in dict.fromkeys(f.path for f in ctx.features):
+        parts = path.removesuffix(".py").split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        for i in range(1, len(parts)):
+            tails.setdefault(".".join(parts[i:]), []).append(("/".join(parts[:i]), path))
+    modules = ctx.project.modules
+    src = set(ctx.project.config.src)
+    out: list[str] = []
+    for test in ctx.project.test_files:
+        facts = ctx.facts.get(test)
+        for written, level, _names in facts.imports if facts else ():
+            name = ctx.graph.absolute(test, written, level)
+            candidates = [(d, p) for d, p in tails.get(name, ()) if d not in src]
+            if level or not candidates or name in modules or _installed(name):
+                continue
+            folder, path = candidates[0]
+            out.append(
+                f"{test} imports {name}, which no src root holds; {path} would be it: "
+                f'add "{folder}" to [tool.lockgate] src'
+            )
+    return list(dict.fromkeys(out))
+
+
+def _installed(name: str) -> bool:
+    """The top-level package of ``name`` is the standard library's or installed."""
+    top = name.partition(".")[0]
+    if top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def declared_owners(ctx: Context, feature: Feature) -> list[str]:
@@ -91,6 +134,8 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
     }
     if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
         config["timeouts"] = [timeout_for(cfg, t) for t in tests]
+    if cfg.retries:  # a pass on a retry is a weaker pass: it is not served to a stricter run
+        config["retries"] = cfg.retries
     # [tool.coverage] decides which lines are statements (the other coverage files are inputs)
     measured = ctx.project.loaded.pyproject.get("tool", {}).get("coverage")
     if measured is not None:
@@ -116,6 +161,8 @@ def suite_config(ctx: Context, test: str) -> dict[str, object]:
     }
     if cfg.timeouts:  # absent when unset, so that existing keys stay as they were
         config["timeouts"] = timeout_for(cfg, test)
+    if cfg.retries:
+        config["retries"] = cfg.retries
     return config
 
 
@@ -131,7 +178,19 @@ def _outcome_problem(outcomes: Mapping[str, FileOutcome]) -> str:
         )
     if not problems and total == 0:
         problems.append("no test ran (all skipped or none collected)")
+    retried = [o for o in outcomes.values() if o.retries and o.retry == o.retries]
+    if problems and retried:
+        runs = retried[0].retries + 1
+        problems.append(f"{', '.join(o.path for o in retried)} failed on every one of {runs} runs")
     return "; ".join(problems)
+
+
+def _flaky(outcomes: Mapping[str, FileOutcome]) -> str:
+    """The note of a pass that needed retries, as pytest-rerunfailures reports one."""
+    notes = [
+        f"{o.path} passed on retry {o.retry} of {o.retries}" for o in outcomes.values() if o.retry
+    ]
+    return f"; flaky: {', '.join(notes)}" if notes else ""
 
 
 def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str]:
@@ -148,17 +207,21 @@ def judge(ctx: Context, feature: Feature, batch: BatchResult) -> tuple[bool, str
     if problem:
         return False, problem
     total = sum(o.passed for o in outcomes.values())
-    measured = coverage_of(batch, ctx.project.real_path(feature.path), tests)
-    if measured is None:
-        return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
-    percent = measured[0]
+    real = ctx.project.real_path(feature.path)
+    measured = coverage_of(batch, real, tests)
     need = ctx.project.config.coverage
+    imported = any(real in o.loaded for o in outcomes.values())
+    if measured is None and (imported or real in batch.coverage):
+        return False, f"{_tests(total)} ran, but coverage of {feature.path} could not be measured"
+    percent = 0.0 if measured is None else measured[0]
     if percent < need:
+        # not measured and never imported, or no line run: 0% is what was measured
+        never = "" if imported or (measured and measured[1]) else ": its tests never import it"
         return False, (
             f"{_tests(total)} {plural(total, 'passes')} but {plural(total, 'covers')} "
-            f"{percent:.1f}% of {feature.path} (needs {need:g}%)"
+            f"{percent:.1f}% of {feature.path} (needs {need:g}%){never}"
         )
-    return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}"
+    return True, f"{_tests(total)}, {percent:.1f}% of {feature.path}{_flaky(outcomes)}"
 
 
 def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
@@ -168,7 +231,7 @@ def suite_verdict(outcome: FileOutcome) -> tuple[bool, str]:
     if outcome.problem is None and outcome.failed == 0 and outcome.passed == 0:
         return True, f"no test ran ({outcome.skipped} skipped, none failed)"
     problem = _outcome_problem({outcome.path: outcome})
-    return (not problem, problem or _tests(outcome.passed))
+    return (not problem, problem or _tests(outcome.passed) + _flaky({outcome.path: outcome}))
 
 
 def _tests(count: int) -> str:

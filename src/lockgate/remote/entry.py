@@ -40,6 +40,7 @@ def seal(secret: bytes, entry: Entry) -> bytes:
         "extras": r.extras,
         "inputs": r.inputs,
         "created": r.created,
+        "marks": sorted(r.marks),
         "facts": entry.facts,
     }
     payload = zlib.compress(json.dumps(body, sort_keys=True).encode(), 6)
@@ -70,6 +71,7 @@ def unseal(secret: bytes, key: str, data: bytes) -> Entry | None:
             extras=dict(body["extras"]),
             inputs=dict(body["inputs"]),
             created=float(body["created"]),
+            marks=frozenset(str(m) for m in body.get("marks", ())),
         )
         facts = {str(k): str(v) for k, v in dict(body["facts"]).items()}
     except (ValueError, TypeError, KeyError, zlib.error):

@@ -35,13 +35,14 @@ def view_of(options: Options) -> View:
 
 
 def _failures(r: FeatureResult) -> list[tuple[str, str]]:
-    """(layer, detail) of every failed layer of ``r``, performance included."""
+    """(layer, detail) of every failed layer of ``r``, performance included, and of every
+    flaky pass (it passed, but only on a retry)."""
     if r.feature.broken:  # one reason: the other layers were not judged because of it
         return [(layer, got.detail) for layer, got in r.layers.items()][:1]
     failed = [
-        (layer, got.detail)
+        (layer + (" (flaky)" if got.passed else ""), got.detail)
         for layer, got in r.layers.items()
-        if not got.passed and layer != "optimized"
+        if (not got.passed or got.flaky) and layer != "optimized"
     ]
     if r.performance is not None and not r.performance.passed:
         failed.append(("performance", r.performance.detail))
@@ -182,13 +183,22 @@ def _suite_lines(result: AlignResult, screen: Screen, view: View) -> list[str]:
     says when they all pass."""
     failing = [s for s in result.suite if not s.passed]
     n = len(result.suite)
+    flaky = [s for s in result.suite if s.passed and s.flaky]
     if not failing:
+        if flaky:
+            rows0: list[list[Cell]] = [
+                [(s.path, "bold"), (f"flaky: {s.detail}", "yellow")] for s in flaky
+            ]
+            spec0 = [Column(gap=0), Column(gap=1, wrap=True, keep=40)]
+            note = f"{counted(n, 'other test file')}: {screen.paint('all pass', 'green')}"
+            return ["", note, *columns(screen, spec0, rows0, header=False)]
         if view != "verbose" or not n:
             return []
         return ["", f"{counted(n, 'other test file')}: {screen.paint('all pass', 'green')}"]
     passing = screen.paint(f"{n - len(failing)} {plural(n - len(failing), 'passes')}", "green")
     failed = screen.paint(f"{len(failing)} {plural(len(failing), 'fails', 'fail')}", "red")
     rows: list[list[Cell]] = [[(s.path, "bold"), (s.detail, "red")] for s in failing]
+    rows += [[(s.path, "bold"), (f"flaky: {s.detail}", "yellow")] for s in flaky]
     spec = [Column(gap=0), Column(gap=1, wrap=True, keep=40)]
     table = columns(screen, spec, rows, header=False)
     return ["", f"{counted(n, 'other test file')}: {passing}, {failed}", *table]

@@ -31,6 +31,15 @@ def performance_json(perf: Performance) -> dict[str, Any]:
     }
 
 
+def _marked(row: dict[str, Any], load_dependent: bool, flaky: bool) -> dict[str, Any]:
+    """A layer or suite row with its flags, present only when set (like ``broken``)."""
+    if load_dependent:
+        row["load_dependent"] = True
+    if flaky:
+        row["flaky"] = True
+    return row
+
+
 def _layer(layer: LayerResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "passed": layer.passed,
@@ -40,7 +49,7 @@ def _layer(layer: LayerResult) -> dict[str, Any]:
     }
     if layer.reason is not None:  # only a re-run layer has one: why it ran
         out["reason"] = layer.reason
-    return out
+    return _marked(out, layer.load_dependent, layer.flaky)
 
 
 def _feature(result: FeatureResult) -> dict[str, Any]:
@@ -97,13 +106,17 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             ],
         },
         "suite": [
-            {
-                "file": s.path,
-                "passed": s.passed,
-                "cached": s.cached,
-                "detail": s.detail,
-                "seconds": s.seconds,
-            }
+            _marked(
+                {
+                    "file": s.path,
+                    "passed": s.passed,
+                    "cached": s.cached,
+                    "detail": s.detail,
+                    "seconds": s.seconds,
+                },
+                s.load_dependent,
+                s.flaky,
+            )
             for s in result.suite
         ],
     }

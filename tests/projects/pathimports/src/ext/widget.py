@@ -1,0 +1,8 @@
+"""The widget part."""
+
+
+class WidgetPart:
+    """A part that answers."""
+
+    def answer(self) -> int:
+        return 42

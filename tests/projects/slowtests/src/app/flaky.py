@@ -1,0 +1,8 @@
+"""The flaky part."""
+
+
+class FlakyPart:
+    """A part that answers."""
+
+    def answer(self) -> int:
+        return 42

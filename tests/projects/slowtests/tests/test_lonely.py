@@ -1,0 +1,2 @@
+def test_imports_nothing() -> None:
+    assert 1 + 1 == 2
