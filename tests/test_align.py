@@ -34,6 +34,7 @@ SUMMARY_KEYS = {
     "orphans",
     "cache",
     "seconds",
+    "writes",  # what the run's test processes wrote into their copy of the tree
 }
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -165,6 +166,7 @@ def test_json_has_exactly_the_contract_fields(
     assert set(summary) == SUMMARY_KEYS
     assert set(summary["cache"]) == {"hits", "misses", "remote_hits", "remote_errors"}
     assert isinstance(summary["orphans"], list)
+    assert summary["writes"] == [], summary["writes"]  # these scenarios' tests write nothing
     assert isinstance(summary["seconds"], int | float) and summary["seconds"] >= 0
 
 

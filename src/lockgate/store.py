@@ -438,7 +438,7 @@ class Store:
         for row in rows:
             if not (self._sound("results", row) and _decodes(row)):
                 continue
-            key, layer, feature, passed, detail, seconds, extras, inputs, created, _ = row
+            key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, _ = row
             out.append(
                 NewResult(
                     key,
@@ -450,6 +450,7 @@ class Store:
                     json.loads(extras),
                     json.loads(zlib.decompress(inputs)),
                     created,
+                    frozenset(marks.split(",")) - {""},
                 )
             )
         return out

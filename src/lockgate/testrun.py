@@ -402,7 +402,9 @@ def _merge(chunks: list[_Chunk], root: Path) -> BatchResult:
             if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
-            own = [owners[o] for o in (f"ctx:{name}", f"mod:{root / name}") if o in owners]
+            # the test file's own owners, named as the child named them (in its place)
+            here = root if chunk.place is None else chunk.place.root
+            own = [owners[o] for o in (f"ctx:{name}", f"mod:{here / name}") if o in owners]
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
