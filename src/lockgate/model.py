@@ -93,3 +93,9 @@ class AlignResult:
     # → its content hash as validated, None when it was absent: the deploy's closure check.
     inputs: dict[str, str | None] = field(default_factory=dict)
     fail_under: int | None = None  # the configured ``fail_under``; ``--fail-under`` overrides it
+
+    @property
+    def mean_score(self) -> float | None:
+        """The features' mean score, as the run history records it; None without features."""
+        scores = [r.score for r in self.features]
+        return round(sum(scores) / len(scores), 1) if scores else None

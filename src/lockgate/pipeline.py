@@ -51,5 +51,5 @@ def _reuse_everything(
     result, saved = found
     result.warnings = list(store.warnings)
     result.seconds = round(time.perf_counter() - started, 3)
-    store.record_run(options.command, result.hits, 0, result.seconds, saved)
+    store.record_run(options.command, result.hits, 0, result.seconds, saved, result.mean_score)
     return result

@@ -16,7 +16,7 @@ from typing import Any
 from lockgate import signing
 from lockgate.errors import LockgateError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: runs.mean_score
 _DB_NAME = "store.sqlite"
 BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS snapshot (
 CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
-    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL
+    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
+    mean_score REAL
 );
 """
 
@@ -399,7 +400,7 @@ class Store:
         results: Sequence[NewResult],
         stats: dict[str, StatRow],
         facts: dict[str, str],
-        run: tuple[str, int, int, float, float] | None,
+        run: tuple[str, int, int, float, float, float | None] | None,
         env: tuple[str, dict[str, str]] | None = None,
     ) -> None:
         """Store one run's new results, stat cache and facts in one transaction (signed)."""
@@ -445,8 +446,8 @@ class Store:
                     )
                 if run is not None:
                     self._db.execute(
-                        "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
-                        "VALUES (?,?,?,?,?,?)",
+                        "INSERT INTO runs (started, command, hits, misses, seconds, saved,"
+                        " mean_score) VALUES (?,?,?,?,?,?,?)",
                         (now, *run),
                     )
         except sqlite3.DatabaseError as exc:
@@ -487,17 +488,23 @@ class Store:
             self.warnings.append(f"could not write the store ({exc})")
 
     def record_run(
-        self, command: str, hits: int, misses: int, seconds: float, saved: float
+        self,
+        command: str,
+        hits: int,
+        misses: int,
+        seconds: float,
+        saved: float,
+        mean_score: float | None = None,
     ) -> None:
-        """Add one run to the statistics."""
+        """Add one run to the statistics (``mean_score`` None: the run scored no feature)."""
         if not self.writable:
             return
         try:
             with _transaction(self._db):
                 self._db.execute(
-                    "INSERT INTO runs (started, command, hits, misses, seconds, saved) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (time.time(), command, hits, misses, seconds, saved),
+                    "INSERT INTO runs (started, command, hits, misses, seconds, saved, mean_score) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (time.time(), command, hits, misses, seconds, saved, mean_score),
                 )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc})")
@@ -518,11 +525,12 @@ class Store:
         """The creation time of every stored result."""
         return [row[0] for row in self._db.execute("SELECT created FROM results")]
 
-    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float]]:
-        """The last runs, newest first: (started, command, hits, misses, seconds, saved)."""
+    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float, float | None]]:
+        """The last runs, newest first: (started, command, hits, misses, seconds, saved, mean
+        score or None)."""
         return list(
             self._db.execute(
-                "SELECT started, command, hits, misses, seconds, saved FROM runs "
+                "SELECT started, command, hits, misses, seconds, saved, mean_score FROM runs "
                 "ORDER BY id DESC LIMIT ?",
                 (limit,),
             )

@@ -159,16 +159,6 @@ def align_fully(
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits
         elapsed = time.perf_counter() - started
-        if store is not None:
-            results = runner.new_results(planned)
-            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
-            store.write(
-                results,
-                ctx.hasher.updated,
-                {**prep.new_facts, **runner.new_facts()},
-                (options.command, hits, misses, elapsed, saved),
-                env=(prep.env_digest, prep.env_items),
-            )
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
@@ -182,6 +172,17 @@ def align_fully(
             warnings=list(store.warnings) if store else [],
             inputs=_depended_on(ctx, planned, stored),
         )
+        if store is not None:
+            results = runner.new_results(planned)
+            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            store.write(
+                results,
+                ctx.hasher.updated,
+                {**prep.new_facts, **runner.new_facts()},
+                (options.command, hits, misses, elapsed, saved, result.mean_score),
+                env=(prep.env_digest, prep.env_items),
+            )
+            result.warnings = list(store.warnings)  # a failed write adds one
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         if store is not None and len(results) == misses and not store.warnings:
             every = sum(p.result.seconds for p in planned if p.result is not None)
