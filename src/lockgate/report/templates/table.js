@@ -22,12 +22,13 @@
     current = key;
     const get = keys[key];
     const order = ascending ? 1 : -1;
-    const sorted = rows.slice().sort((a, b) => {
-      const x = get(a);
-      const y = get(b);
-      return (x < y ? -1 : x > y ? 1 : 0) * order || a.dataset.order - b.dataset.order;
-    });
-    body.append(...sorted);
+    // Keys read once per row; ties keep the server's order.
+    const keyed = rows.map((r, i) => [get(r), i, r]);
+    keyed.sort(([x, i], [y, j]) => (x < y ? -1 : x > y ? 1 : 0) * order || i - j);
+    // Emptied in one step, then refilled: moving rows one by one out of a 10,000-row body
+    // costs seconds.
+    body.replaceChildren();
+    body.append(...keyed.map(([, , r]) => r));
     for (const h of headers) h.removeAttribute("aria-sort");
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
   };
@@ -42,10 +43,9 @@
       }
     });
   }
-  const texts = new Map(
-    rows.map((r) => [r, (r.textContent + " " + r.cells[0].title).toLowerCase()]),
-  );
+  let texts = null; // read on first use: nothing costs page load
   const apply = () => {
+    texts ??= new Map(rows.map((r) => [r, `${r.textContent} ${r.cells[0].title}`.toLowerCase()]));
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
     let count = 0;
     for (const r of rows) {
