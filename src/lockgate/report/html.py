@@ -195,6 +195,7 @@ def _layer_title(layer: str, passed: bool, detail: str, cached: bool) -> str:
 
 STATUS_RANK = {"critical": 0, "warning": 1, "healthy": 2}
 BUCKETS = 10  # the score distribution's buckets: 0-9, 10-19, …, 90-100
+SHOWN_FAILURES = 25  # the worst failures listed open; the rest folded below them
 
 
 def _perf_title(r: FeatureResult) -> str:
@@ -253,7 +254,7 @@ def _histogram(scores: Sequence[int], what: str, tones: bool) -> ColumnChart:
         for i in range(parts + 1)
     ]
     labels = [Tick(left + i * group, str(10 * i)) for i in range(BUCKETS)]
-    labels.append(Tick(WIDTH - right, "100"))
+    labels.append(Tick(WIDTH - right - 10, "100"))  # centred text: kept inside the view box
     return ColumnChart(
         columns, ticks, labels, [], baseline + below, baseline, left, WIDTH - right, True, what
     )
@@ -405,6 +406,7 @@ def render(report: Report) -> str:
         layers=layers,
         rows=rows,
         failing=[row for row in rows if row.rank < STATUS_RANK["healthy"] or row.reasons],
+        shown_failures=SHOWN_FAILURES,
         runs=_run_charts(report.stats) if report.stats is not None else None,
         width=WIDTH,
     )
