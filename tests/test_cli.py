@@ -53,8 +53,11 @@ def test_unknown_command_exits_2() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["align", "--no-such-flag"], ["align", "--fail-under", "101"],
-     ["align", "--fail-under", "many"]],
+    [
+        ["align", "--no-such-flag"],
+        ["align", "--fail-under", "101"],
+        ["align", "--fail-under", "many"],
+    ],
     ids=["unknown-flag", "fail-under-out-of-range", "fail-under-not-a-number"],
 )
 def test_usage_errors_exit_2(project: Any, args: list[str]) -> None:

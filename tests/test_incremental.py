@@ -155,8 +155,19 @@ def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
 
 
 EDITS: list[Edit] = [
-    helper_body, import_added, import_removed, edit_test_file, conftest_edited, guide_shortened,
-    guide_removed, guide_added, config_value, renamed, deleted, new_feature, dependency_version,
+    helper_body,
+    import_added,
+    import_removed,
+    edit_test_file,
+    conftest_edited,
+    guide_shortened,
+    guide_removed,
+    guide_added,
+    config_value,
+    renamed,
+    deleted,
+    new_feature,
+    dependency_version,
 ]
 
 

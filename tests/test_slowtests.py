@@ -46,7 +46,8 @@ def test_timeouts_are_stored_marked_and_retried(tmp_path: Path) -> None:
     assert "tests/test_flaky.py passed on retry 1 of 1" in flaky["detail"]
     # its test file never imports app.lonely: that is measured, not unmeasurable
     lonely = cold.layer("LonelyPart", "tested")["detail"]
-    assert lonely.endswith("covers 0.0% of src/app/lonely.py (needs 70%): its tests never import it")
+    never = "covers 0.0% of src/app/lonely.py (needs 70%): its tests never import it"
+    assert lonely.endswith(never), lonely
 
     # nothing changed: nothing runs, the timeouts included, and the marks are kept
     again = align()

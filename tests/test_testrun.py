@@ -30,13 +30,21 @@ def listing(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
 
 
-def run(root: Path, files: list[str], timeout: float = 20, jobs: int = 1) -> tuple[
-    BatchResult, list[str]
-]:
+def run(
+    root: Path, files: list[str], timeout: float = 20, jobs: int = 1
+) -> tuple[BatchResult, list[str]]:
     done: list[str] = []
     # one file per process, so that jobs=2 really splits these few files over two children
-    batch = run_batch(root, files, ["src"], [str(root / "src"), str(root)], timeout, jobs,
-                      on_file_done=done.append, files_per_process=1)
+    batch = run_batch(
+        root,
+        files,
+        ["src"],
+        [str(root / "src"), str(root)],
+        timeout,
+        jobs,
+        on_file_done=done.append,
+        files_per_process=1,
+    )
     return batch, done
 
 
@@ -50,8 +58,9 @@ def verdicts(batch: BatchResult) -> dict[str, tuple[object, ...]]:
 
 
 @pytest.fixture(scope="module")
-def basic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], BatchResult,
-                                                              list[str]]:
+def basic(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, list[str], BatchResult, list[str]]:
     root = copy_project("testrun_basic", tmp_path_factory.mktemp("basic"))
     before = listing(root)
     batch, done = run(root, BASIC_FILES)
@@ -66,7 +75,13 @@ def test_outcomes_per_file(basic: tuple[Path, list[str], BatchResult, list[str]]
     # test_a uses a marker only the project's own pytest configuration declares (strict markers)
     test_a = files["tests/test_a.py"]
     assert test_a == FileOutcome(
-        "tests/test_a.py", 1, 0, 0, [], None, test_a.seconds,
+        "tests/test_a.py",
+        1,
+        0,
+        0,
+        [],
+        None,
+        test_a.seconds,
         ["src/pkg/__init__.py", "src/pkg/a.py"],
         # what the process observed: the files it imported, its conftest and itself …
         loaded=["src/pkg/__init__.py", "src/pkg/a.py", "tests/conftest.py", "tests/test_a.py"],
@@ -81,8 +96,10 @@ def test_outcomes_per_file(basic: tuple[Path, list[str], BatchResult, list[str]]
     assert files["tests/test_b.py"].passed == 2 and files["tests/test_b.py"].ok
     failing = files["tests/test_fail.py"]
     assert (failing.passed, failing.failed, failing.skipped) == (1, 2, 1)
-    assert failing.failures == ["tests/test_fail.py::test_fails",
-                                "tests/test_fail.py::test_setup_error"]
+    assert failing.failures == [
+        "tests/test_fail.py::test_fails",
+        "tests/test_fail.py::test_setup_error",
+    ]
     assert failing.problem is None and not failing.ok
 
 

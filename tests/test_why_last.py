@@ -113,7 +113,9 @@ def test_reasons_are_recorded_per_re_run_layer(project: Callable[..., Path]) -> 
     }
 
 
-def test_reused_load_dependent_failures_and_retries_name_their_reason(project: Callable[..., Path]) -> None:
+def test_reused_load_dependent_failures_and_retries_name_their_reason(
+    project: Callable[..., Path],
+) -> None:
     root = project("basic")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace("timeout = 20", "timeout = 1"))
@@ -144,6 +146,7 @@ def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[...,
         conn.execute("ALTER TABLE runs DROP COLUMN scope")
         conn.execute("ALTER TABLE runs DROP COLUMN remote_hits")
         conn.execute("ALTER TABLE results DROP COLUMN marks")
+        conn.execute("ALTER TABLE runs DROP COLUMN mean_score")
         conn.execute("PRAGMA user_version = 5")
     old = lockgate("why", "--last", cwd=root)
     assert old.code == 2 and "left no record" in old.stderr

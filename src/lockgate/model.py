@@ -115,3 +115,9 @@ class AlignResult:
     remote_errors: int = 0  # remote entries refused and remote calls that failed
     shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N
     writes: list[Write] = field(default_factory=list)  # what this run's processes wrote
+
+    @property
+    def mean_score(self) -> float | None:
+        """The features' mean score, as the run history records it; None without features."""
+        scores = [r.score for r in self.features]
+        return round(sum(scores) / len(scores), 1) if scores else None

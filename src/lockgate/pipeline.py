@@ -80,5 +80,13 @@ def _reuse_everything(
     # a saved result has no store warning (it is not saved then), only the project's hints
     result.warnings = [*store.warnings, *result.warnings]
     result.seconds = round(time.perf_counter() - started, 3)
-    store.record_run(options.command, result.hits, 0, result.seconds, saved, snapshot.scope(layers))
+    store.record_run(
+        options.command,
+        result.hits,
+        0,
+        result.seconds,
+        saved,
+        snapshot.scope(layers),
+        result.mean_score,
+    )
     return result

@@ -42,8 +42,11 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
                 "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
                 "seconds": round(seconds, 3),
                 "saved": round(saved, 3),
+                "mean_score": mean,
             }
-            for started, command, hits, misses, seconds, saved, remote_hits in store.runs(runs)
+            for started, command, hits, misses, seconds, saved, remote_hits, mean in store.runs(
+                runs
+            )
         ]
         ages = _ages(store.result_ages())
         size = store.size_bytes()

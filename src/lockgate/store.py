@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
     hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
     scope TEXT,
-    remote_hits INTEGER NOT NULL DEFAULT 0
+    remote_hits INTEGER NOT NULL DEFAULT 0,
+    mean_score REAL
 );
 CREATE TABLE IF NOT EXISTS reasons (
     scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
@@ -60,6 +61,7 @@ _MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
         "ALTER TABLE runs ADD COLUMN remote_hits INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN mean_score REAL",
         # rows are always named by column (`_COLUMNS`), so the column's place does not matter
         "ALTER TABLE results ADD COLUMN marks TEXT NOT NULL DEFAULT ''",
         "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
@@ -487,7 +489,7 @@ class Store:
         results: Sequence[NewResult],
         stats: dict[str, StatRow],
         facts: dict[str, str],
-        run: tuple[str, int, int, float, float, str, int] | None,
+        run: tuple[str, int, int, float, float, str, int, float | None] | None,
         env: tuple[str, dict[str, str]] | None = None,
         reasons: dict[str, Any] | None = None,
     ) -> None:
@@ -543,7 +545,7 @@ class Store:
                 if run is not None:
                     cursor = self._db.execute(
                         "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
-                        "remote_hits) VALUES (?,?,?,?,?,?,?,?)",
+                        "remote_hits, mean_score) VALUES (?,?,?,?,?,?,?,?,?)",
                         (now, *run),
                     )
                     if reasons is not None:
@@ -591,17 +593,24 @@ class Store:
             self.warnings.append(f"could not write the store ({exc})")
 
     def record_run(
-        self, command: str, hits: int, misses: int, seconds: float, saved: float, scope: str
+        self,
+        command: str,
+        hits: int,
+        misses: int,
+        seconds: float,
+        saved: float,
+        scope: str,
+        mean_score: float | None = None,
     ) -> None:
-        """Add one run to the statistics."""
+        """Add one run to the statistics (``mean_score`` None: the run scored no feature)."""
         if not self.writable:
             return
         try:
             with _transaction(self._db):
                 self._db.execute(
-                    "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (time.time(), command, hits, misses, seconds, saved, scope),
+                    "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
+                    "mean_score) VALUES (?,?,?,?,?,?,?,?)",
+                    (time.time(), command, hits, misses, seconds, saved, scope, mean_score),
                 )
         except sqlite3.DatabaseError as exc:
             self.warnings.append(f"could not write the store ({exc})")
@@ -646,12 +655,15 @@ class Store:
         """The creation time of every stored result."""
         return [row[0] for row in self._db.execute("SELECT created FROM results")]
 
-    def runs(self, limit: int) -> list[tuple[float, str, int, int, float, float, int]]:
+    def runs(
+        self, limit: int
+    ) -> list[tuple[float, str, int, int, float, float, int, float | None]]:
         """The last runs, newest first: (started, command, hits, misses, seconds, saved,
-        remote hits: how many of the hits the remote served)."""
+        remote hits: how many of the hits the remote served, mean score or None)."""
         return list(
             self._db.execute(
-                "SELECT started, command, hits, misses, seconds, saved, remote_hits FROM runs "
+                "SELECT started, command, hits, misses, seconds, saved, remote_hits, mean_score "
+                "FROM runs "
                 "ORDER BY id DESC LIMIT ?",
                 (limit,),
             )

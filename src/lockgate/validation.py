@@ -179,21 +179,6 @@ def align_fully(
         hits = sum(1 for p in planned if p.result is not None and p.result.cached)
         misses = len(planned) - hits
         elapsed = time.perf_counter() - started
-        if store is not None:
-            results = runner.new_results(planned)
-            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
-            copies, copied_facts = runner.copies()
-            store.write(
-                results + copies,
-                ctx.hasher.updated,
-                {**prep.new_facts, **copied_facts, **runner.new_facts()},
-                (options.command, hits, misses, elapsed, saved, scope, runner.remote_hits),
-                env=(prep.env_digest, prep.env_items),
-                reasons=runlog.record(planned, results, runner.layers, store.writable),
-            )
-            if remote is not None:
-                # only what this run validated itself: a reused result is already somewhere
-                remote.publish(runner.entries(results))
         result = AlignResult(
             root=str(project.root),
             threshold=project.config.threshold,
@@ -221,6 +206,34 @@ def align_fully(
             shard=(options.shard.index, options.shard.count) if options.shard else None,
             writes=list(runner.sandbox.writes),
         )
+        # written once the result is made, so that the run history records its mean score
+        if store is not None:
+            results = runner.new_results(planned)
+            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            copies, copied_facts = runner.copies()
+            store.write(
+                results + copies,
+                ctx.hasher.updated,
+                {**prep.new_facts, **copied_facts, **runner.new_facts()},
+                (
+                    options.command,
+                    hits,
+                    misses,
+                    elapsed,
+                    saved,
+                    scope,
+                    runner.remote_hits,
+                    result.mean_score,
+                ),
+                env=(prep.env_digest, prep.env_items),
+                reasons=runlog.record(planned, results, runner.layers, store.writable),
+            )
+            if remote is not None:
+                # only what this run validated itself: a reused result is already somewhere
+                remote.publish(runner.entries(results))
+            # a failed write or publish adds a warning
+            late = [*store.warnings, *(remote.warnings if remote else [])]
+            result.warnings += [w for w in late if w not in result.warnings]
         # Every result is in the store: the next run may serve this one whole if nothing moved.
         # A shard's result is part of one: never served as the whole; nor is a run in which
         # a test file imported features it was not given: the next run plans anew

@@ -25,8 +25,6 @@ from lockgate.report.json import align_json
 __all__ = ["Report", "render", "write"]
 
 WIDTH = 480  # every chart's viewBox width; the SVG scales to its container
-_ROW = 38  # one bar of a bar chart: its label above, its bar below
-_TOP = 20  # room for the marker's label above the first bar
 _PLOT = (50, 8, 14, 34)  # column charts: left, right, top, bottom margins
 _PLOT_HEIGHT = 150
 
@@ -42,28 +40,6 @@ class Report:
     stats_note: str  # why the store was not read
     budget: str  # the performance budgets, for the performance section's caption
     commit: str | None = None  # the commit the gates judged
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One horizontal bar; ``width`` is None when there is no value to draw."""
-
-    label: str
-    text: str
-    tone: str
-    title: str
-    y: float
-    width: float | None
-
-
-@dataclass(frozen=True)
-class BarChart:
-    """Horizontal bars on a 0-100 scale, with an optional marker line (the threshold)."""
-
-    bars: list[Bar]
-    height: float
-    marker_x: float | None
-    marker_text: str
 
 
 @dataclass(frozen=True)
@@ -101,31 +77,52 @@ class ColumnChart:
     left: float
     right: float
     values: bool  # columns are wide enough to carry their value above them
+    axis: str = "runs, oldest → newest"
 
 
-def _bar_chart(
-    rows: Sequence[tuple[str, float | None, str, str, str]], marker: float | None = None
-) -> BarChart:
-    """Bars for ``(label, value 0-100 or None, value text, tone, title)`` rows."""
-    bars = [
-        Bar(
-            _clip(label),
-            text,
-            tone,
-            title,
-            _TOP + i * _ROW,
-            None if value is None else WIDTH * max(0.0, min(value, 100.0)) / 100,
-        )
-        for i, (label, value, text, tone, title) in enumerate(rows)
-    ]
-    marker_x = None if marker is None else WIDTH * marker / 100
-    marker_text = "" if marker is None else f"threshold {marker:g}"
-    return BarChart(bars, _TOP + len(rows) * _ROW, marker_x, marker_text)
+@dataclass(frozen=True)
+class Point:
+    """One run's mean score on the history chart."""
+
+    x: float
+    y: float
+    title: str
 
 
-def _clip(label: str, limit: int = 48) -> str:
-    """Long names end in an ellipsis so they never run into the value (the title has it all)."""
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+@dataclass(frozen=True)
+class LineChart:
+    """Mean score per run on a 0-100 scale, one point per recorded run, oldest on the left."""
+
+    points: list[Point]
+    path: str  # the polyline through the points that have a value
+    ticks: list[Tick]
+    labels: list[Tick]
+    height: float
+    baseline: float
+    left: float
+    right: float
+
+
+@dataclass(frozen=True)
+class Kind:
+    """The per-kind summary row."""
+
+    kind: str
+    count: int
+    mean: float
+    healthy: int
+    warning: int
+    critical: int
+
+
+@dataclass(frozen=True)
+class Row:
+    """One feature of the feature table, in server order (failures first, worst first)."""
+
+    result: FeatureResult
+    cells: list[tuple[str, Any, str]]  # (layer, LayerResult or None, title)
+    reasons: list[tuple[str, str]]  # (layer, detail) of what failed
+    rank: int  # the status order: critical 0, warning 1, healthy 2
 
 
 def _nice_top(value: float) -> float:
@@ -196,12 +193,9 @@ def _layer_title(layer: str, passed: bool, detail: str, cached: bool) -> str:
     return f"{layer} {verdict} ({source})" + (f": {detail}" if detail else "")
 
 
-def _score_chart(report: Report) -> BarChart:
-    rows = [
-        (r.feature.name, float(r.score), str(r.score), r.status, f"{r.feature.id}: {r.status}")
-        for r in report.result.features
-    ]
-    return _bar_chart(rows, marker=float(report.result.threshold))
+STATUS_RANK = {"critical": 0, "warning": 1, "healthy": 2}
+BUCKETS = 10  # the score distribution's buckets: 0-9, 10-19, …, 90-100
+SHOWN_FAILURES = 25  # the worst failures listed open; the rest folded below them
 
 
 def _perf_title(r: FeatureResult) -> str:
@@ -220,19 +214,129 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def _perf_chart(report: Report) -> BarChart:
-    rows: list[tuple[str, float | None, str, str, str]] = []
-    for r in report.result.features:
-        p = r.performance
-        if p is None:
-            rows.append((r.feature.name, None, "not measured", "none", _perf_title(r)))
-        else:
-            tone = "pass" if p.passed else "fail"
-            rows.append((r.feature.name, float(p.score), str(p.score), tone, _perf_title(r)))
-    return _bar_chart(rows)
+def _histogram(scores: Sequence[int], what: str, tones: bool) -> ColumnChart:
+    """How many of ``scores`` fall in each 10-point bucket; 100 counts in the last one.
+
+    ``tones`` colours a bucket by the status its scores have (healthy ≥ 90, warning ≥ 70).
+    """
+    counts = [0] * BUCKETS
+    for score in scores:
+        counts[min(max(score, 0) // 10, BUCKETS - 1)] += 1
+    names = [f"{10 * i}-{10 * i + 9 if i < BUCKETS - 1 else 100}" for i in range(BUCKETS)]
+    tone = [
+        ("healthy" if i >= 9 else "warning" if i >= 7 else "critical") if tones else "rate"
+        for i in range(BUCKETS)
+    ]
+    left, right, above, below = _PLOT
+    baseline = above + _PLOT_HEIGHT
+    scale = _nice_top(max(counts))
+    group = (WIDTH - left - right) / BUCKETS
+    width = group * 0.8
+    columns = []
+    for i, count in enumerate(counts):
+        height = _PLOT_HEIGHT * count / scale
+        plural = "feature" if count == 1 else "features"
+        columns.append(
+            Column(
+                left + i * group + (group - width) / 2,
+                baseline - height,
+                width,
+                height,
+                tone[i],
+                f"{what} {names[i]}: {count} {plural}",
+                str(count),
+                False,
+            )
+        )
+    parts = 5 if f"{scale:.0e}".startswith("5") else 4
+    ticks = [
+        Tick(baseline - _PLOT_HEIGHT * i / parts, f"{scale * i / parts:g}")
+        for i in range(parts + 1)
+    ]
+    labels = [Tick(left + i * group, str(10 * i)) for i in range(BUCKETS)]
+    labels.append(Tick(WIDTH - right - 10, "100"))  # centred text: kept inside the view box
+    return ColumnChart(
+        columns, ticks, labels, [], baseline + below, baseline, left, WIDTH - right, True, what
+    )
 
 
-def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart] | None:
+def _kinds(result: AlignResult) -> list[Kind]:
+    by: dict[str, list[FeatureResult]] = {}
+    for r in result.features:
+        by.setdefault(r.feature.kind, []).append(r)
+    return [
+        Kind(
+            kind,
+            len(rs),
+            round(sum(r.score for r in rs) / len(rs), 1),
+            *(sum(1 for r in rs if r.status == s) for s in ("healthy", "warning", "critical")),
+        )
+        for kind, rs in sorted(by.items())
+    ]
+
+
+def _reasons(r: FeatureResult) -> list[tuple[str, str]]:
+    out = [
+        (layer, got.detail)
+        for i, (layer, got) in enumerate(r.layers.items())
+        # performance is listed once, below; a broken file once, for the reason it is broken
+        if not got.passed and layer != "optimized" and not (r.feature.broken and i)
+    ]
+    if r.performance is not None and not r.performance.passed:
+        out.append(("performance", r.performance.detail))
+    return out
+
+
+def _rows(result: AlignResult, layers: Sequence[str]) -> list[Row]:
+    """Every feature, failures first: the worst status, then the lowest score, then by name."""
+    rows = [
+        Row(
+            r,
+            [
+                (layer, got, _layer_title(layer, got.passed, got.detail, got.cached))
+                if (got := r.layers.get(layer)) is not None
+                else (layer, None, f"{layer}: not run")
+                for layer in layers
+            ],
+            _reasons(r),
+            STATUS_RANK.get(r.status, 0),
+        )
+        for r in result.features
+    ]
+    # A healthy feature may still have a failed layer (a failed optimized layer, say): it sorts
+    # with the healthy ones by its status, which is what the deploy judges.
+    rows.sort(key=lambda row: (row.rank, row.result.score, row.result.feature.id))
+    return rows
+
+
+def _line_chart(values: Sequence[float | None], titles: Sequence[str]) -> LineChart:
+    """Points on a 0-100 scale, one per run; a run without a mean (none recorded) sits on 0
+    as an open point, so the count of points is the count of runs."""
+    left, right, above, below = _PLOT
+    baseline = above + _PLOT_HEIGHT
+    group = (WIDTH - left - right) / max(len(values), 1)
+    points = []
+    drawn = []
+    for i, value in enumerate(values):
+        x = left + (i + 0.5) * group
+        y = baseline - _PLOT_HEIGHT * (value or 0) / 100
+        shown = "not recorded" if value is None else f"{value:g}"
+        points.append(Point(x, y, f"{titles[i]}: mean score {shown}"))
+        if value is not None:
+            drawn.append(f"{x:.1f},{y:.1f}")
+    ticks = [Tick(baseline - _PLOT_HEIGHT * i / 4, f"{25 * i}") for i in range(5)]
+    every = math.ceil(len(values) / 12)
+    labels = [
+        Tick(left + (i + 0.5) * group, str(i + 1))
+        for i in range(len(values))
+        if i % every == 0 or i == len(values) - 1
+    ]
+    return LineChart(
+        points, " ".join(drawn), ticks, labels, baseline + below, baseline, left, WIDTH - right
+    )
+
+
+def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart, LineChart] | None:
     runs = list(reversed(stats["runs"]))  # the store lists the newest first
     if not runs:
         return None
@@ -248,23 +352,7 @@ def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart] | None
         titles,
         unit=" s",
     )
-    return rate, seconds
-
-
-def _failures(result: AlignResult) -> list[tuple[str, str, str]]:
-    out = [
-        (r.feature.name, layer, got.detail)
-        for r in result.features
-        for i, (layer, got) in enumerate(r.layers.items())
-        # performance is listed once, below; a broken file once, for the reason it is broken
-        if not got.passed and layer != "optimized" and not (r.feature.broken and i)
-    ]
-    out += [
-        (r.feature.name, "performance", r.performance.detail)
-        for r in result.features
-        if r.performance is not None and not r.performance.passed
-    ]
-    return out
+    return rate, seconds, _line_chart([r.get("mean_score") for r in runs], titles)
 
 
 def _size(count: int) -> str:
@@ -295,18 +383,8 @@ def render(report: Report) -> str:
     layers = [*LAYERS]
     if any("optimized" in r.layers for r in result.features):
         layers.append("optimized")  # weighted into the score: a column like the others
-    matrix = [
-        (
-            r,
-            [
-                (layer, got, _layer_title(layer, got.passed, got.detail, got.cached))
-                if (got := r.layers.get(layer)) is not None
-                else (layer, None, f"{layer}: not run")
-                for layer in layers
-            ],
-        )
-        for r in result.features
-    ]
+    rows = _rows(result, layers)
+    summary = align_json(result)["summary"]
     template = _environment().get_template("report.html")
     return template.render(
         report=report,
@@ -314,13 +392,21 @@ def render(report: Report) -> str:
         version=__version__,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         project=Path(result.root).name,
-        summary=align_json(result)["summary"],
-        scores=_score_chart(report),
-        perf=_perf_chart(report),
+        summary=summary,
+        remote_hits=summary.get("cache", {}).get("remote_hits"),
+        scores=_histogram([r.score for r in result.features], "score", tones=True),
+        perf=_histogram(
+            [r.performance.score for r in result.features if r.performance is not None],
+            "performance score",
+            tones=False,
+        ),
+        measured=sum(1 for r in result.features if r.performance is not None),
         perf_rows=[(r, _perf_title(r)) for r in result.features],
+        kinds=_kinds(result),
         layers=layers,
-        matrix=matrix,
-        failures=_failures(result),
+        rows=rows,
+        failing=[row for row in rows if row.rank < STATUS_RANK["healthy"] or row.reasons],
+        shown_failures=SHOWN_FAILURES,
         runs=_run_charts(report.stats) if report.stats is not None else None,
         width=WIDTH,
     )
