@@ -255,6 +255,7 @@ def run_size(
     keep: bool,
     seed: int,
     big_conftest: bool = False,
+    real_shaped: bool = False,
 ) -> SizeResult:
     workdir = Path(tempfile.mkdtemp(prefix=f"lockgate-compare-{size}-"))
     copies = {tool: workdir / tool for tool in TOOLS}
@@ -266,7 +267,7 @@ def run_size(
     scenarios: list[Scenario] = []
     try:
         for path in copies.values():
-            generate(path, size, seed, big_conftest)
+            generate(path, size, seed, big_conftest, real_shaped)
         files = sum(1 for p in copies["pytest"].rglob("*") if p.is_file() and ".git" not in p.parts)
         print(f"\n== {size} features: {files} files per copy, in {workdir}", flush=True)
 
@@ -525,6 +526,7 @@ def report(args: argparse.Namespace, python: str) -> list[str]:
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         f"- Command: `python benchmarks/compare.py --sizes {args.sizes} --repeat {args.repeat}"
         + (" --big-conftest" if args.big_conftest else "")
+        + (" --real-shaped" if args.real_shaped else "")
         + "`.",
         "- `PYTHONDONTWRITEBYTECODE` unset for every tool (each may cache bytecode as usual); "
         "lockgate runs with its default `--jobs` (the number of cores); pytest and testmon run "
@@ -541,7 +543,14 @@ def report(args: argparse.Namespace, python: str) -> list[str]:
         run.SIZE = size
         STAMP.clear()  # each size starts with an empty store
         result = run_size(
-            size, args.lockgate, python, args.repeat, args.keep, args.seed, args.big_conftest
+            size,
+            args.lockgate,
+            python,
+            args.repeat,
+            args.keep,
+            args.seed,
+            args.big_conftest,
+            args.real_shaped,
         )
         load = (
             f"Load average (1 min): before {result.load_before:.2f}, after "
@@ -571,6 +580,12 @@ def main(argv: list[str] | None = None) -> int:
         "--big-conftest",
         action="store_true",
         help="generate a conftest that imports a base class with a big closure (issue 11)",
+    )
+    parser.add_argument(
+        "--real-shaped",
+        action="store_true",
+        help="the big conftest, a slow test past its lockgate timeout, and a test that writes "
+        "into the work tree (issue 11)",
     )
     parser.add_argument(
         "--no-snapshot",

@@ -649,9 +649,38 @@ def base_source(helpers: int) -> str:
     )
 
 
-def files(features: int, seed: int = 0, big_conftest: bool = False) -> dict[str, str]:
+SLOW_TEST = """import time
+
+
+def test_end_to_end_integration() -> None:
+    # the real codebase's integration file needed ~160 s against a 30 s timeout
+    time.sleep(SECONDS)
+"""
+
+REPORT_TEST = """from pathlib import Path
+
+from gen.common import helpers_0
+
+
+def test_writes_a_report_into_the_work_tree() -> None:
+    # impure, as real suites are: a report written next to the code
+    out = Path("reports") / "last-run.txt"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(" ".join(helpers_0.tokens("the report of the last run")))
+    assert out.read_text().startswith("the report")
+"""
+
+SLOW_SECONDS, SLOW_TIMEOUT = 6, 3
+
+
+def files(
+    features: int, seed: int = 0, big_conftest: bool = False, real_shaped: bool = False
+) -> dict[str, str]:
     """Every file of the project: relative path → text. With ``big_conftest``, the conftest
-    imports a base class whose closure holds every helper, orchestrator and agent."""
+    imports a base class whose closure holds every helper, orchestrator and agent.
+    ``real_shaped`` (issue 11) adds that conftest, a slow integration test that runs past its
+    lockgate timeout, and a test that writes a report into the work tree."""
+    big_conftest = big_conftest or real_shaped
     feats = plan(features, seed)
     rng = random.Random(seed * 7919 + features)
     version = f"2.{seed % 10}.{features % 100}"
@@ -685,6 +714,12 @@ def files(features: int, seed: int = 0, big_conftest: bool = False) -> dict[str,
         out["src/gen/common/base.py"] = base_source(HELPERS)
         out["tests/conftest.py"] = BIG_CONFTEST + CONFTEST
     out["config/routes.yaml"] = routes_source(wired)
+    if real_shaped:
+        out["tests/test_slow_integration.py"] = SLOW_TEST.replace("SECONDS", str(SLOW_SECONDS))
+        out["tests/test_report_writer.py"] = REPORT_TEST
+        out["pyproject.toml"] += (
+            f'\n[tool.lockgate.timeouts]\n"tests/test_slow_integration.py" = {SLOW_TIMEOUT}\n'
+        )
     return out
 
 
@@ -693,12 +728,14 @@ def _git(dest: Path, *args: str) -> None:
     subprocess.run(["git", *GIT_ID, *args], cwd=dest, env=env, check=True, capture_output=True)
 
 
-def generate(dest: Path, features: int, seed: int = 0, big_conftest: bool = False) -> None:
+def generate(
+    dest: Path, features: int, seed: int = 0, big_conftest: bool = False, real_shaped: bool = False
+) -> None:
     """Write a project of ``features`` features to ``dest`` (absent or empty) and commit it."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} exists and is not empty")
-    for rel, text in files(features, seed, big_conftest).items():
+    for rel, text in files(features, seed, big_conftest, real_shaped).items():
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -22,7 +22,7 @@ def test_exclude_also_is_honoured_and_keyed(tmp_path: Path) -> None:
     again = lockgate("align", root, "--json")
     tested = again.layer("DumpTool", "tested")
     assert tested["cached"] is False and tested["passed"] is False
-    assert "cover 66.7% of src/app/dump.py (needs 100%)" in tested["detail"]
+    assert "covers 66.7% of src/app/dump.py (needs 100%)" in tested["detail"]
 
 
 def test_a_coveragerc_is_honoured_too(tmp_path: Path) -> None:

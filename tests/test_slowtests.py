@@ -51,7 +51,12 @@ def test_timeouts_are_stored_marked_and_retried(tmp_path: Path) -> None:
 
     # nothing changed: nothing runs, the timeouts included, and the marks are kept
     again = align()
-    assert again.json["summary"]["cache"] == {"hits": misses, "misses": 0}
+    assert again.json["summary"]["cache"] == {
+        "hits": misses,
+        "misses": 0,
+        "remote_hits": 0,
+        "remote_errors": 0,
+    }
     assert all(row["cached"] for row in _rows(again.json))
     assert again.layer("SlowPart", "tested")["load_dependent"] is True
     assert again.json["suite"][0]["load_dependent"] is True

@@ -1,16 +1,12 @@
-"""One test module covering every generated feature, so the tested layer runs one child."""
+"""A test of the package itself: a test file of no feature, for the page's suite section.
+
+It must not load the feature modules: a test file that loads one belongs to its features once
+it has run (run-time owners, issue 11)."""
 
 from __future__ import annotations
-
-import importlib
-import pkgutil
 
 import fleet.features
 
 
-def test_every_feature_constructs() -> None:
-    for info in pkgutil.iter_modules(fleet.features.__path__):
-        module = importlib.import_module(f"fleet.features.{info.name}")
-        for name in dir(module):
-            if name.endswith(("Agent", "Orchestrator")):
-                getattr(module, name)()
+def test_the_features_package_is_documented() -> None:
+    assert fleet.features.__doc__
