@@ -25,6 +25,7 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 from lockgate import __version__
+from lockgate.baseline import Baseline
 from lockgate.config import Config, Gates
 from lockgate.git import SYMLINK
 from lockgate.model import AlignResult
@@ -68,7 +69,13 @@ _CHUNK = 100  # text files per secret-scanning task
 _POOL_AFTER = 4  # chunks scanned in this process before worker processes are worth starting
 # detect-secrets is imported only when a file needs scanning: a no-change deploy reuses every
 # scan from the store and need not pay for loading it.
-_SCANNER = f"lockgate {__version__}, detect-secrets {metadata.version('detect-secrets')}, defaults"
+# "hashed": each stored finding carries its hashed secret, which .secrets.baseline matches on.
+_SCANNER = (
+    f"lockgate {__version__}, detect-secrets {metadata.version('detect-secrets')}, defaults, hashed"
+)
+# One stored finding: "path:line (type)", then the secret's SHA-1 (as detect-secrets hashes it)
+# when it came from detect-secrets; the hash is never shown.
+_FINDING = re.compile(r"^(?P<shown>.*\((?P<kind>[^()]*)\))(?: (?P<hash>[0-9a-f]{40}))?$")
 
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
 _KEY_FILES = _names("id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.p12", "*.pfx", "*.jks")
@@ -108,6 +115,7 @@ class Evidence:
     """What the files that would ship say, gathered for the version, purity and mocks gates."""
 
     secrets: list[str] = field(default_factory=list)
+    allowed: int = 0  # findings .secrets.baseline allowed
     dev_files: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     mocks: list[str] = field(default_factory=list)
@@ -128,13 +136,16 @@ def examine(
     gates: Gates,
     jobs: int = 1,
     known: Mapping[str, list[str]] | None = None,
+    baseline: Baseline | None = None,
 ) -> Evidence:
     """Gather evidence from ``(path, mode, blob id, data)`` of every shipped file and the
     ``(path, data)`` of the version files.
 
     Work for a gate that is ``off`` is skipped. ``known`` maps :func:`secret_key` to findings
     of earlier scans, which are reused; new scans land in ``Evidence.scanned``. Secret scanning
-    spreads over ``jobs`` processes when there are many files.
+    spreads over ``jobs`` processes when there are many files. A finding ``baseline`` allows is
+    counted in ``Evidence.allowed`` instead of ``Evidence.secrets``; the stored scans never depend
+    on the baseline, so it is applied afresh on every deploy.
     """
     evidence = Evidence()
     for path, data in versions:
@@ -157,7 +168,16 @@ def examine(
         evidence.scanned = scan.results()
     for path, items in evidence.scanned.values():
         found[path] = items
-    evidence.secrets = [item for items in found.values() for item in items]
+    for path, items in found.items():
+        for item in items:
+            match = _FINDING.match(item)
+            shown, kind, hashed = (
+                match.group("shown", "kind", "hash") if match else (item, "", None)
+            )
+            if baseline is not None and hashed and baseline.allows(path, hashed, kind):
+                evidence.allowed += 1
+            elif shown not in evidence.secrets:  # two secrets of one type on a line: one problem
+                evidence.secrets.append(shown)
     return evidence
 
 
@@ -286,6 +306,12 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
     )
     if problems:
         return False, _listing(problems)
+    if evidence.allowed:
+        allowed = counted(evidence.allowed, "finding")
+        return (
+            True,
+            f"no secrets, dev files or outside links ({allowed} allowed by .secrets.baseline)",
+        )
     return True, "no secrets, dev files or outside links"
 
 
@@ -486,7 +512,8 @@ class _SecretScan:
 
 
 def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
-    """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind)``, no values."""
+    """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind) hash`` (the
+    secret's SHA-1, which .secrets.baseline lists), never values."""
     from detect_secrets.core.scan import _process_line_based_plugins
     from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
     from detect_secrets.settings import default_settings, get_plugins
@@ -502,8 +529,8 @@ def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
                 out.append([])
                 continue
             hits = _process_line_based_plugins(list(enumerate(lines, start=1)), filename=path)
-            unique = sorted({(s.line_number, s.type) for s in hits})
-            out.append([f"{path}:{n} ({kind})" for n, kind in unique])
+            unique = sorted({(s.line_number, s.type, s.secret_hash) for s in hits})
+            out.append([f"{path}:{n} ({kind}) {hashed}" for n, kind, hashed in unique])
     return out
 
 

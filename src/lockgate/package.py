@@ -28,6 +28,7 @@ from typing import Any
 from pathspec import GitIgnoreSpec
 
 from lockgate import __version__, git
+from lockgate.baseline import BASELINE, Baseline
 from lockgate.config import Config
 from lockgate.errors import LockgateError
 from lockgate.fingerprint import digest
@@ -83,6 +84,7 @@ DEV_EXCLUDES: tuple[str, ...] = (
     "noxfile.py",
     ".lockgate/",
     ".gitignore",
+    ".secrets.baseline",
 )
 SETUP = "SETUP.md"
 INFO = "package-info.json"
@@ -252,7 +254,8 @@ def inspect(
     files: list[Shipped] = []
     hashes: dict[str, str] = {}
     reading = _hashing(root, source, shipped, files, hashes)
-    evidence = examine(reading, versions, config.gates, jobs, known)
+    baseline = _baseline(root, source) if config.gates.purity != "off" else None
+    evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(files, hashes)
     spec = _dev_spec(config)
     evidence.dev_only = spec.match_file
@@ -311,6 +314,17 @@ def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str
         if p in blobs
     ]
     return {e.path: data for e, data in zip(wanted, source.read(root, wanted), strict=True)}
+
+
+def _baseline(root: Path, source: Source) -> Baseline | None:
+    """The source's ``.secrets.baseline`` (at the root, as detect-secrets writes it), if any."""
+    found = [e for e in source.entries if e.path == BASELINE and e.type == "blob"]
+    if not found:
+        return None
+    if found[0].mode == git.SYMLINK:
+        raise LockgateError(f"{BASELINE} is a symbolic link; commit the baseline file itself")
+    (data,) = source.read(root, found)
+    return Baseline.parse(data)
 
 
 def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
