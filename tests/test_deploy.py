@@ -532,3 +532,50 @@ def test_secrets_baseline_allows_audited_findings_and_only_those(
     assert broken.code == 2
     assert broken.stderr.strip().count("\n") == 0
     assert ".secrets.baseline cannot be read as a detect-secrets baseline" in broken.stderr
+
+
+# -- dev excludes ----------------------------------------------------------------------------
+
+
+def test_test_files_anywhere_and_tool_configs_are_not_shipped_unless_shipped_code_imports_them(
+    shop: Path, store: dict[str, str]
+) -> None:
+    pyproject = (shop / "pyproject.toml").read_text()
+    configured = pyproject.replace(
+        'testpaths = ["tests"]', 'testpaths = ["tests"]\npython_files = ["test_*.py", "check_*.py"]'
+    )
+    assert configured != pyproject
+    commit_files(
+        shop,
+        {
+            "pyproject.toml": configured,
+            "src/shop/money_test.py": "def test_money() -> None:\n    assert True\n",
+            "src/shop/check_money.py": "def test_checked() -> None:\n    assert True\n",
+            "src/shop/sub/test_deep.py": "def test_deep() -> None:\n    assert True\n",
+            # named like a test, but shipped code imports it at run time: it must ship
+            "src/shop/test_support.py": "def helper() -> int:\n    return 1\n",
+            "src/shop/report.py": "from shop.test_support import helper\n\nVALUE = helper()\n",
+            ".coveragerc": "[run]\nbranch = false\n",
+            "examples/pytest.ini": "[pytest]\n",
+            "examples/lockgate.toml": "coverage = 80\n",
+            "setup.cfg": "[metadata]\nname = shop\n",
+        },
+    )
+
+    run = deploy(shop, env=store)
+
+    assert run.code == 0, run.stderr
+    names = set(run_git(shop, "ls-tree", "-r", "--name-only", BRANCH).split())
+    for dev in (
+        "src/shop/money_test.py",
+        "src/shop/check_money.py",  # the project's own python_files pattern
+        "src/shop/sub/test_deep.py",
+        ".coveragerc",
+        "examples/pytest.ini",
+        "examples/lockgate.toml",
+    ):
+        assert dev not in names, dev
+    assert {"src/shop/test_support.py", "src/shop/report.py", "setup.cfg"} <= names
+    assert {"pyproject.toml", "src/shop/cli.py"} <= names
+    kept = "src/shop/test_support.py matches a test-file pattern but src/shop/report.py imports it"
+    assert any(kept in n for n in run.json["package"]["notes"])

@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from lockgate import __version__, git
 from lockgate.baseline import BASELINE, Baseline
 from lockgate.config import Config
 from lockgate.errors import LockgateError
+from lockgate.facts import read_facts
 from lockgate.fingerprint import digest
 from lockgate.gates import (
     Evidence,
@@ -41,7 +42,9 @@ from lockgate.gates import (
     secret_key,
     version_paths,
 )
+from lockgate.graph import ImportGraph
 from lockgate.model import AlignResult
+from lockgate.pytestconf import DEFAULT_PYTHON_FILES, matches, python_files
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.store import NewResult, Store
@@ -61,7 +64,9 @@ __all__ = [
     "write_out",
 ]
 
-# Tracked but never shipped: tests, CI, caches, editor and tool files (gitignore syntax).
+# Tracked but never shipped: tests, CI, caches, editor files, test-runner and lockgate
+# configuration (gitignore syntax). setup.cfg is not among them: a build can need it.
+# Test files elsewhere are found by pytest's python_files patterns (see select).
 DEV_EXCLUDES: tuple[str, ...] = (
     "tests/",
     "test/",
@@ -82,6 +87,10 @@ DEV_EXCLUDES: tuple[str, ...] = (
     ".pre-commit-config.yaml",
     "tox.ini",
     "noxfile.py",
+    "pytest.ini",
+    ".pytest.ini",
+    ".coveragerc",
+    "lockgate.toml",
     ".lockgate/",
     ".gitignore",
     ".secrets.baseline",
@@ -191,8 +200,13 @@ class Package:
         return sum(f.size for f in self.files) + sum(map(len, self.generated.values()))
 
 
-def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
-    """The tracked files that ship: built-in dev excludes and ``deploy.exclude`` removed.
+def select(
+    entries: list[git.TreeEntry],
+    config: Config,
+    test_patterns: Sequence[str] = DEFAULT_PYTHON_FILES,
+) -> list[git.TreeEntry]:
+    """The tracked files that ship: built-in dev excludes, test files (``.py`` files matching
+    ``test_patterns``, pytest's ``python_files``, at any depth) and ``deploy.exclude`` removed.
 
     ``.env`` files are never removed here, whatever the excludes say: the purity gate must see
     a committed environment file and block it rather than let it sit unnoticed in the history.
@@ -204,8 +218,82 @@ def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
         e
         for e in entries
         if e.mode != git.GITLINK
-        and (is_env_file(e.path) or not (built_in.match_file(e.path) or user.match_file(e.path)))
+        and (
+            is_env_file(e.path)
+            or not (
+                built_in.match_file(e.path)
+                or user.match_file(e.path)
+                or _is_test_file(e.path, test_patterns)
+            )
+        )
     ]
+
+
+def _is_test_file(path: str, patterns: Sequence[str]) -> bool:
+    return path.endswith(".py") and matches(path, list(patterns))
+
+
+def test_patterns(root: Path) -> list[str]:
+    """pytest's defaults and the project's own ``python_files`` (from the configuration pytest
+    would choose at the root)."""
+    return list(dict.fromkeys([*DEFAULT_PYTHON_FILES, *python_files(root)]))
+
+
+def _imported_tests(
+    root: Path,
+    source: Source,
+    config: Config,
+    shipped: list[git.TreeEntry],
+    candidates: list[git.TreeEntry],
+) -> dict[str, str]:
+    """Test-named files (``candidates``) that shipped code imports, directly or through another
+    one of them: file → a shipped file importing it. Leaving one out would break the package.
+
+    Only shipped modules that mention a candidate's name are parsed: the others cannot import it.
+    """
+    if not candidates:
+        return {}
+    paths = [e.path for e in source.entries if e.path.endswith(".py")]
+    modules = _module_names(paths, config.src)
+    module_of = {path: name for name, path in modules.items()}
+    by_path = {e.path: e for e in candidates}
+    stems = [posixpath.basename(e.path)[:-3].encode() for e in candidates]
+    code = [e for e in shipped if e.path.endswith(".py") and e.mode != git.SYMLINK]
+    facts = {
+        e.path: read_facts(data)
+        for e, data in zip(code, source.read(root, code), strict=True)
+        if any(stem in data for stem in stems)
+    }
+    graph = ImportGraph(modules, module_of, facts)
+    kept: dict[str, str] = {}
+    queue = list(facts)
+    while queue:
+        path = queue.pop()
+        for target in sorted(graph.imports_of(path)):
+            if target in by_path and target not in kept:
+                kept[target] = path
+                (data,) = source.read(root, [by_path[target]])
+                facts[target] = read_facts(data)
+                queue.append(target)
+    return kept
+
+
+def _module_names(paths: list[str], src: list[str]) -> dict[str, str]:
+    """Module name → file, as :attr:`lockgate.project.Project.modules` names them."""
+    out: dict[str, str] = {}
+    # Later roots win: src roots are more specific than the project root.
+    bases = ["", *(s.strip("/") + "/" for s in src if s not in (".", "./"))]
+    for base in bases:
+        for path in paths:
+            if not path.startswith(base):
+                continue
+            name = path[len(base) : -3].replace("/", ".")
+            if name.endswith(".__init__"):
+                name = name[: -len(".__init__")]
+            elif name == "__init__":
+                continue
+            out[name] = path
+    return out
 
 
 def _dev_spec(config: Config) -> GitIgnoreSpec:
@@ -232,7 +320,14 @@ def inspect(
     if isinstance(source, str):
         source = committed(root, source)
     tree = source.entries
-    shipped = select(tree, config)
+    patterns = test_patterns(root)
+    shipped = select(tree, config, patterns)
+    chosen = {e.path for e in shipped}
+    # What only the test-file patterns removed: named like tests, possibly imported by code.
+    candidates = [e for e in select(tree, config, ()) if e.path not in chosen]
+    kept = _imported_tests(root, source, config, shipped, candidates)
+    if kept:
+        shipped = [e for e in tree if e.path in chosen or e.path in kept]
     for entry in shipped:
         if entry.path in (SETUP, INFO):
             raise LockgateError(
@@ -258,7 +353,9 @@ def inspect(
     evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(files, hashes)
     spec = _dev_spec(config)
-    evidence.dev_only = spec.match_file
+    evidence.dev_only = lambda path: (
+        spec.match_file(path) or (path not in kept and _is_test_file(path, patterns))
+    )
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     if store is not None and (scans or fetched):
         store.write(scans + fetched, {}, {}, None)
@@ -270,6 +367,10 @@ def inspect(
         f"submodule {e.path} is not shipped: its files are not in this repository"
         for e in tree
         if e.mode == git.GITLINK
+    ]
+    notes += [
+        f"{path} matches a test-file pattern but {importer} imports it: it ships"
+        for path, importer in sorted(kept.items())
     ]
     return Package(source, files, evidence, metadata, _name(metadata, root), notes)
 
