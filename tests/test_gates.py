@@ -291,6 +291,13 @@ def test_an_allowlist_pragma_silences_a_known_false_positive() -> None:
     assert purity(evidence_of(("src/app/settings.py", line))).passed
 
 
+def test_a_pragma_on_the_line_above_still_counts_when_only_hit_lines_are_processed() -> None:
+    # detect-secrets' filters read the code around a hit: that context must be the whole file's
+    text = b"x = 1\n# pragma: allowlist nextline secret\n" + AWS_KEY + b"y = 2\n" + AWS_KEY
+    got = evidence_of(("src/app/settings.py", text))
+    assert got.secrets == ["src/app/settings.py:5 (AWS Access Key)"]
+
+
 def test_known_scans_are_reused_and_new_ones_reported() -> None:
     known = {secret_key("src/a.py", "blob-of-src/a.py"): ["src/a.py:9 (Remembered)"]}
     got = examine(
