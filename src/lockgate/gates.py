@@ -169,6 +169,7 @@ def examine(
         evidence.scanned = scan.results()
     for path, items in evidence.scanned.values():
         found[path] = items
+    shown_once: set[str] = set()
     for path, items in found.items():
         for item in items:
             match = _FINDING.match(item)
@@ -177,7 +178,8 @@ def examine(
             )
             if baseline is not None and hashed and baseline.allows(path, hashed, kind):
                 evidence.allowed += 1
-            elif shown not in evidence.secrets:  # two secrets of one type on a line: one problem
+            elif shown not in shown_once:  # two secrets of one type on a line: one problem
+                shown_once.add(shown)
                 evidence.secrets.append(shown)
     return evidence
 
@@ -515,43 +517,91 @@ class _SecretScan:
 def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
     """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind) hash`` (the
     secret's SHA-1, which .secrets.baseline lists), never values."""
-    from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
     from detect_secrets.settings import default_settings, get_plugins
 
-    keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
     out: list[list[str]] = []
     with default_settings():
-        plugins = get_plugins()
-        others = [p for p in plugins if not isinstance(p, KeywordDetector)]
+        plugins = _Plugins(get_plugins())
         for path, text in files:
             lines = text.splitlines()
-            hits = _confirmed(path, lines, _raw_hits(path, lines, plugins, others, keywords))
+            hits = _confirmed(path, lines, _raw_hits(path, lines, plugins))
             unique = sorted({(s.line_number, s.type, s.secret_hash) for s in hits})
             out.append([f"{path}:{n} ({kind}) {hashed}" for n, kind, hashed in unique])
     return out
 
 
-def _raw_hits(
-    path: str,
-    lines: list[str],
-    plugins: list[BasePlugin],
-    others: list[BasePlugin],
-    keywords: re.Pattern[str],
-) -> list[tuple[int, list[BasePlugin]]]:
+class _Plugins:
+    """detect-secrets' plugins, grouped by the cheapest way to rule a line out for them.
+
+    * The keyword plugin only ever matches a line holding one of its keywords.
+    * A plain regex plugin (the base ``analyze_line`` and ``analyze_string``: a hit is a
+      ``findall`` of one of its ``denylist`` patterns) matches a line exactly when one search of
+      all their patterns joined matches it: one search instead of twenty plugin calls.
+    * The others (entropy, JWT) are asked about every line.
+    """
+
+    def __init__(self, plugins: list[BasePlugin]) -> None:
+        from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+        from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
+
+        self.keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
+        self.keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
+        plain = [
+            p
+            for p in plugins
+            if isinstance(p, RegexBasedDetector)
+            and type(p).analyze_line is BasePlugin.analyze_line
+            and type(p).analyze_string is RegexBasedDetector.analyze_string
+        ]
+        self.joined: re.Pattern[str] | None = None
+        try:
+            self.joined = re.compile(
+                "|".join(f"(?:{_scoped(r)})" for p in plain for r in p.denylist)
+            )
+        except re.error:
+            plain = []  # not expressible as one pattern: ask each plugin, as detect-secrets does
+        self.plain = plain
+        self.other = [p for p in plugins if p not in self.keyword and p not in plain]
+
+    def candidates(self, line: str) -> list[BasePlugin]:
+        """The plugins that may match ``line``; the rest cannot."""
+        out = list(self.other)
+        if self.keyword and self.keywords.search(line):
+            out += self.keyword
+        if self.plain and self.joined is not None and self.joined.search(line):
+            out += self.plain
+        return out
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """``pattern`` with its flags made local to it, to sit in an alternation of others."""
+    flags = "".join(
+        letter
+        for flag, letter in (
+            (re.IGNORECASE, "i"),
+            (re.MULTILINE, "m"),
+            (re.DOTALL, "s"),
+            (re.VERBOSE, "x"),
+        )
+        if pattern.flags & flag
+    )
+    # A verbose pattern may end in a comment: the newline ends it before the closing paren.
+    return f"(?{flags}:{pattern.pattern}\n)" if "x" in flags else f"(?{flags}:{pattern.pattern})"
+
+
+def _raw_hits(path: str, lines: list[str], plugins: _Plugins) -> list[tuple[int, list[BasePlugin]]]:
     """Each line some plugin matches before detect-secrets' filters, with those plugins.
 
     The same plugin calls detect-secrets makes, minus its per-call argument injection and filters,
     which cost three quarters of its time: filters only ever remove findings, so a (line, plugin)
-    without a raw hit has none. The keyword plugin only ever matches a line holding one of its
-    ``keywords``; other lines skip it.
+    without a raw hit has none.
     """
     found = []
     for number, line in enumerate(lines, start=1):
         stripped = line.rstrip()
-        candidates = plugins if keywords.search(stripped) else others
         hit = [
             p
-            for p in candidates
+            for p in plugins.candidates(stripped)
             if p.analyze_line(filename=path, line=stripped, line_number=number)
         ]
         if hit:
