@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,21 +212,20 @@ def select(
     a committed environment file and block it rather than let it sit unnoticed in the history.
     Submodules (gitlinks) never ship: they have no content in this repository.
     """
-    built_in = _dev_spec(config)
-    user = GitIgnoreSpec.from_lines(config.deploy.exclude)
+    excluded = _excluded(config)
     return [
         e
         for e in entries
         if e.mode != git.GITLINK
-        and (
-            is_env_file(e.path)
-            or not (
-                built_in.match_file(e.path)
-                or user.match_file(e.path)
-                or _is_test_file(e.path, test_patterns)
-            )
-        )
+        and (is_env_file(e.path) or not (_is_test_file(e.path, test_patterns) or excluded(e.path)))
     ]
+
+
+def _excluded(config: Config) -> Callable[[str], bool]:
+    """Whether the built-in dev excludes or ``deploy.exclude`` remove a path."""
+    built_in = _dev_spec(config)
+    user = GitIgnoreSpec.from_lines(config.deploy.exclude)
+    return lambda path: built_in.match_file(path) or user.match_file(path)
 
 
 def _is_test_file(path: str, patterns: Sequence[str]) -> bool:
@@ -324,7 +323,15 @@ def inspect(
     shipped = select(tree, config, patterns)
     chosen = {e.path for e in shipped}
     # What only the test-file patterns removed: named like tests, possibly imported by code.
-    candidates = [e for e in select(tree, config, ()) if e.path not in chosen]
+    excluded = _excluded(config)
+    candidates = [
+        e
+        for e in tree
+        if e.path not in chosen
+        and e.mode != git.GITLINK
+        and _is_test_file(e.path, patterns)
+        and not (is_env_file(e.path) or excluded(e.path))
+    ]
     kept = _imported_tests(root, source, config, shipped, candidates)
     if kept:
         shipped = [e for e in tree if e.path in chosen or e.path in kept]
