@@ -11,6 +11,7 @@ import ast
 import configparser
 import hashlib
 import json
+import math
 import os
 import posixpath
 import re
@@ -537,11 +538,13 @@ class _Plugins:
     * A plain regex plugin (the base ``analyze_line`` and ``analyze_string``: a hit is a
       ``findall`` of one of its ``denylist`` patterns) matches a line exactly when one search of
       all their patterns joined matches it: one search instead of twenty plugin calls.
-    * The others (entropy, JWT) are asked about every line.
+    * An entropy plugin only when the line holds a quoted run long enough to exceed its limit.
+    * The others (JWT) are asked about every line.
     """
 
     def __init__(self, plugins: list[BasePlugin]) -> None:
         from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
         from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
 
         self.keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
@@ -561,7 +564,18 @@ class _Plugins:
         except re.error:
             plain = []  # not expressible as one pattern: ask each plugin, as detect-secrets does
         self.plain = plain
-        self.other = [p for p in plugins if p not in self.keyword and p not in plain]
+        # An entropy plugin (not in eager mode, which detect-secrets uses for ad-hoc strings
+        # only) reports a quoted run of its charset whose Shannon entropy exceeds its limit; a
+        # string of n characters has at most log2(n), so only a run longer than 2**limit can.
+        self.long_quoted: list[tuple[BasePlugin, re.Pattern[str]]] = [
+            (p, _long_quoted(p.charset, p.entropy_limit))
+            for p in plugins
+            if isinstance(p, HighEntropyStringsPlugin)
+            and type(p).analyze_string is HighEntropyStringsPlugin.analyze_string
+            and p.regex.pattern == _quoted(p.charset)
+        ]
+        grouped = [*self.keyword, *plain, *(p for p, _ in self.long_quoted)]
+        self.other = [p for p in plugins if p not in grouped]
 
     def candidates(self, line: str) -> list[BasePlugin]:
         """The plugins that may match ``line``; the rest cannot."""
@@ -570,7 +584,19 @@ class _Plugins:
             out += self.keyword
         if self.plain and self.joined is not None and self.joined.search(line):
             out += self.plain
+        out += [p for p, long in self.long_quoted if long.search(line)]
         return out
+
+
+def _quoted(charset: str) -> str:
+    """The pattern of detect-secrets' entropy plugins (``HighEntropyStringsPlugin.regex``)."""
+    return "([\\'\"])([" + re.escape(charset) + "]+)(\\1)"
+
+
+def _long_quoted(charset: str, limit: float) -> re.Pattern[str]:
+    """Quoted runs of ``charset`` longer than ``2 ** limit``: the only ones that can exceed it."""
+    shortest = math.floor(2**limit) + 1
+    return re.compile("([\\'\"])([" + re.escape(charset) + f"]{{{shortest},}})(\\1)")
 
 
 def _scoped(pattern: re.Pattern[str]) -> str:
