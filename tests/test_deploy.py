@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -479,3 +480,102 @@ def test_deploying_an_unchanged_tree_adds_no_commit(shop: Path, store: dict[str,
     assert [r.json["package"]["commit"] for r in again] == [branch(shop)] * 3
     assert [r.json["package"]["unchanged"] for r in [first, *again]] == [False, True, True, True]
     assert run_git(shop, "rev-list", "--count", BRANCH).strip() == "1"
+
+
+# -- .secrets.baseline ---------------------------------------------------------------------
+
+DOC_SECRET = 'Configure it:\n\n    API_KEY = "sk-1234567890abcdef"\n'
+
+
+def test_secrets_baseline_allows_audited_findings_and_only_those(
+    shop: Path, store: dict[str, str]
+) -> None:
+    commit_files(shop, {"docs/example.md": DOC_SECRET})
+    blocked = deploy(shop, "--dry-run", env=store)
+    assert blocked.code == 1, blocked.stderr
+    assert "secret: docs/example.md:3 (Secret Keyword)" in gates_of(blocked)["purity"]["detail"]
+
+    # detect-secrets' own CLI writes the baseline, as a project would
+    scan = subprocess.run(
+        [str(Path(sys.executable).parent / "detect-secrets"), "scan"],
+        cwd=shop,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "docs/example.md" in json.loads(scan.stdout)["results"]
+    commit_files(shop, {".secrets.baseline": scan.stdout}, "audit")
+    allowed = deploy(shop, "--dry-run", env=store)
+    assert allowed.code == 0, allowed.stderr
+    purity = gates_of(allowed)["purity"]
+    assert purity["passed"] and "1 finding allowed by .secrets.baseline" in purity["detail"]
+    assert "sk-1234567890abcdef" not in allowed.stdout
+    assert "159920628cb789601a3ef7859918baa2e9ea7d15" not in allowed.stdout  # nor its hash
+
+    # a new secret is not in the audit; one the audit marked as a real secret is not allowed
+    commit_files(shop, {"docs/other.md": 'TOKEN = "AKIAIOSFODNN7EXAMPLE"\n'})
+    new = deploy(shop, "--dry-run", env=store)
+    assert new.code == 1
+    detail = gates_of(new)["purity"]["detail"]
+    assert "docs/other.md:1" in detail and "docs/example.md" not in detail
+    run_git(shop, "rm", "-q", "docs/other.md")
+    audited = json.loads(scan.stdout)
+    audited["results"]["docs/example.md"][0]["is_secret"] = True
+    commit_files(shop, {".secrets.baseline": json.dumps(audited)}, "audited: a real secret")
+    real = deploy(shop, "--dry-run", env=store)
+    assert real.code == 1
+    assert "docs/example.md:3 (Secret Keyword)" in gates_of(real)["purity"]["detail"]
+
+    # a baseline detect-secrets cannot read blocks with one line
+    commit_files(shop, {".secrets.baseline": '{"results": {"docs/example.md": [{}]}}'}, "broken")
+    broken = deploy(shop, "--dry-run", env=store)
+    assert broken.code == 2
+    assert broken.stderr.strip().count("\n") == 0
+    assert ".secrets.baseline cannot be read as a detect-secrets baseline" in broken.stderr
+
+
+# -- dev excludes ----------------------------------------------------------------------------
+
+
+def test_test_files_anywhere_and_tool_configs_are_not_shipped_unless_shipped_code_imports_them(
+    shop: Path, store: dict[str, str]
+) -> None:
+    pyproject = (shop / "pyproject.toml").read_text()
+    configured = pyproject.replace(
+        'testpaths = ["tests"]', 'testpaths = ["tests"]\npython_files = ["test_*.py", "check_*.py"]'
+    )
+    assert configured != pyproject
+    commit_files(
+        shop,
+        {
+            "pyproject.toml": configured,
+            "src/shop/money_test.py": "def test_money() -> None:\n    assert True\n",
+            "src/shop/check_money.py": "def test_checked() -> None:\n    assert True\n",
+            "src/shop/sub/test_deep.py": "def test_deep() -> None:\n    assert True\n",
+            # named like a test, but shipped code imports it at run time: it must ship
+            "src/shop/test_support.py": "def helper() -> int:\n    return 1\n",
+            "src/shop/report.py": "from shop.test_support import helper\n\nVALUE = helper()\n",
+            ".coveragerc": "[run]\nbranch = false\n",
+            "examples/pytest.ini": "[pytest]\n",
+            "examples/lockgate.toml": "coverage = 80\n",
+            "setup.cfg": "[metadata]\nname = shop\n",
+        },
+    )
+
+    run = deploy(shop, env=store)
+
+    assert run.code == 0, run.stderr
+    names = set(run_git(shop, "ls-tree", "-r", "--name-only", BRANCH).split())
+    for dev in (
+        "src/shop/money_test.py",
+        "src/shop/check_money.py",  # the project's own python_files pattern
+        "src/shop/sub/test_deep.py",
+        ".coveragerc",
+        "examples/pytest.ini",
+        "examples/lockgate.toml",
+    ):
+        assert dev not in names, dev
+    assert {"src/shop/test_support.py", "src/shop/report.py", "setup.cfg"} <= names
+    assert {"pyproject.toml", "src/shop/cli.py"} <= names
+    kept = "src/shop/test_support.py matches a test-file pattern but src/shop/report.py imports it"
+    assert any(kept in n for n in run.json["package"]["notes"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -290,6 +291,13 @@ def test_an_allowlist_pragma_silences_a_known_false_positive() -> None:
     assert purity(evidence_of(("src/app/settings.py", line))).passed
 
 
+def test_a_pragma_on_the_line_above_still_counts_when_only_hit_lines_are_processed() -> None:
+    # detect-secrets' filters read the code around a hit: that context must be the whole file's
+    text = b"x = 1\n# pragma: allowlist nextline secret\n" + AWS_KEY + b"y = 2\n" + AWS_KEY
+    got = evidence_of(("src/app/settings.py", text))
+    assert got.secrets == ["src/app/settings.py:5 (AWS Access Key)"]
+
+
 def test_known_scans_are_reused_and_new_ones_reported() -> None:
     known = {secret_key("src/a.py", "blob-of-src/a.py"): ["src/a.py:9 (Remembered)"]}
     got = examine(
@@ -298,7 +306,11 @@ def test_known_scans_are_reused_and_new_ones_reported() -> None:
 
     assert got.secrets == ["src/a.py:9 (Remembered)", "src/b.py:1 (AWS Access Key)"]
     assert got.scanned == {
-        secret_key("src/b.py", "blob-of-src/b.py"): ("src/b.py", ["src/b.py:1 (AWS Access Key)"])
+        secret_key("src/b.py", "blob-of-src/b.py"): (
+            "src/b.py",
+            # stored with the hashed secret (as detect-secrets hashes it) for .secrets.baseline
+            [f"src/b.py:1 (AWS Access Key) {hashlib.sha1(b'AKIAIOSFODNN7EXAMPLE').hexdigest()}"],
+        )
     }
 
 

@@ -11,12 +11,13 @@ import ast
 import configparser
 import hashlib
 import json
+import math
 import os
 import posixpath
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import translate
@@ -25,12 +26,14 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 from lockgate import __version__
+from lockgate.baseline import Baseline
 from lockgate.config import Config, Gates
 from lockgate.git import SYMLINK
 from lockgate.model import AlignResult
 from lockgate.words import counted, plural
 
 if TYPE_CHECKING:
+    from detect_secrets.core.potential_secret import PotentialSecret
     from detect_secrets.plugins.base import BasePlugin
 
 __all__ = [
@@ -68,7 +71,13 @@ _CHUNK = 100  # text files per secret-scanning task
 _POOL_AFTER = 4  # chunks scanned in this process before worker processes are worth starting
 # detect-secrets is imported only when a file needs scanning: a no-change deploy reuses every
 # scan from the store and need not pay for loading it.
-_SCANNER = f"lockgate {__version__}, detect-secrets {metadata.version('detect-secrets')}, defaults"
+# "hashed": each stored finding carries its hashed secret, which .secrets.baseline matches on.
+_SCANNER = (
+    f"lockgate {__version__}, detect-secrets {metadata.version('detect-secrets')}, defaults, hashed"
+)
+# One stored finding: "path:line (type)", then the secret's SHA-1 (as detect-secrets hashes it)
+# when it came from detect-secrets; the hash is never shown.
+_FINDING = re.compile(r"^(?P<shown>.*\((?P<kind>[^()]*)\))(?: (?P<hash>[0-9a-f]{40}))?$")
 
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
 _KEY_FILES = _names("id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.p12", "*.pfx", "*.jks")
@@ -108,6 +117,7 @@ class Evidence:
     """What the files that would ship say, gathered for the version, purity and mocks gates."""
 
     secrets: list[str] = field(default_factory=list)
+    allowed: int = 0  # findings .secrets.baseline allowed
     dev_files: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     mocks: list[str] = field(default_factory=list)
@@ -128,13 +138,16 @@ def examine(
     gates: Gates,
     jobs: int = 1,
     known: Mapping[str, list[str]] | None = None,
+    baseline: Baseline | None = None,
 ) -> Evidence:
     """Gather evidence from ``(path, mode, blob id, data)`` of every shipped file and the
     ``(path, data)`` of the version files.
 
     Work for a gate that is ``off`` is skipped. ``known`` maps :func:`secret_key` to findings
     of earlier scans, which are reused; new scans land in ``Evidence.scanned``. Secret scanning
-    spreads over ``jobs`` processes when there are many files.
+    spreads over ``jobs`` processes when there are many files. A finding ``baseline`` allows is
+    counted in ``Evidence.allowed`` instead of ``Evidence.secrets``; the stored scans never depend
+    on the baseline, so it is applied afresh on every deploy.
     """
     evidence = Evidence()
     for path, data in versions:
@@ -157,7 +170,18 @@ def examine(
         evidence.scanned = scan.results()
     for path, items in evidence.scanned.values():
         found[path] = items
-    evidence.secrets = [item for items in found.values() for item in items]
+    shown_once: set[str] = set()
+    for path, items in found.items():
+        for item in items:
+            match = _FINDING.match(item)
+            shown, kind, hashed = (
+                match.group("shown", "kind", "hash") if match else (item, "", None)
+            )
+            if baseline is not None and hashed and baseline.allows(path, hashed, kind):
+                evidence.allowed += 1
+            elif shown not in shown_once:  # two secrets of one type on a line: one problem
+                shown_once.add(shown)
+                evidence.secrets.append(shown)
     return evidence
 
 
@@ -286,6 +310,12 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
     )
     if problems:
         return False, _listing(problems)
+    if evidence.allowed:
+        allowed = counted(evidence.allowed, "finding")
+        return (
+            True,
+            f"no secrets, dev files or outside links ({allowed} allowed by .secrets.baseline)",
+        )
     return True, "no secrets, dev files or outside links"
 
 
@@ -486,46 +516,155 @@ class _SecretScan:
 
 
 def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
-    """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind)``, no values."""
-    from detect_secrets.core.scan import _process_line_based_plugins
-    from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
+    """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind) hash`` (the
+    secret's SHA-1, which .secrets.baseline lists), never values."""
     from detect_secrets.settings import default_settings, get_plugins
 
-    keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
     out: list[list[str]] = []
     with default_settings():
-        plugins = get_plugins()
-        others = [p for p in plugins if not isinstance(p, KeywordDetector)]
+        plugins = _Plugins(get_plugins())
         for path, text in files:
             lines = text.splitlines()
-            if not _raw_hit(path, lines, plugins, others, keywords):
-                out.append([])
-                continue
-            hits = _process_line_based_plugins(list(enumerate(lines, start=1)), filename=path)
-            unique = sorted({(s.line_number, s.type) for s in hits})
-            out.append([f"{path}:{n} ({kind})" for n, kind in unique])
+            hits = _confirmed(path, lines, _raw_hits(path, lines, plugins))
+            unique = sorted({(s.line_number, s.type, s.secret_hash) for s in hits})
+            out.append([f"{path}:{n} ({kind}) {hashed}" for n, kind, hashed in unique])
     return out
 
 
-def _raw_hit(
-    path: str,
-    lines: list[str],
-    plugins: list[BasePlugin],
-    others: list[BasePlugin],
-    keywords: re.Pattern[str],
-) -> bool:
-    """Whether any plugin matches any line before detect-secrets' filters.
+class _Plugins:
+    """detect-secrets' plugins, grouped by the cheapest way to rule a line out for them.
+
+    * The keyword plugin only ever matches a line holding one of its keywords.
+    * A plain regex plugin (the base ``analyze_line`` and ``analyze_string``: a hit is a
+      ``findall`` of one of its ``denylist`` patterns) matches a line exactly when one search of
+      all their patterns joined matches it: one search instead of twenty plugin calls.
+    * An entropy plugin only when the line holds a quoted run long enough to exceed its limit.
+    * The others (JWT) are asked about every line.
+    """
+
+    def __init__(self, plugins: list[BasePlugin]) -> None:
+        from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
+
+        self.keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
+        self.keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
+        plain = [
+            p
+            for p in plugins
+            if isinstance(p, RegexBasedDetector)
+            and type(p).analyze_line is BasePlugin.analyze_line
+            and type(p).analyze_string is RegexBasedDetector.analyze_string
+        ]
+        self.joined: re.Pattern[str] | None = None
+        try:
+            self.joined = re.compile(
+                "|".join(f"(?:{_scoped(r)})" for p in plain for r in p.denylist)
+            )
+        except re.error:
+            plain = []  # not expressible as one pattern: ask each plugin, as detect-secrets does
+        self.plain = plain
+        # An entropy plugin (not in eager mode, which detect-secrets uses for ad-hoc strings
+        # only) reports a quoted run of its charset whose Shannon entropy exceeds its limit; a
+        # string of n characters has at most log2(n), so only a run longer than 2**limit can.
+        self.long_quoted: list[tuple[BasePlugin, re.Pattern[str]]] = [
+            (p, _long_quoted(p.charset, p.entropy_limit))
+            for p in plugins
+            if isinstance(p, HighEntropyStringsPlugin)
+            and type(p).analyze_string is HighEntropyStringsPlugin.analyze_string
+            and p.regex.pattern == _quoted(p.charset)
+        ]
+        grouped = [*self.keyword, *plain, *(p for p, _ in self.long_quoted)]
+        self.other = [p for p in plugins if p not in grouped]
+
+    def candidates(self, line: str) -> list[BasePlugin]:
+        """The plugins that may match ``line``; the rest cannot."""
+        out = list(self.other)
+        if self.keyword and self.keywords.search(line):
+            out += self.keyword
+        if self.plain and self.joined is not None and self.joined.search(line):
+            out += self.plain
+        out += [p for p, long in self.long_quoted if long.search(line)]
+        return out
+
+
+def _quoted(charset: str) -> str:
+    """The pattern of detect-secrets' entropy plugins (``HighEntropyStringsPlugin.regex``)."""
+    return "([\\'\"])([" + re.escape(charset) + "]+)(\\1)"
+
+
+def _long_quoted(charset: str, limit: float) -> re.Pattern[str]:
+    """Quoted runs of ``charset`` longer than ``2 ** limit``: the only ones that can exceed it."""
+    shortest = math.floor(2**limit) + 1
+    return re.compile("([\\'\"])([" + re.escape(charset) + f"]{{{shortest},}})(\\1)")
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """``pattern`` with its flags made local to it, to sit in an alternation of others."""
+    flags = "".join(
+        letter
+        for flag, letter in (
+            (re.IGNORECASE, "i"),
+            (re.MULTILINE, "m"),
+            (re.DOTALL, "s"),
+            (re.VERBOSE, "x"),
+        )
+        if pattern.flags & flag
+    )
+    # A verbose pattern may end in a comment: the newline ends it before the closing paren.
+    return f"(?{flags}:{pattern.pattern}\n)" if "x" in flags else f"(?{flags}:{pattern.pattern})"
+
+
+def _raw_hits(path: str, lines: list[str], plugins: _Plugins) -> list[tuple[int, list[BasePlugin]]]:
+    """Each line some plugin matches before detect-secrets' filters, with those plugins.
 
     The same plugin calls detect-secrets makes, minus its per-call argument injection and filters,
-    which cost three quarters of its time: a file without a raw hit has no finding. The keyword
-    plugin only ever matches a line holding one of its ``keywords``; other lines skip it.
+    which cost three quarters of its time: filters only ever remove findings, so a (line, plugin)
+    without a raw hit has none.
     """
+    found = []
     for number, line in enumerate(lines, start=1):
         stripped = line.rstrip()
-        for plugin in plugins if keywords.search(stripped) else others:
-            if plugin.analyze_line(filename=path, line=stripped, line_number=number):
-                return True
-    return False
+        hit = [
+            p
+            for p in plugins.candidates(stripped)
+            if p.analyze_line(filename=path, line=stripped, line_number=number)
+        ]
+        if hit:
+            found.append((number, hit))
+    return found
+
+
+def _confirmed(
+    path: str, lines: list[str], hits: list[tuple[int, list[BasePlugin]]]
+) -> Iterator[PotentialSecret]:
+    """detect-secrets' own line processing (``core.scan._process_line_based_plugins``: argument
+    injection, line and context filters, the code snippet of the whole file around each line),
+    run on the raw hits only instead of on every line with every plugin — on a file with one hit
+    the whole-file pass cost 100 times more."""
+    from detect_secrets.core.scan import _is_filtered_out, _scan_line
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    for number, plugins in hits:
+        line = lines[number - 1].rstrip()
+        snippet = get_code_snippet(lines=lines, line_number=number)
+        if _is_filtered_out(
+            required_filter_parameters=["line"], filename=path, line=line, context=snippet
+        ):
+            continue
+        for plugin in plugins:
+            for secret in _scan_line(
+                plugin=plugin, filename=path, line=line, line_number=number, context=snippet
+            ):
+                if not _is_filtered_out(
+                    required_filter_parameters=["context"],
+                    filename=secret.filename,
+                    secret=secret.secret_value,
+                    plugin=plugin,
+                    line=line,
+                    context=snippet,
+                ):
+                    yield secret
 
 
 def _leaves_repo(path: str, target: str) -> bool:

@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +28,10 @@ from typing import Any
 from pathspec import GitIgnoreSpec
 
 from lockgate import __version__, git
+from lockgate.baseline import BASELINE, Baseline
 from lockgate.config import Config
 from lockgate.errors import LockgateError
+from lockgate.facts import read_facts
 from lockgate.fingerprint import digest
 from lockgate.gates import (
     Evidence,
@@ -40,7 +42,9 @@ from lockgate.gates import (
     secret_key,
     version_paths,
 )
+from lockgate.graph import ImportGraph
 from lockgate.model import AlignResult
+from lockgate.pytestconf import DEFAULT_PYTHON_FILES, matches, python_files
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.store import NewResult, Store
@@ -60,7 +64,9 @@ __all__ = [
     "write_out",
 ]
 
-# Tracked but never shipped: tests, CI, caches, editor and tool files (gitignore syntax).
+# Tracked but never shipped: tests, CI, caches, editor files, test-runner and lockgate
+# configuration (gitignore syntax). setup.cfg is not among them: a build can need it.
+# Test files elsewhere are found by pytest's python_files patterns (see select).
 DEV_EXCLUDES: tuple[str, ...] = (
     "tests/",
     "test/",
@@ -81,8 +87,13 @@ DEV_EXCLUDES: tuple[str, ...] = (
     ".pre-commit-config.yaml",
     "tox.ini",
     "noxfile.py",
+    "pytest.ini",
+    ".pytest.ini",
+    ".coveragerc",
+    "lockgate.toml",
     ".lockgate/",
     ".gitignore",
+    ".secrets.baseline",
 )
 SETUP = "SETUP.md"
 INFO = "package-info.json"
@@ -189,21 +200,99 @@ class Package:
         return sum(f.size for f in self.files) + sum(map(len, self.generated.values()))
 
 
-def select(entries: list[git.TreeEntry], config: Config) -> list[git.TreeEntry]:
-    """The tracked files that ship: built-in dev excludes and ``deploy.exclude`` removed.
+def select(
+    entries: list[git.TreeEntry],
+    config: Config,
+    test_patterns: Sequence[str] = DEFAULT_PYTHON_FILES,
+) -> list[git.TreeEntry]:
+    """The tracked files that ship: built-in dev excludes, test files (``.py`` files matching
+    ``test_patterns``, pytest's ``python_files``, at any depth) and ``deploy.exclude`` removed.
 
     ``.env`` files are never removed here, whatever the excludes say: the purity gate must see
     a committed environment file and block it rather than let it sit unnoticed in the history.
     Submodules (gitlinks) never ship: they have no content in this repository.
     """
-    built_in = _dev_spec(config)
-    user = GitIgnoreSpec.from_lines(config.deploy.exclude)
+    excluded = _excluded(config)
     return [
         e
         for e in entries
         if e.mode != git.GITLINK
-        and (is_env_file(e.path) or not (built_in.match_file(e.path) or user.match_file(e.path)))
+        and (is_env_file(e.path) or not (_is_test_file(e.path, test_patterns) or excluded(e.path)))
     ]
+
+
+def _excluded(config: Config) -> Callable[[str], bool]:
+    """Whether the built-in dev excludes or ``deploy.exclude`` remove a path."""
+    built_in = _dev_spec(config)
+    user = GitIgnoreSpec.from_lines(config.deploy.exclude)
+    return lambda path: built_in.match_file(path) or user.match_file(path)
+
+
+def _is_test_file(path: str, patterns: Sequence[str]) -> bool:
+    return path.endswith(".py") and matches(path, list(patterns))
+
+
+def test_patterns(root: Path) -> list[str]:
+    """pytest's defaults and the project's own ``python_files`` (from the configuration pytest
+    would choose at the root)."""
+    return list(dict.fromkeys([*DEFAULT_PYTHON_FILES, *python_files(root)]))
+
+
+def _imported_tests(
+    root: Path,
+    source: Source,
+    config: Config,
+    shipped: list[git.TreeEntry],
+    candidates: list[git.TreeEntry],
+) -> dict[str, str]:
+    """Test-named files (``candidates``) that shipped code imports, directly or through another
+    one of them: file → a shipped file importing it. Leaving one out would break the package.
+
+    Only shipped modules that mention a candidate's name are parsed: the others cannot import it.
+    """
+    if not candidates:
+        return {}
+    paths = [e.path for e in source.entries if e.path.endswith(".py")]
+    modules = _module_names(paths, config.src)
+    module_of = {path: name for name, path in modules.items()}
+    by_path = {e.path: e for e in candidates}
+    stems = [posixpath.basename(e.path)[:-3].encode() for e in candidates]
+    code = [e for e in shipped if e.path.endswith(".py") and e.mode != git.SYMLINK]
+    facts = {
+        e.path: read_facts(data)
+        for e, data in zip(code, source.read(root, code), strict=True)
+        if any(stem in data for stem in stems)
+    }
+    graph = ImportGraph(modules, module_of, facts)
+    kept: dict[str, str] = {}
+    queue = list(facts)
+    while queue:
+        path = queue.pop()
+        for target in sorted(graph.imports_of(path)):
+            if target in by_path and target not in kept:
+                kept[target] = path
+                (data,) = source.read(root, [by_path[target]])
+                facts[target] = read_facts(data)
+                queue.append(target)
+    return kept
+
+
+def _module_names(paths: list[str], src: list[str]) -> dict[str, str]:
+    """Module name → file, as :attr:`lockgate.project.Project.modules` names them."""
+    out: dict[str, str] = {}
+    # Later roots win: src roots are more specific than the project root.
+    bases = ["", *(s.strip("/") + "/" for s in src if s not in (".", "./"))]
+    for base in bases:
+        for path in paths:
+            if not path.startswith(base):
+                continue
+            name = path[len(base) : -3].replace("/", ".")
+            if name.endswith(".__init__"):
+                name = name[: -len(".__init__")]
+            elif name == "__init__":
+                continue
+            out[name] = path
+    return out
 
 
 def _dev_spec(config: Config) -> GitIgnoreSpec:
@@ -230,7 +319,22 @@ def inspect(
     if isinstance(source, str):
         source = committed(root, source)
     tree = source.entries
-    shipped = select(tree, config)
+    patterns = test_patterns(root)
+    shipped = select(tree, config, patterns)
+    chosen = {e.path for e in shipped}
+    # What only the test-file patterns removed: named like tests, possibly imported by code.
+    excluded = _excluded(config)
+    candidates = [
+        e
+        for e in tree
+        if e.path not in chosen
+        and e.mode != git.GITLINK
+        and _is_test_file(e.path, patterns)
+        and not (is_env_file(e.path) or excluded(e.path))
+    ]
+    kept = _imported_tests(root, source, config, shipped, candidates)
+    if kept:
+        shipped = [e for e in tree if e.path in chosen or e.path in kept]
     for entry in shipped:
         if entry.path in (SETUP, INFO):
             raise LockgateError(
@@ -252,10 +356,13 @@ def inspect(
     files: list[Shipped] = []
     hashes: dict[str, str] = {}
     reading = _hashing(root, source, shipped, files, hashes)
-    evidence = examine(reading, versions, config.gates, jobs, known)
+    baseline = _baseline(root, source) if config.gates.purity != "off" else None
+    evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(files, hashes)
     spec = _dev_spec(config)
-    evidence.dev_only = spec.match_file
+    evidence.dev_only = lambda path: (
+        spec.match_file(path) or (path not in kept and _is_test_file(path, patterns))
+    )
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     if store is not None and (scans or fetched):
         store.write(scans + fetched, {}, {}, None)
@@ -267,6 +374,10 @@ def inspect(
         f"submodule {e.path} is not shipped: its files are not in this repository"
         for e in tree
         if e.mode == git.GITLINK
+    ]
+    notes += [
+        f"{path} matches a test-file pattern but {importer} imports it: it ships"
+        for path, importer in sorted(kept.items())
     ]
     return Package(source, files, evidence, metadata, _name(metadata, root), notes)
 
@@ -311,6 +422,17 @@ def _read_metadata_files(root: Path, source: Source, config: Config) -> dict[str
         if p in blobs
     ]
     return {e.path: data for e, data in zip(wanted, source.read(root, wanted), strict=True)}
+
+
+def _baseline(root: Path, source: Source) -> Baseline | None:
+    """The source's ``.secrets.baseline`` (at the root, as detect-secrets writes it), if any."""
+    found = [e for e in source.entries if e.path == BASELINE and e.type == "blob"]
+    if not found:
+        return None
+    if found[0].mode == git.SYMLINK:
+        raise LockgateError(f"{BASELINE} is a symbolic link; commit the baseline file itself")
+    (data,) = source.read(root, found)
+    return Baseline.parse(data)
 
 
 def _scan_result(key: str, entry: git.TreeEntry, found: list[str]) -> NewResult:
