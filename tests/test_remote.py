@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, isolated_env, lockgate
+from conftest import Run, copy_project, git, isolated_env, lockgate
 
 REDIS_SERVER = shutil.which("redis-server")
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
@@ -168,6 +168,41 @@ def test_ci_fills_the_remote_and_a_clone_reuses_it(ci: CI) -> None:
     again = lockgate("align", root, "--json", "-q", "--remote", dead, env=env())
     assert again.json["summary"]["cache"]["hits"] == 19
     assert warnings(again) == []
+
+
+def test_two_shards_in_clones_elsewhere_fill_the_remote_for_a_third_clone(
+    ci: CI, tmp_path: Path
+) -> None:
+    """Keys are relocatable: clones at other paths, each with an empty local store, share one
+    remote. Two CI matrix jobs validate a shard each; a third clone then reuses everything."""
+    url = ci.server.url(db=3)
+    clones = []
+    for name in ("shard1", "shard2", "third"):
+        dest = tmp_path / name / "checkout"
+        dest.parent.mkdir()
+        git(tmp_path, "clone", "-q", str(ci.root), str(dest))
+        clones.append(dest)
+    ran = 0
+    for k, root in enumerate(clones[:2], 1):
+        shard = lockgate(
+            "align", root, "--json", "-q", "--shard", f"{k}/2", "--remote", url, env=env()
+        )
+        assert shard.code == 0 and warnings(shard) == [], shard.stderr
+        cache = shard.json["summary"]["cache"]
+        assert cache["hits"] == cache["remote_hits"] == 0, cache
+        ran += cache["misses"]
+    assert ran == 19 and ci.server.client(3).dbsize() == 19
+
+    third = lockgate(
+        "align", clones[2], "--json", "-q", "--remote", ci.server.url("reader", 3), env=env()
+    )
+    assert third.json["summary"]["cache"] == {
+        "hits": 19,
+        "misses": 0,
+        "remote_hits": 19,
+        "remote_errors": 0,
+    }
+    assert verdicts(third) == verdicts(ci.fresh)
 
 
 def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None:

@@ -167,6 +167,8 @@ def align_fully(
             if options.shard is not None:
                 mine = _shard_of(ctx, store, planned, options.shard)
                 planned = [p for p in planned if mine.holds(p)]
+                # what the remote served beyond this shard is not this shard's reuse
+                runner.served &= {p.key for p in planned}
             reused = sum(1 for p in planned if p.result is not None)
             report.say(
                 f"planned {counted(len(planned), 'result')}: {reused} reused, "
