@@ -44,6 +44,7 @@ from lockgate.gates import (
 )
 from lockgate.graph import ImportGraph
 from lockgate.model import AlignResult
+from lockgate.project import module_names
 from lockgate.pytestconf import DEFAULT_PYTHON_FILES, matches, python_files
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
@@ -253,7 +254,7 @@ def _imported_tests(
     if not candidates:
         return {}
     paths = [e.path for e in source.entries if e.path.endswith(".py")]
-    modules = _module_names(paths, config.src)
+    modules = module_names(paths, config.src)
     module_of = {path: name for name, path in modules.items()}
     by_path = {e.path: e for e in candidates}
     stems = [posixpath.basename(e.path)[:-3].encode() for e in candidates]
@@ -275,24 +276,6 @@ def _imported_tests(
                 facts[target] = read_facts(data)
                 queue.append(target)
     return kept
-
-
-def _module_names(paths: list[str], src: list[str]) -> dict[str, str]:
-    """Module name → file, as :attr:`lockgate.project.Project.modules` names them."""
-    out: dict[str, str] = {}
-    # Later roots win: src roots are more specific than the project root.
-    bases = ["", *(s.strip("/") + "/" for s in src if s not in (".", "./"))]
-    for base in bases:
-        for path in paths:
-            if not path.startswith(base):
-                continue
-            name = path[len(base) : -3].replace("/", ".")
-            if name.endswith(".__init__"):
-                name = name[: -len(".__init__")]
-            elif name == "__init__":
-                continue
-            out[name] = path
-    return out
 
 
 def _dev_spec(config: Config) -> GitIgnoreSpec:

@@ -7,6 +7,7 @@ import glob
 import importlib.machinery
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -232,20 +233,7 @@ class Project:
     @cached_property
     def modules(self) -> dict[str, str]:
         """Module name → file, for every file under a ``src`` root or the project root."""
-        out: dict[str, str] = {}
-        # Later roots win: src roots are more specific than the project root.
-        bases = ["", *(s.strip("/") + "/" for s in self.config.src if s not in (".", "./"))]
-        for base in bases:
-            for path in self.python_files:
-                if not path.startswith(base):
-                    continue
-                name = path[len(base) : -3].replace("/", ".")
-                if name.endswith(".__init__"):
-                    name = name[: -len(".__init__")]
-                elif name == "__init__":
-                    continue
-                out[name] = path
-        return out
+        return module_names(self.python_files, self.config.src)
 
     @cached_property
     def module_of(self) -> dict[str, str]:
@@ -290,3 +278,21 @@ class Project:
     def conftests(self) -> list[str]:
         """Every ``conftest.py`` of the project."""
         return [p for p in self.python_files if p.rsplit("/", 1)[-1] == "conftest.py"]
+
+
+def module_names(paths: Sequence[str], src: Sequence[str]) -> dict[str, str]:
+    """Module name → file for the Python files ``paths``, under a ``src`` root or the root."""
+    out: dict[str, str] = {}
+    # Later roots win: src roots are more specific than the project root.
+    bases = ["", *(s.strip("/") + "/" for s in src if s not in (".", "./"))]
+    for base in bases:
+        for path in paths:
+            if not path.startswith(base):
+                continue
+            name = path[len(base) : -3].replace("/", ".")
+            if name.endswith(".__init__"):
+                name = name[: -len(".__init__")]
+            elif name == "__init__":
+                continue
+            out[name] = path
+    return out

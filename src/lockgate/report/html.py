@@ -7,8 +7,6 @@ reaches the page through Jinja2's autoescaping, never as markup.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from lockgate import __version__
 from lockgate.gates import GateResult
 from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.report.files import write_report
 from lockgate.report.json import align_json
 
 __all__ = ["Report", "render", "write"]
@@ -414,15 +413,4 @@ def render(report: Report) -> str:
 
 def write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        # mkstemp makes the file private; a report is as readable as any file the user writes.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temp, 0o666 & ~mask)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_report(path, text.encode("utf-8"))

@@ -6,14 +6,13 @@ root holding one ``testsuite`` whose counts add up its ``testcase`` elements.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgate.errors import LockgateError
+from lockgate.report.files import write_report
 
 if TYPE_CHECKING:
     from lockgate.gates import GateResult
@@ -101,16 +100,4 @@ def check_target(path: Path) -> None:
 
 def write(path: Path, data: bytes) -> None:
     """Write the report atomically: a reader sees the old file or the whole new one."""
-    target = path.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        # mkstemp makes the file private; a report is as readable as any file the user writes.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_report(path, data)
