@@ -423,3 +423,25 @@ def test_a_remote_lockgate_cannot_trust_is_refused(
     assert not (root / ".lockgate").exists()  # refused before anything ran
     if "LOCKGATE_REMOTE_KEY" not in setting:  # one full run is enough to show the way out
         assert lockgate("align", root, "--json", "-q", "--no-remote", env=setting).code == 0
+
+
+def test_a_remote_entry_keeps_its_marks(tmp_path: Path) -> None:
+    """A load-dependent failure served from the remote is still marked (and so still expires
+    and is reported as such), not turned into a plain failure reused for ever."""
+    root = copy_project("basic", tmp_path, commit=False)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("timeout = 20", "timeout = 1"))
+    (root / "src/shop/features/slow.py").write_text(
+        '"""Slow to import."""\n\nimport time\n\ntime.sleep(4)\n\n\nclass SlowService:\n    pass\n'
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a slow import")
+    (tmp_path / "share").mkdir()
+    folder = f"file://{tmp_path / 'share'}"
+    first = lockgate("align", root, "--json", "-q", "--remote", folder, env=env())
+    assert first.layer("SlowService", "imported")["load_dependent"] is True, first.stderr
+    shutil.rmtree(root / ".lockgate")
+    clone = lockgate("align", root, "--json", "-q", "--remote", folder, env=env())
+    assert clone.json["summary"]["cache"]["remote_hits"] > 0, clone.stderr
+    served = clone.layer("SlowService", "imported")
+    assert served["cached"] is True and served["load_dependent"] is True, served
