@@ -6,7 +6,7 @@ A generated project (benchmarks/generate.py) is padded with plain modules, docum
 and data files of realistic sizes (a few hundred bytes to ~20 KB, a few large ones) until it
 tracks ``--files`` files, and committed. Each row is one `lockgate deploy PATH --dry-run --json
 --quiet` subprocess on the wall clock; the secret-scan seconds come from a second, in-process
-run of the package step alone (``lockgate.package.inspect``) with an empty and then a warm store.
+run of the package step alone (``deploy.package.inspect``) with an empty and then a warm store.
 Times are printed, never asserted.
 """
 
@@ -103,9 +103,10 @@ def deploy(project: Path, jobs: int | None) -> tuple[float, dict[str, object]]:
 
 def inspect_seconds(project: Path, jobs: int) -> tuple[float, float, int]:
     """The package step alone (read, hash, scan every shipped file): empty store, then warm."""
-    from lockgate import config, git
-    from lockgate.package import inspect
-    from lockgate.store import Store
+    from lockgate import git
+    from lockgate.deploy.package import inspect
+    from lockgate.project import config
+    from lockgate.store.store import Store
 
     cfg = config.load(project).config
     head = git.head(project)

@@ -19,10 +19,10 @@ import random
 import statistics
 import time
 
+from lockgate.layers.scoring import status
 from lockgate.model import LAYERS, AlignResult, Feature, FeatureResult, LayerResult, SuiteResult
 from lockgate.report.console import View, print_align
 from lockgate.report.screen import Screen
-from lockgate.scoring import status
 
 DETAILS = {
     "documented": "no guide: docs/guides/{kebab}.md",

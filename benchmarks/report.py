@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from lockgate import scoring
-from lockgate.config import Weights
+from lockgate.layers import scoring
 from lockgate.model import LAYERS, AlignResult, Feature, FeatureResult, LayerResult, Performance
+from lockgate.project.config import Weights
 from lockgate.report import html
 
 DETAILS = {

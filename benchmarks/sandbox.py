@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from lockgate import reaper
-from lockgate.sandbox import Sandbox
+from lockgate.execution import reaper
+from lockgate.execution.sandbox import Sandbox
 
 
 def make_tree(root: Path, files: int) -> None:

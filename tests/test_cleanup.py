@@ -93,7 +93,7 @@ class Scenario:
         """Every process of the scenario still alive, and every entry of its $TMPDIR."""
         return [
             *self.sleepers(),
-            *alive(f"lockgate._pytest_child {self.tmp}"),
+            *alive(f"lockgate.execution.child.pytest_child {self.tmp}"),
             *(p.name for p in self.tmp.iterdir()),
         ]
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from lockgate.config import Config
-from lockgate.gates import (
+from lockgate.deploy.gates import (
     Evidence,
     GateResult,
     blocking,
@@ -20,6 +19,7 @@ from lockgate.gates import (
     secret_key,
 )
 from lockgate.model import AlignResult, Feature, FeatureResult, LayerResult, SuiteResult
+from lockgate.project.config import Config
 
 AWS_KEY = b'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
 PRIVATE_KEY = (

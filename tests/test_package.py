@@ -15,12 +15,20 @@ from conftest import git as run_git
 from conftest import repository_state
 
 from lockgate import git
-from lockgate.config import Config
+from lockgate.deploy.gates import run_gates
+from lockgate.deploy.package import (
+    Package,
+    commit,
+    finish,
+    inspect,
+    render_setup,
+    select,
+    write_out,
+)
 from lockgate.errors import LockgateError
-from lockgate.gates import run_gates
 from lockgate.model import AlignResult, Feature, FeatureResult, LayerResult
-from lockgate.package import Package, commit, finish, inspect, render_setup, select, write_out
-from lockgate.store import Store
+from lockgate.project.config import Config
+from lockgate.store.store import Store
 
 PYPROJECT = """\
 [project]

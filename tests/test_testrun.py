@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgate.testrun import BatchResult, FileOutcome, coverage_of, run_batch
+from lockgate.execution.testrun import BatchResult, FileOutcome, coverage_of, run_batch
 
 PROJECTS = Path(__file__).parent / "projects"
 BASIC_FILES = [

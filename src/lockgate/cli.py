@@ -12,8 +12,9 @@ from types import FrameType
 
 import click
 
-from lockgate import __version__, reaper
+from lockgate import __version__
 from lockgate.errors import LockgateError
+from lockgate.execution import reaper
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3

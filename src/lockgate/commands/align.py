@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from lockgate.options import options_from, output_from, output_options, shared_options
+from lockgate.commands.options import options_from, output_from, output_options, shared_options
 
 
 @click.command()
@@ -20,7 +20,7 @@ from lockgate.options import options_from, output_from, output_options, shared_o
 )
 def align(fail_under: int | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
-    from lockgate.pipeline import align as run_align
+    from lockgate.pipeline.align import align as run_align
     from lockgate.report.json import align_json, dumps
 
     path = kwargs.pop("path")

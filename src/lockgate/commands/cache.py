@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lockgate.options import path_argument
+from lockgate.commands.options import path_argument
 from lockgate.words import counted
 
 if TYPE_CHECKING:
@@ -20,14 +20,14 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON obj
 
 
 def _folder(path: Path) -> Path:
-    from lockgate.project import Project
-    from lockgate.store import store_dir
+    from lockgate.project.project import Project
+    from lockgate.store.store import store_dir
 
     return store_dir(Project.open(path).root)
 
 
 def _store(path: Path) -> Any:
-    from lockgate.store import Store
+    from lockgate.store.store import Store
 
     return Store(_folder(path))
 
@@ -49,7 +49,7 @@ def cache() -> None:
 )
 def stats(path: Path, as_json: bool, runs: int) -> None:
     """Entries and bytes per layer; hits, misses, hit rate and seconds saved of recent runs."""
-    from lockgate.stats import stats_data
+    from lockgate.store.stats import stats_data
 
     data = stats_data(_folder(path), runs)
     if as_json:
@@ -70,8 +70,8 @@ def stats(path: Path, as_json: bool, runs: int) -> None:
 @click.option("--repair", is_flag=True, help="Rebuild what is damaged, keep what is sound.")
 def health(path: Path, as_json: bool, repair: bool) -> None:
     """healthy, warning or critical, with every reason; exits 1 when critical."""
-    from lockgate import health as checks
-    from lockgate.validation import current_keys
+    from lockgate.pipeline.validate import current_keys
+    from lockgate.store import health as checks
 
     folder = _folder(path)
     repaired = checks.repair(folder) if repair else []
@@ -108,7 +108,7 @@ def health(path: Path, as_json: bool, repair: bool) -> None:
 @click.option("--stale", is_flag=True, help="Only results that no current key reaches.")
 def clear(path: Path, as_json: bool, stale: bool) -> None:
     """Remove every stored result, or only the stale ones."""
-    from lockgate.validation import current_keys
+    from lockgate.pipeline.validate import current_keys
 
     keep = current_keys(path) if stale else set()
     store = _store(path)
@@ -160,7 +160,7 @@ def _report(removed: int, noun: str, rest: str, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Say nothing, even when another warmer runs.")
 def warm(path: Path, jobs: int, quiet: bool) -> None:
     """Align quietly into the store (deploy's suite too); one warmer at a time."""
-    from lockgate.warm import warm as run_warm
+    from lockgate.pipeline.warm import warm as run_warm
 
     started = time.perf_counter()
     ran = run_warm(path, jobs)
@@ -203,9 +203,9 @@ def push(path: Path, as_json: bool, remote: str | None) -> None:
 @_REMOTE
 def pull(path: Path, as_json: bool, remote: str | None) -> None:
     """Copy the remote's valid results for the project as it is now into the local store."""
+    from lockgate.pipeline.validate import current_keys
     from lockgate.remote.transfer import pull as run_pull
     from lockgate.remote.transfer import settings
-    from lockgate.validation import current_keys
 
     target = settings(path, remote)
     keys = current_keys(path)

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lockgate import config, git
-from lockgate.errors import LockgateError
-from lockgate.gates import blockers, blocking, run_gates
-from lockgate.options import options_from, output_from, output_options, shared_options
-from lockgate.package import (
+from lockgate import git
+from lockgate.commands.options import options_from, output_from, output_options, shared_options
+from lockgate.deploy.gates import blockers, blocking, run_gates
+from lockgate.deploy.package import (
     Package,
     check_out_path,
     commit,
@@ -21,6 +20,8 @@ from lockgate.package import (
     work_tree,
     write_out,
 )
+from lockgate.errors import LockgateError
+from lockgate.project import config
 from lockgate.words import counted
 
 if TYPE_CHECKING:
@@ -49,14 +50,14 @@ def deploy(
     """Validate, gate and package the committed project on a deploy branch."""
     from rich.console import Console
 
-    from lockgate.pipeline import align
+    from lockgate.pipeline.align import align
     from lockgate.remote.client import Remote
     from lockgate.remote.settings import resolve
     from lockgate.report.console import print_align, view_of
     from lockgate.report.gates import print_gates
     from lockgate.report.json import align_json, dumps
     from lockgate.report.screen import Screen
-    from lockgate.store import Store, store_dir
+    from lockgate.store.store import Store, store_dir
 
     root = Path(kwargs.pop("path")).resolve()
     output = output_from(kwargs)

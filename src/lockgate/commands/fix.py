@@ -17,12 +17,13 @@ def fix(features: tuple[str, ...], write: bool, as_json: bool) -> None:
 
     FEATURES narrows it (default: every feature with a failed layer). A scaffold (a guide,
     test module, factory stub or map file) never replaces a file that exists."""
-    from lockgate import __version__, config
-    from lockgate.fix import CREATE, plan, select
-    from lockgate.fix import write as write_scaffolds
-    from lockgate.options import Options
-    from lockgate.pipeline import align
+    from lockgate import __version__
+    from lockgate.commands.options import Options
+    from lockgate.pipeline.align import align
+    from lockgate.project import config
     from lockgate.report.json import dumps
+    from lockgate.why.fix import CREATE, plan, select
+    from lockgate.why.fix import write as write_scaffolds
 
     root = Path(".").resolve()
     result = align(root, Options(json=as_json, quiet=as_json, command="fix"))

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from lockgate.options import options_from, shared_options
+from lockgate.commands.options import options_from, shared_options
 
 
 @click.command()
@@ -21,7 +21,7 @@ from lockgate.options import options_from, shared_options
 def optimize(top: int, **kwargs: Any) -> None:
     """Measure import time, construction time and memory of every feature against budgets."""
     from lockgate.layers import optimized
-    from lockgate.pipeline import align
+    from lockgate.pipeline.align import align
     from lockgate.report.json import align_json, dumps
 
     path = kwargs.pop("path")

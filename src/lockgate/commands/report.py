@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lockgate.options import options_from, shared_options
+from lockgate.commands.options import options_from, shared_options
 
 if TYPE_CHECKING:
-    from lockgate.config import Config
-    from lockgate.gates import GateResult
+    from lockgate.commands.options import Options
+    from lockgate.deploy.gates import GateResult
     from lockgate.model import AlignResult
-    from lockgate.options import Options
+    from lockgate.project.config import Config
 
 RUNS = 20  # recent runs charted
 
@@ -31,11 +31,11 @@ RUNS = 20  # recent runs charted
 @shared_options
 def report(html_file: Path, **kwargs: Any) -> None:
     """Write one self-contained HTML page: scores, layers, performance, gates, the store."""
-    from lockgate import config
     from lockgate.errors import LockgateError
     from lockgate.layers import optimized
     from lockgate.model import LAYERS
-    from lockgate.pipeline import align
+    from lockgate.pipeline.align import align
+    from lockgate.project import config
     from lockgate.report import html
 
     root = Path(kwargs.pop("path")).resolve()
@@ -96,10 +96,10 @@ def _source(root: Path) -> tuple[str | None, str]:
 def _gates(
     root: Path, cfg: Config, result: AlignResult, options: Options, source: str, note: str
 ) -> tuple[list[GateResult] | None, str]:
+    from lockgate.deploy.gates import run_gates
+    from lockgate.deploy.package import inspect
     from lockgate.errors import LockgateError
-    from lockgate.gates import run_gates
-    from lockgate.package import inspect
-    from lockgate.store import Store, store_dir
+    from lockgate.store.store import Store, store_dir
 
     store = None if options.no_cache else Store(store_dir(root))
     try:
@@ -113,8 +113,8 @@ def _gates(
 
 
 def _stats(result: AlignResult, options: Options) -> tuple[dict[str, Any] | None, str]:
-    from lockgate.stats import stats_data
-    from lockgate.store import store_dir
+    from lockgate.store.stats import stats_data
+    from lockgate.store.store import store_dir
 
     if options.no_cache:
         return None, "--no-cache was given, so the store was neither read nor written."

@@ -13,7 +13,7 @@ from lockgate.errors import LockgateError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lockgate.explain import LastWhy, LayerWhy
+    from lockgate.why.explain import LastWhy, LayerWhy
 
 
 @click.command()
@@ -29,16 +29,16 @@ def why(feature: str | None, path: Path | None, last: bool, as_json: bool) -> No
     (FEATURE optional: without it, every feature of which a layer re-ran)."""
     from rich.console import Console
 
-    from lockgate.explain import explain, explain_last
-    from lockgate.options import Options
+    from lockgate.commands.options import Options
     from lockgate.report.json import dumps
+    from lockgate.why.explain import explain, explain_last
 
     if last and path is None and feature is not None and Path(feature).is_dir():
         path = Path(feature)  # `why --last DIR`: the project, no feature
         feature = None
     if path is not None and not path.is_dir():
         raise LockgateError(f"{path}: not a folder")
-    from lockgate.project import find_root
+    from lockgate.project.project import find_root
 
     root = find_root(path or Path("."))
     if last:

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lockgate.facts import FileFacts
-from lockgate.fingerprint import FileHasher
-from lockgate.graph import ImportGraph
+from lockgate.keys.fingerprint import FileHasher
 from lockgate.model import Feature
-from lockgate.project import Project, declared_inputs
+from lockgate.project.facts import FileFacts
+from lockgate.project.graph import ImportGraph
+from lockgate.project.project import Project, declared_inputs
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 import os
 
-from lockgate.discover import broken_files
 from lockgate.layers.base import Context, Inputs
+from lockgate.layers.scoring import score, status
 from lockgate.model import Feature, FeatureResult, LayerResult
-from lockgate.scoring import score, status
+from lockgate.project.discover import broken_files
 
 NAME = "discovered"
 VERSION = 1

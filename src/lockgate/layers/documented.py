@@ -7,7 +7,7 @@ import re
 
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
-from lockgate.names import kebab, snake
+from lockgate.project.names import kebab, snake
 
 NAME = "documented"
 VERSION = 1

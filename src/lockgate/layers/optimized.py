@@ -12,11 +12,11 @@ import os
 import platform
 from functools import cache
 
+from lockgate.execution.testrun import BatchResult
+from lockgate.execution.worker import ModuleOutcome
 from lockgate.layers.base import Context, Inputs
 from lockgate.layers.tested import suite_inputs
 from lockgate.model import Feature, LayerResult, Performance
-from lockgate.testrun import BatchResult
-from lockgate.worker import ModuleOutcome
 
 NAME = "optimized"
 VERSION = 1

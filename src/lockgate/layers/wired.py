@@ -6,9 +6,9 @@ import re
 from functools import cache
 from typing import Any
 
-from lockgate.discover import matches
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
+from lockgate.project.discover import matches
 
 NAME = "wired"
 VERSION = 1

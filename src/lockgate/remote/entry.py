@@ -12,8 +12,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from lockgate import signing
-from lockgate.store import NewResult
+from lockgate.store import signing
+from lockgate.store.store import NewResult
 
 # The signed "table": a new format never verifies as an old one.
 _KIND = "remote/1"

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.errors import LockgateError
+from lockgate.pipeline.runner import fact_names
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.remote.settings import Settings, resolve
-from lockgate.runner import fact_names
-from lockgate.store import Store
+from lockgate.store.store import Store
 
 BATCH = 1000  # entries per write: one round trip each
 
@@ -29,7 +29,7 @@ class Transfer:
 
 def settings(root: Path, flag_url: str | None) -> Settings:
     """The remote of the project at ``root``; none set is a usage error here."""
-    from lockgate.config import load
+    from lockgate.project.config import load
 
     wanted = load(root).config.remote
     found = resolve(flag_url, False, wanted.url, wanted.read_only)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.health import Health
+from lockgate.store.health import Health
 from lockgate.words import counted
 
 _LEVEL = {"critical": "bold red", "warning": "yellow", "info": "dim", "healthy": "green"}

@@ -10,8 +10,8 @@ import sys
 from collections import Counter
 from typing import Literal
 
+from lockgate.commands.options import Options
 from lockgate.model import LAYERS, AlignResult, FeatureResult
-from lockgate.options import Options
 from lockgate.report.screen import Cell, Column, Screen, columns
 from lockgate.words import counted, plural
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.gates import GateResult
+from lockgate.deploy.gates import GateResult
 
 _SEVERITY = {"error": "red", "warning": "yellow", "off": "dim"}
 

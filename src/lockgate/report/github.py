@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lockgate import git
 
 if TYPE_CHECKING:
-    from lockgate.gates import GateResult
+    from lockgate.deploy.gates import GateResult
     from lockgate.model import AlignResult
 
 

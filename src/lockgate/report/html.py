@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lockgate import __version__
-from lockgate.gates import GateResult
+from lockgate.deploy.gates import GateResult
 from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.report.files import write_report
 from lockgate.report.json import align_json
@@ -35,7 +35,7 @@ class Report:
     result: AlignResult
     gates: list[GateResult] | None
     gates_note: str  # what the gates judged, or why they were not evaluated
-    stats: dict[str, Any] | None  # lockgate.stats.stats_data
+    stats: dict[str, Any] | None  # lockgate.store.stats.stats_data
     stats_note: str  # why the store was not read
     budget: str  # the performance budgets, for the performance section's caption
     commit: str | None = None  # the commit the gates judged

@@ -15,7 +15,7 @@ from lockgate.errors import LockgateError
 from lockgate.report.files import write_report
 
 if TYPE_CHECKING:
-    from lockgate.gates import GateResult
+    from lockgate.deploy.gates import GateResult
     from lockgate.model import AlignResult
 
 NOT_JUDGED = "not judged"  # a broken file's layers after the one that names the problem

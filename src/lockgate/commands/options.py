@@ -1,0 +1,169 @@
+"""The flags every aligning command shares."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from lockgate.pipeline.shard import Shard
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one run should behave; built from the shared flags."""
+
+    json: bool = False
+    no_cache: bool = False
+    clear_cache: bool = False
+    retry_failed: bool = False
+    jobs: int = os.cpu_count() or 1
+    quiet: bool = False
+    verbose: bool = False  # console: every row, not only the ones that need attention
+    command: str = "align"  # what the run statistics record this run as
+    remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
+    no_remote: bool = False
+    shard: Shard | None = None  # --shard K/N: validate only part K of N
+
+
+def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    from lockgate.project.project import find_root
+
+    return find_root(value)
+
+
+def path_argument() -> Callable[[F], F]:
+    """``PATH``: a folder of the project (default: the current one), given to the command as
+    the project root found from it by walking up to the nearest configuration."""
+    return click.argument(
+        "path",
+        required=False,
+        default=".",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        callback=_project_root,
+    )
+
+
+def shared_options(func: F) -> F:
+    """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
+    --verbose, --remote, --no-remote, --shard)."""
+    decorators = [
+        path_argument(),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the store."),
+        click.option("--clear-cache", is_flag=True, help="Empty the store first."),
+        click.option(
+            "--retry-failed", is_flag=True, help="Re-run failed layers even when their key matches."
+        ),
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            default=os.cpu_count() or 1,
+            show_default="number of cores",
+            help="Worker processes.",
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True, help="No progress; print the summary line only."
+        ),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="Show every feature, the healthy ones too."
+        ),
+        # the shared remote store (lockgate.remote)
+        click.option(
+            "--remote", metavar="URL", help="Read and share results with this remote store."
+        ),
+        click.option("--no-remote", is_flag=True, help="Use no remote store, whatever is set."),
+        click.option(
+            "--shard",
+            metavar="K/N",
+            callback=_shard,
+            help="Validate only part K of N (a CI matrix job); report that part only.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+    from lockgate.pipeline.shard import parse
+
+    return None if value is None else parse(value)
+
+
+def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
+    """Pop the shared flags out of a command's keyword arguments."""
+    if kwargs["quiet"] and kwargs["verbose"]:
+        raise click.UsageError("--quiet and --verbose exclude each other")
+    return Options(
+        json=kwargs.pop("as_json"),
+        no_cache=kwargs.pop("no_cache"),
+        clear_cache=kwargs.pop("clear_cache"),
+        retry_failed=kwargs.pop("retry_failed"),
+        jobs=kwargs.pop("jobs"),
+        quiet=kwargs.pop("quiet"),
+        verbose=kwargs.pop("verbose"),
+        command=command,
+        remote=kwargs.pop("remote"),
+        no_remote=kwargs.pop("no_remote"),
+        shard=kwargs.pop("shard"),
+    )
+
+
+FORMATS = ("table", "json", "github")
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a run's result goes besides the exit code: the stdout format, a JUnit file."""
+
+    format: str = "table"
+    junit_xml: Path | None = None
+
+
+def output_options(func: F) -> F:
+    """Add ``--format table|json|github`` and ``--junit-xml FILE`` (align and deploy)."""
+    decorators = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="stdout: the table (default), one JSON object (as --json), or GitHub "
+            "workflow annotations.",
+        ),
+        click.option(
+            "--junit-xml",
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write a JUnit XML report: one test case per feature layer.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def output_from(kwargs: dict[str, Any]) -> Output:
+    """Pop ``--format`` and ``--junit-xml``; ``--format json`` turns on ``--json``."""
+    chosen = kwargs.pop("output_format")
+    if kwargs["as_json"] and chosen not in (None, "json"):
+        from lockgate.errors import LockgateError
+
+        raise LockgateError(f"--json and --format {chosen} contradict each other; pick one")
+    if chosen == "json":
+        kwargs["as_json"] = True
+    junit = kwargs.pop("junit_xml")
+    if junit is not None:
+        from lockgate.report.junit import check_target
+
+        check_target(junit)
+    return Output("json" if kwargs["as_json"] else chosen or "table", junit)

@@ -1,0 +1,1 @@
+"""Running code in other processes: sandboxes, import worker, pytest batches, reaper."""

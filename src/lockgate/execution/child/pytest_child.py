@@ -1,0 +1,331 @@
+"""Child process of `testrun`: `python -m lockgate.execution.child.pytest_child SPEC.json`.
+
+Runs pytest on the spec's test files under coverage.py, streams progress lines for the parent's
+watchdog, and writes the outcomes and per-context coverage as JSON to the spec's result path.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import coverage
+
+from lockgate.execution.child import observe as _observe
+
+
+def _plugin_guards() -> list[str]:
+    """Options that keep other coverage/distribution plugins from taking over the run."""
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return []
+    guards = []
+    if importlib.util.find_spec("pytest_cov"):
+        guards.append("--no-cov")  # a project's `--cov` addopts would replace our tracer
+    if importlib.util.find_spec("xdist"):
+        guards += ["-n", "0"]  # tests in xdist workers would be invisible to our coverage
+    return guards
+
+
+def _unreadable(path: Path, root: Path, exc: Exception) -> str:
+    """Why coverage could not analyse ``path``, naming the file and line."""
+    line = getattr(exc, "lineno", None)
+    if line is None:  # coverage's encoding check names no line: find the first bad one
+        with contextlib.suppress(OSError):
+            for number, text in enumerate(path.read_bytes().splitlines(), 1):
+                try:
+                    text.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = number
+                    break
+    where = path.relative_to(root).as_posix() + (f":{line}" if line else "")
+    if isinstance(exc, SyntaxError) and "encoding" in str(exc.msg):
+        return f"{where}: a byte that is not UTF-8 and no encoding declaration"
+    return f"{where}: cannot be read as Python source: {type(exc).__name__}: {exc}"
+
+
+def _blame(files: dict[str, dict[str, Any]], labels: Any, problem: str) -> None:
+    """Give ``problem`` to the test files that ran the unreadable file (all, outside any)."""
+    names = {label.partition(":")[2] for label in labels}
+    for name in files if "" in labels else names & files.keys():
+        files[name]["problem"] = files[name]["problem"] or problem
+
+
+def _coverage_json(
+    cov: coverage.Coverage,
+    root: Path,
+    modules: list[str] | None,
+    files: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """Statements and lines per context of the measured files under root: every one, or (with
+    ``modules``) those that ran any line plus ``modules``.
+
+    Analysing a file parses it; coverage lists every unexecuted file under ``source`` too,
+    which cost two seconds per run at 1,000 features for files nobody asked about. A file it
+    cannot read (an undeclared non-UTF-8 byte on its first lines, which Python itself accepts
+    in a comment) has no statements, and the test files that ran it get its problem in
+    ``files``: only they depend on it.
+    """
+    data = cov.get_data()
+    wanted = None if modules is None else {(root / m).resolve() for m in modules}
+    result: dict[str, Any] = {}
+    for measured in sorted(data.measured_files()):
+        path = Path(measured)
+        if not path.is_relative_to(root):
+            continue
+        if wanted is not None and path.resolve() not in wanted and not data.lines(measured):
+            continue
+        contexts: dict[str, list[int]] = defaultdict(list)
+        for line, labels in (data.contexts_by_lineno(measured) or {}).items():
+            for label in labels:
+                contexts[label].append(line)
+        try:
+            statements = cov.analysis2(measured)[1]
+        except coverage.exceptions.NoSource:
+            continue  # deleted by a test: nothing to report
+        except (coverage.exceptions.CoverageException, SyntaxError, ValueError) as exc:
+            statements = []
+            _blame(files, contexts.keys(), _unreadable(path, root, exc))
+        result[path.relative_to(root).as_posix()] = {
+            "statements": sorted(statements),
+            "contexts": {label: sorted(lines) for label, lines in contexts.items()},
+            "toplevel": sorted(_toplevel(path, statements)),
+        }
+    return result
+
+
+def _toplevel(path: Path, statements: Iterable[int]) -> set[int]:
+    """The statements that run when the module is imported: every one outside a function
+    body (a ``def`` line, its decorators and defaults run at import; its body does not)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    inside: set[int] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:  # statements only: a lambda's body shares its statement's line
+        node = stack.pop()
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, None) or ():
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = child.body[0].lineno
+                    inside.update(range(first, (child.end_lineno or first) + 1))
+                elif isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                    stack.append(child)
+    return {line for line in statements if line not in inside}
+
+
+def _folders(files: list[str]) -> list[str]:
+    """The fewest folders that hold every file (the plugin ignores everything else in them)."""
+    parents = sorted({str(Path(f).parent) for f in files})
+    kept: list[str] = []
+    for folder in parents:
+        if not any(folder == k or folder.startswith(k.rstrip("/") + "/") or k == "." for k in kept):
+            kept.append(folder)
+    return kept
+
+
+def _rewritten_cache(source: str) -> str:
+    """Where pytest caches the assertion-rewritten bytecode of a test module."""
+    from _pytest.assertion.rewrite import PYC_TAIL, get_cache_dir
+
+    path = Path(source)
+    return str(get_cache_dir(path) / (path.name[:-3] + PYC_TAIL))
+
+
+def _probe_configuration(observer: _observe.Observer, root: Path) -> None:
+    """Record which configuration files pytest looks for while choosing its configuration:
+    the one it chose and every candidate that would take precedence, wherever it looks."""
+    import _pytest.config
+    from _pytest.config import findpaths
+
+    real = findpaths.determine_setup
+
+    def determine_setup(**kwargs: Any) -> Any:
+        checks = {name: getattr(Path, name) for name in ("is_file", "exists", "is_dir")}
+
+        def traced(name: str) -> Any:
+            def check(self: Path, *args: Any, **kw: Any) -> bool:
+                found: bool = checks[name](self, *args, **kw)
+                probe(str(self), found and checks["is_file"](self))
+                return found
+
+            return check
+
+        project_file = os.path.abspath(root / "pyproject.toml")
+
+        def probe(path: str, present: bool) -> None:
+            # pytest reads the project's pyproject.toml for [tool.pytest], which every tested
+            # key holds as a table: the rest of the file (its version) is not pytest's input.
+            if os.path.abspath(path) != project_file:
+                record(path, present)
+
+        with observer.probing() as record:
+            for name in checks:
+                setattr(Path, name, traced(name))
+            try:
+                return real(**kwargs)
+            finally:
+                for name, check in checks.items():
+                    setattr(Path, name, check)
+
+    _pytest.config.determine_setup = determine_setup  # type: ignore[attr-defined]
+
+
+def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, Any]:
+    """Per test file, the owners of observations it reached (see child.observe)."""
+    root = spec["root"]
+    # In a sandbox (execution.sandbox) inputs are named by the real paths the copies stand for;
+    # the rest of the run's folder is lockgate's own.
+    mirror = spec.get("mirror")
+    own = [spec["basetemp"], os.path.dirname(spec["result"]), os.path.dirname(mirror or "")]
+    drop = _observe.environment_folders(*own, sys.pycache_prefix or "")
+    paths = _observe.Paths(spec.get("real_root", root), drop, mirror)
+    owners = _observe.summarize(observer.report(), paths)
+    reached = {
+        name: _observe.reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
+        for name in spec["files"]
+    }
+    return {"owners": owners, "reached": reached}
+
+
+def _project_exclusions(cov: coverage.Coverage) -> None:
+    """Honour the project's coverage configuration where it decides what a statement is
+    (``[report] exclude_lines`` / ``exclude_also``, read from ``.coveragerc``, ``setup.cfg``,
+    ``tox.ini`` or ``pyproject.toml`` as coverage reads them). Its run settings (source, data
+    file, plugins, dynamic contexts, branch) stay ours: they would replace the per-test-file
+    contexts that verdicts are computed from."""
+    from coverage.config import read_coverage_config
+
+    settings = read_coverage_config(config_file=True, warn=lambda _message: None)
+    cov.set_option("report:exclude_lines", settings.exclude_list)
+    cov.set_option("report:partial_branches", settings.partial_list)
+
+
+def main(spec_path: str) -> int:
+    """Run the spec's tests under coverage and write the result file; 0 when it was written."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    root = Path(spec["root"])
+    own = [spec["basetemp"], os.path.dirname(spec["result"]), sys.pycache_prefix or ""]
+    observer = _observe.Observer(_observe.environment_folders(*own))
+    observer.install()
+    sys.path[:0] = spec["sys_path"]
+    # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
+    sys.dont_write_bytecode = not sys.pycache_prefix
+    if sys.pycache_prefix:
+        sources = [str(root / f) for f in spec["python_files"]]
+        _observe.stale_bytecode(sources, _rewritten_cache)
+    _probe_configuration(observer, root)
+    from _pytest import fixtures, python, runner
+
+    observer.boundaries = {
+        python.pytest_pyfunc_call.__code__,
+        fixtures.call_fixture_func.__code__,
+        runner.collect_one_node.__code__,
+    }
+    # Coverage starts before pytest so conftest files and test modules are measured from line one.
+    cov = coverage.Coverage(
+        data_file=None,
+        source=spec["source"],
+        branch=False,
+        config_file=False,
+        omit=[str(Path(__file__).parent / "_pytest_*.py")],
+    )
+    # Its candidate files are static inputs of every tested key (layers.base), so the reads
+    # are not observed: they would be every test file's extras.
+    observer.paused = True
+    try:
+        _project_exclusions(cov)
+    finally:
+        observer.paused = False
+    cov.start()
+    import pytest
+
+    from lockgate.execution.child.pytest_plugin import Plugin
+
+    with open(spec["progress"], "a", encoding="utf-8") as progress:
+        plugin = Plugin(cov, root, spec["files"], progress, observer)
+        ending: list[bool] = []
+
+        def finish(code: int, finished: list[str] | None) -> None:
+            ending.append(True)
+            traced = not plugin.untraced and sys.gettrace() is plugin.tracer
+            observer.paused = True  # what follows is lockgate's own analysis
+            cov.stop()
+            progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
+            progress.flush()
+            _write_result(spec, cov, root, plugin, observer, code, finished, traced)
+
+        def stop(_signum: int, _frame: object) -> None:
+            # The parent timed a file out: what the files before it did is written, and
+            # only the files that had not finished run again.
+            if ending:
+                return  # the result is being written anyway
+            finish(0, list(plugin.finished))
+            os._exit(0)
+
+        stop_signal = getattr(signal, "SIGUSR1", None)
+        if stop_signal is not None:
+            signal.signal(stop_signal, stop)
+        args = [
+            *_folders(spec["files"]),
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            "-q",
+            "--rootdir",
+            str(root),
+            "--basetemp",
+            spec["basetemp"],
+            *_plugin_guards(),
+        ]
+        code = pytest.main(args, plugins=[plugin])
+        finish(int(code), None)
+    return 0
+
+
+def _write_result(
+    spec: dict[str, Any],
+    cov: coverage.Coverage,
+    root: Path,
+    plugin: Any,
+    observer: _observe.Observer,
+    code: int,
+    finished: list[str] | None,
+    traced: bool,
+) -> None:
+    """Outcomes, coverage and observations, atomically; ``finished`` names the files whose
+    outcomes are complete when the run was stopped early (None: it ran to its end); ``traced``
+    whether coverage's tracer saw the whole run (block keys trust it)."""
+    files = plugin.outcomes()
+    result = {
+        "exit": code,
+        "files": files,
+        "finished": finished,
+        "coverage": _coverage_json(cov, root, spec.get("modules"), files),
+        "observed": _observed(observer, spec),
+        "traced": traced,
+        "shared": sorted(
+            p.relative_to(root).as_posix()
+            for f in observer.shared_code
+            if (p := Path(f).resolve()).is_relative_to(root)
+        ),
+    }
+    tmp = spec["result"] + ".tmp"
+    Path(tmp).write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, spec["result"])
+
+
+if __name__ == "__main__":
+    from lockgate.execution.reaper import die_with_owner
+
+    die_with_owner()  # a SIGKILLed lockgate takes this process group (tests' processes) along
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,263 @@
+"""pytest plugin of the test child: a coverage context per test file, outcomes, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import coverage
+import pytest
+
+from lockgate.project.pytestconf import matches
+
+if TYPE_CHECKING:
+    from lockgate.execution.child.observe import Observer
+
+_LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+
+
+def _error_line(report: pytest.CollectReport) -> str:
+    """The exception line of a failed collection ("E   ImportError: ..."), else its last line,
+    with the file and line a SyntaxError names (another module's, often)."""
+    lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    text = (errors or lines or ["unknown error"])[-1]
+    where = [m for m in map(_LOCATION.search, errors) if m]
+    if where:
+        path = Path(where[-1]["path"])
+        with contextlib.suppress(ValueError):  # the child runs in the project root
+            path = path.resolve().relative_to(Path.cwd())
+        text += f" ({path.as_posix()}:{where[-1]['line']})"
+    return text
+
+
+class Plugin:
+    """Switches coverage contexts per test file, records outcomes, streams progress lines."""
+
+    def __init__(
+        self,
+        cov: coverage.Coverage,
+        root: Path,
+        files: list[str],
+        progress: TextIO,
+        observer: Observer | None = None,
+    ):
+        self.cov = cov
+        self.root = root.resolve()
+        self.observer = observer
+        self.progress = progress
+        self.targets = {(root / f).resolve(): f for f in files}
+        self.dirs = {parent for target in self.targets for parent in target.parents}
+        self.problems: dict[str, str | None] = dict.fromkeys(files)
+        self.seconds: dict[str, float] = dict.fromkeys(files, 0.0)
+        self.skipped_modules: set[str] = set()
+        self.node_file: dict[str, str] = {}
+        self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
+        self.remaining: Counter[str] = Counter()
+        self.file = ""  # the test file whose test runs now
+        self.fixtures = 0  # session or package fixtures being set up, nested
+        # Block keys trust coverage to have seen every line that ran: a test that replaces the
+        # trace function (a debugger, a profiler, sys.settrace) makes the run's lines unknown.
+        self.tracer = sys.gettrace()
+        self.untraced = self.tracer is None
+        real = sys.settrace
+
+        def settrace(function: Any) -> None:
+            if function is not self.tracer:
+                self.untraced = True
+            real(function)
+
+        sys.settrace = settrace
+        self.finished: list[str] = []  # files whose every test has run
+
+    def _context(self, name: str) -> None:
+        """Observations from now on belong to test file ``name`` ("" for none)."""
+        if self.observer is not None:
+            self.observer.context = name
+
+    def _emit(self, event: str, name: str, test: str | None = None) -> None:
+        # Flushed line by line: the parent must see the last event even if the child dies next.
+        if event == "done":
+            self.finished.append(name)
+        self.progress.write(json.dumps({"event": event, "file": name, "test": test}) + "\n")
+        self.progress.flush()
+
+    def _file_of(self, path: Path) -> str | None:
+        return self.targets.get(Path(path).resolve())
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        """A project module used as a plugin (``pytest_plugins``) serves every test file."""
+        file = getattr(plugin, "__file__", None)
+        if (
+            self.observer is not None
+            and isinstance(file, str)
+            and Path(file).resolve().is_relative_to(self.root)
+        ):
+            self.observer.share(file)
+
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """Skip every file and folder that holds none of the requested test files.
+
+        The child passes folders, not files: pytest re-lists a folder for every file argument
+        in it, which made 500 file arguments take a minute before the first test.
+        """
+        path = collection_path.resolve()
+        if path in self.targets or path in self.dirs:
+            return None
+        if path.name in ("__init__.py", "conftest.py"):
+            return None  # packages and fixtures work as in a plain run
+        if path.is_dir() or path.suffix == ".py":
+            return True
+        return None
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """A requested test file that ``python_files`` does not match (named in ``tests``)
+        is collected as pytest collects a file it is given by name."""
+        name = self._file_of(file_path)
+        if name is None or matches(name, parent.config.getini("python_files")):
+            return None
+        module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+        return module
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        """Collect each requested test file under its own `collect:<file>` context."""
+        if not isinstance(collector, pytest.File):
+            return self._nested(collector, (yield))
+        name = self._file_of(collector.path)
+        if name is None:
+            return (yield)
+        self._emit("collect", name)
+        self.cov.switch_context(f"collect:{name}")
+        self._context(name)
+        start = time.perf_counter()
+        try:
+            report = yield
+        except SystemExit as exc:
+            # pytest lets SystemExit from a module's import end the whole session; here it
+            # is that one file's collection error, and the other files carry on.
+            report = pytest.CollectReport(
+                collector.nodeid, "failed", f"SystemExit: sys.exit({exc.code!r}) at import", []
+            )
+        finally:
+            self.cov.switch_context("")
+            self._context("")
+            self.seconds[name] += time.perf_counter() - start
+        if report.failed:
+            self.problems[name] = f"collection error: {_error_line(report)}"
+        if report.skipped:  # pytest.skip(allow_module_level=True): pytest counts one skip
+            self.skipped_modules.add(name)
+        self._emit("collected", name)
+        return report
+
+    def _nested(
+        self, collector: pytest.Collector, report: pytest.CollectReport
+    ) -> pytest.CollectReport:
+        """A class (or other collector inside a test file) that failed to collect fails that
+        file, as pytest counts it an error; the detail names the collector's node id."""
+        path = getattr(collector, "path", None)
+        name = self._file_of(path) if isinstance(path, Path) and path.suffix == ".py" else None
+        if name is not None and report.failed:
+            problem = f"collection error in {collector.nodeid}: {_error_line(report)}"
+            earlier = self.problems[name]
+            self.problems[name] = problem if earlier is None else f"{earlier}; {problem}"
+        return report
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Count each file's items, so its last test can report it done; files without any are."""
+        for item in session.items:
+            name = self._file_of(item.path)
+            if name is not None:
+                self.node_file[item.nodeid] = name
+                self.remaining[name] += 1
+        for name in self.problems:
+            if not self.remaining[name]:
+                self._emit("done", name)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        """Run setup, call and teardown of an item under the `run:<file>` context."""
+        name = self.node_file.get(item.nodeid)
+        if name is None:
+            return (yield)
+        self._emit("run", name, item.nodeid)
+        self.cov.switch_context(f"run:{name}")
+        self._context(name)
+        self.file = name
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self.cov.switch_context("")
+            self._context("")
+            self.file = ""
+            if sys.gettrace() is not self.tracer:
+                self.untraced = True
+            self.seconds[name] += time.perf_counter() - start
+            self.remaining[name] -= 1
+            if not self.remaining[name]:
+                self._emit("done", name)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any]
+    ) -> Generator[None, object, object]:
+        """Set up a session or package fixture under ``fixture:<file>``: its value serves every
+        later test file, so what its setup ran counts for them all in block keys, while its
+        lines still count for the coverage of the file that set it up (see ``coverage_of``)."""
+        if not self.file or fixturedef.scope not in ("session", "package"):
+            return (yield)
+        # A fixture's own fixtures are set up inside its hook: only the outermost switches back.
+        self.fixtures += 1
+        if self.fixtures == 1:
+            self.cov.switch_context(f"fixture:{self.file}")
+        try:
+            return (yield)
+        finally:
+            self.fixtures -= 1
+            if not self.fixtures:
+                self.cov.switch_context(f"run:{self.file}")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A test counts once: failed if any phase failed, else skipped, else passed."""
+        if report.nodeid not in self.node_file or self.states.get(report.nodeid) == "failed":
+            return
+        if report.failed:
+            self.states[report.nodeid] = "failed"
+        elif report.skipped:
+            self.states[report.nodeid] = "skipped"
+        elif report.when == "call":
+            self.states[report.nodeid] = "passed"
+
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        """Per requested file: counts, failing node ids, problem and seconds."""
+        result: dict[str, dict[str, Any]] = {
+            f: {
+                "passed": 0,
+                "failed": 0,
+                "skipped": int(f in self.skipped_modules),
+                "failures": [],
+                "problem": problem,
+                "seconds": self.seconds[f],
+            }
+            for f, problem in self.problems.items()
+        }
+        for nodeid, state in self.states.items():
+            entry = result[self.node_file[nodeid]]
+            entry[state] += 1
+            if state == "failed":
+                entry["failures"].append(nodeid)
+        return result

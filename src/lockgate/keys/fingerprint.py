@@ -1,0 +1,354 @@
+"""Content hashes of files (behind a stat cache), the environment fingerprint, and keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lockgate import __version__
+from lockgate.store.store import StatRow
+
+# A file whose mtime lies this close to the moment its hash was recorded may have changed
+# again within the same timestamp tick (coarse file systems tick every 2 s), so it is re-read.
+RACY_NS = 2_000_000_000
+LOCK_FILES = (
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "constraints.txt",
+)
+
+
+# Variables that change what every worker or test process does, whether or not the project
+# lists them: optimisation strips asserts, PYTEST_ADDOPTS can deselect tests.
+INTERPRETER_ENV = (
+    "PYTHONOPTIMIZE",
+    "PYTHONHASHSEED",
+    "PYTHONWARNINGS",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+)
+
+
+def digest(data: bytes) -> str:
+    """The content hash lockgate uses everywhere."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class FileHasher:
+    """Hashes project files, trusting (size, mtime_ns, ctime_ns, inode) for files not recently
+    written."""
+
+    def __init__(self, root: Path, known: Mapping[str, StatRow]) -> None:
+        self.root = root
+        self._known = known
+        self._now_ns = time.time_ns()
+        self._observed: dict[str, StatRow] = {}
+        self._moved: dict[str, bool] = {}
+        self._hashes: dict[str, str | None] = {}
+        self.updated: dict[str, StatRow] = {}
+        self.contents: dict[str, bytes] = {}  # files that had to be read this run
+
+    def hash(self, path: str) -> str | None:
+        """Content hash of ``path`` (posix, relative to the root, or absolute for a file
+        outside the project), or None when absent. A probe (see :func:`is_probe`) gives the
+        state of a folder instead."""
+        if path in self._hashes:
+            return self._hashes[path]
+        if is_probe(path):
+            found = self._hashes[path] = probe_state(self.root, path)
+            return found
+        full = os.path.join(self.root, path)
+        try:
+            st = os.stat(full)
+        except OSError:
+            self._hashes[path] = None
+            return None
+        if not os.path.isfile(full):
+            self._hashes[path] = None
+            return None
+        row = self._known.get(path)
+        if (
+            row is not None
+            and row.size == st.st_size
+            and row.mtime_ns == st.st_mtime_ns
+            and row.ctime_ns == st.st_ctime_ns
+            and row.inode == st.st_ino
+            and max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS < row.recorded_ns
+        ):
+            self._hashes[path] = row.hash
+            self._observed[path] = row
+            return row.hash
+        data = self.read(path)
+        value = digest(data) if data is not None else None
+        self._hashes[path] = value
+        if value is not None:
+            fresh = StatRow(
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, self._now_ns, value
+            )
+            self.updated[path] = self._observed[path] = fresh
+        return value
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of ``path`` (kept for this run), or None when it cannot be read."""
+        if path not in self.contents:
+            try:
+                with open(os.path.join(self.root, path), "rb") as fh:
+                    self.contents[path] = fh.read()
+            except OSError:
+                return None
+        return self.contents[path]
+
+    def state(self, paths: Iterable[str]) -> str:
+        """One hash over the state (content hash, or absence) of every path in ``paths``."""
+        return key_of([[p, self.hash(p)] for p in sorted(paths)])
+
+    def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """``{path: hash}`` for ``paths``."""
+        return {p: self.hash(p) for p in paths}
+
+    def moved(self, path: str, before: FileHasher) -> bool:
+        """True when ``path`` differs from what ``before`` observed: content or stat.
+
+        A stat change counts even when the content is back to what it was, so that a file
+        edited and restored while a layer ran never lets that layer's result be stored.
+        Answered once per path: the check runs after every layer has finished.
+        """
+        known = self._moved.get(path)
+        if known is None:
+            known = self._moved[path] = self._check_moved(path, before)
+        return known
+
+    def _check_moved(self, path: str, before: FileHasher) -> bool:
+        if is_probe(path):
+            return probe_state(self.root, path) != before.hash(path)
+        seen = before._observed.get(path)
+        try:
+            st = os.stat(os.path.join(self.root, path))
+        except OSError:
+            return seen is not None or before.hash(path) is not None
+        if seen is None:
+            return True
+        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if now != (seen.size, seen.mtime_ns, seen.ctime_ns, seen.inode):
+            return True
+        return self.hash(path) != seen.hash
+
+    def looked_at(self) -> dict[str, StatRow | None]:
+        """Every file this hasher was asked about: its stat when hashed, or None if absent."""
+        return {p: self._observed.get(p) for p in self._hashes}
+
+    def trust(self, other: FileHasher) -> None:
+        """Start from what ``other`` observed, so that only files stat-changed since are read.
+
+        Used to check, after layers ran, that their inputs did not move meanwhile.
+        """
+        self._known = {
+            p: StatRow(r.size, r.mtime_ns, r.ctime_ns, r.inode, other._now_ns, r.hash)
+            for p, r in other._observed.items()
+        }
+
+
+LISTING = "\0ls"  # "<folder>\0ls": the names in a folder, as a program that listed it saw
+
+
+def is_probe(path: str) -> bool:
+    """True for a folder probe: ``"<folder>/"`` (is it a folder?) or ``"<folder>\0ls"``."""
+    return path.endswith(("/", LISTING))
+
+
+def probe_state(root: Path, path: str) -> str | None:
+    """The state of a folder probe: "dir" or the digest of its names; None when no folder."""
+    if path.endswith(LISTING):
+        try:
+            names = sorted(os.listdir(os.path.join(root, path[: -len(LISTING)] or ".")))
+        except OSError:
+            return None
+        return digest("\0".join(names).encode())
+    return "dir" if os.path.isdir(os.path.join(root, path)) else None
+
+
+def _anchors(root: Path) -> list[tuple[str, str]]:
+    """The folders a machine-independent path is expressed from, most specific first: the
+    project, the environment's prefix and the interpreter's (base) prefix."""
+    named = {
+        "<project>": str(root),
+        "<prefix>": sys.prefix,
+        "<exec-prefix>": sys.exec_prefix,
+        "<base>": sys.base_prefix,
+        "<base-exec>": sys.base_exec_prefix,
+    }
+    found: dict[str, str] = {}
+    for label, folder in named.items():
+        found.setdefault(os.path.normpath(os.path.abspath(folder)), label)
+    return sorted(((f, label) for f, label in found.items()), key=lambda p: -len(p[0]))
+
+
+def relocated(path: str, anchors: list[tuple[str, str]]) -> str:
+    """``path`` relative to the innermost anchor holding it (``<prefix>/lib/...``); absolute
+    only when it lies outside all of them (then it is a machine-specific input)."""
+    full = os.path.normpath(os.path.abspath(path or "."))
+    for folder, label in anchors:
+        if full == folder:
+            return label
+        if full.startswith(folder.rstrip(os.sep) + os.sep):
+            return label + "/" + full[len(folder) :].lstrip(os.sep).replace(os.sep, "/")
+    return full
+
+
+def _relocated_text(data: bytes, anchors: list[tuple[str, str]]) -> bytes:
+    for folder, label in anchors:
+        data = data.replace(os.fsencode(folder), label.encode())
+    return data
+
+
+def _record_digest(folder: str, anchors: list[tuple[str, str]]) -> str:
+    """The hash of a distribution's ``RECORD`` (every installed file with its content hash),
+    made independent of where and how the environment was installed.
+
+    Left out: bytecode (listed without a hash, present or not as the installer compiled),
+    and the installer's notes — ``INSTALLER``, ``REQUESTED``, ``direct_url.json`` — which say
+    how it was installed, not what. A script outside site-packages (``../``) counts by name
+    only: its shebang names the interpreter's path. A file that names folders (a ``.pth``
+    file, an editable install's finder) counts by its content with the project and the
+    prefixes replaced by placeholders.
+    """
+    try:
+        with open(os.path.join(folder, "RECORD"), "rb") as fh:
+            data = fh.read()
+    except OSError:  # an egg-info has no RECORD, nor has a hand-made dist-info
+        try:
+            with open(os.path.join(folder, _metadata_file(folder)), "rb") as fh:
+                return digest(fh.read())
+        except OSError:
+            return "-"
+    # This runs for every distribution on every full run, and a large RECORD has thousands
+    # of lines: no work per line in Python, only C's searches.
+    data = b"\n" + data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n"
+    if b"../" in data:
+        data = _SCRIPT_LINE.sub(rb"\1", data)
+    if b",,\n" in data:  # lines without a hash: bytecode, and RECORD itself
+        chunks = data.split(b",,\n")
+        data = b"".join(c.rpartition(b"\n")[0] + b"\n" if b"\n" in c else b"" for c in chunks[:-1])
+        data += chunks[-1]
+    info = b"\n" + os.path.basename(folder).encode() + b"/"
+    for name in _NOTES:
+        start = data.find(info + name + b",")
+        if start >= 0:
+            data = data[:start] + data[data.index(b"\n", start + 1) :]
+    if any(marker in data for marker in _PATH_NAMING):
+        base = os.path.dirname(folder)
+        lines = data.split(b"\n")
+        for i, line in enumerate(lines):
+            name = line.split(b",", 1)[0]
+            if name.endswith(b".pth") or name.rpartition(b"/")[2].startswith(b"__editable__"):
+                try:
+                    with open(os.path.join(base, os.fsdecode(name)), "rb") as fh:
+                        text = _relocated_text(fh.read(), anchors)
+                    lines[i] = name + b"," + digest(text).encode()
+                except OSError:
+                    lines[i] = name + b",-"
+        data = b"\n".join(lines)
+    return digest(data)
+
+
+# Starting with a literal lets the search skip to each candidate line.
+_SCRIPT_LINE = re.compile(rb"(\n\.\./[^,\r\n]*),[^\r\n]*")
+_PATH_NAMING = (b".pth,", b"__editable__")
+_NOTES = (b"INSTALLER", b"REQUESTED", b"direct_url.json")
+
+
+def _metadata_file(folder: str) -> str:
+    return "PKG-INFO" if folder.endswith(".egg-info") else "METADATA"
+
+
+def _stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _distributions(anchors: list[tuple[str, str]], local: bool) -> dict[str, str]:
+    # dist-info folder names carry name and version; the RECORD's content (every installed
+    # file's hash) catches a distribution rebuilt or edited in place, and, unlike a stat,
+    # is the same on another machine. Listing folders is far cheaper than importlib.metadata.
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name in found:
+                continue
+            full = os.path.join(entry, name)
+            if name.endswith((".dist-info", ".egg-info")):
+                if not local:
+                    found[name] = _record_digest(full, anchors)
+                else:  # every file the full fingerprint may read
+                    meta = _stamp(os.path.join(full, _metadata_file(full)))
+                    found[name] = f"{_stamp(os.path.join(full, 'RECORD'))} {meta}"
+            elif local and (name.endswith(".pth") or name.startswith("__editable__")):
+                # what the full fingerprint reads through the RECORD that lists it
+                found[f"{relocated(entry, anchors)}/{name}"] = _stamp(full)
+    return found
+
+
+def interpreter() -> str:
+    """The interpreter as far as results depend on it: implementation, full version,
+    platform and ABI — not where it is installed."""
+    import sysconfig
+
+    version = ".".join(map(str, sys.version_info[:3])) + "".join(
+        str(part) for part in sys.version_info[3:] if part not in ("final", 0)
+    )
+    abi = sysconfig.get_config_var("SOABI") or sys.abiflags
+    return f"{sys.implementation.name} {version} {sysconfig.get_platform()} {abi}"
+
+
+def environment(root: Path, env_names: Sequence[str], local: bool = False) -> dict[str, str]:
+    """Every item of the environment fingerprint, by name, for diffing in ``why``.
+
+    No item names where the project, the environment or the interpreter lives, so two
+    checkouts of one commit with the same packages installed get the same fingerprint.
+    ``local`` stamps distributions by the stat of their ``RECORD`` (and of the ``.pth`` and
+    editable-finder files beside them) instead of reading it: for the no-change snapshot,
+    which never leaves this checkout, a stat that moves whenever the content may have.
+    """
+    anchors = _anchors(root)
+    items: dict[str, str] = {
+        "python": interpreter(),
+        "lockgate": __version__,
+        # What workers and test processes import from, beyond the project's own roots.
+        # sys.path[0] is left out: it is lockgate's script folder or the caller's working
+        # directory, and no worker sees it (they run in the project root).
+        "sys.path": os.pathsep.join(relocated(p, anchors) for p in sys.path[1:]),
+    }
+    for name, stamp in _distributions(anchors, local).items():
+        items[f"dist:{name}"] = stamp
+    for lock in LOCK_FILES:
+        path = root / lock
+        if path.is_file():
+            items[f"lock:{lock}"] = digest(path.read_bytes())
+    for name in (*INTERPRETER_ENV, *env_names):
+        value = os.environ.get(name)
+        items[f"env:{name}"] = "<unset>" if value is None else digest(value.encode())
+    return items
+
+
+def key_of(parts: Any) -> str:
+    """A key over JSON-serializable parts."""
+    return digest(json.dumps(parts, sort_keys=True, separators=(",", ":")).encode())

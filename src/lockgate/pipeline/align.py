@@ -1,0 +1,93 @@
+"""align: the whole run as one function — the no-change fast path, else the full path.
+
+Only what the fast path needs is imported up front: the full path (parsing, planning, the
+configuration's pydantic models) costs about a third of a no-change run just to import.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgate.commands.options import Options
+from lockgate.keys import snapshot
+from lockgate.model import AlignResult
+from lockgate.remote.settings import resolve
+from lockgate.report import progress
+from lockgate.store.store import Store, store_dir
+from lockgate.words import counted
+
+if TYPE_CHECKING:
+    from lockgate.remote.client import Remote
+
+
+def align(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None = None,
+    remote: Remote | None = None,
+) -> AlignResult:
+    """Validate every feature of the project at ``root``, reusing every stored result it can.
+
+    ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
+    the caller opened it (deploy, to read secret scans through it too), is used and left open.
+    """
+    started = time.perf_counter()
+    _check_remote(root, options)
+    store = None
+    # A shard reports its part only: the snapshot holds a whole result.
+    if not (options.no_cache or options.clear_cache or options.retry_failed or options.shard):
+        folder = store_dir(root.resolve())
+        if (folder / "store.sqlite").is_file():
+            store = Store(folder)
+            try:
+                fast = _reuse_everything(root, store, options, layers, started)
+            except BaseException:
+                store.close()
+                raise
+            if fast is not None:
+                store.close()
+                reused = counted(fast.hits, "result")
+                progress.say(
+                    options.quiet or options.json,
+                    f"nothing changed: reused {reused} in {fast.seconds:.2f}s",
+                )
+                return fast
+    from lockgate.pipeline.validate import align_fully
+
+    # The store opened here goes on to the full path: its warnings (a store set aside, a
+    # lock waited for) reach the user once, and a lock is not waited for twice.
+    return align_fully(root, options, layers, started, store, remote)
+
+
+def _check_remote(root: Path, options: Options) -> None:
+    """Refuse a remote lockgate cannot use before the no-change path, which never reads the
+    remote, can serve a run: a setting is refused on every run or on none."""
+    table = snapshot.raw_table(root) or {}
+    section = table.get("remote")
+    url = section.get("url") if isinstance(section, dict) else None
+    resolve(options.remote, options.no_remote, url if isinstance(url, str) else None, False)
+
+
+def _reuse_everything(
+    root: Path, store: Store, options: Options, layers: tuple[str, ...] | None, started: float
+) -> AlignResult | None:
+    """The no-change fast path (see :mod:`lockgate.keys.snapshot`)."""
+    found = snapshot.reuse(root.resolve(), store, layers)
+    if found is None:
+        return None
+    result, saved = found
+    # a saved result has no store warning (it is not saved then), only the project's hints
+    result.warnings = [*store.warnings, *result.warnings]
+    result.seconds = round(time.perf_counter() - started, 3)
+    store.record_run(
+        options.command,
+        result.hits,
+        0,
+        result.seconds,
+        saved,
+        snapshot.scope(layers),
+        result.mean_score,
+    )
+    return result

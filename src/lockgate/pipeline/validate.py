@@ -1,0 +1,356 @@
+"""The full validation path: discover, plan, reuse by key, run, record, score."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgate.commands.options import Options
+from lockgate.keys import snapshot
+from lockgate.keys.fingerprint import FileHasher, environment, key_of
+from lockgate.layers import discovered, optimized, tested, wired
+from lockgate.layers.base import Context
+from lockgate.layers.scoring import score, status
+from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
+from lockgate.pipeline.runner import BLOCKS, SUITE_LAYER, Planned, Runner, suite_results
+from lockgate.pipeline.shard import Shard, split
+from lockgate.project.config import Config
+from lockgate.project.discover import UNREADABLE, broken_files, discover
+from lockgate.project.facts import VERSION as FACTS_VERSION
+from lockgate.project.facts import FileFacts, read_facts
+from lockgate.project.graph import ImportGraph
+from lockgate.project.project import Project
+from lockgate.remote.client import Remote
+from lockgate.remote.settings import resolve
+from lockgate.report.progress import reporter
+from lockgate.store.store import Store, Stored, store_dir
+from lockgate.why import runlog
+from lockgate.words import counted
+
+
+@dataclass
+class Prepared:
+    """Everything known before any layer runs."""
+
+    ctx: Context
+    store: Store | None
+    env_items: dict[str, str]
+    env_digest: str
+    new_facts: dict[str, str]
+
+
+def _load_facts(
+    project: Project, hasher: FileHasher, store: Store | None
+) -> tuple[dict[str, FileFacts], dict[str, str]]:
+    # Facts are filed under content hash and facts version, so a new shape never reads old rows.
+    hashes = {
+        p: f"{h}/{FACTS_VERSION}" if h else None
+        for p in project.python_files
+        for h in [hasher.hash(p)]
+    }
+    known = store.facts({h for h in hashes.values() if h}) if store else {}
+    facts: dict[str, FileFacts] = {}
+    new: dict[str, str] = {}
+    for path, digest in hashes.items():
+        if digest is not None and digest in known:
+            facts[path] = FileFacts.from_json(json.loads(known[digest]))
+            continue
+        facts[path] = read_facts(data) if (data := hasher.read(path)) is not None else UNREADABLE
+        if digest is not None:
+            new[digest] = json.dumps(facts[path].to_json())
+    return facts, new
+
+
+def open_store(project: Project, options: Options, store: Store | None = None) -> Store | None:
+    """The project's store (``store`` when already open), or None with ``--no-cache``;
+    emptied with ``--clear-cache``."""
+    if options.no_cache:
+        return None
+    store = store or Store(store_dir(project.root))
+    if options.clear_cache:
+        store.clear()
+    return store
+
+
+def prepare(project: Project, options: Options, store: Store | None = None) -> Prepared:
+    """Open the store, hash and parse the files, discover features, find test owners."""
+    store = open_store(project, options, store)
+    hasher = FileHasher(project.root, store.stat_rows() if store else {})
+    facts, new_facts = _load_facts(project, hasher, store)
+    graph = ImportGraph(project.modules, project.module_of, facts)
+    features = discover(project, facts, graph)
+    ctx = Context(project, hasher, graph, facts, features)
+    ctx.owners = tested.owners(ctx)
+    env_items = environment(project.root, project.config.env)
+    return Prepared(ctx, store, env_items, key_of(env_items), new_facts)
+
+
+def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult]:
+    """A row for every feature ``planned`` covers (a shard's features only)."""
+    by_owner: dict[str, dict[str, Planned]] = {}
+    for item in planned:
+        by_owner.setdefault(item.owner, {})[item.layer] = item
+    weights = ctx.project.config.weights
+    # Performance joins the integration score only when it has a weight of its own.
+    scored = (*LAYERS, optimized.NAME) if weights.optimized is not None else LAYERS
+    out = []
+    for feature in ctx.features:
+        mine = by_owner.get(feature.id)
+        if mine is None:
+            continue
+        done = {
+            name: item.result
+            for name, item in mine.items()
+            if name in scored and item.result is not None
+        }
+        value = score(done, weights)
+        measured = mine.get(optimized.NAME)
+        perf = (
+            optimized.performance(ctx, measured.result)
+            if measured is not None and measured.result is not None
+            else None
+        )
+        out.append(FeatureResult(feature, done, value, status(value), perf))
+    return out
+
+
+def layers_to_run(config: Config) -> tuple[str, ...]:
+    """The six integration layers, plus performance when the configuration asks for it."""
+    wanted = "performance" in config.model_fields_set or config.weights.optimized is not None
+    return (*LAYERS, optimized.NAME) if wanted else LAYERS
+
+
+def align_fully(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    started: float,
+    store: Store | None = None,
+    opened: Remote | None = None,
+) -> AlignResult:
+    """Validate every feature of the project at ``root``, reusing every stored result whose
+    key matches, and record a snapshot for the no-change path when everything was stored.
+
+    ``store`` is the store the no-change path already opened, if it did; it is closed here.
+    ``opened`` is a remote the caller opened and closes; else one is opened here if set."""
+    try:
+        project = Project.open(root)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    prep = prepare(project, options, store)
+    ctx, store = prep.ctx, prep.store
+    remote = opened
+    try:
+        if store is not None and remote is None:
+            remote = _remote(project, options)
+        elif store is None:
+            remote = None
+        with reporter(options.quiet or options.json) as report:
+            runner = Runner(
+                ctx,
+                store,
+                prep.env_digest,
+                options.retry_failed,
+                options.jobs,
+                report.advance,
+                layers or layers_to_run(project.config),
+                remote,
+            )
+            runner.attribute()
+            planned = runner.plan()
+            stored = runner.reuse(planned)
+            mine = None
+            if options.shard is not None:
+                mine = _shard_of(ctx, store, planned, options.shard)
+                planned = [p for p in planned if mine.holds(p)]
+                # what the remote served beyond this shard is not this shard's reuse
+                runner.served &= {p.key for p in planned}
+            reused = sum(1 for p in planned if p.result is not None)
+            report.say(
+                f"planned {counted(len(planned), 'result')}: {reused} reused, "
+                f"{len(planned) - reused} to run"
+            )
+            scope = snapshot.scope(layers)
+            runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+            runner.execute(planned)
+        runlog.attach(planned)
+        hits = sum(1 for p in planned if p.result is not None and p.result.cached)
+        misses = len(planned) - hits
+        elapsed = time.perf_counter() - started
+        result = AlignResult(
+            root=str(project.root),
+            threshold=project.config.threshold,
+            fail_under=project.config.fail_under,
+            features=[
+                r
+                for r in discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers)
+                if mine is None or not r.feature.broken or r.feature.id in mine.features
+            ],
+            orphans=wired.orphans(ctx),
+            hits=hits,
+            misses=misses,
+            seconds=round(time.perf_counter() - started, 3),
+            suite=suite_results(planned),
+            warnings=[
+                *(store.warnings if store else []),
+                *(remote.warnings if remote else []),
+                *runner.warnings,
+                *map(_wrote, runner.sandbox.writes),
+                *tested.import_hints(ctx),
+            ],
+            inputs=_depended_on(ctx, planned, stored),
+            remote_hits=runner.remote_hits,
+            remote_errors=remote.errors if remote is not None else 0,
+            shard=(options.shard.index, options.shard.count) if options.shard else None,
+            writes=list(runner.sandbox.writes),
+        )
+        # written once the result is made, so that the run history records its mean score
+        if store is not None:
+            results = runner.new_results(planned)
+            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+            copies, copied_facts = runner.copies()
+            store.write(
+                results + copies,
+                ctx.hasher.updated,
+                {**prep.new_facts, **copied_facts, **runner.new_facts()},
+                (
+                    options.command,
+                    hits,
+                    misses,
+                    elapsed,
+                    saved,
+                    scope,
+                    runner.remote_hits,
+                    result.mean_score,
+                ),
+                env=(prep.env_digest, prep.env_items),
+                reasons=runlog.record(planned, results, runner.layers, store.writable),
+            )
+            if remote is not None:
+                # only what this run validated itself: a reused result is already somewhere
+                remote.publish(runner.entries(results))
+            # a failed write or publish adds a warning
+            late = [*store.warnings, *(remote.warnings if remote else [])]
+            result.warnings += [w for w in late if w not in result.warnings]
+        # Every result is in the store: the next run may serve this one whole if nothing moved.
+        # A shard's result is part of one: never served as the whole; nor is a run in which
+        # a test file imported features it was not given: the next run plans anew
+        if (
+            store is not None
+            and len(results) == misses
+            and not runner.reattributed
+            and not store.warnings  # (the project's hints are kept in it)
+            and mine is None
+        ):
+            every = sum(p.result.seconds for p in planned if p.result is not None)
+            snapshot.save(project.root, store, layers, ctx.hasher, result, every)
+        return result
+    finally:
+        if store is not None:
+            store.close()
+        if remote is not None and remote is not opened:
+            remote.close()
+
+
+def _remote(project: Project, options: Options) -> Remote | None:
+    """The remote this run reads and writes, if one is set (see lockgate.remote.settings)."""
+    wanted = project.config.remote
+    settings = resolve(options.remote, options.no_remote, wanted.url, wanted.read_only)
+    return Remote(settings) if settings is not None else None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one shard validates."""
+
+    features: set[str]
+    suite: set[str]  # test files of no feature
+
+    def holds(self, item: Planned) -> bool:
+        return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
+
+
+def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
+    """The features and suite test files of ``shard``.
+
+    Balanced by what each (feature, layer) took the last time it ran for other inputs: never
+    by what the current keys' results took, nor by which of them are stored, as other shards
+    store those meanwhile, and every shard must compute the same split.
+    """
+    last = store.earlier_seconds({p.key for p in planned}) if store is not None else {}
+    seconds: dict[str, float] = {}
+    unknown: set[str] = set()
+    for item in planned:
+        unit = f"{'t' if item.layer == SUITE_LAYER else 'f'}:{item.owner}"
+        if (item.owner, item.layer) in last:
+            seconds[unit] = seconds.get(unit, 0.0) + last[item.owner, item.layer]
+        else:
+            unknown.add(unit)
+    broken = broken_files(ctx.project.config, ctx.project.python_files, ctx.facts)
+    features, tests = split(
+        [*(f.id for f in ctx.features), *broken],
+        [p.owner for p in planned if p.layer == SUITE_LAYER],
+        ctx.owners,
+        {u: s for u, s in seconds.items() if u not in unknown},
+        shard,
+    )
+    return _Part(features, tests)
+
+
+def _wrote(write: Write) -> str:
+    """The warning line for one write into the tree (made in the sandbox, undone there)."""
+    return (
+        f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
+        f"{write.change} (in lockgate's sandbox; the repository is unchanged)"
+    )
+
+
+def _depended_on(
+    ctx: Context, planned: list[Planned], stored: dict[str, Stored]
+) -> dict[str, str | None]:
+    """Every project file a result of this run depends on → its hash (None when absent).
+
+    Static inputs of every planned item plus the files it loaded at run time: fresh extras for
+    results that ran, the stored ones (checked unchanged on reuse) for results that were reused.
+    Pseudo-inputs (names with a NUL), absolute paths and paths climbing out of the root are not
+    project files and are left out.
+    """
+    found: dict[str, str | None] = {}
+    for item in planned:
+        extras = item.extras
+        if item.result is not None and item.result.cached and item.key in stored:
+            extras = stored[item.key].extras
+        for path in item.inputs.files:
+            if _project_file(path) and path not in found:
+                found[path] = ctx.hasher.hash(path)
+        for path, value in extras.items():
+            if BLOCKS in path:  # validated for the blocks it ran: what ships is what it saw now
+                path = path.partition(BLOCKS)[0]
+                value = ctx.hasher.hash(path)
+            if _project_file(path):
+                found.setdefault(path, value)
+    return dict(sorted(found.items()))
+
+
+def _project_file(path: str) -> bool:
+    if "\0" in path or posixpath.isabs(path):
+        return False
+    normal = posixpath.normpath(path)
+    return normal != ".." and not normal.startswith("../")
+
+
+def current_keys(root: Path) -> set[str]:
+    """Every key the project at ``root`` would look up now (all layers, suite included).
+
+    Computed without the store, so it works on a damaged one.
+    """
+    project = Project.open(root)
+    prep = prepare(project, Options(no_cache=True, quiet=True))
+    layers = (*LAYERS, optimized.NAME)
+    runner = Runner(prep.ctx, None, prep.env_digest, False, 1, lambda _d, _a: None, layers)
+    return {item.key for item in runner.plan()}

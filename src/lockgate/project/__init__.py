@@ -1,0 +1,1 @@
+"""The project as lockgate reads it: configuration, files, facts, blocks, imports, features."""

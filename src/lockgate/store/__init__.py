@@ -1,0 +1,1 @@
+"""The SQLite result store: every SQL statement of lockgate lives in this package."""

@@ -1,0 +1,1 @@
+"""Why a layer ran or would run: reasons, the run log, explain, fix."""
