@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lockgate.store.store import SCHEMA_VERSION, Store, StoreDamaged, set_aside
+from lockgate.store.db import DatabaseError, StoreDamaged, set_aside
+from lockgate.store.schema import SCHEMA_VERSION
+from lockgate.store.store import Store
 from lockgate.words import counted, plural
 
 LARGE_BYTES = 512 * 1024 * 1024
@@ -58,7 +59,7 @@ def check(folder: Path, current: set[str] | None) -> Health:
         return health
     try:
         _checks(store, health, current)
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         health.findings.append(Finding("critical", f"reading it failed: {exc}"))
     finally:
         store.close()
@@ -130,7 +131,7 @@ def repair(folder: Path) -> list[str]:
 def _repair(store: Store, done: list[str]) -> None:
     try:
         damaged = store.integrity() != ["ok"]
-    except sqlite3.DatabaseError:
+    except DatabaseError:
         damaged = True
     if damaged:
         kept, dropped = store.rebuild()

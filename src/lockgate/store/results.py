@@ -1,0 +1,346 @@
+"""Results and what reusing them reads: lookup by key, the latest per layer, the stat cache,
+facts, environments, the no-change snapshot, and the one transaction that writes a run.
+
+Every read verifies each signed row with the user's secret; a row that fails is a miss. A
+read that fails outright goes to :meth:`Database.recover` and answers as an empty store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lockgate.store import schema
+from lockgate.store.db import Database, DatabaseError, chunks
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored layer result, as found by its key."""
+
+    key: str
+    passed: bool
+    detail: str
+    seconds: float
+    extras: dict[str, str | None]  # files observed at run time → their hash then
+    created: float  # when it was stored (seconds since the epoch)
+    marks: frozenset[str] = frozenset()  # "load_dependent", "flaky"
+
+
+@dataclass(frozen=True)
+class NewResult:
+    """A layer result to store, with the inputs that made its key."""
+
+    key: str
+    layer: str
+    feature: str
+    passed: bool
+    detail: str
+    seconds: float
+    extras: dict[str, str | None]
+    inputs: dict[str, Any]
+    # when it was first validated: a copy from the remote keeps it, so a result that goes
+    # stale with time (performance) is not made young again by copying
+    created: float | None = None
+    marks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """What the stat cache knows about one file."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int  # cannot be set back: an in-place edit with its mtime restored still moves it
+    inode: int
+    recorded_ns: int
+    hash: str
+
+
+# A run as ``write`` records it: (command, hits, misses, seconds, saved, scope, remote hits,
+# mean score or None).
+RunRecord = tuple[str, int, int, float, float, str, int, float | None]
+
+
+def decodes(row: Sequence[Any]) -> bool:
+    """A results row whose extras and inputs can be read."""
+    try:
+        json.loads(row[6])
+        json.loads(zlib.decompress(row[7]))
+    except (ValueError, TypeError, zlib.error):
+        return False
+    return True
+
+
+# -- stat cache and facts ----------------------------------------------------------------
+
+
+def stat_rows(db: Database, secret: bytes) -> dict[str, StatRow]:
+    """The whole stat cache; rows that fail verification are left out (their files re-read)."""
+    try:
+        rows = db.execute(f"SELECT {schema.COLUMNS['stat']} FROM stat").fetchall()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return {r[0]: StatRow(*r[1:-1]) for r in rows if schema.sound(secret, "stat", r)}
+
+
+def facts(db: Database, secret: bytes, hashes: Iterable[str]) -> dict[str, str]:
+    """Stored parse results (JSON text) for the given content hashes, verified."""
+    out: dict[str, str] = {}
+    try:
+        for chunk in chunks(list(hashes)):
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT {schema.COLUMNS['facts']} FROM facts WHERE hash IN ({marks})", chunk
+            )
+            out.update((r[0], r[1]) for r in rows.fetchall() if schema.sound(secret, "facts", r))
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return out
+
+
+def environment(db: Database, env_digest: str) -> dict[str, str]:
+    """The items of a stored environment fingerprint (empty when unknown)."""
+    try:
+        row = db.execute("SELECT items FROM envs WHERE digest = ?", (env_digest,))
+        found = row.fetchone()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return dict(json.loads(found[0])) if found else {}
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, Stored]:
+    """Stored results for ``keys``; a row that fails verification is a miss."""
+    out: dict[str, Stored] = {}
+    try:
+        for chunk in chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT {schema.COLUMNS['results']} FROM results WHERE key IN ({marks})", chunk
+            ).fetchall()
+            for row in rows:
+                if not schema.sound(secret, "results", row):
+                    continue
+                key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
+                try:
+                    found = json.loads(extras)
+                except ValueError:
+                    continue
+                flags = frozenset(marks.split(",")) - {""}
+                out[key] = Stored(key, bool(passed), detail, seconds, found, created, flags)
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return out
+
+
+def latest_of(
+    db: Database, secret: bytes, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(feature, layer) → the inputs of the last (verified) result stored for it: what a
+    re-run layer is compared with to say why."""
+    columns = ", ".join(f"r.{c}" for c in schema.COLUMNS["results"].split(", "))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        for chunk in chunks(sorted({feature for feature, _ in wanted})):
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT l.feature, {columns} FROM latest l JOIN results r ON r.key = l.key "
+                f"WHERE l.feature IN ({marks})",
+                chunk,
+            ).fetchall()
+            for feature, *row in rows:
+                if (feature, row[1]) in wanted and schema.sound(secret, "results", row):
+                    with contextlib.suppress(ValueError, zlib.error):
+                        out[feature, row[1]] = json.loads(zlib.decompress(row[7]))
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return out
+
+
+def sound_results(db: Database, secret: bytes) -> list[NewResult]:
+    """Every stored result that verifies and decodes, with its inputs and creation time."""
+    try:
+        rows = db.execute(f"SELECT {schema.COLUMNS['results']} FROM results").fetchall()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return []
+    out = []
+    for row in rows:
+        if not (schema.sound(secret, "results", row) and decodes(row)):
+            continue
+        key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, _ = row
+        out.append(
+            NewResult(
+                key,
+                layer,
+                feature,
+                bool(passed),
+                detail,
+                seconds,
+                json.loads(extras),
+                json.loads(zlib.decompress(inputs)),
+                created,
+                frozenset(marks.split(",")) - {""},
+            )
+        )
+    return out
+
+
+def earlier_seconds(db: Database, current: set[str]) -> dict[tuple[str, str], float]:
+    """(feature, layer) → the seconds its most recent stored result *not* under one of the
+    ``current`` keys took.
+
+    Results of the current keys are left out so that the answer does not change while
+    shards of one run store theirs. Read without verification: it only balances
+    ``--shard``, never decides a verdict.
+    """
+    try:
+        rows = db.execute(
+            "SELECT key, feature, layer, seconds, created FROM results ORDER BY created"
+        ).fetchall()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return {(f, layer): float(s) for key, f, layer, s, _ in rows if key not in current}
+
+
+# -- writing a run -----------------------------------------------------------------------
+
+
+def write(
+    db: Database,
+    secret: bytes,
+    results: Sequence[NewResult],
+    stats: dict[str, StatRow],
+    facts: dict[str, str],
+    run: RunRecord | None,
+    env: tuple[str, dict[str, str]] | None = None,
+    reasons: dict[str, Any] | None = None,
+) -> None:
+    """Store one run's new results, stat cache and facts in one transaction (signed).
+
+    ``run`` is (command, hits, misses, seconds, saved, scope, remote hits, mean score);
+    ``reasons`` the record of why each of its layers re-ran, kept as the last one of that
+    scope for ``why --last``.
+    """
+    if not db.writable:
+        return
+    now = time.time()
+    result_rows = [_result_row(secret, r, now) for r in results]
+    stat_rows = []
+    for path, s in stats.items():
+        stat = (path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.recorded_ns, s.hash)
+        stat_rows.append((*stat, schema.mac(secret, "stat", stat)))
+    fact_rows = [(h, d, schema.mac(secret, "facts", (h, d))) for h, d in facts.items()]
+    try:
+        with db.transaction():
+            db.executemany(
+                f"INSERT OR REPLACE INTO results ({schema.COLUMNS['results']}) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                result_rows,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO latest VALUES (?,?,?)",
+                [(r.feature, r.layer, r.key) for r in results],
+            )
+            db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?,?)", stat_rows)
+            # REPLACE: a row that failed verification is written over, not kept forever
+            db.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?)", fact_rows)
+            if env is not None and results:
+                db.execute("INSERT OR IGNORE INTO envs VALUES (?,?)", (env[0], json.dumps(env[1])))
+            if run is not None:
+                _insert_run(db, secret, now, run, reasons)
+    except DatabaseError as exc:
+        db.warnings.append(f"could not write the store ({exc}); results were not saved")
+
+
+def _result_row(secret: bytes, r: NewResult, now: float) -> tuple[Any, ...]:
+    """The signed results row of ``r`` (created ``now`` unless it says when)."""
+    row = (
+        r.key,
+        r.layer,
+        r.feature,
+        int(r.passed),
+        r.detail,
+        float(r.seconds),
+        json.dumps(r.extras, sort_keys=True),
+        zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
+        now if r.created is None else r.created,
+        ",".join(sorted(r.marks)),
+    )
+    return (*row, schema.mac(secret, "results", row))
+
+
+def _insert_run(
+    db: Database, secret: bytes, now: float, run: RunRecord, reasons: dict[str, Any] | None
+) -> None:
+    """Add the run, and its re-run reasons as the last record of its scope."""
+    cursor = db.execute(
+        "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
+        "remote_hits, mean_score) VALUES (?,?,?,?,?,?,?,?,?)",
+        (now, *run),
+    )
+    if reasons is not None:
+        blob = zlib.compress(json.dumps(reasons).encode(), 1)
+        record = (run[5], cursor.lastrowid, blob)
+        db.execute(
+            "INSERT OR REPLACE INTO reasons VALUES (?,?,?,?)",
+            (*record, schema.mac(secret, "reasons", record)),
+        )
+
+
+# -- the no-change fast path -------------------------------------------------------------
+
+
+def snapshot(
+    db: Database, secret: bytes, scope: str
+) -> tuple[str, list[list[Any]], dict[str, Any]] | None:
+    """The last full run of ``scope`` (which layers ran): key, files with their stat, result.
+
+    One MAC covers the whole record, so the no-change path verifies once, not per file.
+    """
+    try:
+        row = db.execute(
+            f"SELECT {schema.COLUMNS['snapshot']} FROM snapshot WHERE scope = ?", (scope,)
+        ).fetchone()
+        if row is None or not schema.sound(secret, "snapshot", row):
+            return None
+        return row[1], json.loads(zlib.decompress(row[2])), json.loads(zlib.decompress(row[3]))
+    except (DatabaseError, ValueError, zlib.error):
+        return None  # an unreadable snapshot only costs the full path
+
+
+def save_snapshot(
+    db: Database,
+    secret: bytes,
+    scope: str,
+    key: str,
+    files: list[list[Any]],
+    result: dict[str, Any],
+) -> None:
+    """Replace the recorded full run of ``scope``."""
+    if not db.writable:
+        return
+    blobs = [zlib.compress(json.dumps(x).encode(), 1) for x in (files, result)]
+    row = (scope, key, blobs[0], blobs[1], time.time())
+    try:
+        with db.transaction():
+            db.execute(
+                "INSERT OR REPLACE INTO snapshot VALUES (?, ?, ?, ?, ?, ?)",
+                (*row, schema.mac(secret, "snapshot", row)),
+            )
+    except DatabaseError as exc:
+        db.warnings.append(f"could not write the store ({exc})")

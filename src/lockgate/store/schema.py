@@ -1,0 +1,117 @@
+"""The store's schema: its tables, its version and migrations, and what each row's MAC covers.
+
+Schema 6 (``PRAGMA user_version``), one table per kind of row:
+
+- ``results``: one layer result under its content key (signed, its MAC in ``checksum``);
+  ``marks`` is a comma-separated set (``load_dependent``, ``flaky``).
+- ``latest``: (feature, layer) → the key of the last result stored for it, for ``why``.
+- ``stat``: the stat cache, each file's size, times and inode with its hash (signed).
+- ``facts``: JSON text by name: parse results under a file's content hash, and the other
+  facts a run records (signed).
+- ``snapshot``: per scope, the last full run, served whole by the no-change path (signed).
+- ``envs``: environment fingerprints by digest, their items as JSON.
+- ``runs``: one row per run, for ``cache stats``, ``cache check`` and ``why --last``.
+- ``reasons``: per scope, why the layers of its last full run re-ran (signed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lockgate.store import signing
+
+SCHEMA_VERSION = 6
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stat (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
+    recorded_ns INTEGER, hash TEXT, mac TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
+    passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    checksum TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS latest (
+    feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (feature, layer)
+);
+CREATE TABLE IF NOT EXISTS snapshot (
+    scope TEXT PRIMARY KEY, key TEXT NOT NULL, files BLOB NOT NULL,
+    result BLOB NOT NULL, created REAL NOT NULL, mac TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS envs (digest TEXT PRIMARY KEY, items TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, command TEXT NOT NULL,
+    hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
+    scope TEXT,
+    remote_hits INTEGER NOT NULL DEFAULT 0,
+    mean_score REAL
+);
+CREATE TABLE IF NOT EXISTS reasons (
+    scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
+);
+"""
+# One CREATE statement per table, in the order above.
+TABLES = tuple(statement for statement in _SCHEMA.split(";") if statement.strip())
+# Every table, in the order ``clear`` empties them.
+ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons")
+
+# What a store of an older schema needs to become this one: version → statements. Only
+# additions, so an old store keeps every result (set aside, it would re-run everything).
+# The snapshot goes: a run it serves records no reasons, and `why --last` needs one full run
+# that does (it reuses every result by key).
+MIGRATIONS = {
+    5: (
+        "ALTER TABLE runs ADD COLUMN scope TEXT",
+        "ALTER TABLE runs ADD COLUMN remote_hits INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN mean_score REAL",
+        # rows are always named by column (`COLUMNS`), so the column's place does not matter
+        "ALTER TABLE results ADD COLUMN marks TEXT NOT NULL DEFAULT ''",
+        "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
+        "record BLOB NOT NULL, mac TEXT NOT NULL)",
+        "DELETE FROM snapshot",
+    ),
+}
+
+SIGNED = ("results", "stat", "facts", "snapshot", "reasons")
+# Each signed table's columns in schema order, its MAC last.
+MARKS = 9  # the place of ``marks`` among the results columns
+COLUMNS = {
+    "results": (
+        "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
+    ),
+    "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
+    "facts": "hash, data, mac",
+    "snapshot": "scope, key, files, result, created, mac",
+    "reasons": "scope, run, record, mac",
+}
+
+
+def mac(secret: bytes, table: str, row: Sequence[Any]) -> str:
+    """The MAC of a row given in column order (without its MAC column)."""
+    return signing.sign(secret, table, *_split(_signed(table, row)))
+
+
+def sound(secret: bytes, table: str, row: Sequence[Any]) -> bool:
+    """A row read in column order, its MAC last: written by this user's lockgate, unaltered."""
+    return signing.verify(secret, row[-1], table, *_split(_signed(table, row[:-1])))
+
+
+def _signed(table: str, row: Sequence[Any]) -> Sequence[Any]:
+    """What a row's MAC covers: all of it, but a result without marks is signed as before
+    marks existed (schema 5), so a migrated store keeps its results; a result with marks
+    is signed with them, so no mark can be added or removed unnoticed."""
+    if table == "results" and row[MARKS] == "":
+        return [*row[:MARKS], *row[MARKS + 1 :]]
+    return row
+
+
+def _split(row: Sequence[Any]) -> tuple[list[Any], list[bytes]]:
+    """A row's scalars (blobs as None, keeping positions) and its blobs, for signing."""
+    return [None if isinstance(v, bytes) else v for v in row], [
+        v for v in row if isinstance(v, bytes)
+    ]
