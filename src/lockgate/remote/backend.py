@@ -8,14 +8,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from lockgate.errors import LockgateError
-
-
-class RemoteError(Exception):
-    """The remote could not be read or written: down, slow, or refusing."""
-
-
-class WriteRefused(RemoteError):
-    """The remote lets this client read but not write."""
+from lockgate.remote.file_backend import FileBackend
 
 
 class Backend(Protocol):
@@ -26,7 +19,7 @@ class Backend(Protocol):
         ...
 
     def put_many(self, items: Mapping[str, bytes]) -> None:
-        """Store every entry; raises WriteRefused or RemoteError."""
+        """Store every entry; raises WriteRefused or RemoteError (lockgate.remote.errors)."""
         ...
 
     def close(self) -> None:
@@ -39,10 +32,10 @@ def open_backend(url: str) -> Backend:
     to nothing yet."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        from lockgate.remote.file_backend import FileBackend
-
         return FileBackend(Path(unquote(parts.path)))
     try:
+        # lazy: redis is an optional extra (lockgate[redis]); without it only a redis remote
+        # fails, and a run that uses no remote never pays for importing it
         from lockgate.remote.redis_backend import RedisBackend
     except ImportError:
         raise LockgateError(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lockgate.remote.backend import Backend, RemoteError, WriteRefused, open_backend
+from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
+from lockgate.remote.errors import RemoteError, WriteRefused
 from lockgate.remote.settings import Settings
 
 

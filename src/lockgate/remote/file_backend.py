@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lockgate.remote.backend import RemoteError, WriteRefused
+from lockgate.remote.errors import RemoteError, WriteRefused
 
 _SAFE = re.compile(r"[0-9A-Za-z_-]{8,128}")
 

@@ -9,7 +9,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from lockgate.remote.backend import RemoteError, WriteRefused
+from lockgate.remote.errors import RemoteError, WriteRefused
 
 PREFIX = "lockgate:"
 BATCH = 1000  # keys per command: large enough for few round trips, small enough not to stall
