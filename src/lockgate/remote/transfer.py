@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lockgate.errors import LockgateError
 from lockgate.pipeline.runner import fact_names
+from lockgate.project.config import load
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.remote.settings import Settings, resolve
@@ -29,8 +30,6 @@ class Transfer:
 
 def settings(root: Path, flag_url: str | None) -> Settings:
     """The remote of the project at ``root``; none set is a usage error here."""
-    from lockgate.project.config import load
-
     wanted = load(root).config.remote
     found = resolve(flag_url, False, wanted.url, wanted.read_only)
     if found is None:
