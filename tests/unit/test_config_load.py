@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lockgate.errors import LockgateError
+from lockgate.keys.snapshot import raw_table
 from lockgate.project.config import Config, code_paths, key_name, load
 
 FEATURES = '[[tool.lockgate.features]]\nkind = "service"\npaths = ["src/app"]\n'
@@ -189,3 +190,10 @@ def test_the_configuration_is_frozen_and_strict() -> None:
         config.threshold = 3
     with pytest.raises(ValueError):
         Config.model_validate({"features": [{"kind": "k", "paths": ["a"]}], "threshold": "90"})
+
+
+def test_a_tool_key_that_is_not_a_table_is_one_line(tmp_path: Path) -> None:
+    """``tool = 1`` crashed the fast path and the loader with a TypeError."""
+    (tmp_path / "pyproject.toml").write_text('tool = 1\n[project]\nname = "app"\n')
+    assert raw_table(tmp_path) is None
+    assert error(tmp_path) == "pyproject.toml: tool must be a table"

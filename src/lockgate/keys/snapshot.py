@@ -49,7 +49,8 @@ def raw_table(root: Path) -> dict[str, Any] | None:
         if (root / "lockgate.toml").is_file():
             return tomllib.loads((root / "lockgate.toml").read_text("utf-8"))
         data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
-        table = data.get("tool", {}).get("lockgate")
+        tool = data.get("tool", {})
+        table = tool.get("lockgate") if isinstance(tool, dict) else None
         return table if isinstance(table, dict) else None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None

@@ -205,6 +205,8 @@ def load(root: Path) -> Loaded:
     """Read the configuration of the project at ``root``; raise LockgateError on any mistake."""
     pyproject_path = root / "pyproject.toml"
     pyproject = _read_toml(pyproject_path) if pyproject_path.is_file() else {}
+    if not isinstance(pyproject.get("tool", {}), dict):
+        raise LockgateError("pyproject.toml: tool must be a table")
     standalone = root / "lockgate.toml"
     if standalone.is_file():
         table, source, prefix = _read_toml(standalone), "lockgate.toml", ""
