@@ -374,7 +374,7 @@ def _child_env(sys_path: Sequence[str], pycache: str | None) -> dict[str, str]:
         if k != "COVERAGE_PROCESS_START" and not k.startswith("COV_CORE_")
     }
     paths = [*sys_path, *filter(None, [env.get("PYTHONPATH")])]
-    here = str(Path(__file__).resolve().parent.parent)
+    here = str(Path(__file__).resolve().parents[2])  # the folder that holds the lockgate package
     if here not in site.getsitepackages():  # lockgate run from a source tree: the child needs it
         paths.append(here)
     env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -482,7 +482,8 @@ def environment_folders(*own: str) -> list[str]:
     ``own`` (the run's bytecode cache and temporary folders)."""
     import site
 
-    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(__file__)}
+    lockgate = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))  # child/ → lockgate/
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, lockgate}
     folders.update(site.getsitepackages())
     folders.add(site.getusersitepackages())
     folders.update(own)
