@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgate.execution.testrun import BatchResult, FileOutcome, coverage_of, run_batch
+from lockgate.execution.results import BatchResult, FileOutcome, coverage_of
+from lockgate.execution.testrun import run_batch
 
 PROJECTS = Path(__file__).parent / "projects"
 BASIC_FILES = [

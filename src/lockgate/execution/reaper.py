@@ -21,10 +21,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-MARKER = "LOCKGATE_RUN"
-_PREFIX = "lockgate-run-"
+from lockgate.execution.child.marker import MARKER, PREFIX, owner
+
 _PROC = Path("/proc")
-_PR_SET_PDEATHSIG = 1
 
 _folder: Path | None = None
 _lock: int | None = None
@@ -39,7 +38,7 @@ def run_dir() -> Path:
     global _folder, _lock
     with _creating:
         if _folder is None:
-            folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+            folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
             _lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             fcntl.flock(_lock, fcntl.LOCK_EX)
             _folder = folder
@@ -128,7 +127,7 @@ def _owner_alive(folder: Path) -> bool:
     finally:
         os.close(fd)
     # An unlocked folder may be one being created this instant: its owner's pid is in the name.
-    pid = folder.name[len(_PREFIX) :].partition("-")[0]
+    pid = owner(folder.name)
     if not pid.isdigit():
         return True
     try:
@@ -148,37 +147,10 @@ def sweep() -> None:
         dead = [
             Path(e.path)
             for e in entries
-            if e.name.startswith(_PREFIX) and e.is_dir(follow_symlinks=False)
+            if e.name.startswith(PREFIX) and e.is_dir(follow_symlinks=False)
         ]
     for folder in dead:
         if folder != _folder and not _owner_alive(folder):
             _kill_marked(folder.name)
             shutil.rmtree(_shadow(folder), ignore_errors=True)
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def die_with_parent(parent: int) -> None:
-    """On Linux, take this process's group down when ``parent`` dies (SIGKILL included).
-
-    The kernel sends SIGTERM at the parent's death; the handler kills the whole process group,
-    so what this process started goes too. A SIGTERM while the parent lives keeps its meaning.
-    """
-
-    def on_term(signum: int, frame: object) -> None:
-        if os.getppid() == parent:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-        os.killpg(0, signal.SIGKILL)
-
-    signal.signal(signal.SIGTERM, on_term)
-    if _PROC.is_dir():
-        import ctypes  # only here: a few milliseconds that the parent process never pays
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # it died before the request was made
-        os.killpg(0, signal.SIGKILL)
-
-
-def die_with_owner() -> None:
-    """``die_with_parent`` for a process the run's owner started (it carries the marker)."""
-    die_with_parent(int(os.environ[MARKER][len(_PREFIX) :].partition("-")[0]))

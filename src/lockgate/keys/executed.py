@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from lockgate.execution.testrun import BatchResult
+from lockgate.execution.results import BatchResult
 from lockgate.project.blocks import Outline
 from lockgate.project.facts import FileFacts
 

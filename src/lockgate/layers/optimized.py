@@ -12,7 +12,7 @@ import os
 import platform
 from functools import cache
 
-from lockgate.execution.testrun import BatchResult
+from lockgate.execution.results import BatchResult
 from lockgate.execution.worker import ModuleOutcome
 from lockgate.layers.base import Context, Inputs
 from lockgate.layers.tested import suite_inputs

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from lockgate.execution.testrun import BatchResult, FileOutcome, coverage_of
+from lockgate.execution.results import BatchResult, FileOutcome, coverage_of
 from lockgate.layers.base import Context, Inputs
 from lockgate.model import Feature
 from lockgate.project.names import snake

@@ -13,8 +13,9 @@ from typing import Any
 
 from lockgate import __version__
 from lockgate.execution.reaper import bytecode_cache
+from lockgate.execution.results import MISSING, BatchResult
 from lockgate.execution.sandbox import Sandbox
-from lockgate.execution.testrun import MISSING, BatchResult, run_batch
+from lockgate.execution.testrun import run_batch
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
 from lockgate.keys.executed import Execution
 from lockgate.keys.fingerprint import LISTING, FileHasher, digest, is_probe, key_of

@@ -1,15 +1,16 @@
 """pytest's ``python_files`` as pytest reads it: the file it chooses, and its matching rule.
 
-Standard library only: the main process uses it to list test files, the test child's plugin to
-collect a named test file that the patterns do not match (as pytest does for a file argument).
+The main process uses it to list test files; the matching rule is the test child's too (its
+plugin collects a named test file the patterns do not match), so it lives in child.patterns.
 """
 
 from __future__ import annotations
 
 import configparser
-import fnmatch
 import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from lockgate.execution.child.patterns import matches as matches  # shared with the test child
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 # The files pytest looks for in each folder, in its order of precedence, and the section that
@@ -72,18 +73,3 @@ def python_files(root: Path, start: Path | None = None) -> list[str]:
         if folder == top or folder.parent == folder:
             return list(DEFAULT_PYTHON_FILES)
         folder = folder.parent
-
-
-def matches(path: str, patterns: list[str]) -> bool:
-    """pytest's rule: a pattern without ``/`` matches the file name, one with ``/`` the end of
-    the path (``test_*/__init__.py`` matches ``tests/test_http/__init__.py``)."""
-    posix = PurePosixPath(path).as_posix()
-    name = posix.rsplit("/", 1)[-1]
-    anchored = posix if posix.startswith("/") else f"/{posix}"  # pytest matches absolute paths
-    for pattern in patterns:
-        if "/" not in pattern:
-            if fnmatch.fnmatch(name, pattern):
-                return True
-        elif fnmatch.fnmatch(anchored, pattern if pattern.startswith("/") else f"*/{pattern}"):
-            return True
-    return False

@@ -16,11 +16,22 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import coverage
+from coverage.config import read_coverage_config
 
-from lockgate.execution.child import observe as _observe
+from lockgate.execution.child.bytecode import stale_bytecode
+from lockgate.execution.child.inputs import Paths, environment_folders, reach, summarize
+from lockgate.execution.child.lifetime import die_with_owner
+from lockgate.execution.child.observe import Observer
+
+if TYPE_CHECKING:
+    from lockgate.execution.child.pytest_plugin import Plugin
+
+# Loaded before the observer starts, as when this process imported lockgate's reaper: pytest's
+# own imports of them are looked up in no project folder, so they are no test file's probes.
+_PRELOADED = ("fcntl", "shutil", "tempfile")
 
 
 def _plugin_guards() -> list[str]:
@@ -135,15 +146,17 @@ def _folders(files: list[str]) -> list[str]:
 
 def _rewritten_cache(source: str) -> str:
     """Where pytest caches the assertion-rewritten bytecode of a test module."""
+    # lazy: pytest loads once the observer watches (main): its module lookups are inputs
     from _pytest.assertion.rewrite import PYC_TAIL, get_cache_dir
 
     path = Path(source)
     return str(get_cache_dir(path) / (path.name[:-3] + PYC_TAIL))
 
 
-def _probe_configuration(observer: _observe.Observer, root: Path) -> None:
+def _probe_configuration(observer: Observer, root: Path) -> None:
     """Record which configuration files pytest looks for while choosing its configuration:
     the one it chose and every candidate that would take precedence, wherever it looks."""
+    # lazy: pytest loads once the observer watches (main): its module lookups are inputs
     import _pytest.config
     from _pytest.config import findpaths
 
@@ -180,18 +193,18 @@ def _probe_configuration(observer: _observe.Observer, root: Path) -> None:
     _pytest.config.determine_setup = determine_setup  # type: ignore[attr-defined]
 
 
-def _observed(observer: _observe.Observer, spec: dict[str, Any]) -> dict[str, Any]:
-    """Per test file, the owners of observations it reached (see child.observe)."""
+def _observed(observer: Observer, spec: dict[str, Any]) -> dict[str, Any]:
+    """Per test file, the owners of observations it reached (see child.inputs)."""
     root = spec["root"]
     # In a sandbox (execution.sandbox) inputs are named by the real paths the copies stand for;
     # the rest of the run's folder is lockgate's own.
     mirror = spec.get("mirror")
     own = [spec["basetemp"], os.path.dirname(spec["result"]), os.path.dirname(mirror or "")]
-    drop = _observe.environment_folders(*own, sys.pycache_prefix or "")
-    paths = _observe.Paths(spec.get("real_root", root), drop, mirror)
-    owners = _observe.summarize(observer.report(), paths)
+    drop = environment_folders(*own, sys.pycache_prefix or "")
+    paths = Paths(spec.get("real_root", root), drop, mirror)
+    owners = summarize(observer.report(), paths)
     reached = {
-        name: _observe.reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
+        name: reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
         for name in spec["files"]
     }
     return {"owners": owners, "reached": reached}
@@ -203,41 +216,31 @@ def _project_exclusions(cov: coverage.Coverage) -> None:
     ``tox.ini`` or ``pyproject.toml`` as coverage reads them). Its run settings (source, data
     file, plugins, dynamic contexts, branch) stay ours: they would replace the per-test-file
     contexts that verdicts are computed from."""
-    from coverage.config import read_coverage_config
-
     settings = read_coverage_config(config_file=True, warn=lambda _message: None)
     cov.set_option("report:exclude_lines", settings.exclude_list)
     cov.set_option("report:partial_branches", settings.partial_list)
 
 
-def main(spec_path: str) -> int:
-    """Run the spec's tests under coverage and write the result file; 0 when it was written."""
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    root = Path(spec["root"])
-    own = [spec["basetemp"], os.path.dirname(spec["result"]), sys.pycache_prefix or ""]
-    observer = _observe.Observer(_observe.environment_folders(*own))
-    observer.install()
-    sys.path[:0] = spec["sys_path"]
-    # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
-    sys.dont_write_bytecode = not sys.pycache_prefix
-    if sys.pycache_prefix:
-        sources = [str(root / f) for f in spec["python_files"]]
-        _observe.stale_bytecode(sources, _rewritten_cache)
-    _probe_configuration(observer, root)
+def _runner_frames() -> set[Any]:
+    """The code of pytest's frames that call a test or fixture function (Observer.boundaries)."""
+    # lazy: pytest loads once the observer watches (main): its module lookups are inputs
     from _pytest import fixtures, python, runner
 
-    observer.boundaries = {
+    return {
         python.pytest_pyfunc_call.__code__,
         fixtures.call_fixture_func.__code__,
         runner.collect_one_node.__code__,
     }
-    # Coverage starts before pytest so conftest files and test modules are measured from line one.
+
+
+def _coverage(spec: dict[str, Any], observer: Observer) -> coverage.Coverage:
+    """Coverage of the spec's source, with the project's exclusions, not started yet."""
     cov = coverage.Coverage(
         data_file=None,
         source=spec["source"],
         branch=False,
         config_file=False,
-        omit=[str(Path(__file__).parent / "_pytest_*.py")],
+        omit=[str(Path(__file__).parent / "pytest_*.py")],  # this module and its plugin
     )
     # Its candidate files are static inputs of every tested key (layers.base), so the reads
     # are not observed: they would be every test file's extras.
@@ -246,7 +249,47 @@ def main(spec_path: str) -> int:
         _project_exclusions(cov)
     finally:
         observer.paused = False
+    return cov
+
+
+def _arguments(spec: dict[str, Any], root: Path) -> list[str]:
+    """pytest's command line: the folders of the spec's files, and options that keep the run
+    ours (no cache in the project, every file collected, no other coverage or distribution)."""
+    return [
+        *_folders(spec["files"]),
+        "-p",
+        "no:cacheprovider",
+        "--continue-on-collection-errors",
+        "-q",
+        "--rootdir",
+        str(root),
+        "--basetemp",
+        spec["basetemp"],
+        *_plugin_guards(),
+    ]
+
+
+def main(spec_path: str) -> int:
+    """Run the spec's tests under coverage and write the result file; 0 when it was written."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    root = Path(spec["root"])
+    own = [spec["basetemp"], os.path.dirname(spec["result"]), sys.pycache_prefix or ""]
+    for name in _PRELOADED:
+        importlib.import_module(name)
+    observer = Observer(environment_folders(*own))
+    observer.install()
+    sys.path[:0] = spec["sys_path"]
+    # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
+    sys.dont_write_bytecode = not sys.pycache_prefix
+    if sys.pycache_prefix:
+        sources = [str(root / f) for f in spec["python_files"]]
+        stale_bytecode(sources, _rewritten_cache)
+    _probe_configuration(observer, root)
+    observer.boundaries = _runner_frames()
+    # Coverage starts before pytest so conftest files and test modules are measured from line one.
+    cov = _coverage(spec, observer)
     cov.start()
+    # lazy: pytest and its plugin (which imports it) load under the observer and coverage
     import pytest
 
     from lockgate.execution.child.pytest_plugin import Plugin
@@ -275,19 +318,7 @@ def main(spec_path: str) -> int:
         stop_signal = getattr(signal, "SIGUSR1", None)
         if stop_signal is not None:
             signal.signal(stop_signal, stop)
-        args = [
-            *_folders(spec["files"]),
-            "-p",
-            "no:cacheprovider",
-            "--continue-on-collection-errors",
-            "-q",
-            "--rootdir",
-            str(root),
-            "--basetemp",
-            spec["basetemp"],
-            *_plugin_guards(),
-        ]
-        code = pytest.main(args, plugins=[plugin])
+        code = pytest.main(_arguments(spec, root), plugins=[plugin])
         finish(int(code), None)
     return 0
 
@@ -296,8 +327,8 @@ def _write_result(
     spec: dict[str, Any],
     cov: coverage.Coverage,
     root: Path,
-    plugin: Any,
-    observer: _observe.Observer,
+    plugin: Plugin,
+    observer: Observer,
     code: int,
     finished: list[str] | None,
     traced: bool,
@@ -325,7 +356,5 @@ def _write_result(
 
 
 if __name__ == "__main__":
-    from lockgate.execution.reaper import die_with_owner
-
     die_with_owner()  # a SIGKILLed lockgate takes this process group (tests' processes) along
     sys.exit(main(sys.argv[1]))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import coverage
 import pytest
 
-from lockgate.project.pytestconf import matches
+from lockgate.execution.child.patterns import matches
 
 if TYPE_CHECKING:
     from lockgate.execution.child.observe import Observer
