@@ -29,15 +29,9 @@ from pathspec import GitIgnoreSpec
 
 from lockgate import __version__, git
 from lockgate.deploy.baseline import BASELINE, Baseline
-from lockgate.deploy.gates import (
-    Evidence,
-    GateResult,
-    agreed_version,
-    examine,
-    is_env_file,
-    secret_key,
-    version_paths,
-)
+from lockgate.deploy.gates import Evidence, GateResult, agreed_version, examine, is_env_file
+from lockgate.deploy.secrets import secret_key
+from lockgate.deploy.version import version_paths
 from lockgate.errors import LockgateError
 from lockgate.keys.fingerprint import digest
 from lockgate.model import AlignResult
