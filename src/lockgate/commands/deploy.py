@@ -10,16 +10,9 @@ import click
 from lockgate import git
 from lockgate.commands.options import options_from, output_from, output_options, shared_options
 from lockgate.deploy.gates import blockers, blocking, run_gates
-from lockgate.deploy.package import (
-    Package,
-    check_out_path,
-    commit,
-    committed,
-    finish,
-    inspect,
-    work_tree,
-    write_out,
-)
+from lockgate.deploy.package.commit import commit, finish
+from lockgate.deploy.package.inspect import Package, committed, inspect, work_tree
+from lockgate.deploy.package.out import check_out_path, write_out
 from lockgate.errors import LockgateError
 from lockgate.project import config
 from lockgate.words import counted

@@ -97,7 +97,7 @@ def _gates(
     root: Path, cfg: Config, result: AlignResult, options: Options, source: str, note: str
 ) -> tuple[list[GateResult] | None, str]:
     from lockgate.deploy.gates import run_gates
-    from lockgate.deploy.package import inspect
+    from lockgate.deploy.package.inspect import inspect
     from lockgate.errors import LockgateError
     from lockgate.store.store import Store, store_dir
 

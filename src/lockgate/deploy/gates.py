@@ -2,7 +2,8 @@
 
 The integration and tests gates judge an :class:`~lockgate.model.AlignResult`; the version,
 purity and mocks gates judge the files that would ship, through an :class:`Evidence` that the
-package gathers in one pass over their blobs (see :mod:`lockgate.deploy.package`).
+package gathers in one pass over their blobs (see
+:mod:`lockgate.deploy.package.inspect`).
 """
 
 from __future__ import annotations
