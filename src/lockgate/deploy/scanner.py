@@ -1,7 +1,7 @@
 """detect-secrets over text files, as detect-secrets itself scans them, several times faster.
 
 Imported only when a file needs scanning (see :func:`lockgate.deploy.secrets.scan_secrets`):
-detect-secrets takes longer to import than a no-change run takes.
+detect-secrets costs ~60 ms to import, a fifth of a deploy that reuses every scan.
 """
 
 from __future__ import annotations
