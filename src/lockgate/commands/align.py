@@ -32,15 +32,15 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
     _check_scores(result, result.fail_under if fail_under is None else fail_under, options.json)
 
 
-def _check_scores(result: AlignResult, fail_under: int | None, quiet: bool) -> None:
-    """Exit 1 when a non-internal feature scores under ``fail_under``; say which unless
-    ``quiet`` (JSON holds the scores)."""
+def _check_scores(result: AlignResult, fail_under: int | None, as_json: bool) -> None:
+    """Exit 1 when a non-internal feature scores under ``fail_under``; on stderr, which ones
+    (not with --json: its object holds the scores)."""
     if fail_under is None:
         return
     under = [r for r in result.features if not r.feature.internal and r.score < fail_under]
     if not under:
         return
-    if not quiet:
+    if not as_json:
         names = ", ".join(f"{r.feature.name} ({r.score})" for r in under)
         what = counted(len(under), "feature")
         click.echo(f"lockgate: {what} under {fail_under}: {names}", err=True)
