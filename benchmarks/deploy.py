@@ -104,7 +104,7 @@ def deploy(project: Path, jobs: int | None) -> tuple[float, dict[str, object]]:
 def inspect_seconds(project: Path, jobs: int) -> tuple[float, float, int]:
     """The package step alone (read, hash, scan every shipped file): empty store, then warm."""
     from lockgate import git
-    from lockgate.deploy.package import inspect
+    from lockgate.deploy.package.inspect import inspect
     from lockgate.project import config
     from lockgate.store.store import Store
 

@@ -14,10 +14,10 @@ from lockgate.deploy.gates import (
     check_closure,
     examine,
     is_test_failure,
-    read_version,
     run_gates,
-    secret_key,
 )
+from lockgate.deploy.secrets import secret_key
+from lockgate.deploy.version import read_version
 from lockgate.model import AlignResult, Feature, FeatureResult, LayerResult, SuiteResult
 from lockgate.project.config import Config
 

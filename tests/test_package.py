@@ -16,15 +16,10 @@ from conftest import repository_state
 
 from lockgate import git
 from lockgate.deploy.gates import run_gates
-from lockgate.deploy.package import (
-    Package,
-    commit,
-    finish,
-    inspect,
-    render_setup,
-    select,
-    write_out,
-)
+from lockgate.deploy.package.commit import commit, finish, render_setup
+from lockgate.deploy.package.inspect import Package, inspect
+from lockgate.deploy.package.out import write_out
+from lockgate.deploy.package.select import select
 from lockgate.errors import LockgateError
 from lockgate.model import AlignResult, Feature, FeatureResult, LayerResult
 from lockgate.project.config import Config

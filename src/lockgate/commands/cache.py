@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
+from rich.console import Console
 
 from lockgate.commands.options import path_argument
+from lockgate.pipeline.validate import current_keys
+from lockgate.pipeline.warm import warm as run_warm
+from lockgate.project.project import Project
+from lockgate.remote.transfer import Transfer, settings
+from lockgate.remote.transfer import pull as run_pull
+from lockgate.remote.transfer import push as run_push
+from lockgate.report.cache import print_health, print_stats
+from lockgate.report.json import dumps
+from lockgate.store import health as checks
+from lockgate.store.stats import stats_data
+from lockgate.store.store import Store, store_dir
 from lockgate.words import counted
-
-if TYPE_CHECKING:
-    from lockgate.remote.transfer import Transfer
 
 _PATH = path_argument()
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def _folder(path: Path) -> Path:
-    from lockgate.project.project import Project
-    from lockgate.store.store import store_dir
-
     return store_dir(Project.open(path).root)
 
 
-def _store(path: Path) -> Any:
-    from lockgate.store.store import Store
-
+def _store(path: Path) -> Store:
     return Store(_folder(path))
 
 
@@ -49,18 +53,10 @@ def cache() -> None:
 )
 def stats(path: Path, as_json: bool, runs: int) -> None:
     """Entries and bytes per layer; hits, misses, hit rate and seconds saved of recent runs."""
-    from lockgate.store.stats import stats_data
-
     data = stats_data(_folder(path), runs)
     if as_json:
-        from lockgate.report.json import dumps
-
         click.echo(dumps(data))
         return
-    from rich.console import Console
-
-    from lockgate.report.cache import print_stats
-
     print_stats(data, Console())
 
 
@@ -70,18 +66,11 @@ def stats(path: Path, as_json: bool, runs: int) -> None:
 @click.option("--repair", is_flag=True, help="Rebuild what is damaged, keep what is sound.")
 def health(path: Path, as_json: bool, repair: bool) -> None:
     """healthy, warning or critical, with every reason; exits 1 when critical."""
-    from lockgate.pipeline.validate import current_keys
-    from lockgate.store import health as checks
-
     folder = _folder(path)
     repaired = checks.repair(folder) if repair else []
     result = checks.check(folder, current_keys(path))
     result.repaired = repaired
     if as_json:
-        from dataclasses import asdict
-
-        from lockgate.report.json import dumps
-
         click.echo(
             dumps(
                 {
@@ -93,10 +82,6 @@ def health(path: Path, as_json: bool, repair: bool) -> None:
             )
         )
     else:
-        from rich.console import Console
-
-        from lockgate.report.cache import print_health
-
         print_health(result, Console())
     if result.status == "critical":
         raise click.exceptions.Exit(1)
@@ -108,8 +93,6 @@ def health(path: Path, as_json: bool, repair: bool) -> None:
 @click.option("--stale", is_flag=True, help="Only results that no current key reaches.")
 def clear(path: Path, as_json: bool, stale: bool) -> None:
     """Remove every stored result, or only the stale ones."""
-    from lockgate.pipeline.validate import current_keys
-
     keep = current_keys(path) if stale else set()
     store = _store(path)
     try:
@@ -147,8 +130,6 @@ def prune(path: Path, as_json: bool, days: float) -> None:
 
 def _report(removed: int, noun: str, rest: str, as_json: bool) -> None:
     if as_json:
-        from lockgate.report.json import dumps
-
         click.echo(dumps({"removed": removed}))
     else:
         click.echo(f"removed {counted(removed, noun)}{rest}")
@@ -160,8 +141,6 @@ def _report(removed: int, noun: str, rest: str, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Say nothing, even when another warmer runs.")
 def warm(path: Path, jobs: int, quiet: bool) -> None:
     """Align quietly into the store (deploy's suite too); one warmer at a time."""
-    from lockgate.pipeline.warm import warm as run_warm
-
     started = time.perf_counter()
     ran = run_warm(path, jobs)
     if not quiet:
@@ -182,9 +161,6 @@ _REMOTE = click.option(
 @_REMOTE
 def push(path: Path, as_json: bool, remote: str | None) -> None:
     """Copy every valid local result, with the facts it needs, to the remote."""
-    from lockgate.remote.transfer import push as run_push
-    from lockgate.remote.transfer import settings
-
     target = settings(path, remote)
     store = _store(path)
     try:
@@ -203,10 +179,6 @@ def push(path: Path, as_json: bool, remote: str | None) -> None:
 @_REMOTE
 def pull(path: Path, as_json: bool, remote: str | None) -> None:
     """Copy the remote's valid results for the project as it is now into the local store."""
-    from lockgate.pipeline.validate import current_keys
-    from lockgate.remote.transfer import pull as run_pull
-    from lockgate.remote.transfer import settings
-
     target = settings(path, remote)
     keys = current_keys(path)
     store = _store(path)
@@ -223,8 +195,6 @@ def _transferred(done: Transfer, as_json: bool, message: str, verb: str) -> None
     for warning in done.warnings:
         click.echo(f"lockgate: warning: {warning}", err=True)
     if as_json:
-        from lockgate.report.json import dumps
-
         skipped = "skipped" if verb == "pushed" else "already_stored"
         click.echo(dumps({verb: done.moved, skipped: done.skipped, "remote_errors": done.errors}))
     else:

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from lockgate.commands.options import path_argument
+from lockgate.deploy.hooks import install as run_install
+from lockgate.deploy.hooks import uninstall as run_uninstall
 
 _PATH = path_argument()
 
@@ -20,8 +22,6 @@ def hooks() -> None:
 @_PATH
 def install(path: Path) -> None:
     """Write post-commit, post-merge and post-checkout hooks; existing hooks keep running."""
-    from lockgate.deploy.hooks import install as run_install
-
     for line in run_install(path):
         click.echo(line)
 
@@ -30,7 +30,5 @@ def install(path: Path) -> None:
 @_PATH
 def uninstall(path: Path) -> None:
     """Remove lockgate's hooks and restore the hooks they replaced."""
-    from lockgate.deploy.hooks import uninstall as run_uninstall
-
     for line in run_uninstall(path):
         click.echo(line)

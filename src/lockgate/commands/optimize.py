@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import click
 
 from lockgate.commands.options import options_from, shared_options
+from lockgate.layers import optimized
+from lockgate.model import AlignResult
+from lockgate.pipeline.align import align
+from lockgate.report.console import View, print_performance
+from lockgate.report.emit import emit
+from lockgate.report.screen import Screen
 
 
 @click.command()
@@ -20,28 +27,24 @@ from lockgate.commands.options import options_from, shared_options
 )
 def optimize(top: int, **kwargs: Any) -> None:
     """Measure import time, construction time and memory of every feature against budgets."""
-    from lockgate.layers import optimized
-    from lockgate.pipeline.align import align
-    from lockgate.report.json import align_json, dumps
-
     path = kwargs.pop("path")
     options = options_from(kwargs)
     result = align(path, options, layers=(optimized.NAME,))
-    for warning in result.warnings:
-        click.echo(f"lockgate: warning: {warning}", err=True)
-    if options.json:
-        data = align_json(result)
-        for feature in data["features"]:
-            feature.pop("score"), feature.pop("status"), feature.pop("layers")
-        data["summary"] = {
-            "features": len(result.features),
-            "passed": sum(1 for r in result.features if r.performance and r.performance.passed),
-            "cache": data["summary"]["cache"],
-            "seconds": data["summary"]["seconds"],
-        }
-        click.echo(dumps(data))
-        return
-    from lockgate.report.console import print_performance, view_of
-    from lockgate.report.screen import Screen
 
-    print_performance(result, Screen.stdout(), top, view_of(options))
+    def table(screen: Screen, view: View) -> None:
+        print_performance(result, screen, top, view)
+
+    emit(result, options, payload=partial(_performance_json, result), console=table, warn=True)
+
+
+def _performance_json(result: AlignResult, data: dict[str, Any]) -> dict[str, Any]:
+    """Align's JSON object without scores and layers: measurements and a performance summary."""
+    for feature in data["features"]:
+        feature.pop("score"), feature.pop("status"), feature.pop("layers")
+    data["summary"] = {
+        "features": len(result.features),
+        "passed": sum(1 for r in result.features if r.performance and r.performance.passed),
+        "cache": data["summary"]["cache"],
+        "seconds": data["summary"]["seconds"],
+    }
+    return data

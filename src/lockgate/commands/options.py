@@ -6,12 +6,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from lockgate.pipeline.shard import Shard
+from lockgate.errors import LockgateError
+from lockgate.pipeline.shard import Shard, parse
+from lockgate.project.project import find_root
+from lockgate.report.files import check_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,8 +36,6 @@ class Options:
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    from lockgate.project.project import find_root
-
     return find_root(value)
 
 
@@ -94,8 +94,6 @@ def shared_options(func: F) -> F:
 
 
 def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
-    from lockgate.pipeline.shard import parse
-
     return None if value is None else parse(value)
 
 
@@ -156,14 +154,10 @@ def output_from(kwargs: dict[str, Any]) -> Output:
     """Pop ``--format`` and ``--junit-xml``; ``--format json`` turns on ``--json``."""
     chosen = kwargs.pop("output_format")
     if kwargs["as_json"] and chosen not in (None, "json"):
-        from lockgate.errors import LockgateError
-
         raise LockgateError(f"--json and --format {chosen} contradict each other; pick one")
     if chosen == "json":
         kwargs["as_json"] = True
     junit = kwargs.pop("junit_xml")
     if junit is not None:
-        from lockgate.report.junit import check_target
-
-        check_target(junit)
+        check_folder("--junit-xml", junit)
     return Output("json" if kwargs["as_json"] else chosen or "table", junit)

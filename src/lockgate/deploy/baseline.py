@@ -27,6 +27,7 @@ class Baseline:
     @classmethod
     def parse(cls, data: bytes) -> Baseline:
         """The baseline in ``data``; LockgateError (one line) when detect-secrets cannot read it."""
+        # lazy: detect-secrets costs a deploy ~60 ms; only a project with a baseline pays it
         from detect_secrets.core.secrets_collection import SecretsCollection
 
         try:

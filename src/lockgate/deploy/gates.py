@@ -2,39 +2,26 @@
 
 The integration and tests gates judge an :class:`~lockgate.model.AlignResult`; the version,
 purity and mocks gates judge the files that would ship, through an :class:`Evidence` that the
-package gathers in one pass over their blobs (see :mod:`lockgate.deploy.package`).
+package gathers in one pass over their blobs (see
+:mod:`lockgate.deploy.package.inspect`).
 """
 
 from __future__ import annotations
 
 import ast
-import configparser
-import hashlib
-import json
-import math
 import os
 import posixpath
 import re
-import tomllib
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from fnmatch import translate
-from importlib import metadata
-from multiprocessing import get_context
-from typing import TYPE_CHECKING
 
-from lockgate import __version__
 from lockgate.deploy.baseline import Baseline
+from lockgate.deploy.secrets import SecretScan, secret_by_name, secret_key, sift
+from lockgate.deploy.version import parse_module, read_version
 from lockgate.git import SYMLINK
 from lockgate.model import AlignResult
 from lockgate.project.config import Config, Gates
 from lockgate.words import counted, plural
-
-if TYPE_CHECKING:
-    from detect_secrets.core.potential_secret import PotentialSecret
-    from detect_secrets.plugins.base import BasePlugin
 
 __all__ = [
     "GATES",
@@ -52,51 +39,14 @@ __all__ = [
     "examine",
     "is_env_file",
     "is_test_failure",
-    "read_version",
     "run_gates",
-    "scan_secrets",
-    "secret_key",
 ]
-
-
-def _names(*patterns: str) -> re.Pattern[str]:
-    """One regex for file-name globs (matched against lower-cased base names)."""
-    return re.compile("|".join(translate(p) for p in patterns))
 
 
 GATES: tuple[str, ...] = ("integration", "tests", "version", "purity", "mocks", "closure")
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _SHOWN = 20  # items listed in one detail before "… and N more"
-_CHUNK = 100  # text files per secret-scanning task
-_POOL_AFTER = 4  # chunks scanned in this process before worker processes are worth starting
-# detect-secrets is imported only when a file needs scanning: a no-change deploy reuses every
-# scan from the store and need not pay for loading it.
-# "hashed": each stored finding carries its hashed secret, which .secrets.baseline matches on.
-_SCANNER = (
-    f"lockgate {__version__}, detect-secrets {metadata.version('detect-secrets')}, defaults, hashed"
-)
-# One stored finding: "path:line (type)", then the secret's SHA-1 (as detect-secrets hashes it)
-# when it came from detect-secrets; the hash is never shown.
-_FINDING = re.compile(r"^(?P<shown>.*\((?P<kind>[^()]*)\))(?: (?P<hash>[0-9a-f]{40}))?$")
-
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
-_KEY_FILES = _names("id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.p12", "*.pfx", "*.jks")
-_KEY_FILES_UNLESS_PUBLIC = _names("*.pem", "*.key")
-_CREDENTIAL_FILES = _names(
-    "credentials",
-    "credentials.json",
-    "credentials.yml",
-    "credentials.yaml",
-    "credentials.ini",
-    "*-credentials.json",
-    "*_credentials.json",
-    ".git-credentials",
-    ".netrc",
-    "_netrc",
-    ".pypirc",
-    ".pgpass",
-    ".htpasswd",
-)
 # The tested layer's verdicts that are not test failures: no tests at all, or passing tests that
 # cover too little (see lockgate.layers.tested.judge); the integration gate covers those.
 _NOT_A_TEST_FAILURE = re.compile(r"^(no tests?\b|\d+ tests? (pass|passes|ran)\b)")
@@ -156,7 +106,7 @@ def examine(
         except ValueError as exc:
             evidence.broken.append(f"{path}: {exc}")
     found: dict[str, list[str]] = {}  # path -> findings, in file order
-    with _SecretScan(jobs) as scan:
+    with SecretScan(jobs) as scan:
         for path, mode, blob, data in files:
             if gates.purity != "off" and _examine_purity(path, mode, data, evidence, found):
                 key = secret_key(path, blob)
@@ -170,24 +120,8 @@ def examine(
         evidence.scanned = scan.results()
     for path, items in evidence.scanned.values():
         found[path] = items
-    shown_once: set[str] = set()
-    for path, items in found.items():
-        for item in items:
-            match = _FINDING.match(item)
-            shown, kind, hashed = (
-                match.group("shown", "kind", "hash") if match else (item, "", None)
-            )
-            if baseline is not None and hashed and baseline.allows(path, hashed, kind):
-                evidence.allowed += 1
-            elif shown not in shown_once:  # two secrets of one type on a line: one problem
-                shown_once.add(shown)
-                evidence.secrets.append(shown)
+    evidence.secrets, evidence.allowed = sift(found, baseline)
     return evidence
-
-
-def secret_key(path: str, blob: str) -> str:
-    """The store key of one file's secret scan: its content, its name and the scanner."""
-    return hashlib.sha256("\0".join(("secrets", _SCANNER, path, blob)).encode()).hexdigest()
 
 
 def _examine_purity(
@@ -203,7 +137,7 @@ def _examine_purity(
         evidence.lfs.append(path)
     if is_env_file(path):
         evidence.dev_files.append(f"{path} (environment file)")
-    kind = _secret_by_name(path, data)
+    kind = secret_by_name(path, data)
     if kind:
         found[path] = [f"{path} ({kind})"]
         return False
@@ -353,84 +287,10 @@ def check_mocks(evidence: Evidence) -> tuple[bool, str]:
     return True, "no production module imports mock"
 
 
-def read_version(path: str, data: bytes) -> str | None:
-    """The version ``path`` declares, None when it declares none; ValueError when unreadable."""
-    name = posixpath.basename(path)
-    text = data.decode("utf-8", errors="replace")
-    if name == "pyproject.toml":
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"invalid TOML: {exc}") from None
-        project = doc.get("project", {})
-        if "version" in project.get("dynamic", []):
-            return None
-        value = project.get("version") or doc.get("tool", {}).get("poetry", {}).get("version")
-    elif name == "package.json":
-        try:
-            value = json.loads(text).get("version")
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise ValueError(f"invalid JSON: {exc}") from None
-    elif name == "setup.cfg":
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read_string(text)
-        except configparser.Error as exc:
-            raise ValueError(f"invalid setup.cfg: {exc}") from None
-        value = parser.get("metadata", "version", fallback=None)
-        if value and value.startswith(("attr:", "file:")):
-            return None
-    elif name.endswith(".py"):
-        value = _dunder_version(data)
-    else:
-        value = next((line.strip() for line in text.splitlines() if line.strip()), None)
-    return str(value).strip() if value else None
-
-
-def version_paths(config: Config, paths: Iterable[str]) -> list[str]:
-    """The version files to read: ``deploy.version_files``, and — unless that list was set —
-    ``<package>/VERSION`` and ``<package>/__init__.py`` (its ``__version__``) of every
-    top-level package under a ``src`` root among ``paths`` (the committed files)."""
-    configured = list(config.deploy.version_files)
-    if "version_files" in config.deploy.model_fields_set:
-        return configured
-    present = set(paths)
-    found: list[str] = []
-    for src in config.src:
-        prefix = "" if src.strip("/") in ("", ".") else src.strip("/") + "/"
-        for path in sorted(present):
-            rest = path[len(prefix) :] if path.startswith(prefix) else None
-            if rest is None or rest.count("/") != 1 or not rest.endswith("/__init__.py"):
-                continue
-            package = prefix + rest.rpartition("/")[0]
-            found += [f"{package}/VERSION", f"{package}/__init__.py"]
-    return list(dict.fromkeys([*configured, *(p for p in found if p in present)]))
-
-
-def _dunder_version(source: bytes) -> str | None:
-    tree = _parse(source)
-    for node in tree.body if tree else []:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            named = any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets)
-            if named and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
-    return None
-
-
-def _parse(source: bytes) -> ast.Module | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to report
-        try:
-            return ast.parse(source)
-        except (SyntaxError, ValueError):
-            return None  # the imported layer reports broken modules
-
-
 def _mock_imports(path: str, source: bytes) -> list[str]:
     if b"mock" not in source:
         return []  # every form of the import names it: no need to parse
-    tree = _parse(source)
+    tree = parse_module(source)
     found = []
     for node in ast.walk(tree) if tree else []:
         if isinstance(node, ast.Import):
@@ -454,217 +314,6 @@ def is_env_file(path: str) -> bool:
     return any(p.startswith(".env") for p in parts[:-1]) or (
         parts[-1].startswith(".env") and not parts[-1].endswith(_ENV_TEMPLATES)
     )
-
-
-def _secret_by_name(path: str, data: bytes) -> str | None:
-    name = posixpath.basename(path).lower()
-    if _KEY_FILES.match(name) and not name.endswith(".pub"):
-        return "private key file"
-    # Certificate bundles (CA files) are public; only a key inside makes these secret.
-    if _KEY_FILES_UNLESS_PUBLIC.match(name) and (
-        b"PRIVATE KEY" in data or b"-----BEGIN " not in data
-    ):
-        return "private key file"
-    if _CREDENTIAL_FILES.match(name):
-        return "credentials file"
-    return None
-
-
-class _SecretScan:
-    """detect-secrets over many files: in this process for a few, in ``jobs`` processes for many."""
-
-    def __init__(self, jobs: int) -> None:
-        self._jobs = jobs
-        self._chunks: list[list[tuple[str, str, str]]] = [[]]
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[tuple[list[tuple[str, str, str]], Future[list[list[str]]]]] = []
-
-    def __enter__(self) -> _SecretScan:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-    def add(self, key: str, path: str, text: str) -> None:
-        """Queue one text file."""
-        self._chunks[-1].append((key, path, text))
-        if len(self._chunks[-1]) < _CHUNK:
-            return
-        self._chunks.append([])
-        if self._pool is None and self._jobs > 1 and len(self._chunks) > _POOL_AFTER:
-            # Spawning workers costs a few hundred milliseconds: only worth it for many files.
-            self._pool = ProcessPoolExecutor(self._jobs, mp_context=get_context("spawn"))
-        if self._pool is not None:
-            for chunk in filter(None, self._chunks):
-                files = [(path, text) for _, path, text in chunk]
-                self._futures.append((chunk, self._pool.submit(scan_secrets, files)))
-            self._chunks = [[]]
-
-    def results(self) -> dict[str, tuple[str, list[str]]]:
-        """Key -> (path, findings) of every queued file."""
-        done = [(chunk, future.result()) for chunk, future in self._futures]
-        done += [
-            (chunk, scan_secrets([(path, text) for _, path, text in chunk]))
-            for chunk in filter(None, self._chunks)
-        ]
-        return {
-            key: (path, items)
-            for chunk, found in done
-            for (key, path, _), items in zip(chunk, found, strict=True)
-        }
-
-
-def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
-    """detect-secrets' findings per ``(path, text)`` file, as ``path:line (kind) hash`` (the
-    secret's SHA-1, which .secrets.baseline lists), never values."""
-    from detect_secrets.settings import default_settings, get_plugins
-
-    out: list[list[str]] = []
-    with default_settings():
-        plugins = _Plugins(get_plugins())
-        for path, text in files:
-            lines = text.splitlines()
-            hits = _confirmed(path, lines, _raw_hits(path, lines, plugins))
-            unique = sorted({(s.line_number, s.type, s.secret_hash) for s in hits})
-            out.append([f"{path}:{n} ({kind}) {hashed}" for n, kind, hashed in unique])
-    return out
-
-
-class _Plugins:
-    """detect-secrets' plugins, grouped by the cheapest way to rule a line out for them.
-
-    * The keyword plugin only ever matches a line holding one of its keywords.
-    * A plain regex plugin (the base ``analyze_line`` and ``analyze_string``: a hit is a
-      ``findall`` of one of its ``denylist`` patterns) matches a line exactly when one search of
-      all their patterns joined matches it: one search instead of twenty plugin calls.
-    * An entropy plugin only when the line holds a quoted run long enough to exceed its limit.
-    * The others (JWT) are asked about every line.
-    """
-
-    def __init__(self, plugins: list[BasePlugin]) -> None:
-        from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-        from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
-
-        self.keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
-        self.keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
-        plain = [
-            p
-            for p in plugins
-            if isinstance(p, RegexBasedDetector)
-            and type(p).analyze_line is BasePlugin.analyze_line
-            and type(p).analyze_string is RegexBasedDetector.analyze_string
-        ]
-        self.joined: re.Pattern[str] | None = None
-        try:
-            self.joined = re.compile(
-                "|".join(f"(?:{_scoped(r)})" for p in plain for r in p.denylist)
-            )
-        except re.error:
-            plain = []  # not expressible as one pattern: ask each plugin, as detect-secrets does
-        self.plain = plain
-        # An entropy plugin (not in eager mode, which detect-secrets uses for ad-hoc strings
-        # only) reports a quoted run of its charset whose Shannon entropy exceeds its limit; a
-        # string of n characters has at most log2(n), so only a run longer than 2**limit can.
-        self.long_quoted: list[tuple[BasePlugin, re.Pattern[str]]] = [
-            (p, _long_quoted(p.charset, p.entropy_limit))
-            for p in plugins
-            if isinstance(p, HighEntropyStringsPlugin)
-            and type(p).analyze_string is HighEntropyStringsPlugin.analyze_string
-            and p.regex.pattern == _quoted(p.charset)
-        ]
-        grouped = [*self.keyword, *plain, *(p for p, _ in self.long_quoted)]
-        self.other = [p for p in plugins if p not in grouped]
-
-    def candidates(self, line: str) -> list[BasePlugin]:
-        """The plugins that may match ``line``; the rest cannot."""
-        out = list(self.other)
-        if self.keyword and self.keywords.search(line):
-            out += self.keyword
-        if self.plain and self.joined is not None and self.joined.search(line):
-            out += self.plain
-        out += [p for p, long in self.long_quoted if long.search(line)]
-        return out
-
-
-def _quoted(charset: str) -> str:
-    """The pattern of detect-secrets' entropy plugins (``HighEntropyStringsPlugin.regex``)."""
-    return "([\\'\"])([" + re.escape(charset) + "]+)(\\1)"
-
-
-def _long_quoted(charset: str, limit: float) -> re.Pattern[str]:
-    """Quoted runs of ``charset`` longer than ``2 ** limit``: the only ones that can exceed it."""
-    shortest = math.floor(2**limit) + 1
-    return re.compile("([\\'\"])([" + re.escape(charset) + f"]{{{shortest},}})(\\1)")
-
-
-def _scoped(pattern: re.Pattern[str]) -> str:
-    """``pattern`` with its flags made local to it, to sit in an alternation of others."""
-    flags = "".join(
-        letter
-        for flag, letter in (
-            (re.IGNORECASE, "i"),
-            (re.MULTILINE, "m"),
-            (re.DOTALL, "s"),
-            (re.VERBOSE, "x"),
-        )
-        if pattern.flags & flag
-    )
-    # A verbose pattern may end in a comment: the newline ends it before the closing paren.
-    return f"(?{flags}:{pattern.pattern}\n)" if "x" in flags else f"(?{flags}:{pattern.pattern})"
-
-
-def _raw_hits(path: str, lines: list[str], plugins: _Plugins) -> list[tuple[int, list[BasePlugin]]]:
-    """Each line some plugin matches before detect-secrets' filters, with those plugins.
-
-    The same plugin calls detect-secrets makes, minus its per-call argument injection and filters,
-    which cost three quarters of its time: filters only ever remove findings, so a (line, plugin)
-    without a raw hit has none.
-    """
-    found = []
-    for number, line in enumerate(lines, start=1):
-        stripped = line.rstrip()
-        hit = [
-            p
-            for p in plugins.candidates(stripped)
-            if p.analyze_line(filename=path, line=stripped, line_number=number)
-        ]
-        if hit:
-            found.append((number, hit))
-    return found
-
-
-def _confirmed(
-    path: str, lines: list[str], hits: list[tuple[int, list[BasePlugin]]]
-) -> Iterator[PotentialSecret]:
-    """detect-secrets' own line processing (``core.scan._process_line_based_plugins``: argument
-    injection, line and context filters, the code snippet of the whole file around each line),
-    run on the raw hits only instead of on every line with every plugin — on a file with one hit
-    the whole-file pass cost 100 times more."""
-    from detect_secrets.core.scan import _is_filtered_out, _scan_line
-    from detect_secrets.util.code_snippet import get_code_snippet
-
-    for number, plugins in hits:
-        line = lines[number - 1].rstrip()
-        snippet = get_code_snippet(lines=lines, line_number=number)
-        if _is_filtered_out(
-            required_filter_parameters=["line"], filename=path, line=line, context=snippet
-        ):
-            continue
-        for plugin in plugins:
-            for secret in _scan_line(
-                plugin=plugin, filename=path, line=line, line_number=number, context=snippet
-            ):
-                if not _is_filtered_out(
-                    required_filter_parameters=["context"],
-                    filename=secret.filename,
-                    secret=secret.secret_value,
-                    plugin=plugin,
-                    line=line,
-                    context=snippet,
-                ):
-                    yield secret
 
 
 def _leaves_repo(path: str, target: str) -> bool:

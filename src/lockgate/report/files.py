@@ -6,6 +6,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from lockgate.errors import LockgateError
+
+
+def check_folder(flag: str, path: Path) -> None:
+    """Refuse, before any work, a report path whose folder does not exist."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise LockgateError(f"{flag} {path}: folder {folder} does not exist")
+
 
 def write_report(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgate.errors import LockgateError
 from lockgate.report.files import write_report
 
 if TYPE_CHECKING:
@@ -90,12 +89,6 @@ def render(result: AlignResult, gates: list[GateResult] | None = None) -> bytes:
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
-
-
-def check_target(path: Path) -> None:
-    """Refuse, before any work, a report path whose folder does not exist."""
-    if not path.resolve().parent.is_dir():
-        raise LockgateError(f"--junit-xml {path}: folder {path.resolve().parent} does not exist")
 
 
 def write(path: Path, data: bytes) -> None:

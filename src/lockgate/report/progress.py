@@ -100,6 +100,7 @@ def reporter(silent: bool) -> Iterator[Reporter]:
 
 @contextmanager
 def _bar() -> Iterator[Progress]:
+    # lazy: rich's progress bar costs the no-change path ~25 ms; only a terminal shows it
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn
     from rich.progress import Progress as Bar

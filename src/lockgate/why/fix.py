@@ -15,11 +15,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
 from lockgate.layers.documented import guides_of
 from lockgate.layers.instantiated import factory_in
 from lockgate.model import AlignResult, Feature, FeatureResult
-from lockgate.project.config import Config
+from lockgate.pipeline.align import align
+from lockgate.project.config import Config, load
 from lockgate.project.names import snake
 
 CREATE, EXISTS, PRINT = "create", "exists", "print"
@@ -48,6 +50,20 @@ class ClassFacts:
     docstring: str
     required: list[str]  # constructor parameters without a default
     methods: list[tuple[str, str, str]]  # public methods: name, parameters, first doc line
+
+
+def fix(
+    root: Path, wanted: list[str], scaffold: bool, quiet: bool
+) -> tuple[AlignResult, list[Step]]:
+    """Align, then plan a step for each failed layer of the features ``wanted`` (default: every
+    feature with a failed layer); with ``scaffold``, write their scaffolds."""
+    result = align(root, Options(json=quiet, quiet=quiet, command="fix"))
+    chosen = select(result, wanted)
+    found = Path(result.root)
+    steps = plan(found, load(found).config, chosen)
+    if scaffold:
+        write(found, steps)
+    return result, steps
 
 
 def select(result: AlignResult, wanted: list[str]) -> list[FeatureResult]:
