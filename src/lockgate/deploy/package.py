@@ -39,7 +39,7 @@ from lockgate.deploy.gates import (
     version_paths,
 )
 from lockgate.errors import LockgateError
-from lockgate.keys.fingerprint import digest
+from lockgate.keys.hashing import digest
 from lockgate.model import AlignResult
 from lockgate.project.config import Config
 from lockgate.project.facts import read_facts

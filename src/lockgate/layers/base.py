@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lockgate.keys.fingerprint import FileHasher
+from lockgate.keys.hashing import FileHasher
 from lockgate.model import Feature
 from lockgate.project.facts import FileFacts
 from lockgate.project.graph import ImportGraph

@@ -17,7 +17,7 @@ from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import MISSING, BatchResult, run_batch
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
 from lockgate.keys.executed import Execution
-from lockgate.keys.fingerprint import LISTING, FileHasher, digest, is_probe, key_of
+from lockgate.keys.hashing import LISTING, FileHasher, digest, is_probe, key_of
 from lockgate.layers import (
     discovered,
     documented,

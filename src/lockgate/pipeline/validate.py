@@ -10,7 +10,8 @@ from pathlib import Path
 
 from lockgate.commands.options import Options
 from lockgate.keys import snapshot
-from lockgate.keys.fingerprint import FileHasher, environment, key_of
+from lockgate.keys.environment import environment
+from lockgate.keys.hashing import FileHasher, key_of
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
