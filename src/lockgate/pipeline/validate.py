@@ -11,12 +11,15 @@ from pathlib import Path
 from lockgate.commands.options import Options
 from lockgate.keys import snapshot
 from lockgate.keys.environment import environment
+from lockgate.keys.extras import BLOCKS
 from lockgate.keys.hashing import FileHasher, key_of
+from lockgate.keys.plan import SUITE_LAYER, Planned
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
-from lockgate.pipeline.runner import BLOCKS, SUITE_LAYER, Planned, Runner, suite_results
+from lockgate.pipeline.record import suite_results
+from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
 from lockgate.project.config import Config
 from lockgate.project.discover import UNREADABLE, broken_files, discover
@@ -170,7 +173,7 @@ def align_fully(
                 mine = _shard_of(ctx, store, planned, options.shard)
                 planned = [p for p in planned if mine.holds(p)]
                 # what the remote served beyond this shard is not this shard's reuse
-                runner.served &= {p.key for p in planned}
+                runner.narrow(planned)
             reused = sum(1 for p in planned if p.result is not None)
             report.say(
                 f"planned {counted(len(planned), 'result')}: {reused} reused, "
