@@ -41,7 +41,7 @@ class Loads:
         self.reuser = reuser
         self._keys: dict[str, str] = {}  # test file → key of its run-time imports
         self._applied: dict[str, set[str]] = {}  # test file → features it was given at plan
-        self.loads: dict[str, str] = {}  # new facts: what test files imported at run time
+        self.facts: dict[str, str] = {}  # new facts: what test files imported at run time
         self.reattributed = False  # a test file imported other features than it was given
 
     def _key(self, test: str) -> str:
@@ -97,7 +97,7 @@ class Loads:
                 static,
             )
             record = {"features": paths, "extras": extras}
-            self.loads[f"{LOADS_FACTS}{self._key(test)}"] = json.dumps(record)
+            self.facts[f"{LOADS_FACTS}{self._key(test)}"] = json.dumps(record)
             applied = self._applied.get(test, set())
             given = {
                 fid

@@ -109,7 +109,7 @@ class Runner:
 
     def new_facts(self) -> dict[str, str]:
         """The facts this run's results refer to, and what test files imported at run time."""
-        return {**self.extras.new_facts(), **self.loads.loads}
+        return {**self.extras.new_facts(), **self.loads.facts}
 
     def copies(self) -> tuple[list[NewResult], dict[str, str]]:
         """The remote entries this run reused, with their facts, for the local store."""
