@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import Run, copy_project, git, lockgate
 
-from lockgate.keys.fingerprint import RACY_NS
+from lockgate.keys.hashing import RACY_NS
 
 FEATURES = "src/shop/features"
 SERVICES = ["CartService", "CatalogService", "PricingService"]

@@ -1,4 +1,4 @@
-"""Hashes and keys (keys/fingerprint.py): digest, key_of, relocated paths, folder probes."""
+"""Hashes and keys (keys/hashing.py, keys/environment.py): digest, key_of, relocation, probes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockgate.keys.fingerprint import LISTING, digest, is_probe, key_of, probe_state, relocated
+from lockgate.keys.environment import relocated
+from lockgate.keys.hashing import LISTING, digest, is_probe, key_of, probe_state
 
 
 def test_digest_is_a_short_blake2b() -> None:

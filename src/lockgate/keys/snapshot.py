@@ -19,15 +19,8 @@ from stat import S_ISREG
 from typing import Any
 
 from lockgate import __version__
-from lockgate.keys.fingerprint import (
-    RACY_NS,
-    FileHasher,
-    digest,
-    environment,
-    is_probe,
-    key_of,
-    probe_state,
-)
+from lockgate.keys.environment import environment
+from lockgate.keys.hashing import RACY_NS, FileHasher, digest, is_probe, key_of, probe_state
 from lockgate.model import (
     AlignResult,
     Feature,

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lockgate.keys.fingerprint import FileHasher
+from lockgate.keys.hashing import FileHasher
 from lockgate.model import Feature
 from lockgate.project.facts import FileFacts
 from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project, declared_inputs
+
+# Where a layer reaches its verdict, as each layer module's ``RUNS_IN`` says: in lockgate's
+# own process, in the import worker, in the pytest child, or in the performance measurement.
+CLI, WORKER, PYTEST, MEASURE = "cli", "worker", "pytest", "measure"
 
 
 @dataclass(frozen=True)

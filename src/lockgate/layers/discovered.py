@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import os
 
-from lockgate.layers.base import Context, Inputs
+from lockgate.layers.base import CLI, Context, Inputs
 from lockgate.layers.scoring import score, status
 from lockgate.model import Feature, FeatureResult, LayerResult
 from lockgate.project.discover import broken_files
 
 NAME = "discovered"
 VERSION = 1
+RUNS_IN = CLI  # judged from the parsed files
 
 
 def inputs(ctx: Context, feature: Feature) -> Inputs:

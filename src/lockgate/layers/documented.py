@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from lockgate.layers.base import Context, Inputs
+from lockgate.layers.base import CLI, Context, Inputs
 from lockgate.model import Feature
 from lockgate.project.names import kebab, snake
 
 NAME = "documented"
 VERSION = 1
+RUNS_IN = CLI  # judged from the guide files
 
 
 def guide_paths(ctx: Context, feature: Feature) -> list[str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from lockgate.layers.base import Context, Inputs
+from lockgate.execution.worker import ModuleOutcome, Outcome
+from lockgate.layers.base import WORKER, Context, Inputs
 from lockgate.model import Feature
 
 NAME = "instantiated"
 VERSION = 1
+RUNS_IN = WORKER  # the import worker constructs the class
 
 
 def factory_of(ctx: Context, feature: Feature) -> str | None:
@@ -46,3 +48,8 @@ def inputs(ctx: Context, feature: Feature) -> Inputs:
         parts += (ctx.module_closure(factory.partition(":")[0]),)
     config = {"feature": feature.id, "src": cfg.src, "timeout": cfg.timeout, "factory": factory}
     return Inputs(parts, config)
+
+
+def step(outcome: ModuleOutcome, feature: Feature) -> Outcome:
+    """The worker's verdict on constructing the feature's class."""
+    return outcome.classes[feature.name]

@@ -14,12 +14,13 @@ from functools import cache
 
 from lockgate.execution.results import BatchResult
 from lockgate.execution.worker import ModuleOutcome
-from lockgate.layers.base import Context, Inputs
+from lockgate.layers.base import MEASURE, Context, Inputs
 from lockgate.layers.tested import suite_inputs
 from lockgate.model import Feature, LayerResult, Performance
 
 NAME = "optimized"
 VERSION = 1
+RUNS_IN = MEASURE  # one measurement child per feature, then benchmark tests
 
 
 @cache

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lockgate.execution.results import BatchResult, FileOutcome, coverage_of
-from lockgate.layers.base import Context, Inputs
+from lockgate.layers.base import PYTEST, Context, Inputs
 from lockgate.model import Feature
 from lockgate.project.names import snake
 from lockgate.words import counted, plural
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NAME = "tested"
 VERSION = 1
+RUNS_IN = PYTEST  # the pytest child runs the test files
 
 
 def owners(ctx: Context) -> dict[str, list[str]]:
@@ -49,7 +50,7 @@ def import_hints(ctx: Context) -> list[str]:
     """One warning per test file import that no ``src`` root (nor the project root) resolves
     but that names a feature module under another folder: the ``src`` entry that would make
     it the feature's test (a test that puts the folder on ``sys.path`` itself is found after
-    it ran, see :meth:`lockgate.pipeline.runner.Runner.attribute`)."""
+    it ran, see :meth:`lockgate.keys.loads.Loads.attribute`)."""
     tails: dict[str, list[tuple[str, str]]] = {}  # dotted name → (folder, feature module)
     for path in dict.fromkeys(f.path for f in ctx.features):
         parts = path.removesuffix(".py").split("/")

@@ -6,12 +6,13 @@ import re
 from functools import cache
 from typing import Any
 
-from lockgate.layers.base import Context, Inputs
+from lockgate.layers.base import CLI, Context, Inputs
 from lockgate.model import Feature
 from lockgate.project.discover import matches
 
 NAME = "wired"
 VERSION = 1
+RUNS_IN = CLI  # judged from the import graph and entry points
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

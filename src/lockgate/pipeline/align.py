@@ -54,6 +54,8 @@ def align(
                     f"nothing changed: reused {reused} in {fast.seconds:.2f}s",
                 )
                 return fast
+    # lazy: the full path's modules (parsing, planning, pydantic, the executors) take ~0.3 s
+    # to import, and the no-change run that returned above needs none of them
     from lockgate.pipeline.validate import align_fully
 
     # The store opened here goes on to the full path: its warnings (a store set aside, a

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lockgate.errors import LockgateError
-from lockgate.keys.fingerprint import digest
+from lockgate.keys.hashing import digest
 
 
 @dataclass(frozen=True)

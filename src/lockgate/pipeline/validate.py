@@ -10,12 +10,16 @@ from pathlib import Path
 
 from lockgate.commands.options import Options
 from lockgate.keys import snapshot
-from lockgate.keys.fingerprint import FileHasher, environment, key_of
+from lockgate.keys.environment import environment
+from lockgate.keys.extras import BLOCKS
+from lockgate.keys.hashing import FileHasher, key_of
+from lockgate.keys.plan import SUITE_LAYER, Planned
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
-from lockgate.pipeline.runner import BLOCKS, SUITE_LAYER, Planned, Runner, suite_results
+from lockgate.pipeline.record import suite_results
+from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
 from lockgate.project.config import Config
 from lockgate.project.discover import UNREADABLE, broken_files, discover
@@ -26,7 +30,7 @@ from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
-from lockgate.store.store import Store, Stored, store_dir
+from lockgate.store.store import NewResult, Store, Stored, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
 
@@ -123,6 +127,27 @@ def layers_to_run(config: Config) -> tuple[str, ...]:
     return (*LAYERS, optimized.NAME) if wanted else LAYERS
 
 
+@dataclass
+class _Done:
+    """A run's plan once every item has a result, and what the stages left to record."""
+
+    runner: Runner
+    planned: list[Planned]
+    stored: dict[str, Stored]  # what the store held for the planned keys
+    part: _Part | None  # a shard's features and suite files; None for a whole run
+    scope: str  # the layers, as the store's run history and reasons name them
+
+    @property
+    def hits(self) -> int:
+        """How many results were reused."""
+        return sum(1 for p in self.planned if p.result is not None and p.result.cached)
+
+    @property
+    def misses(self) -> int:
+        """How many results were run."""
+        return len(self.planned) - self.hits
+
+
 def align_fully(
     root: Path,
     options: Options,
@@ -143,118 +168,160 @@ def align_fully(
             store.close()
         raise
     prep = prepare(project, options, store)
-    ctx, store = prep.ctx, prep.store
+    store = prep.store
     remote = opened
     try:
         if store is not None and remote is None:
             remote = _remote(project, options)
         elif store is None:
             remote = None
-        with reporter(options.quiet or options.json) as report:
-            runner = Runner(
-                ctx,
-                store,
-                prep.env_digest,
-                options.retry_failed,
-                options.jobs,
-                report.advance,
-                layers or layers_to_run(project.config),
-                remote,
-            )
-            runner.attribute()
-            planned = runner.plan()
-            stored = runner.reuse(planned)
-            mine = None
-            if options.shard is not None:
-                mine = _shard_of(ctx, store, planned, options.shard)
-                planned = [p for p in planned if mine.holds(p)]
-                # what the remote served beyond this shard is not this shard's reuse
-                runner.served &= {p.key for p in planned}
-            reused = sum(1 for p in planned if p.result is not None)
-            report.say(
-                f"planned {counted(len(planned), 'result')}: {reused} reused, "
-                f"{len(planned) - reused} to run"
-            )
-            scope = snapshot.scope(layers)
-            runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
-            runner.execute(planned)
-        runlog.attach(planned)
-        hits = sum(1 for p in planned if p.result is not None and p.result.cached)
-        misses = len(planned) - hits
+        done = _run(prep, options, layers, remote)
+        runlog.attach(done.planned)
         elapsed = time.perf_counter() - started
-        result = AlignResult(
-            root=str(project.root),
-            threshold=project.config.threshold,
-            fail_under=project.config.fail_under,
-            features=[
-                r
-                for r in discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers)
-                if mine is None or not r.feature.broken or r.feature.id in mine.features
-            ],
-            orphans=wired.orphans(ctx),
-            hits=hits,
-            misses=misses,
-            seconds=round(time.perf_counter() - started, 3),
-            suite=suite_results(planned),
-            warnings=[
-                *(store.warnings if store else []),
-                *(remote.warnings if remote else []),
-                *runner.warnings,
-                *map(_wrote, runner.sandbox.writes),
-                *tested.import_hints(ctx),
-            ],
-            inputs=_depended_on(ctx, planned, stored),
-            remote_hits=runner.remote_hits,
-            remote_errors=remote.errors if remote is not None else 0,
-            shard=(options.shard.index, options.shard.count) if options.shard else None,
-            writes=list(runner.sandbox.writes),
-        )
-        # written once the result is made, so that the run history records its mean score
+        result = _result(prep, options, done, remote, started)
         if store is not None:
-            results = runner.new_results(planned)
-            saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
-            copies, copied_facts = runner.copies()
-            store.write(
-                results + copies,
-                ctx.hasher.updated,
-                {**prep.new_facts, **copied_facts, **runner.new_facts()},
-                (
-                    options.command,
-                    hits,
-                    misses,
-                    elapsed,
-                    saved,
-                    scope,
-                    runner.remote_hits,
-                    result.mean_score,
-                ),
-                env=(prep.env_digest, prep.env_items),
-                reasons=runlog.record(planned, results, runner.layers, store.writable),
-            )
-            if remote is not None:
-                # only what this run validated itself: a reused result is already somewhere
-                remote.publish(runner.entries(results))
-            # a failed write or publish adds a warning
-            late = [*store.warnings, *(remote.warnings if remote else [])]
-            result.warnings += [w for w in late if w not in result.warnings]
-        # Every result is in the store: the next run may serve this one whole if nothing moved.
-        # A shard's result is part of one: never served as the whole; nor is a run in which
-        # a test file imported features it was not given: the next run plans anew
-        if (
-            store is not None
-            and len(results) == misses
-            and not runner.reattributed
-            and not store.warnings  # (the project's hints are kept in it)
-            and mine is None
-        ):
-            every = sum(p.result.seconds for p in planned if p.result is not None)
-            snapshot.save(project.root, store, layers, ctx.hasher, result, every)
+            results = _record(prep, options, done, result, remote, elapsed)
+            _save_snapshot(prep, store, done, result, layers, len(results) == done.misses)
         return result
     finally:
         if store is not None:
             store.close()
         if remote is not None and remote is not opened:
             remote.close()
+
+
+def _run(
+    prep: Prepared, options: Options, layers: tuple[str, ...] | None, remote: Remote | None
+) -> _Done:
+    """Plan, reuse, narrow to a shard, explain the misses, and run them."""
+    ctx, store = prep.ctx, prep.store
+    with reporter(options.quiet or options.json) as report:
+        runner = Runner(
+            ctx,
+            store,
+            prep.env_digest,
+            options.retry_failed,
+            options.jobs,
+            report.advance,
+            layers or layers_to_run(ctx.project.config),
+            remote,
+        )
+        runner.attribute()
+        planned = runner.plan()
+        stored = runner.reuse(planned)
+        part = None
+        if options.shard is not None:
+            part = _shard_of(ctx, store, planned, options.shard)
+            planned = [p for p in planned if part.holds(p)]
+            # what the remote served beyond this shard is not this shard's reuse
+            runner.narrow(planned)
+        reused = sum(1 for p in planned if p.result is not None)
+        report.say(
+            f"planned {counted(len(planned), 'result')}: {reused} reused, "
+            f"{len(planned) - reused} to run"
+        )
+        scope = snapshot.scope(layers)
+        runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+        runner.execute(planned)
+    return _Done(runner, planned, stored, part, scope)
+
+
+def _result(
+    prep: Prepared, options: Options, done: _Done, remote: Remote | None, started: float
+) -> AlignResult:
+    """The run's result: every feature's row, the suite, the warnings and the counts."""
+    ctx, store, runner, planned = prep.ctx, prep.store, done.runner, done.planned
+    project = ctx.project
+    part = done.part
+    rows = discovered.with_broken(ctx, _feature_results(ctx, planned), runner.layers)
+    return AlignResult(
+        root=str(project.root),
+        threshold=project.config.threshold,
+        fail_under=project.config.fail_under,
+        features=[
+            r for r in rows if part is None or not r.feature.broken or r.feature.id in part.features
+        ],
+        orphans=wired.orphans(ctx),
+        hits=done.hits,
+        misses=done.misses,
+        seconds=round(time.perf_counter() - started, 3),
+        suite=suite_results(planned),
+        warnings=[
+            *(store.warnings if store else []),
+            *(remote.warnings if remote else []),
+            *runner.warnings,
+            *map(_wrote, runner.sandbox.writes),
+            *tested.import_hints(ctx),
+        ],
+        inputs=_depended_on(ctx, planned, done.stored),
+        remote_hits=runner.remote_hits,
+        remote_errors=remote.errors if remote is not None else 0,
+        shard=(options.shard.index, options.shard.count) if options.shard else None,
+        writes=list(runner.sandbox.writes),
+    )
+
+
+def _record(
+    prep: Prepared,
+    options: Options,
+    done: _Done,
+    result: AlignResult,
+    remote: Remote | None,
+    elapsed: float,
+) -> list[NewResult]:
+    """Write the fresh results, the reused remote copies and the facts into the store, and
+    publish what this run validated; returns the results stored. Written once the result is
+    made, so that the run history records its mean score."""
+    store, runner, planned = prep.store, done.runner, done.planned
+    assert store is not None
+    results = runner.new_results(planned)
+    saved = sum(p.result.seconds for p in planned if p.result and p.result.cached)
+    copies, copied_facts = runner.copies()
+    store.write(
+        results + copies,
+        prep.ctx.hasher.updated,
+        {**prep.new_facts, **copied_facts, **runner.new_facts()},
+        (
+            options.command,
+            done.hits,
+            done.misses,
+            elapsed,
+            saved,
+            done.scope,
+            runner.remote_hits,
+            result.mean_score,
+        ),
+        env=(prep.env_digest, prep.env_items),
+        reasons=runlog.record(planned, results, runner.layers, store.writable),
+    )
+    if remote is not None:
+        # only what this run validated itself: a reused result is already somewhere
+        remote.publish(runner.entries(results))
+    # a failed write or publish adds a warning
+    late = [*store.warnings, *(remote.warnings if remote else [])]
+    result.warnings += [w for w in late if w not in result.warnings]
+    return results
+
+
+def _save_snapshot(
+    prep: Prepared,
+    store: Store,
+    done: _Done,
+    result: AlignResult,
+    layers: tuple[str, ...] | None,
+    complete: bool,
+) -> None:
+    """Every result is in the store (``complete``): the next run may serve this one whole if
+    nothing moved. A shard's result is part of one: never served as the whole; nor is a run in
+    which a test file imported features it was not given: the next run plans anew."""
+    if (
+        complete
+        and not done.runner.reattributed
+        and not store.warnings  # (the project's hints are kept in it)
+        and done.part is None
+    ):
+        every = sum(p.result.seconds for p in done.planned if p.result is not None)
+        snapshot.save(prep.ctx.project.root, store, layers, prep.ctx.hasher, result, every)
 
 
 def _remote(project: Project, options: Options) -> Remote | None:

@@ -7,14 +7,13 @@ import os
 from pathlib import Path
 
 from lockgate.commands.options import Options
+from lockgate.pipeline.align import align
+from lockgate.project.project import Project
 from lockgate.store.store import store_dir
 
 
 def warm(root: Path, jobs: int) -> bool:
     """Align into the store unless another warmer holds the lock; False when one did."""
-    from lockgate.pipeline.align import align
-    from lockgate.project.project import Project
-
     project = Project.open(root)
     folder = store_dir(project.root)
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.errors import LockgateError
-from lockgate.pipeline.runner import fact_names
+from lockgate.keys.extras import fact_names
 from lockgate.project.config import load
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry

@@ -8,9 +8,10 @@ from typing import Any
 
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
+from lockgate.keys.plan import SUITE_LAYER
 from lockgate.layers.tested import unowned
 from lockgate.model import Feature
-from lockgate.pipeline.runner import SUITE_LAYER, Runner
+from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.validate import prepare
 from lockgate.project.project import Project
 from lockgate.store.store import Store, store_dir

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockgate.errors import LockgateError
-from lockgate.pipeline.runner import SUITE_LAYER, Planned, Runner
+from lockgate.keys.plan import SUITE_LAYER, Planned
+from lockgate.pipeline.runner import Runner
 from lockgate.store.store import NewResult, Store
 from lockgate.why.reasons import CLEARED, NO_STORE, Now, Reason, compared
 

@@ -23,7 +23,7 @@ from lockgate.deploy.package.select import dev_only, shipped, test_patterns
 from lockgate.deploy.secrets import secret_key
 from lockgate.deploy.version import version_paths
 from lockgate.errors import LockgateError
-from lockgate.keys.fingerprint import digest
+from lockgate.keys.hashing import digest
 from lockgate.project.config import Config
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry

@@ -1,0 +1,275 @@
+"""Running the misses: every planned layer that was not reused, where its layer runs.
+
+Each layer module says where it reaches its verdict (``RUNS_IN``, see
+:mod:`lockgate.layers.base`): in this process, in the import worker, in the pytest child, or
+in the performance measurement, which runs last and alone.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lockgate.execution.results import BatchResult
+from lockgate.execution.sandbox import Sandbox
+from lockgate.execution.testrun import run_batch
+from lockgate.execution.worker import ModuleOutcome, Request, run_modules
+from lockgate.keys.executed import Execution
+from lockgate.keys.extras import Extras, Observed
+from lockgate.keys.hashing import is_probe
+from lockgate.keys.loads import Loads
+from lockgate.keys.plan import SUITE_LAYER, Planned, layer_module
+from lockgate.keys.reuse import expires
+from lockgate.layers import instantiated, optimized, tested
+from lockgate.layers.base import CLI, MEASURE, PYTEST, WORKER, Context
+from lockgate.model import LayerResult
+from lockgate.report.progress import Progress
+
+PLACES = (CLI, WORKER, PYTEST, MEASURE)
+
+
+class Executor:
+    """Runs one plan's misses and gives each its fresh result and extras."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        extras: Extras,
+        loads: Loads | None,
+        sandbox: Sandbox,
+        jobs: int,
+        progress: Progress,
+        pycache: Path | None,
+    ) -> None:
+        self.ctx = ctx
+        self.extras = extras
+        self.loads = loads  # None without a store: nothing to record what tests imported in
+        self.sandbox = sandbox
+        self.jobs = jobs
+        self.progress = progress
+        self.pycache = pycache
+        self.features = {f.id: f for f in ctx.features}
+
+    def execute(self, planned: list[Planned]) -> None:
+        """Run every layer that was not reused."""
+        misses = [p for p in planned if p.result is None]
+        # Whatever a key hashes, the sandbox holds: the tests see what the key describes.
+        self.sandbox.include(
+            p for item in misses for p in item.inputs.files if not is_probe(p) and p[:1] != "/"
+        )
+        where: dict[str, list[Planned]] = {place: [] for place in PLACES}
+        for item in misses:
+            where[layer_module(item.layer).RUNS_IN].append(item)
+        for item in where[CLI]:
+            ok, detail = layer_module(item.layer).judge(self.ctx, self.features[item.owner])
+            item.result = LayerResult(ok, detail, 0.0)
+        workers, tests = where[WORKER], where[PYTEST]
+        # Imports and tests are independent: the worker zygote runs beside the pytest batch.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._run_workers, workers)
+            batch = self._run_tests(tests) if tests else BatchResult({}, {})
+            outcomes = pending.result()
+        self._judge_workers(workers, outcomes)
+        if tests:
+            self._judge_tests(tests, batch)
+            if self.loads is not None:
+                self.loads.record(batch)
+        if where[MEASURE]:
+            self._measure(where[MEASURE])
+
+    def _run_workers(self, items: list[Planned]) -> dict[str, ModuleOutcome]:
+        """Import each module with a miss, and construct the classes of instantiated misses."""
+        classes: dict[str, dict[str, str | None]] = {}
+        for item in items:
+            feature = self.features[item.owner]
+            wanted = classes.setdefault(feature.module, {})
+            if item.layer == instantiated.NAME:
+                wanted[feature.name] = instantiated.factory_of(self.ctx, feature)
+        requests = [Request(m, tuple(c.items())) for m, c in sorted(classes.items())]
+        if not requests:
+            return {}
+        self.progress("importing and constructing", -len(requests))
+        project = self.ctx.project
+        return run_modules(
+            project.root,
+            project.sys_path(),
+            requests,
+            project.config.timeout,
+            self.jobs,
+            on_done=lambda _module: self.progress("importing and constructing", 1),
+            pycache=self.pycache,
+            files=project.python_files,
+            place=self.sandbox.place("imports"),
+        )
+
+    def _judge_workers(self, items: list[Planned], outcomes: dict[str, ModuleOutcome]) -> None:
+        """Each worker layer's result: the step of its module's outcome that it reads."""
+        now = time.time()
+        for item in items:
+            feature = self.features[item.owner]
+            step = layer_module(item.layer).step(outcomes[feature.module], feature)
+            hidden = self.extras.hidden(item, step.loaded)
+            item.result = self._made(
+                item.layer, step.ok, step.detail, step.seconds, now, step.transient, keep=not hidden
+            )
+            item.extras = self.extras.of(
+                Observed(step.loaded, step.lists, step.probes), item.inputs.files
+            )
+
+    def _test_files(self, item: Planned) -> list[str]:
+        """The test files an item's verdict reads: a feature's, or the suite file itself."""
+        return [item.owner] if item.layer == SUITE_LAYER else self.ctx.owners[item.owner]
+
+    def _run_tests(self, items: list[Planned]) -> BatchResult:
+        """One pytest batch over every test file a tested or suite miss reads."""
+        files: dict[str, None] = {}
+        modules = [self.features[i.owner].path for i in items if i.layer == tested.NAME]
+        for item in items:
+            files.update(dict.fromkeys(self._test_files(item)))
+        batch = BatchResult({}, {})
+        if files:
+            project = self.ctx.project
+            self.progress("running tests", -len(files))
+            batch = run_batch(
+                project.root,
+                list(files),
+                project.config.src,
+                project.sys_path(),
+                project.config.timeout,
+                jobs=self.jobs,
+                on_file_done=lambda _f: self.progress("running tests", 1),
+                pycache=self.pycache,
+                modules=modules,
+                python_files=project.python_files,
+                timeouts={f: tested.timeout_for(project.config, f) for f in files},
+                sandbox=self.sandbox,
+                retries=project.config.retries,
+            )
+        return batch
+
+    def _judge_tests(self, items: list[Planned], batch: BatchResult) -> None:
+        """Each tested or suite result, from the outcomes of the test files it reads."""
+        project = self.ctx.project
+        blocks = project.config.keys == "blocks"
+        execution = Execution(batch, self.ctx.facts, project.real_path) if blocks else None
+        now = time.time()
+        for item in items:
+            files = self._test_files(item)
+            transient = any(batch.files[t].transient for t in files)
+            seen = [batch.files[t] for t in files]
+            flaky = any(o.retry for o in seen)
+            if item.layer == SUITE_LAYER:
+                ok, detail = tested.suite_verdict(batch.files[item.owner])
+            else:
+                ok, detail = tested.judge(self.ctx, self.features[item.owner], batch)
+            seconds = sum(o.seconds for o in seen)
+            observed = Observed(
+                [p for o in seen for p in (*o.executed, *o.loaded)],
+                [d for o in seen for d in o.lists],
+                [s for o in seen for s in o.probes],
+            )
+            hidden = self.extras.hidden(item, observed.files)
+            item.result = self._made(
+                item.layer, ok, detail, seconds, now, transient, flaky, keep=not hidden
+            )
+            if execution is not None and item.whole is not None:
+                item.extras = self.extras.of_blocks(observed, item, files, execution)
+            else:
+                item.extras = self.extras.of(observed, item.inputs.files)
+
+    def _measure(self, items: list[Planned]) -> None:
+        """The optimized layer: one child per feature, one at a time, then benchmark tests."""
+        project = self.ctx.project
+        requests = []
+        for item in items:
+            feature = self.features[item.owner]
+            factory = instantiated.factory_of(self.ctx, feature)
+            requests.append(Request(feature.module, ((feature.name, factory),), ident=feature.id))
+        self.progress("measuring performance", -len(requests))
+        outcomes = run_modules(
+            project.root,
+            project.sys_path(),
+            requests,
+            project.config.timeout,
+            jobs=1,
+            on_done=lambda _id: self.progress("measuring performance", 1),
+            pycache=self.pycache,
+            files=project.python_files,
+            place=self.sandbox.place("imports"),
+        )
+        files = [
+            t
+            for item in items
+            for t in optimized.benchmark_tests(self.ctx, self.features[item.owner])
+        ]
+        batch = BatchResult({}, {})
+        if files:
+            batch = run_batch(
+                project.root,
+                list(dict.fromkeys(files)),
+                project.config.src,
+                project.sys_path(),
+                project.config.timeout,
+                jobs=1,
+                pycache=self.pycache,
+                python_files=project.python_files,
+                sandbox=self.sandbox,
+            )
+        self._judge_measures(items, outcomes, batch)
+
+    def _judge_measures(
+        self, items: list[Planned], outcomes: dict[str, ModuleOutcome], batch: BatchResult
+    ) -> None:
+        """Each optimized result, from its feature's measurement and benchmark tests."""
+        now = time.time()
+        for item in items:
+            feature = self.features[item.owner]
+            got = outcomes[item.owner]
+            ok, detail = optimized.judge(self.ctx, feature, got, batch)
+            seconds = got.imported.seconds + sum(c.seconds for c in got.classes.values())
+            steps = [got.imported, *got.classes.values()]
+            tests = optimized.benchmark_tests(self.ctx, feature)
+            transient = any(s.transient for s in steps) or any(
+                batch.files[t].transient for t in tests
+            )
+            item.result = self._made(item.layer, ok, detail, seconds, now, transient)
+
+    def _made(
+        self,
+        layer: str,
+        ok: bool,
+        detail: str,
+        seconds: float,
+        now: float,
+        transient: bool,
+        flaky: bool = False,
+        keep: bool = True,
+    ) -> LayerResult:
+        """A fresh result; a failure whose cause may be the machine's load is marked so.
+        ``keep`` False: a verdict no key describes (see :meth:`Extras.hidden`), never stored."""
+        config = self.ctx.project.config
+        load_dependent = transient and not ok  # a pass is a pass, whatever the load
+        if load_dependent:
+            after = _duration(config.retry_load_dependent_after)
+            detail += (
+                " (load-dependent: this failure is reused until --retry-failed, or for "
+                f"{after} while its inputs are unchanged)"
+            )
+        return LayerResult(
+            ok,
+            detail,
+            round(seconds, 4),
+            expires=expires(config, layer, now, load_dependent),
+            keep=keep,
+            load_dependent=load_dependent,
+            flaky=flaky and ok,
+        )
+
+
+def _duration(seconds: float) -> str:
+    """``86400`` as ``24h``, ``90`` as ``90s``."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

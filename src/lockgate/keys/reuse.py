@@ -1,0 +1,191 @@
+"""Reuse: the stored result of a planned key is reused unless it expired, ``--retry-failed``
+refuses it, or an extra of it no longer holds (a file it read changed, say)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from lockgate.keys.extras import BLOCK_FACTS, BLOCKS, PROBE_SET, SET_FACTS, Extras, fact_names
+from lockgate.keys.hashing import LISTING
+from lockgate.keys.plan import Planned
+from lockgate.layers import optimized
+from lockgate.layers.base import Context
+from lockgate.model import LayerResult
+from lockgate.project.config import Config
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
+from lockgate.store.store import NewResult, Store, Stored
+from lockgate.why.reasons import (
+    RETRY,
+    Change,
+    Reason,
+    expired,
+    expired_load_dependent,
+    extras_moved,
+    file_change,
+)
+
+LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
+
+
+def expires(
+    config: Config, layer: str, created: float, load_dependent: bool = False
+) -> float | None:
+    """When a result goes stale: a performance measure after ``ttl``, a load-dependent
+    failure (only failures are) after ``retry_load_dependent_after``; else never."""
+    ends = []
+    if layer == optimized.NAME:
+        ends.append(created + config.performance.ttl)
+    if load_dependent:
+        ends.append(created + config.retry_load_dependent_after)
+    return min(ends, default=None)
+
+
+def marks_of(result: LayerResult) -> frozenset[str]:
+    """The store's marks of a result."""
+    return frozenset(
+        name for name, on in ((LOAD_DEPENDENT, result.load_dependent), (FLAKY, result.flaky)) if on
+    )
+
+
+class Reuser:
+    """Fills in every planned result the store (or the remote) holds and may be reused."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        store: Store | None,
+        extras: Extras,
+        retry_failed: bool,
+        remote: Remote | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.extras = extras
+        self.retry_failed = retry_failed
+        self.remote = remote
+        self.fetched: dict[str, Entry] = {}  # verified remote entries this run read
+        self.served: set[str] = set()  # keys of the fetched entries this run reused
+        self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
+        self._prints: dict[tuple[str, str], str | None] = {}
+
+    def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
+        """Fill in every result whose key is stored and whose run-time files are unchanged.
+
+        Returns what the store held for the planned keys (reusable or not).
+        """
+        if self.store is None:
+            return {}
+        found = self.store.lookup(p.key for p in planned)
+        if self.remote is not None:
+            # one batched read for everything the local store lacks
+            missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
+            self.fetched = self.remote.fetch(missing)
+            found.update((k, _stored(e.result)) for k, e in self.fetched.items())
+        self.load_facts({name for held in found.values() for name in fact_names(held.extras)})
+        for entry in self.fetched.values():
+            self._sets.update((name, json.loads(data)) for name, data in entry.facts.items())
+        config = self.ctx.project.config
+        for item in planned:
+            stored = found.get(item.key)
+            if stored is None:
+                continue
+            item.reason = self._refusal(item, stored)
+            if item.reason is None:
+                if item.key in self.fetched:
+                    self.served.add(item.key)
+                load_dependent = LOAD_DEPENDENT in stored.marks
+                item.result = LayerResult(
+                    stored.passed,
+                    stored.detail,
+                    stored.seconds,
+                    cached=True,
+                    expires=expires(config, item.layer, stored.created, load_dependent),
+                    load_dependent=load_dependent,
+                    flaky=FLAKY in stored.marks,
+                )
+        return found
+
+    def _refusal(self, item: Planned, stored: Stored) -> Reason | None:
+        """Why the stored result of the item's key cannot be reused; None when it can."""
+        if self.retry_failed and not stored.passed:
+            return RETRY
+        config = self.ctx.project.config
+        load_dependent = LOAD_DEPENDENT in stored.marks
+        ends = expires(config, item.layer, stored.created, load_dependent)
+        if ends is not None and ends <= time.time():
+            if load_dependent and (
+                item.layer != optimized.NAME
+                or stored.created + config.retry_load_dependent_after <= time.time()
+            ):
+                return expired_load_dependent(stored.created, config.retry_load_dependent_after)
+            return expired(stored.created, config.performance.ttl)
+        moved = [
+            self._change(name, expected)
+            for name, expected in stored.extras.items()
+            if self.extra_moved(name, expected)
+        ]
+        return extras_moved(moved) if moved else None
+
+    def _change(self, name: str, expected: str | None) -> Change:
+        """What moved of an extras entry that no longer holds, as the user reads it."""
+        hasher = self.ctx.hasher
+        path, blocks, _ = name.partition(BLOCKS)
+        if name.startswith(PROBE_SET):
+            members = self._sets.get(f"{SET_FACTS}{name[len(PROBE_SET) :]}")
+            if members is None:
+                return Change("record missing", "the files an import looked for")
+            present = [m for m in members if hasher.hash(m) is not None]
+            where = ", ".join(present[:3]) or f"one of {len(members)} candidates"
+            return Change("file added or removed where an import looks", where)
+        if blocks:
+            return Change("code the run executed changed", path)
+        if path.endswith(LISTING):
+            return Change("folder listing changed", path[: -len(LISTING)] or ".")
+        return file_change(path, expected, hasher.hash(path))
+
+    def extra_moved(self, name: str, expected: str | None) -> bool:
+        """True when an extras entry of a stored result no longer holds: a file's content,
+        a probe set's state, or a file's block fingerprint over the bodies its run executed."""
+        if name.startswith(PROBE_SET):
+            members = self._sets.get(f"{SET_FACTS}{name[len(PROBE_SET) :]}")
+            return members is None or self.extras.set_state(name, members) != expected
+        path, blocks, names = name.partition(BLOCKS)
+        if blocks:
+            return self._fingerprint(path, names) != expected
+        return self.ctx.hasher.hash(path) != expected
+
+    def _fingerprint(self, path: str, names: str) -> str | None:
+        """The block fingerprint of ``path`` now over the bodies listed as ``names``."""
+        found = self._prints.get((path, names), "")
+        if found == "":
+            facts = self.ctx.facts.get(path)
+            members = self._sets.get(f"{BLOCK_FACTS}{names}")
+            found = None
+            if facts is not None and facts.outline is not None and members is not None:
+                found = facts.outline.fingerprint(members)
+            self._prints[(path, names)] = found
+        return found
+
+    def load_facts(self, wanted: set[str]) -> None:
+        """Read the probe sets and block lists named ``wanted`` that are not read yet."""
+        assert self.store is not None
+        wanted -= self._sets.keys()
+        self._sets.update(
+            (name, json.loads(data)) for name, data in self.store.facts(wanted).items()
+        )
+
+
+def _stored(result: NewResult) -> Stored:
+    """A remote entry's result as the local store would hold it."""
+    assert result.created is not None  # entries always carry it
+    return Stored(
+        result.key,
+        result.passed,
+        result.detail,
+        result.seconds,
+        result.extras,
+        result.created,
+        result.marks,
+    )

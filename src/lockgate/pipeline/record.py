@@ -1,0 +1,94 @@
+"""Recording: what a run gives the store and the remote, once every layer has a result.
+
+A fresh result is stored only when none of its inputs moved while it ran; a remote entry that
+was reused is copied into the local store; what this run validated itself is published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from lockgate.keys.extras import Extras, extra_file, fact_names
+from lockgate.keys.hashing import FileHasher
+from lockgate.keys.plan import SUITE_LAYER, Planned, versions
+from lockgate.keys.reuse import Reuser, marks_of
+from lockgate.layers.base import Context
+from lockgate.model import SuiteResult
+from lockgate.remote.entry import Entry
+from lockgate.store.store import NewResult
+
+
+def unchanged(ctx: Context, item: Planned, fresh: FileHasher) -> bool:
+    """True when the item's inputs hash now as they did when it was planned."""
+    files = item.inputs.files | {f for p in item.extras if (f := extra_file(p)) is not None}
+    return not any(fresh.moved(p, ctx.hasher) for p in files)
+
+
+def new_results(ctx: Context, env_digest: str, planned: list[Planned]) -> list[NewResult]:
+    """Results to store: every miss whose inputs did not move while it ran."""
+    fresh = FileHasher(ctx.project.root, {})
+    fresh.trust(ctx.hasher)
+    out = []
+    for item in planned:
+        assert item.result is not None
+        if item.result.cached or not item.result.keep or not unchanged(ctx, item, fresh):
+            continue
+        hashes = ctx.hasher.hashes(item.inputs.files)
+        out.append(
+            NewResult(
+                key=item.key,
+                layer=item.layer,
+                feature=item.owner,
+                passed=item.result.passed,
+                detail=item.result.detail,
+                seconds=item.result.seconds,
+                extras=item.extras,
+                inputs={
+                    "files": hashes,
+                    "config": item.inputs.config,
+                    "env": env_digest,
+                    "versions": versions(item.layer),
+                },
+                marks=marks_of(item.result),
+            )
+        )
+    return out
+
+
+def copies(reuser: Reuser) -> tuple[list[NewResult], dict[str, str]]:
+    """The remote entries this run reused, with their facts, for the local store.
+
+    Only reused ones: an entry that failed the reuse check was run again, and its fresh
+    result, stored under the same key, must not be written over by it."""
+    entries = [reuser.fetched[k] for k in sorted(reuser.served)]
+    facts = {k: v for e in entries for k, v in e.facts.items()}
+    return [e.result for e in entries], facts
+
+
+def entries(results: list[NewResult], extras: Extras) -> list[Entry]:
+    """Remote entries for results this run validated: each with the facts it needs."""
+    now = time.time()
+    out = []
+    for result in results:
+        facts = {n: extras.fact(n) for n in fact_names(result.extras)}
+        out.append(Entry(dataclasses.replace(result, created=now), facts))
+    return out
+
+
+def suite_results(planned: list[Planned]) -> list[SuiteResult]:
+    """The verdicts of test files that belong to no feature."""
+    return [
+        SuiteResult(
+            p.owner,
+            r.passed,
+            r.detail,
+            r.cached,
+            r.seconds,
+            load_dependent=r.load_dependent,
+            flaky=r.flaky,
+            expires=r.expires,
+        )
+        for p in planned
+        if p.layer == SUITE_LAYER and (r := p.result) is not None
+    ]
