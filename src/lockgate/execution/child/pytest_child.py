@@ -292,6 +292,7 @@ def main(spec_path: str) -> int:
     # lazy: pytest and its plugin (which imports it) load under the observer and coverage
     import pytest
 
+    # lazy: the plugin imports pytest at its top, so it too waits for coverage and the observer
     from lockgate.execution.child.pytest_plugin import Plugin
 
     with open(spec["progress"], "a", encoding="utf-8") as progress:
