@@ -22,7 +22,7 @@ CART = "shop.features.cart.CartService"
 PRICING = "shop.features.pricing.PricingService"
 RECHECKED = "re-checked a stored failure before it blocks"
 
-CART_TESTS = '''import os
+CART_TESTS = """import os
 
 from shop.features.cart import CartService
 
@@ -40,7 +40,7 @@ def test_not_slow():
 
 def test_not_stalled():
     assert os.environ.get("SHOP_UNDER_LOAD") != "stalled"
-'''
+"""
 
 MISC_TESTS = '''"""Tests of the money helper only: this file belongs to no feature."""
 
@@ -56,8 +56,7 @@ def test_round_trip():
 '''
 
 PRICING_INIT = (
-    "    def __init__(self, percent: int = 10) -> None:\n"
-    "        self.percent = percent\n"
+    "    def __init__(self, percent: int = 10) -> None:\n        self.percent = percent\n"
 )
 # a constructor that fails under "load": the instantiated layer, which the integration gate counts
 PRICING_UNDER_LOAD = (

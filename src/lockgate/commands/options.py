@@ -33,6 +33,8 @@ class Options:
     remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
     no_remote: bool = False
     shard: Shard | None = None  # --shard K/N: validate only part K of N
+    # deploy's own: a stored failure a gate would block on runs again once before it blocks
+    recheck_failures: bool = False
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:

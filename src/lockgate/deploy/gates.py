@@ -19,7 +19,7 @@ from lockgate.deploy.baseline import Baseline
 from lockgate.deploy.secrets import SecretScan, secret_by_name, secret_key, sift
 from lockgate.deploy.version import parse_module, read_version
 from lockgate.git import SYMLINK
-from lockgate.model import AlignResult
+from lockgate.model import LAYERS, AlignResult
 from lockgate.project.config import Config, Gates
 from lockgate.words import counted, plural
 
@@ -36,6 +36,7 @@ __all__ = [
     "check_purity",
     "check_tests",
     "check_version",
+    "counts_failure",
     "examine",
     "is_env_file",
     "is_test_failure",
@@ -201,6 +202,22 @@ def check_tests(result: AlignResult) -> tuple[bool, str]:
     judged = sum("tested" in f.layers for f in result.features)
     features = counted(judged, "feature's", "features'")
     return True, f"{features} tests and {counted(len(result.suite), 'other test file')} pass"
+
+
+def counts_failure(
+    config: Config, layer: str, internal: bool, passed: bool, detail: str, suite: bool = False
+) -> bool:
+    """Whether a failed result would block a deploy: the tests gate counts a test file of no
+    feature (``suite``) and a tested layer whose tests failed; the integration gate counts every
+    scored layer of a feature that is not internal. Only gates of severity ``error`` block."""
+    if passed:
+        return False
+    gates = config.gates
+    tests_failed = suite or (layer == "tested" and is_test_failure(passed, detail))
+    if gates.tests == "error" and tests_failed:
+        return True
+    scored = (*LAYERS, "optimized") if config.weights.optimized is not None else LAYERS
+    return gates.integration == "error" and not suite and not internal and layer in scored
 
 
 def is_test_failure(passed: bool, detail: str) -> bool:

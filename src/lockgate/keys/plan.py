@@ -46,6 +46,7 @@ class Planned:
     result: LayerResult | None = None
     extras: dict[str, str | None] = field(default_factory=dict)
     reason: Reason | None = None  # why it re-runs, when it is not reused
+    rechecked: bool = False  # a stored failure run again before it could block (deploy)
     # block keys: the files keyed whole (the test files, the feature's module, conftests);
     # None when every input file is keyed whole
     whole: frozenset[str] | None = None

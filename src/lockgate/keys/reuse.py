@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from lockgate.keys.extras import BLOCK_FACTS, BLOCKS, PROBE_SET, SET_FACTS, Extras, fact_names
 from lockgate.keys.hashing import LISTING
@@ -17,6 +18,7 @@ from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.store.store import NewResult, Store, Stored
 from lockgate.why.reasons import (
+    RECHECKED,
     RETRY,
     Change,
     Reason,
@@ -27,6 +29,8 @@ from lockgate.why.reasons import (
 )
 
 LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
+# the detail a re-checked stored failure that passed ends with (it is flaky, as a pass on retry)
+RECHECK_PASSED = "; flaky: failed when stored, passed when re-checked before it could block"
 
 
 def expires(
@@ -107,6 +111,18 @@ class Reuser:
                 )
         return found
 
+    def recheck(self, planned: list[Planned], counts: Callable[[Planned], bool]) -> None:
+        """Run again every reused failure that ``counts`` (a deploy: one a gate would block
+        on), once, instead of serving it; see "Stored failures are re-checked before they
+        block" in docs/design.md."""
+        for item in planned:
+            result = item.result
+            if result is None or not result.cached or result.passed or not counts(item):
+                continue
+            item.result, item.reason, item.rechecked = None, RECHECKED, True
+            # not served: the remote's copy must not be written over the fresh result
+            self.served.discard(item.key)
+
     def _refusal(self, item: Planned, stored: Stored) -> Reason | None:
         """Why the stored result of the item's key cannot be reused; None when it can."""
         if self.retry_failed and not stored.passed:
@@ -175,6 +191,16 @@ class Reuser:
         self._sets.update(
             (name, json.loads(data)) for name, data in self.store.facts(wanted).items()
         )
+
+
+def settle_rechecks(planned: list[Planned]) -> None:
+    """A re-checked stored failure that passed is flaky: the pass is what is stored and served
+    from now on, marked as a pass on a retry is; one that failed again stands as it ran."""
+    for item in planned:
+        result = item.result
+        if item.rechecked and result is not None and result.passed:
+            result.flaky = True
+            result.detail += RECHECK_PASSED
 
 
 def _stored(result: NewResult) -> Stored:

@@ -46,6 +46,8 @@ def align(
             except BaseException:
                 store.close()
                 raise
+            if fast is not None and options.recheck_failures and _any_failure(fast):
+                fast = None  # the full path re-checks the failures that would block
             if fast is not None:
                 store.close()
                 reused = counted(fast.hits, "result")
@@ -61,6 +63,13 @@ def align(
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
     return align_fully(root, options, layers, started, store, remote)
+
+
+def _any_failure(result: AlignResult) -> bool:
+    """Whether a result holds a failed layer or test file (which a deploy may re-check)."""
+    return any(not layer.passed for f in result.features for layer in f.layers.values()) or any(
+        not s.passed for s in result.suite
+    )
 
 
 def _check_remote(root: Path, options: Options) -> None:

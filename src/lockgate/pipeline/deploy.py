@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lockgate import git
@@ -93,6 +93,9 @@ def _validate(
 ) -> tuple[AlignResult, Package]:
     """Align, then inspect what would ship, with one remote for the layers and the secret
     scans: one that is down costs one timeout."""
+    # A stored failure a gate would block on runs again once first: one that failed under
+    # load must not block every deploy of an unchanged tree (docs/design.md)
+    options = replace(options, recheck_failures=True)
     wanted = resolve(options.remote, options.no_remote, cfg.remote.url, cfg.remote.read_only)
     remote = Remote(wanted) if wanted is not None and not options.no_cache else None
     try:

@@ -9,13 +9,15 @@ layer's ``RUNS_IN`` says where it runs), recording in :mod:`lockgate.pipeline.re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lockgate.execution.execute import Executor
 from lockgate.execution.reaper import bytecode_cache
 from lockgate.execution.sandbox import Sandbox
 from lockgate.keys.extras import Extras
 from lockgate.keys.loads import Loads
 from lockgate.keys.plan import Planned, Planner, versions
-from lockgate.keys.reuse import Reuser
+from lockgate.keys.reuse import Reuser, settle_rechecks
 from lockgate.layers.base import Context
 from lockgate.model import LAYERS, Feature
 from lockgate.pipeline import record
@@ -81,6 +83,11 @@ class Runner:
         """Fill in every reusable stored result; returns what the store held for the keys."""
         return self.reuser.reuse(planned)
 
+    def recheck(self, planned: list[Planned], counts: Callable[[Planned], bool]) -> None:
+        """Run again, once, every reused failure that ``counts`` (one a deploy gate would
+        block on)."""
+        self.reuser.recheck(planned, counts)
+
     def narrow(self, planned: list[Planned]) -> None:
         """Count as served by the remote only what ``planned`` (a shard's part) reused."""
         self.reuser.served &= {p.key for p in planned}
@@ -88,8 +95,9 @@ class Runner:
     # -- execute: the misses, each where its layer runs (execution/execute.py) ----------
 
     def execute(self, planned: list[Planned]) -> None:
-        """Run every layer that was not reused."""
+        """Run every layer that was not reused; a re-checked failure that passed is flaky."""
         self.executor.execute(planned)
+        settle_rechecks(planned)
 
     @property
     def warnings(self) -> list[str]:

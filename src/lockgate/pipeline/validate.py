@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import posixpath
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
+from lockgate.deploy.gates import counts_failure
 from lockgate.keys import snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.extras import BLOCKS
@@ -215,6 +217,8 @@ def _run(
             planned = [p for p in planned if part.holds(p)]
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
+        if options.recheck_failures:
+            runner.recheck(planned, _blocks_deploy(ctx))
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
@@ -224,6 +228,21 @@ def _run(
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
     return _Done(runner, planned, stored, part, scope)
+
+
+def _blocks_deploy(ctx: Context) -> Callable[[Planned], bool]:
+    """Whether a planned item's failed result is one a deploy gate would block on."""
+    config = ctx.project.config
+    internal = {f.id: f.internal for f in ctx.features}
+
+    def counts(item: Planned) -> bool:
+        result = item.result
+        assert result is not None
+        suite = item.layer == SUITE_LAYER
+        mine = internal.get(item.owner, False)
+        return counts_failure(config, item.layer, mine, result.passed, result.detail, suite)
+
+    return counts
 
 
 def _result(

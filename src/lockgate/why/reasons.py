@@ -56,6 +56,10 @@ class Reason:
 NO_STORE = Reason("--no-cache: the store is neither read nor written")
 CLEARED = Reason("--clear-cache emptied the store first")
 RETRY = Reason("the stored result failed and --retry-failed is set")
+RECHECKED = Reason(
+    "re-checked a stored failure before it blocks: a deploy runs every stored failure a gate "
+    "would block on once more"
+)
 
 
 def file_change(path: str, before: str | None, after: str | None) -> Change:
