@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
-from lockgate.deploy.gates import counts_failure
 from lockgate.keys import snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.extras import BLOCKS
@@ -232,6 +231,10 @@ def _run(
 
 def _blocks_deploy(ctx: Context) -> Callable[[Planned], bool]:
     """Whether a planned item's failed result is one a deploy gate would block on."""
+    # lazy: the gates module brings the secret scan's imports, which only a deploy needs; an
+    # align's full path (this module) never asks
+    from lockgate.deploy.gates import counts_failure
+
     config = ctx.project.config
     internal = {f.id: f.internal for f in ctx.features}
 
