@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import site
 import subprocess
@@ -28,6 +29,33 @@ from lockgate.execution.sandbox import Place
 # start to within this many seconds (stuck in C code) is killed and loses them.
 STOP_SIGNAL = getattr(signal, "SIGUSR1", None)
 _STOP_GRACE = 5.0
+# pytest's exit codes of a run it could not carry out: interrupted, internal error, usage error
+NOT_RUN = (2, 3, 4)
+_BANG = re.compile(r"^!+ *(.*?) *!+$")
+
+
+def pytest_error(output: str) -> str:
+    """pytest's own error lines in a child's output, for the detail of a run it could not
+    carry out: a usage error (an unknown option, a conftest that fails to import), the last
+    line of an internal error, the reason of an interruption; else the last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    picked: list[str] = []
+    for line in lines:
+        if line.startswith("ERROR: usage:"):
+            continue  # argparse's usage banner; its error line follows
+        if line.startswith("ERROR:"):
+            picked.append(line.removeprefix("ERROR:").strip())
+        elif ": error: " in line:
+            picked.append("error: " + line.partition(": error: ")[2])
+        elif line.startswith(("E ", "ImportError while loading conftest")):
+            picked.append(line.removeprefix("E ").strip())
+        elif (bang := _BANG.match(line)) is not None:
+            picked.append(bang[1])
+    internal = [line for line in lines if line.startswith("INTERNALERROR>")]
+    if internal:
+        picked.append(internal[-1].removeprefix("INTERNALERROR>").strip())
+    picked = [line for line in dict.fromkeys(picked) if line]
+    return "; ".join(picked[:4] or lines[-1:])
 
 
 def _signal_name(number: int) -> str:
@@ -229,6 +257,8 @@ class Chunk:
         if self.result_path.exists():  # written atomically; a child stuck at exit is killed
             self.kill()
             result = json.loads(self.result_path.read_text(encoding="utf-8"))
+            if result.get("exit") in NOT_RUN:
+                result["error"] = pytest_error(self.real(self.output.read_text("utf-8", "replace")))
             if self.stopping is not None:
                 return self._stopped(result)
             self.results.append((result, None))

@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lockgate.execution.results import BatchResult
+from lockgate.execution.results import BatchResult, shown
 from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import run_batch
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
@@ -249,6 +249,9 @@ class Executor:
         """A fresh result; a failure whose cause may be the machine's load is marked so.
         ``keep`` False: a verdict no key describes (see :meth:`Extras.hidden`), never stored."""
         config = self.ctx.project.config
+        # Children name project files by their absolute path (a traceback, an OSError):
+        # relative to the root, the detail is the same in every clone.
+        detail = shown(detail, self.ctx.project.root)
         load_dependent = transient and not ok  # a pass is a pass, whatever the load
         if load_dependent:
             after = _duration(config.retry_load_dependent_after)

@@ -3,6 +3,8 @@ file per context, and from those the coverage of a module by given test files.""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,3 +127,17 @@ def coverage_of(
     covered &= cov.statements
     total = len(cov.statements)
     return round(100 * len(covered) / total, 1), len(covered), total
+
+
+def shown(text: str, root: Path) -> str:
+    """``text`` (a detail, an error line) with every path of the project named relative to
+    ``root`` and the root itself as ".": a detail is the same in every clone. Paths in a
+    sandbox's place are made real first (:meth:`~lockgate.execution.sandbox.Place.real`)."""
+    for where in dict.fromkeys((str(root), os.path.realpath(root))):
+        # the root, then a path below it, or the root alone (not a longer name beside it)
+        text = re.sub(re.escape(where) + r"(?:/|(?![\w.-]))", _below, text)
+    return text
+
+
+def _below(match: re.Match[str]) -> str:
+    return "" if match.group(0).endswith("/") else "."

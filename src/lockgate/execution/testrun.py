@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lockgate.execution import reaper
-from lockgate.execution.chunk import Chunk
+from lockgate.execution.chunk import NOT_RUN, Chunk
 from lockgate.execution.results import MISSING, BatchResult, FileCoverage, FileOutcome, lost
 from lockgate.execution.sandbox import Sandbox
 
@@ -34,6 +34,7 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
     lines: dict[str, tuple[set[int], dict[str, set[int]]]] = {}
     toplevel: dict[str, set[int]] = {}
     shared: set[str] = set()
+    foreign: set[str] = set()  # traced files that are not Python (templates)
     for chunk in chunks:
         files.update(chunk.outcomes)
     for chunk, result, taken in [(c, r, t) for c in chunks for r, t in c.results]:
@@ -44,8 +45,10 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
             if taken is not None and name not in taken:
                 continue
             problem = None if raw["problem"] is None else chunk.real(raw["problem"])
-            if problem is None and result["exit"] in (2, 3, 4) and not raw["passed"]:
+            if problem is None and result["exit"] in NOT_RUN and not raw["passed"]:
                 problem = f"pytest could not run the tests (exit code {result['exit']})"
+                if result.get("error"):
+                    problem += f": {result['error']}"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
             # the test file's own owners, named as the child named them (in its place)
             here = root if chunk.place is None else chunk.place.root
@@ -67,6 +70,8 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
                 imports=sorted({f for o in own for f in o.get("imported", ())}),
             )
         for path, cov in result["coverage"].items():
+            if cov.get("python") is False:
+                foreign.add(path)
             statements, contexts = lines.setdefault(path, (set(), {}))
             statements.update(cov["statements"])
             toplevel.setdefault(path, set()).update(cov.get("toplevel", ()))
@@ -80,9 +85,13 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
     }
     for path, cov in coverage.items():
         for label in cov.by_context:
-            name = label.partition(":")[2]
-            if name in files and path not in files[name].executed:
-                files[name].executed.append(path)
+            owner = label.partition(":")[2]
+            # A file that is not Python has no block view: run where its effect may serve
+            # every test file (outside any, a session fixture), it is every file's input.
+            everyone = path in foreign and (label == "" or label.startswith("fixture:"))
+            for name in files if everyone else [owner] if owner in files else []:
+                if path not in files[name].executed:
+                    files[name].executed.append(path)
     for outcome in files.values():
         outcome.executed.sort()
     return BatchResult(files, coverage, frozenset(shared))

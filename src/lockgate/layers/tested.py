@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lockgate.project.config import Config
 
 NAME = "tested"
-VERSION = 1
+VERSION = 2  # 2: templates and pytest usage errors no longer fail; stored such failures rerun
 RUNS_IN = PYTEST  # the pytest child runs the test files
 
 

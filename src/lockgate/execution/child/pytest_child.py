@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import importlib.util
+import importlib
 import json
 import os
 import signal
@@ -34,18 +34,6 @@ if TYPE_CHECKING:
 _PRELOADED = ("fcntl", "shutil", "tempfile")
 
 
-def _plugin_guards() -> list[str]:
-    """Options that keep other coverage/distribution plugins from taking over the run."""
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return []
-    guards = []
-    if importlib.util.find_spec("pytest_cov"):
-        guards.append("--no-cov")  # a project's `--cov` addopts would replace our tracer
-    if importlib.util.find_spec("xdist"):
-        guards += ["-n", "0"]  # tests in xdist workers would be invisible to our coverage
-    return guards
-
-
 def _unreadable(path: Path, root: Path, exc: Exception) -> str:
     """Why coverage could not analyse ``path``, naming the file and line."""
     line = getattr(exc, "lineno", None)
@@ -61,6 +49,18 @@ def _unreadable(path: Path, root: Path, exc: Exception) -> str:
     if isinstance(exc, SyntaxError) and "encoding" in str(exc.msg):
         return f"{where}: a byte that is not UTF-8 and no encoding declaration"
     return f"{where}: cannot be read as Python source: {type(exc).__name__}: {exc}"
+
+
+def _is_python(path: Path) -> bool:
+    """Whether ``path`` is Python source, by what it holds: Python compiles it. A template
+    compiled by its engine (Jinja) runs lines under the template's own name, and is not."""
+    try:
+        compile(path.read_bytes(), str(path), "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte
+        return False
+    except OSError:
+        return True  # unreadable now: analysis will say so, as of a Python file
+    return True
 
 
 def _blame(files: dict[str, dict[str, Any]], labels: Any, problem: str) -> None:
@@ -98,18 +98,27 @@ def _coverage_json(
         for line, labels in (data.contexts_by_lineno(measured) or {}).items():
             for label in labels:
                 contexts[label].append(line)
+        python = True
         try:
             statements = cov.analysis2(measured)[1]
         except coverage.exceptions.NoSource:
             continue  # deleted by a test: nothing to report
         except (coverage.exceptions.CoverageException, SyntaxError, ValueError) as exc:
             statements = []
-            _blame(files, contexts.keys(), _unreadable(path, root, exc))
-        result[path.relative_to(root).as_posix()] = {
+            # A file that is not Python (a template its engine compiled under its own name)
+            # has no statements and no block view, and is no problem of the tests that ran
+            # it: the parent keys it whole. A Python file coverage cannot read is theirs.
+            python = _is_python(path)
+            if python:
+                _blame(files, contexts.keys(), _unreadable(path, root, exc))
+        entry: dict[str, Any] = {
             "statements": sorted(statements),
             "contexts": {label: sorted(lines) for label, lines in contexts.items()},
             "toplevel": sorted(_toplevel(path, statements)),
         }
+        if not python:
+            entry["python"] = False
+        result[path.relative_to(root).as_posix()] = entry
     return result
 
 
@@ -254,7 +263,8 @@ def _coverage(spec: dict[str, Any], observer: Observer) -> coverage.Coverage:
 
 def _arguments(spec: dict[str, Any], root: Path) -> list[str]:
     """pytest's command line: the folders of the spec's files, and options that keep the run
-    ours (no cache in the project, every file collected, no other coverage or distribution)."""
+    ours (no cache in the project, every file collected); the plugin adds the options that keep
+    other coverage or distribution plugins out, once pytest knows which it loaded."""
     return [
         *_folders(spec["files"]),
         "-p",
@@ -265,7 +275,6 @@ def _arguments(spec: dict[str, Any], root: Path) -> list[str]:
         str(root),
         "--basetemp",
         spec["basetemp"],
-        *_plugin_guards(),
     ]
 
 

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from lockgate.execution.child.observe import Observer
 
 _LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+# Options that keep other coverage or distribution plugins from taking over the run: a
+# project's `--cov` addopts would replace our tracer, tests in xdist workers would be invisible
+# to our coverage. Each is given only when a plugin pytest loaded knows it.
+GUARDS = (("--no-cov",), ("-n", "0"))
 
 
 def _error_line(report: pytest.CollectReport) -> str:
@@ -91,6 +95,29 @@ class Plugin:
 
     def _file_of(self, path: Path) -> str | None:
         return self.targets.get(Path(path).resolve())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_load_initial_conftests(
+        self, early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+    ) -> Generator[None, None, None]:
+        """Add the guard options pytest's parser knows, before any plugin reads them.
+
+        By now pytest has loaded the plugins of its entry points, ``-p`` and ``PYTEST_PLUGINS``
+        (a module that merely can be imported, such as a folder left behind by an uninstalled
+        pytest-cov, is not one): an option no plugin registered would be a usage error. The
+        options join ``args``, which pytest parses last, and the early namespace that
+        pytest-cov reads in this same hook.
+        """
+        defaults = vars(parser.parse_known_args([]))
+        for guard in GUARDS:
+            parsed, unknown = parser.parse_known_and_unknown_args(list(guard))
+            if unknown:
+                continue
+            args.extend(guard)
+            for name, value in vars(parsed).items():
+                if defaults.get(name) != value:
+                    setattr(early_config.known_args_namespace, name, value)
+        return (yield)
 
     def pytest_plugin_registered(self, plugin: object) -> None:
         """A project module used as a plugin (``pytest_plugins``) serves every test file."""

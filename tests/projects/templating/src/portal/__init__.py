@@ -1,0 +1,1 @@
+"""Pages rendered from Jinja templates."""
