@@ -77,6 +77,13 @@ class Executor:
                 self.loads.record(batch)
         if where[MEASURE]:
             self._measure(where[MEASURE])
+        if self.sandbox.escaped():
+            # The work tree changed while this run's processes ran: its verdicts came from a
+            # run that modified the repository (or ran beside someone who did). They are
+            # reported as they are, and none is stored: the next run runs them again.
+            for item in misses:
+                if item.result is not None:
+                    item.result.keep = False
 
     def _run_workers(self, items: list[Planned]) -> dict[str, ModuleOutcome]:
         """Import each module with a miss, and construct the classes of instantiated misses."""

@@ -45,7 +45,11 @@ class Runner:
         self.layers = layers
         project = ctx.project
         # Built only when something must run: the no-change path never pays for it.
-        self.sandbox = Sandbox(project.root, [*project.python_files, *project.native_files])
+        self.sandbox = Sandbox(
+            project.root,
+            [*project.python_files, *project.native_files],
+            own=[store.folder] if store is not None else [],
+        )
         self.planner = Planner(ctx, env_digest, layers)
         self.extras = Extras(ctx, self.sandbox)
         self.reuser = Reuser(ctx, store, self.extras, retry_failed, remote)

@@ -370,7 +370,19 @@ def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: 
 
 
 def _wrote(write: Write) -> str:
-    """The warning line for one write into the tree (made in the sandbox, undone there)."""
+    """The warning line for one write into the tree (made in the sandbox, undone there), or
+    into the work tree itself while the run's processes ran."""
+    if write.repository:
+        who = (
+            ", ".join(write.by)
+            if len(write.by) <= 3
+            else f"one of {len(write.by)} test files and modules"
+        )
+        return (
+            f"{write.path} {write.change} in the repository itself while this run's tests and "
+            f"imports ran ({who}, or another program): a write by the real path leaves "
+            "lockgate's sandbox; this run's results are not stored"
+        )
     return (
         f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
         f"{write.change} (in lockgate's sandbox; the repository is unchanged)"
