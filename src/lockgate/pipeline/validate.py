@@ -292,7 +292,13 @@ def _record(
             result.mean_score,
         ),
         env=(prep.env_digest, prep.env_items),
-        reasons=runlog.record(planned, results, runner.layers, store.writable),
+        reasons=runlog.record(
+            planned,
+            results,
+            runner.layers,
+            store.writable,
+            any(w.repository for w in runner.sandbox.writes),
+        ),
     )
     if remote is not None:
         # only what this run validated itself: a reused result is already somewhere
