@@ -34,6 +34,8 @@ def _env(tmp_path: Path, root: Path | str, **more: str) -> dict[str, str]:
         # a search path: the first entry that exists is the project's data folder
         "APP_CACHE_PATH": os.pathsep.join([str(tmp_path / "nowhere"), f"{root}/data"]),
         "APP_BOOT_ROOT": str(root),
+        # a URL whose path is the root's, as SQLAlchemy and Django settings take them
+        "APP_DATABASE_URL": f"sqlite:///{root}/app.db",
         **more,
     }
 
@@ -50,11 +52,13 @@ def _held(run: Run, root: Path, before: dict[str, Any]) -> None:
     assert run.code == 0, run.stderr
     assert repository_state(root) == before
     assert run.layer("StoreService", "tested")["passed"], run.layer("StoreService", "tested")
+    assert all(s["passed"] for s in run.json["suite"]), run.json["suite"]
     writes = _writes(run)
     assert set(writes) == {
         ("data.db", "created"),
         ("data/cache.txt", "created"),
         ("boot.log", "created"),
+        ("app.db", "created"),
     }
     assert all(not w["repository"] for ws in writes.values() for w in ws)
     assert "tests/test_store.py" in writes["data.db", "created"][0]["tests"]

@@ -4,7 +4,8 @@ A project that finds its root through a variable (``APP_ROOT=/home/me/app`` in t
 or CI) would have its tests, running in a copy of the tree, write into the real one. Which
 variables do that is the project's choice, so it is read off the values, not their names: every
 value that is an absolute path to the root or below it — the whole value, or one entry of an
-``os.pathsep``-separated list, given through a symlinked path to the root too — is the same path
+``os.pathsep``-separated list (which, on POSIX, also isolates the path of a ``file:///`` or
+``sqlite:////`` URL), given through a symlinked path to the root too — is the same path
 in the place, when the place holds it (a file or folder it copied) or the work tree has nothing
 there yet (a file a test will create). A path to what the place leaves out on purpose (an
 ignored virtual environment, ``node_modules``, an ignored folder of tools) keeps its real value:
@@ -49,8 +50,11 @@ class Relocator:
         rel = self._seen[part]
         if rel is None:
             return part
-        tail = os.sep if part.endswith(os.sep) and rel else ""
-        return place_root + (os.sep + rel if rel else "") + tail
+        # the slashes a URL puts before its path (``sqlite:////srv/app/x.db`` is split at
+        # the colon) and a trailing one stay as they were
+        lead = part[: len(part) - len(part.lstrip(os.sep)) - 1]
+        tail = os.sep if part.endswith(os.sep) else ""
+        return lead + place_root + (os.sep + rel if rel else "") + tail
 
     def _relative(self, path: str) -> str | None:
         """``path`` relative to the root (``""`` for the root itself) when the place holds it

@@ -17,6 +17,10 @@ can run ``git status``, commit or tag, and nothing reaches the real repository.
 After each process that ran in a place, :meth:`Place.settle` reports what it changed there
 (files created, modified, removed or replaced by a symlink, git refs) and puts the copy back as
 it was, so the next process sees the tree its keys describe.
+
+A process in a place gets environment values that point into the project pointed into the place
+(:mod:`.relocate`). What still reaches the work tree itself is found once the run's processes
+ended (:meth:`Sandbox.escaped`, :mod:`.tripwire`).
 """
 
 from __future__ import annotations
