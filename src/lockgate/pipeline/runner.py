@@ -101,6 +101,12 @@ class Runner:
         return self.extras.warnings
 
     @property
+    def dropped(self) -> bool:
+        """Whether the work tree changed during the run beyond what keys hash, so that no fresh
+        result of the run is stored."""
+        return self.executor.dropped
+
+    @property
     def reattributed(self) -> bool:
         """Whether a test file imported other features than the plan gave it."""
         return self.loads.reattributed

@@ -297,7 +297,7 @@ def _record(
             results,
             runner.layers,
             store.writable,
-            any(w.repository for w in runner.sandbox.writes),
+            runner.dropped,
         ),
     )
     if remote is not None:
@@ -387,7 +387,7 @@ def _wrote(write: Write) -> str:
         return (
             f"{write.path} {write.change} in the repository itself while this run's tests and "
             f"imports ran ({who}, or another program): a write by the real path leaves "
-            "lockgate's sandbox; this run's results are not stored"
+            "lockgate's sandbox; the results it could have changed are not stored"
         )
     return (
         f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
