@@ -8,6 +8,8 @@ reported, minimum beside it):
 - *build*: copy every file into a fresh place (reflinks where the file system has them);
 - *settle, nothing written*: compare the place with what was put in (after every test process);
 - *settle, 3 files written*: the same, plus putting three changed files back;
+- *work tree listed* / *compared*: the tripwire's look at the work tree's folders before the
+  run's first process and after its last (once a run each);
 - *baseline*: creating as many files of that size in plain Python, one after the other: the file
   system's own price, which a copy cannot beat (a reflink does not avoid creating the inode);
 - *no-change align*: nothing runs, so no place is built (the sandbox is never touched: 0).
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from lockgate.execution import reaper
 from lockgate.execution.sandbox import Sandbox
+from lockgate.execution.tripwire import Tripwire
 
 
 def make_tree(root: Path, files: int) -> None:
@@ -95,6 +98,12 @@ def main() -> None:
             place.settle(["bench"])
 
         rows.append(("settle, 3 files written", *timed(write_three, args.repeat)))
+        real = str(sandbox.root)
+        rows.append(
+            ("work tree listed", *timed(lambda: Tripwire(real, sandbox.manifest, ()), args.repeat))
+        )
+        wire = Tripwire(real, sandbox.manifest, ())
+        rows.append(("work tree compared", *timed(wire.changes, args.repeat)))
         data = targets[0].read_bytes() if targets else b""
         bare = iter(range(10**6))
 

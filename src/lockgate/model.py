@@ -92,6 +92,9 @@ class Write:
     path: str  # project-relative; absolute outside the project; a ref name (refs/...) for git
     change: str  # created, modified, removed, replaced by a symlink
     by: tuple[str, ...]  # the test files (or modules) that process ran
+    # True when the work tree itself changed while the run's processes ran (``by`` is then
+    # every test file and module they ran): a write that left the sandbox
+    repository: bool = False
 
 
 @dataclass

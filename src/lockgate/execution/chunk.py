@@ -305,15 +305,20 @@ def _placed(spec: dict[str, Any], place: Place) -> dict[str, Any]:
         "mirror": str(place.base),
         "sys_path": sys_path,
         "source": [place.path(p) for p in spec["source"]],
-        "env": place.env(_child_env(sys_path, spec["pycache"])),
+        # the values that point into the project point into the place; lockgate's own
+        # source folder, added after, stays where it is
+        "env": _child_env(place.env(os.environ), sys_path, spec["pycache"]),
     }
 
 
-def _child_env(sys_path: Sequence[str], pycache: str | None) -> dict[str, str]:
-    """The child's environment: the project's import path, and bytecode kept out of it."""
+def _child_env(
+    base: Mapping[str, str], sys_path: Sequence[str], pycache: str | None
+) -> dict[str, str]:
+    """The child's environment (``base`` made for its place): the project's import path, and
+    bytecode kept out of it."""
     env = {
         k: v
-        for k, v in os.environ.items()
+        for k, v in base.items()
         if k != "COVERAGE_PROCESS_START" and not k.startswith("COV_CORE_")
     }
     paths = [*sys_path, *filter(None, [env.get("PYTHONPATH")])]

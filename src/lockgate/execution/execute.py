@@ -16,7 +16,7 @@ from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import run_batch
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
 from lockgate.keys.executed import Execution
-from lockgate.keys.extras import Extras, Observed
+from lockgate.keys.extras import Extras, Observed, extra_file
 from lockgate.keys.hashing import is_probe
 from lockgate.keys.loads import Loads
 from lockgate.keys.plan import SUITE_LAYER, Planned, layer_module
@@ -50,6 +50,9 @@ class Executor:
         self.progress = progress
         self.pycache = pycache
         self.features = {f.id: f for f in ctx.features}
+        # the work tree changed while the run's processes ran, beyond what keys hash: no fresh
+        # result of the run is stored (see _escaped)
+        self.dropped = False
 
     def execute(self, planned: list[Planned]) -> None:
         """Run every layer that was not reused."""
@@ -77,6 +80,27 @@ class Executor:
                 self.loads.record(batch)
         if where[MEASURE]:
             self._measure(where[MEASURE])
+        self._escaped(planned, misses)
+
+    def _escaped(self, planned: list[Planned], misses: list[Planned]) -> None:
+        """Drop every fresh result when the work tree changed while the run's processes ran
+        (:meth:`Sandbox.escaped`) in a file no key hashes: the change cannot be tied to a
+        process, and a run that modified the repository (or ran beside someone who did) is no
+        basis for reuse. A change to a file some key hashes is the race check's
+        (:func:`lockgate.pipeline.record.unchanged`): exactly the results that hash it are not
+        stored, as for an edit made while the run ran."""
+        hashed = {
+            f
+            for item in planned
+            for f in (*item.inputs.files, *map(extra_file, item.extras))
+            if f is not None
+        }
+        changed = {w.path for w in self.sandbox.escaped()}
+        if changed - hashed:
+            self.dropped = True
+            for item in misses:
+                if item.result is not None:
+                    item.result.keep = False
 
     def _run_workers(self, items: list[Planned]) -> dict[str, ModuleOutcome]:
         """Import each module with a miss, and construct the classes of instantiated misses."""

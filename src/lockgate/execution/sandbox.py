@@ -17,27 +17,31 @@ can run ``git status``, commit or tag, and nothing reaches the real repository.
 After each process that ran in a place, :meth:`Place.settle` reports what it changed there
 (files created, modified, removed or replaced by a symlink, git refs) and puts the copy back as
 it was, so the next process sees the tree its keys describe.
+
+A process in a place gets environment values that point into the project pointed into the place
+(:mod:`.relocate`). What still reaches the work tree itself is found once the run's processes
+ended (:meth:`Sandbox.escaped`, :mod:`.tripwire`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
 import stat
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lockgate import git
 from lockgate.execution import reaper
+from lockgate.execution.copier import Copier, State, state
+from lockgate.execution.relocate import Relocator
+from lockgate.execution.tripwire import Tripwire
 from lockgate.model import Write
 from lockgate.project.project import walk_tree
 
-_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 # Variables that would point a test's git at another repository than the place's.
 _GIT_LOCATIONS = (
     "GIT_DIR",
@@ -55,82 +59,34 @@ _GIT_LOCATIONS = (
 _ABOVE = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 _NEVER = frozenset({"__pycache__", "node_modules", "site-packages"})
-_State = tuple[int, int, int, int, int]  # mode, size, mtime, ctime, inode
-_THREADS = 4
-
-
-def _state(info: os.stat_result) -> _State:
-    return (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-
-
-class _Copier:
-    """Copies a file's bytes: a reflink while the file system takes them, else in the kernel."""
-
-    def __init__(self) -> None:
-        self.reflinks = True
-
-    def copy(self, src: str, dst: str, info: os.stat_result) -> _State:
-        """Copy ``src`` (whose lstat is ``info``) to a new ``dst``; the copy's state."""
-        fd_in = os.open(src, os.O_RDONLY)
-        try:
-            fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, info.st_mode & 0o7777)
-            try:
-                self._fill(fd_in, fd_out, info.st_size)
-                os.utime(fd_out, ns=(info.st_atime_ns, info.st_mtime_ns))
-                return _state(os.fstat(fd_out))
-            finally:
-                os.close(fd_out)
-        finally:
-            os.close(fd_in)
-
-    def copy_all(self, files: list[tuple[str, str, os.stat_result]]) -> list[_State]:
-        """``copy`` for many files, by a few threads: the time is the kernel's (creating
-        files), which runs beside the interpreter."""
-        if len(files) < 256:
-            return [self.copy(*f) for f in files]
-        slices = [files[i::_THREADS] for i in range(_THREADS)]
-        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            done = list(pool.map(lambda part: [self.copy(*f) for f in part], slices))
-        out: list[_State] = [done[0][0]] * len(files)
-        for i, part in enumerate(done):
-            out[i::_THREADS] = part
-        return out
-
-    def _fill(self, fd_in: int, fd_out: int, size: int) -> None:
-        if self.reflinks:
-            try:
-                fcntl.ioctl(fd_out, _FICLONE, fd_in)
-                return
-            except OSError:  # ext4, tmpfs, another file system: never again this run
-                self.reflinks = False
-        left = size
-        with contextlib.suppress(OSError):
-            while left > 0:
-                done = os.copy_file_range(fd_in, fd_out, left)
-                if done == 0:
-                    break
-                left -= done
-            if left <= 0:
-                return
-        os.lseek(fd_in, size - left, os.SEEK_SET)
-        while chunk := os.read(fd_in, 1 << 20):
-            os.write(fd_out, chunk)
 
 
 class Sandbox:
     """The places of one run: built on first use, each reused (and restored) within the run."""
 
-    def __init__(self, root: Path, files: Iterable[str] = (), extra: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        files: Iterable[str] = (),
+        extra: Iterable[str] = (),
+        own: Iterable[Path] = (),
+    ) -> None:
         """``files``: the walk's Python files and extension modules (walked here when empty);
-        ``extra``: every file a key names, so that what a key hashes is what the tests see."""
+        ``extra``: every file a key names, so that what a key hashes is what the tests see;
+        ``own``: folders lockgate itself writes during the run (the store's)."""
         self.root = root.resolve()
+        self._own = [str(self.root / ".lockgate"), str(self.root / ".git")]
+        self._own += [os.path.realpath(p) for p in own]
+        self._relocator: Relocator | None = None
+        self._tripwire: Tripwire | None = None
+        self.ran: dict[str, None] = {}  # what every process of the run ran, in order
         self._given = list(files)
         self._extra = list(extra)
         self._manifest: list[str] | None = None
         self._members: frozenset[str] | None = None
         self._layout: git.Layout | None = None
         self._places: dict[str, Place] = {}
-        self._copier = _Copier()
+        self._copier = Copier()
         # The import workers' thread and the test batch ask for their places at the same time.
         self._lock = threading.Lock()
         self.writes: list[Write] = []  # what every process of the run wrote, in order
@@ -168,13 +124,34 @@ class Sandbox:
         with self._lock:
             found = self._places.get(name)
             if found is None:
-                _ = self.manifest  # listed once, under the lock
-                base = Path(os.path.realpath(reaper.run_dir())) / f"sandbox-{name}"
+                run = os.path.realpath(reaper.run_dir())
+                if self._tripwire is None:  # before the first process of the run starts
+                    self._relocator = Relocator(str(self.root), self.manifest, run)
+                    self._tripwire = Tripwire(str(self.root), self.manifest, [*self._own, run])
+                base = Path(run) / f"sandbox-{name}"
                 found = self._places[name] = Place(self, base)
         with found.lock:
             if not found.built:
                 found.build()
         return found
+
+    def relocated(self, env: Mapping[str, str], place: Place) -> dict[str, str]:
+        """``env`` with the values that point into the project pointing into ``place``
+        (:mod:`.relocate`)."""
+        assert self._relocator is not None  # made with the first place
+        return self._relocator.env(env, str(place.root))
+
+    def escaped(self) -> list[Write]:
+        """What changed in the work tree itself while the run's processes ran (once every
+        process ended; :mod:`.tripwire`), added to :attr:`writes`; [] when none ran."""
+        if self._tripwire is None:
+            return []
+        found = self._tripwire.changes()
+        self._tripwire = None
+        by = tuple(self.ran)
+        writes = [Write(path, change, by, repository=True) for path, change in found]
+        self.writes.extend(writes)
+        return writes
 
     def close(self) -> None:
         """Remove every place (the run folder's removal at exit would too)."""
@@ -219,7 +196,7 @@ class Place:
         self.sandbox = sandbox
         self.base = base
         self.root = Path(str(base) + str(sandbox.root))
-        self._put: dict[str, _State] = {}  # real path → state of its copy after building
+        self._put: dict[str, State] = {}  # real path → state of its copy after building
         self._dirs: set[str] = set()  # folders of the place that building made
         self._links: set[str] = set()  # real paths of folder symlinks: their files come along
         self._refs: dict[str, str] = {}
@@ -240,8 +217,10 @@ class Place:
         return text.replace(str(self.base), "")
 
     def env(self, env: Mapping[str, str]) -> dict[str, str]:
-        """``env`` for a process running in the place: git cannot find another repository."""
-        out = {k: v for k, v in env.items() if k not in _GIT_LOCATIONS}
+        """``env`` for a process running in the place: values that point into the project
+        point into the place, and git cannot find another repository."""
+        placed = self.sandbox.relocated(env, self)
+        out = {k: v for k, v in placed.items() if k not in _GIT_LOCATIONS}
         out["GIT_CEILING_DIRECTORIES"] = str(self.base)
         return out
 
@@ -312,11 +291,11 @@ class Place:
                 self._dirs.add(folder)
                 for name in files:
                     full = os.path.join(folder, name)
-                    self._put[full[len(str(self.base)) :]] = _state(os.lstat(full))
+                    self._put[full[len(str(self.base)) :]] = state(os.lstat(full))
             return
         else:
             return  # a socket or a fifo is nothing a test can rely on
-        self._put[src] = _state(os.lstat(dst))
+        self._put[src] = state(os.lstat(dst))
 
     def _build_git(self) -> None:
         found = self.sandbox._layout
@@ -362,6 +341,7 @@ class Place:
 
     def settle(self, by: Sequence[str]) -> list[Write]:
         """What the last process changed here (``by`` ran in it), and the place put back."""
+        self.sandbox.ran.update(dict.fromkeys(by))
         found: list[tuple[str, str]] = []
         extra: list[str] = []  # folders it made: removed whole
         seen: set[str] = set()
@@ -378,7 +358,7 @@ class Place:
             put = self._put.get(real)
             if put is None:
                 found.append((real, "created"))
-            elif _state(info) != put:
+            elif state(info) != put:
                 if stat.S_ISLNK(info.st_mode) and not stat.S_ISLNK(put[0]):
                     found.append((real, "replaced by a symlink"))
                 elif self._differs(real, path, info, put):
@@ -414,7 +394,7 @@ class Place:
             return real[len(root) + 1 :].replace(os.sep, "/")
         return real
 
-    def _differs(self, real: str, path: str, info: os.stat_result, put: _State) -> bool:
+    def _differs(self, real: str, path: str, info: os.stat_result, put: State) -> bool:
         if info.st_mode != put[0] or info.st_size != put[1] or not stat.S_ISREG(info.st_mode):
             return True
         try:

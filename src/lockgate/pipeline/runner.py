@@ -47,7 +47,11 @@ class Runner:
         self.layers = layers
         project = ctx.project
         # Built only when something must run: the no-change path never pays for it.
-        self.sandbox = Sandbox(project.root, [*project.python_files, *project.native_files])
+        self.sandbox = Sandbox(
+            project.root,
+            [*project.python_files, *project.native_files],
+            own=[store.folder] if store is not None else [],
+        )
         self.planner = Planner(ctx, env_digest, layers)
         self.extras = Extras(ctx, self.sandbox)
         self.reuser = Reuser(ctx, store, self.extras, retry_failed, remote)
@@ -103,6 +107,12 @@ class Runner:
     def warnings(self) -> list[str]:
         """For the user, beside the store's: verdicts that depend on files git ignores."""
         return self.extras.warnings
+
+    @property
+    def dropped(self) -> bool:
+        """Whether the work tree changed during the run beyond what keys hash, so that no fresh
+        result of the run is stored."""
+        return self.executor.dropped
 
     @property
     def reattributed(self) -> bool:

@@ -314,7 +314,13 @@ def _record(
             result.mean_score,
         ),
         env=(prep.env_digest, prep.env_items),
-        reasons=runlog.record(planned, results, runner.layers, store.writable),
+        reasons=runlog.record(
+            planned,
+            results,
+            runner.layers,
+            store.writable,
+            runner.dropped,
+        ),
     )
     if remote is not None:
         # only what this run validated itself: a reused result is already somewhere
@@ -392,7 +398,19 @@ def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: 
 
 
 def _wrote(write: Write) -> str:
-    """The warning line for one write into the tree (made in the sandbox, undone there)."""
+    """The warning line for one write into the tree (made in the sandbox, undone there), or
+    into the work tree itself while the run's processes ran."""
+    if write.repository:
+        who = (
+            ", ".join(write.by)
+            if len(write.by) <= 3
+            else f"one of {len(write.by)} test files and modules"
+        )
+        return (
+            f"{write.path} {write.change} in the repository itself while this run's tests and "
+            f"imports ran ({who}, or another program): a write by the real path leaves "
+            "lockgate's sandbox; the results it could have changed are not stored"
+        )
     return (
         f"{', '.join(write.by)} wrote outside its temporary folders: {write.path} "
         f"{write.change} (in lockgate's sandbox; the repository is unchanged)"

@@ -102,7 +102,13 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 else {}
             ),
             "writes": [
-                {"path": w.path, "change": w.change, "tests": list(w.by)} for w in result.writes
+                {
+                    "path": w.path,
+                    "change": w.change,
+                    "tests": list(w.by),
+                    "repository": w.repository,
+                }
+                for w in result.writes
             ],
         },
         "suite": [

@@ -20,6 +20,7 @@ from lockgate.why.reasons import CLEARED, NO_STORE, Now, Reason, compared
 LOAD = "its verdict depends on the machine's load (a timeout or a lost process)"
 RACE = "an input changed while it ran"
 READ_ONLY = "the store could not be written"
+ESCAPED = "the work tree itself changed while its run's tests and imports ran"
 
 
 def explain_misses(
@@ -69,10 +70,15 @@ def attach(planned: list[Planned]) -> None:
 
 
 def record(
-    planned: list[Planned], results: list[NewResult], layers: tuple[str, ...], writable: bool
+    planned: list[Planned],
+    results: list[NewResult],
+    layers: tuple[str, ...],
+    writable: bool,
+    escaped: bool = False,
 ) -> dict[str, Any]:
     """The record of this run: its layers and owners, the reason of every re-run layer, and
-    why a re-run's result was not stored (which the next run names as its reason)."""
+    why a re-run's result was not stored (which the next run names as its reason);
+    ``escaped``: the work tree changed while the run's processes ran."""
     kept = {r.key for r in results}
     reran: dict[str, dict[str, Any]] = {}
     unstored: dict[str, dict[str, str]] = {}
@@ -84,7 +90,9 @@ def record(
             item.reason or Reason("no stored result")
         ).to_json()
         if item.key not in kept:
-            why = LOAD if not item.result.keep else RACE if writable else READ_ONLY
+            why = RACE if writable else READ_ONLY
+            if not item.result.keep:  # a run that changed the work tree keeps nothing
+                why = ESCAPED if escaped else LOAD
             unstored.setdefault(item.owner, {})[item.layer] = why
     features = list(dict.fromkeys(p.owner for p in planned if p.layer != SUITE_LAYER))
     suite = [p.owner for p in planned if p.layer == SUITE_LAYER]

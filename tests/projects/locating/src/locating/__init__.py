@@ -1,0 +1,1 @@
+"""A project that finds its root through an environment variable, as many do."""

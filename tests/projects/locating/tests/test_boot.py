@@ -1,0 +1,5 @@
+from locating.boot import BootService
+
+
+def test_starts():
+    assert BootService().started()
