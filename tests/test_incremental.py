@@ -29,6 +29,7 @@ class Model:
     cart_guide: bool = True
     pricing_tests: bool = True
     misc_test: str = "tests/test_misc.py"
+    reads_receipt: bool = False
     new: list[str] = field(default_factory=list)
 
     @property
@@ -148,6 +149,20 @@ def new_feature(m: Model) -> tuple[Pairs, Pairs]:
     return pairs, pairs
 
 
+def data_file_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A file no import names, read by a test at run time: only the observer sees it.
+    (m.root / "tests/receipt.txt").write_text(f"receipt {m.n}\n" + "VOID\n" * (m.n % 2))
+    if not m.reads_receipt:
+        m.append(
+            "tests/test_cart.py",
+            "\n\ndef test_receipt_is_not_void():\n"
+            "    from pathlib import Path\n\n"
+            '    assert "VOID" not in (Path(__file__).parent / "receipt.txt").read_text()\n',
+        )
+        m.reads_receipt = True
+    return {("CartService", "tested")}, {("CartService", "tested")}
+
+
 def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
     (current,) = m.site.glob("fakedep-*.dist-info")
     current.rename(m.site / f"fakedep-1.{m.n}.dist-info")
@@ -167,6 +182,7 @@ EDITS: list[Edit] = [
     renamed,
     deleted,
     new_feature,
+    data_file_edited,
     dependency_version,
 ]
 
