@@ -207,7 +207,7 @@ def _run(
             layers or layers_to_run(ctx.project.config),
             remote,
         )
-        runner.attribute()
+        runner.settle(runner.attribute())
         planned = runner.plan()
         stored = runner.reuse(planned)
         part = None
@@ -340,11 +340,9 @@ def _save_snapshot(
     complete: bool,
 ) -> None:
     """Every result is in the store (``complete``): the next run may serve this one whole if
-    nothing moved. A shard's result is part of one: never served as the whole; nor is a run in
-    which a test file imported features it was not given: the next run plans anew."""
+    nothing moved. A shard's result is part of one: never served as the whole."""
     if (
         complete
-        and not done.runner.reattributed
         and not store.warnings  # (the project's hints are kept in it)
         and done.part is None
     ):

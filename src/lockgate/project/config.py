@@ -122,6 +122,10 @@ class Config(_Strict):
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     # feature id or fnmatch pattern -> extra test files (globs) that test it
     owners: dict[str, list[str]] = Field(default_factory=dict)
+    # which test files judge a feature beyond what the tree shows (keys.owners): none ("tree"),
+    # those whose own code imports its module at run time ("imports"), and for a feature that
+    # no test file imports, those that run its code ("run")
+    test_owners: Literal["run", "imports", "tree"] = "run"
     inputs: list[str] = Field(default_factory=list)
     env: list[str] = Field(default_factory=list)
     features: list[FeatureKind] = Field(min_length=1)
