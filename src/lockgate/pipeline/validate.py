@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
+from lockgate.errors import LockgateError
 from lockgate.keys import snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.extras import BLOCKS
@@ -31,7 +32,7 @@ from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
-from lockgate.store.store import NewResult, Store, Stored, store_dir
+from lockgate.store.store import NewResult, Store, StoreDamaged, Stored, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
 
@@ -207,7 +208,13 @@ def _run(
             layers or layers_to_run(ctx.project.config),
             remote,
         )
-        runner.settle(runner.attribute())
+        unknown = runner.attribute()
+        if unknown:
+            report.say(
+                f"running {counted(len(unknown), 'test file')} with new inputs first, "
+                "to learn which features they test"
+            )
+        runner.settle(unknown)
         planned = runner.plan()
         stored = runner.reuse(planned)
         part = None
@@ -452,10 +459,29 @@ def _project_file(path: str) -> bool:
 def current_keys(root: Path) -> set[str]:
     """Every key the project at ``root`` would look up now (all layers, suite included).
 
-    Computed without the store, so it works on a damaged one.
+    Computed without the store's parse results and stat cache, so it works on a damaged one;
+    each feature's test files include those the store's records of test files give (when the
+    store opens as it is), as a run's would.
     """
     project = Project.open(root)
     prep = prepare(project, Options(no_cache=True, quiet=True))
     layers = (*LAYERS, optimized.NAME)
-    runner = Runner(prep.ctx, None, prep.env_digest, False, 1, lambda _d, _a: None, layers)
-    return {item.key for item in runner.plan()}
+    records = _records_store(project)
+    try:
+        runner = Runner(prep.ctx, records, prep.env_digest, False, 1, lambda _d, _a: None, layers)
+        runner.attribute()
+        return {item.key for item in runner.plan()}
+    finally:
+        if records is not None:
+            records.close()
+
+
+def _records_store(project: Project) -> Store | None:
+    """The project's store, for the records of its test files, if it opens as it is."""
+    folder = store_dir(project.root)
+    if not (folder / "store.sqlite").is_file():
+        return None
+    try:
+        return Store(folder, set_aside=False)
+    except (StoreDamaged, LockgateError, OSError):
+        return None
