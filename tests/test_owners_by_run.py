@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Run, copy_project, git, lockgate
 
 ALPHA = "shop.plugins.alpha.AlphaPlugin"

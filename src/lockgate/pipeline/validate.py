@@ -32,7 +32,7 @@ from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
-from lockgate.store.store import NewResult, Store, StoreDamaged, Stored, store_dir
+from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
 
