@@ -6,6 +6,7 @@ loaded by name, cached once per process, as Faker loads its providers)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,20 @@ def test_owners_found_at_run_time_can_be_switched_off(
     config.write_text(bad)
     error = lockgate("align", root)
     assert error.code == 2 and "test_owners" in error.stderr, error.stderr
+
+
+def test_a_clone_reads_test_owners_from_the_remote(tmp_path: Path) -> None:
+    """A machine that ran the test files publishes what they did: a fresh clone sharing the
+    remote knows every feature's test files without running any of them first."""
+    root = copy_project("registry", tmp_path)
+    (tmp_path / "share").mkdir()
+    remote = ["--remote", f"file://{tmp_path / 'share'}"]
+    env = {"LOCKGATE_REMOTE_KEY": "a shared secret of the team's CI, long enough"}
+    first = lockgate("align", root, *remote, env=env)
+    assert "running 6 test files with new inputs first" in first.stderr, first.stderr
+    shutil.rmtree(root / ".lockgate")
+    clone = lockgate("align", root, *remote, env=env)
+    assert "with new inputs first" not in clone.stderr, clone.stderr
+    served = lockgate("align", root, "--json", *remote, env=env)
+    assert served.json["summary"]["cache"]["misses"] == 0
+    assert details_of(served) == EXPECTED

@@ -20,6 +20,7 @@ verdict — are the same whatever ran before, and the same as with ``--no-cache`
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from lockgate.execution.results import MISSING, BatchResult, exercised
@@ -28,7 +29,9 @@ from lockgate.keys.plan import Planner, suite_inputs
 from lockgate.keys.reuse import Reuser
 from lockgate.layers import optimized, tested
 from lockgate.layers.base import Context
-from lockgate.store.store import Store
+from lockgate.remote.client import Remote
+from lockgate.remote.entry import Entry
+from lockgate.store.store import NewResult, Store
 
 # Fact "owners/<key>": a JSON list of records (newest first) of what a test file did when it
 # ran with the inputs of <key>; the first whose observations all still hold is the one.
@@ -75,9 +78,11 @@ class Owners:
         planner: Planner,
         extras: Extras,
         reuser: Reuser,
+        remote: Remote | None = None,
     ) -> None:
         self.ctx = ctx
         self.store = store
+        self.remote = remote
         self.planner = planner
         self.extras = extras
         self.reuser = reuser
@@ -88,7 +93,8 @@ class Owners:
             str, list[dict[str, object]]
         ] = {}  # test file → its key's records, as stored
         self._keys: dict[str, str] = {}  # test file → key of its records
-        self.facts: dict[str, str] = {}  # records made by this run, for the store
+        self.facts: dict[str, str] = {}  # records made (or fetched) by this run, for the store
+        self._made: dict[str, Record] = {}  # test file → the record this run made of it
 
     @property
     def wanted(self) -> bool:
@@ -122,8 +128,41 @@ class Owners:
                 held = (r for r in records if not self._moved(r))
                 if (record := next(held, None)) is not None:
                     self.records[test] = record
+            self._fetch([t for t in tests if t not in self.records])
         self.settle()
         return [t for t in tests if t not in self.records]
+
+    def _fetch(self, tests: list[str]) -> None:
+        """The remote's records for ``tests`` (a machine that ran them with the same inputs
+        published them), copied into the local store when one holds."""
+        if self.remote is None or not tests:
+            return
+        keys = {self._key(t): t for t in tests}
+        for key, entry in self.remote.fetch(list(keys)).items():
+            test, name = keys[key], f"{OWNERS_FACTS}{key}"
+            records = [r for raw in _records(entry.facts.get(name, "")) if (r := _record(raw))]
+            others = {n: d for n, d in entry.facts.items() if n != name}
+            self.reuser.add_facts(others)
+            record = next((r for r in records if not self._moved(r)), None)
+            if record is not None:
+                self.records[test] = record
+                self._stored[test] = [r.to_json() for r in records]
+                self.facts.update({**others, name: json.dumps(self._stored[test])})
+
+    def entries(self) -> list[Entry]:
+        """Remote entries for the complete records this run made: another machine with the
+        same test files and inputs knows their owners without running them."""
+        now = time.time()
+        out = []
+        for test, record in self._made.items():
+            if record.partial:
+                continue
+            key = self._key(test)
+            facts = {n: self.extras.fact(n) for n in fact_names(record.extras)}
+            facts[f"{OWNERS_FACTS}{key}"] = json.dumps([record.to_json()])
+            result = NewResult(key, "owners", test, True, "", 0.0, record.extras, {}, now)
+            out.append(Entry(result, facts))
+        return out
 
     def _moved(self, record: Record) -> bool:
         return any(self.reuser.extra_moved(n, v) for n, v in record.extras.items())
@@ -144,7 +183,7 @@ class Owners:
                 self.extras.of(seen, self.ctx.graph.closure(test)),
                 partial=outcome.transient,
             )
-            self.records[test] = record
+            self.records[test] = self._made[test] = record
             earlier = [r for r in self._stored.get(test, []) if r != record.to_json()]
             self._stored[test] = [record.to_json(), *earlier][:KEPT]
             self.facts[f"{OWNERS_FACTS}{self._key(test)}"] = json.dumps(self._stored[test])

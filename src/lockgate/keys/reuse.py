@@ -89,7 +89,7 @@ class Reuser:
             found.update((k, _stored(e.result)) for k, e in self.fetched.items())
         self.load_facts({name for held in found.values() for name in fact_names(held.extras)})
         for entry in self.fetched.values():
-            self._sets.update((name, json.loads(data)) for name, data in entry.facts.items())
+            self.add_facts(entry.facts)
         config = self.ctx.project.config
         for item in planned:
             stored = found.get(item.key)
@@ -183,6 +183,10 @@ class Reuser:
                 found = facts.outline.fingerprint(members)
             self._prints[(path, names)] = found
         return found
+
+    def add_facts(self, facts: dict[str, str]) -> None:
+        """Probe sets and block lists that came with a remote entry."""
+        self._sets.update((name, json.loads(data)) for name, data in facts.items())
 
     def load_facts(self, wanted: set[str]) -> None:
         """Read the probe sets and block lists named ``wanted`` that are not read yet."""

@@ -55,7 +55,7 @@ class Runner:
         self.planner = Planner(ctx, env_digest, layers)
         self.extras = Extras(ctx, self.sandbox)
         self.reuser = Reuser(ctx, store, self.extras, retry_failed, remote)
-        self.owners = Owners(ctx, store, self.planner, self.extras, self.reuser)
+        self.owners = Owners(ctx, store, self.planner, self.extras, self.reuser, remote)
         pycache = bytecode_cache() if store is not None else None
         self.executor = Executor(
             ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache
@@ -144,8 +144,9 @@ class Runner:
         return record.copies(self.reuser)
 
     def entries(self, results: list[NewResult]) -> list[Entry]:
-        """Remote entries for results this run validated: each with the facts it needs."""
-        return record.entries(results, self.extras)
+        """Remote entries for results this run validated, each with the facts it needs, and
+        for the records of test files it made."""
+        return [*record.entries(results, self.extras), *self.owners.entries()]
 
     @property
     def remote_hits(self) -> int:
