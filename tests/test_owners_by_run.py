@@ -151,3 +151,20 @@ def test_a_clone_reads_test_owners_from_the_remote(tmp_path: Path) -> None:
     served = lockgate("align", root, "--json", *remote, env=env)
     assert served.json["summary"]["cache"]["misses"] == 0
     assert details_of(served) == EXPECTED
+
+
+def test_a_failure_in_a_test_that_loads_every_plugin_fails_none_of_them(tmp_path: Path) -> None:
+    """Ownership is not widened by tests that merely load or construct a feature while they
+    test something else: their failures are theirs (the suite's), not every plugin's."""
+    root = copy_project("registry", tmp_path)
+    lockgate("align", root, "--json")
+    path = root / "tests/test_registry.py"
+    path.write_text(
+        path.read_text() + "\n\ndef test_the_shell_command() -> None:\n    assert 1 == 2\n"
+    )
+    git(root, "commit", "-qam", "an unrelated failure")
+    for run in (lockgate("align", root, "--json"), lockgate("align", root, "--json")):
+        assert details_of(run) == EXPECTED
+        suite = {s["file"]: (s["passed"], s["detail"]) for s in run.json["suite"]}
+        assert suite["tests/test_registry.py"][0] is False
+        assert "test_the_shell_command" in suite["tests/test_registry.py"][1]
