@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import posixpath
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
+from lockgate.pipeline.recheck import worth_rechecking
 from lockgate.pipeline.record import suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
@@ -224,7 +224,7 @@ def _run(
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
         if options.recheck_failures:
-            runner.recheck(planned, _blocks_deploy(ctx))
+            runner.recheck(planned, worth_rechecking(ctx, planned))
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
@@ -234,25 +234,6 @@ def _run(
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
     return _Done(runner, planned, stored, part, scope)
-
-
-def _blocks_deploy(ctx: Context) -> Callable[[Planned], bool]:
-    """Whether a planned item's failed result is one a deploy gate would block on."""
-    # lazy: the gates module brings the secret scan's imports, which only a deploy needs; an
-    # align's full path (this module) never asks
-    from lockgate.deploy.gates import counts_failure
-
-    config = ctx.project.config
-    internal = {f.id: f.internal for f in ctx.features}
-
-    def counts(item: Planned) -> bool:
-        result = item.result
-        assert result is not None
-        suite = item.layer == SUITE_LAYER
-        mine = internal.get(item.owner, False)
-        return counts_failure(config, item.layer, mine, result.passed, result.detail, suite)
-
-    return counts
 
 
 def _result(
