@@ -163,7 +163,7 @@ def data_file_edited(m: Model) -> tuple[Pairs, Pairs]:
     return {("CartService", "tested")}, {("CartService", "tested")}
 
 
-def test_loads_by_name(m: Model) -> tuple[Pairs, Pairs]:
+def loads_by_name(m: Model) -> tuple[Pairs, Pairs]:
     # A feature that no test file imports, run by a test that loads it by its dotted name:
     # its test files are found by the run (issue 18), the same incrementally and afresh.
     must, may = new_feature(m) if not m.new else (set(), set())
@@ -198,7 +198,7 @@ EDITS: list[Edit] = [
     deleted,
     new_feature,
     data_file_edited,
-    test_loads_by_name,
+    loads_by_name,
     dependency_version,
 ]
 

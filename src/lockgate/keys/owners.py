@@ -128,7 +128,7 @@ class Owners:
                 held = (r for r in records if not self._moved(r))
                 if (record := next(held, None)) is not None:
                     self.records[test] = record
-            self._fetch([t for t in tests if t not in self.records])
+        self._fetch([t for t in tests if t not in self.records])
         self.settle()
         return [t for t in tests if t not in self.records]
 
@@ -146,22 +146,19 @@ class Owners:
             record = next((r for r in records if not self._moved(r)), None)
             if record is not None:
                 self.records[test] = record
-                self._stored[test] = [r.to_json() for r in records]
+                known = [r.to_json() for r in records]
+                known += [r for r in self._stored.get(test, []) if r not in known]
+                self._stored[test] = known[:KEPT]
                 self.facts.update({**others, name: json.dumps(self._stored[test])})
 
     def entries(self) -> list[Entry]:
         """Remote entries for the complete records this run made: another machine with the
         same test files and inputs knows their owners without running them."""
-        now = time.time()
         out = []
         for test, record in self._made.items():
-            if record.partial:
-                continue
-            key = self._key(test)
-            facts = {n: self.extras.fact(n) for n in fact_names(record.extras)}
-            facts[f"{OWNERS_FACTS}{key}"] = json.dumps([record.to_json()])
-            result = NewResult(key, "owners", test, True, "", 0.0, record.extras, {}, now)
-            out.append(Entry(result, facts))
+            if not record.partial:
+                facts = {n: self.extras.fact(n) for n in fact_names(record.extras)}
+                out.append(entry_of(self._key(test), json.dumps([record.to_json()]), facts))
         return out
 
     def _moved(self, record: Record) -> bool:
@@ -234,6 +231,18 @@ class Owners:
             for path in {f.path, self.ctx.project.real_path(f.path)}:
                 out.setdefault(path, []).append(f.id)
         return out
+
+
+def entry_of(key: str, records: str, facts: dict[str, str]) -> Entry:
+    """A remote entry for the records (JSON) of one test file's key, with the probe sets and
+    block lists they name (``facts``): stored under that key, which no result has."""
+    result = NewResult(key, "owners", "", True, "", 0.0, {}, {}, time.time())
+    return Entry(result, {**facts, f"{OWNERS_FACTS}{key}": records})
+
+
+def named_facts(records: str) -> set[str]:
+    """The probe sets and block lists that stored records (JSON) name."""
+    return {n for raw in _records(records) if (r := _record(raw)) for n in fact_names(r.extras)}
 
 
 def _records(data: str) -> list[dict[str, object]]:

@@ -438,20 +438,28 @@ def _project_file(path: str) -> bool:
 
 
 def current_keys(root: Path) -> set[str]:
-    """Every key the project at ``root`` would look up now (all layers, suite included).
+    """Every key the project at ``root`` would look up now (all layers, suite included)."""
+    return current_plan(root)[0]
+
+
+def current_plan(root: Path, remote: Remote | None = None) -> tuple[set[str], dict[str, str]]:
+    """Every key the project at ``root`` would look up now (all layers, suite included), and
+    the records of test files ``remote`` gave for them (with the facts they name).
 
     Computed without the store's parse results and stat cache, so it works on a damaged one;
     each feature's test files include those the store's records of test files give (when the
-    store opens as it is), as a run's would.
+    store opens as it is) or the remote's, as a run's would.
     """
     project = Project.open(root)
     prep = prepare(project, Options(no_cache=True, quiet=True))
     layers = (*LAYERS, optimized.NAME)
     records = _records_store(project)
     try:
-        runner = Runner(prep.ctx, records, prep.env_digest, False, 1, lambda _d, _a: None, layers)
+        runner = Runner(
+            prep.ctx, records, prep.env_digest, False, 1, lambda _d, _a: None, layers, remote
+        )
         runner.attribute()
-        return {item.key for item in runner.plan()}
+        return {item.key for item in runner.plan()}, runner.owners.facts
     finally:
         if records is not None:
             records.close()

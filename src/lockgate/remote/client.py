@@ -20,6 +20,8 @@ class Remote:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.errors = 0  # entries refused plus calls that failed
+        self._refused = 0  # entries that failed verification, and the line that says so
+        self._said = ""
         self.warnings: list[str] = []
         self._backend: Backend | None = None
         self._down = False
@@ -48,10 +50,14 @@ class Remote:
                 out[key] = entry
         if refused:
             self.errors += refused
-            self.warnings.append(
-                f"remote {self.settings.shown}: {refused} entries failed verification and were "
-                "not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
+            self._refused += refused
+            warning = (
+                f"remote {self.settings.shown}: {self._refused} entries failed verification and "
+                "were not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
             )
+            # one line for the run, however many reads it made
+            self.warnings[:] = [warning, *(w for w in self.warnings if w != self._said)]
+            self._said = warning
         return out
 
     def publish(self, entries: Sequence[Entry]) -> int:
