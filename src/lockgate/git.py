@@ -194,6 +194,17 @@ def read_blobs(root: Path, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         proc.wait()
 
 
+def converted_blobs(root: Path, paths: Sequence[str]) -> list[str]:
+    """The blob id each work-tree file of ``paths`` would get from ``git add``: its bytes after
+    git's own conversion for that path (``.gitattributes`` ``eol``/``text``, ``core.autocrlf``,
+    clean filters), in order. Nothing is written. ``paths`` must be regular files whose names
+    hold no newline."""
+    if not paths:
+        return []
+    data = "".join(f"{p}\n" for p in paths).encode()
+    return _git(root, "hash-object", "--stdin-paths", input=data).decode().split()
+
+
 def hash_object(root: Path, data: bytes) -> str:
     """Write ``data`` as a blob into the repository's object store; return its id."""
     return _git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()

@@ -79,8 +79,10 @@ class Evidence:
     # For the closure gate: every shipped path → the content hash validation would have seen
     # there (links followed inside the package, None when they lead nowhere in it) …
     shipped: dict[str, str | None] = field(default_factory=dict)
-    # … and the paths that never ship by design (tests, conftest.py), validated all the same.
+    # … and the paths that never ship by design (tests, conftest.py), validated all the same …
     dev_only: Callable[[str], bool] = lambda _path: False
+    # … and the shipped files the work tree validation ran on lacks or holds otherwise, and why
+    unseen: list[str] = field(default_factory=list)
 
 
 def examine(
@@ -271,7 +273,8 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
 
 
 def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple[bool, str]:
-    """Every file validation depended on ships as validated, and none it saw absent ships.
+    """Every file validation depended on ships as validated, none it saw absent ships, and
+    every shipped file is in the work tree validation ran on as it ships.
 
     Files that never ship by design (tests, conftest.py) are exempt; ``deploy.exclude`` is not:
     a module a feature imports must ship, whoever excluded it.
@@ -288,6 +291,7 @@ def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple
             problems.append(
                 f"{path} was validated but does not ship (untracked, ignored or excluded)"
             )
+    problems += evidence.unseen
     if problems:
         return False, _listing(problems)
     depended = sum(v is not None for v in inputs.values())

@@ -20,6 +20,7 @@ from lockgate import git
 from lockgate.deploy.baseline import BASELINE, Baseline
 from lockgate.deploy.gates import Evidence, agreed_version, examine
 from lockgate.deploy.package.select import dev_only, shipped, test_patterns
+from lockgate.deploy.package.worktree import Beside
 from lockgate.deploy.secrets import secret_key
 from lockgate.deploy.version import version_paths
 from lockgate.errors import LockgateError
@@ -179,10 +180,14 @@ def inspect(
     known, fetched = _known_scans(keys, store if scanning else None, remote)
     listed: list[Shipped] = []
     hashes: dict[str, str] = {}
-    reading = _hashing(root, source, files, listed, hashes)
+    # a dirty source was read from the work tree: nothing to compare it with
+    beside = None if source.dirty else Beside(root)
+    reading = _hashing(root, source, files, listed, hashes, beside)
     baseline = _baseline(root, source) if scanning else None
     evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(listed, hashes)
+    if beside is not None:
+        evidence.unseen = beside.finish().differs
     evidence.dev_only = dev_only(config, patterns, kept)
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     _keep_scans(scans, fetched, store, remote)
@@ -290,10 +295,14 @@ def _hashing(
     entries: list[git.TreeEntry],
     into: list[Shipped],
     hashes: dict[str, str],
+    beside: Beside | None,
 ) -> Iterator[tuple[str, str, str, bytes]]:
     """Stream ``(path, mode, blob id, data)`` of ``entries``, recording each as :class:`Shipped`
-    and its lockgate content hash (a link's: its target) in ``hashes``."""
+    and its lockgate content hash (a link's: its target) in ``hashes``, and comparing it with
+    the work tree (``beside``)."""
     for entry, data in zip(entries, source.read(root, entries), strict=True):
+        if beside is not None:
+            beside.add(entry.path, entry.mode, entry.sha, data)
         sha256 = hashlib.sha256(data).hexdigest()
         into.append(Shipped(entry.path, entry.mode, entry.sha, sha256, len(data)))
         hashes[entry.path] = os.fsdecode(data) if entry.mode == git.SYMLINK else digest(data)
