@@ -95,6 +95,46 @@ def test_a_skip_worktree_file_with_the_committed_bytes_still_deploys(
     assert branch(depot) is not None
 
 
+def test_a_file_edited_after_the_run_blocks(depot: Path, env: dict[str, str]) -> None:
+    # an untested file that no result hashes, different in the work tree than in HEAD, with
+    # git told not to look: nothing validated the bytes that ship
+    (depot / "src/depot/jobs/nightly.py").write_text("# committed\n")
+    commit(depot)
+    run_git(depot, "update-index", "--assume-unchanged", "src/depot/jobs/nightly.py")
+    (depot / "src/depot/jobs/nightly.py").write_text("# what validation saw\n")
+
+    run = deploy(depot, env=env)
+
+    blocked(run.code, depot, "src/depot/jobs/nightly.py", reasons(run))
+
+
+# -- 6. line endings and filters: compared after git's own conversion -----------------------
+
+
+def checkout_again(root: Path) -> None:
+    """Write every tracked file anew, as git converts it for the work tree."""
+    for path in run_git(root, "ls-files").split():
+        (root / path).unlink()
+    run_git(root, "checkout", "--", ".")
+    assert run_git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("how", ["gitattributes", "autocrlf"])
+def test_files_git_converts_still_deploy(depot: Path, env: dict[str, str], how: str) -> None:
+    if how == "gitattributes":
+        (depot / ".gitattributes").write_text("*.py text eol=crlf\n*.md text eol=crlf\n")
+        commit(depot)
+    else:
+        run_git(depot, "config", "core.autocrlf", "true")
+    checkout_again(depot)
+    assert b"\r\n" in (depot / STOCK).read_bytes()
+
+    run = deploy(depot, env=env)
+
+    assert run.code == 0, reasons(run)
+    assert b"\r\n" not in show(depot, f"{BRANCH}:{STOCK}")  # what git stores ships
+
+
 # -- 2. a file edited while the deploy runs --------------------------------------------------
 
 BROKEN_STOCK = b"return left + 1\n"

@@ -83,6 +83,9 @@ class Evidence:
     dev_only: Callable[[str], bool] = lambda _path: False
     # … and the shipped files the work tree validation ran on lacks or holds otherwise, and why
     unseen: list[str] = field(default_factory=list)
+    # … and shipped path → the hash of the work-tree bytes git converts into the shipped blob
+    # (line endings, clean filters): validation saw those bytes, and they are what ships
+    converted: dict[str, str] = field(default_factory=dict)
 
 
 def examine(
@@ -285,7 +288,7 @@ def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple
             shipped = evidence.shipped[path]
             if validated is None:
                 problems.append(f"{path} was absent when validated but ships")
-            elif shipped != validated:
+            elif validated not in (shipped, evidence.converted.get(path)):
                 problems.append(f"{path} ships with other content than was validated")
         elif validated is not None and not evidence.dev_only(path):
             problems.append(

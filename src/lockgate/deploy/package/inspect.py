@@ -187,7 +187,8 @@ def inspect(
     evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(listed, hashes)
     if beside is not None:
-        evidence.unseen = beside.finish().differs
+        beside.finish()
+        evidence.unseen, evidence.converted = beside.differs, beside.converted
     evidence.dev_only = dev_only(config, patterns, kept)
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     _keep_scans(scans, fetched, store, remote)
