@@ -159,7 +159,7 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
         "version": lambda: check_version(evidence, config.deploy.version_files),
         "purity": lambda: check_purity(evidence),
         "mocks": lambda: check_mocks(evidence),
-        "closure": lambda: check_closure(result.inputs, evidence),
+        "closure": lambda: check_closure(result.inputs, evidence, result.moved),
     }
     out = []
     for name in GATES:
@@ -275,14 +275,22 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
     return True, "no secrets, dev files or outside links"
 
 
-def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple[bool, str]:
+def check_closure(
+    inputs: Mapping[str, str | None], evidence: Evidence, moved: Iterable[str] = ()
+) -> tuple[bool, str]:
     """Every file validation depended on ships as validated, none it saw absent ships, and
     every shipped file is in the work tree validation ran on as it ships.
 
     Files that never ship by design (tests, conftest.py) are exempt; ``deploy.exclude`` is not:
     a module a feature imports must ship, whoever excluded it.
     """
-    problems = []
+    # A result validated on bytes that changed under it describes neither version: it was not
+    # stored, and it is not counted here either; the next deploy validates the file afresh.
+    problems = [
+        f"{path} changed while lockgate validated it: the results that read it are not "
+        "counted; deploy again once nothing edits it"
+        for path in moved
+    ]
     for path, validated in inputs.items():
         if path in evidence.shipped:
             shipped = evidence.shipped[path]

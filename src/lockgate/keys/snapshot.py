@@ -187,6 +187,7 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
         for layer in feature["layers"].values():
             del layer["reason"]
     del data["writes"]  # made by the processes of that run; serving it again runs none
+    del data["moved"]  # empty: a run in which inputs moved stored less than all, and is no snapshot
     return data
 
 

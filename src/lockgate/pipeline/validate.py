@@ -19,7 +19,7 @@ from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
-from lockgate.pipeline.record import suite_results
+from lockgate.pipeline.record import moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
 from lockgate.project.config import Config
@@ -280,6 +280,7 @@ def _result(
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
         writes=list(runner.sandbox.writes),
+        moved=moved_during(ctx, planned) if done.misses else [],
     )
 
 
