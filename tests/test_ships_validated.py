@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import lockgate
 from conftest import git as run_git
+from conftest import lockgate
 from test_unjudgeable import BRANCH, STOCK, branch, commit, deploy, depot, env, reasons, show
 
 __all__ = ["depot", "env"]  # the fixtures, shared with test_unjudgeable
@@ -336,3 +336,58 @@ def test_a_weak_lockgate_key_is_refused(
     assert "LOCKGATE_KEY" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert branch(depot) is None
+
+
+# -- 7. inputs that only validation reads --------------------------------------------------
+
+SUPPORT = "support/factories.py"
+
+
+def exclude_validation_only(root: Path) -> None:
+    """Guides and a test-support module of factories, both kept out of the package."""
+    (root / "support").mkdir()
+    (root / SUPPORT).write_text(
+        "from depot.features.stock import StockService\n\n\n"
+        "def stock() -> StockService:\n    return StockService()\n"
+    )
+    text = (root / "pyproject.toml").read_text()
+    text = text.replace(
+        "[tool.lockgate.docs]",
+        '[tool.lockgate.deploy]\nexclude = ["docs/", "support/"]\n\n'
+        '[tool.lockgate.instantiate]\n"depot.features.stock.StockService" = '
+        '"support.factories:stock"\n\n[tool.lockgate.docs]',
+    )
+    (root / "pyproject.toml").write_text(text)
+
+
+def test_files_only_validation_reads_need_not_ship(depot: Path, env: dict[str, str]) -> None:
+    exclude_validation_only(depot)
+    commit(depot)
+
+    run = deploy(depot, env=env)
+
+    assert run.code == 0, reasons(run)
+    files = show(depot, f"{BRANCH}:package-info.json").decode()
+    assert "docs/guides" not in files and SUPPORT not in files
+    closure = next(g for g in run.json["gates"] if g["name"] == "closure")
+    assert "only validation reads" in closure["detail"], closure
+
+
+def test_an_excluded_file_the_shipped_code_loads_still_blocks_and_says_so(
+    depot: Path, env: dict[str, str]
+) -> None:
+    exclude_validation_only(depot)
+    # a data file every result depends on (declared input): the shipped code may read it
+    text = (depot / "pyproject.toml").read_text()
+    text = text.replace("coverage = 80", 'coverage = 80\ninputs = ["src/depot/rates.json"]')
+    text = text.replace('"docs/", "support/"', '"docs/", "support/", "src/depot/rates.json"')
+    (depot / "pyproject.toml").write_text(text)
+    (depot / "src/depot/rates.json").write_text("{}\n")
+    commit(depot)
+
+    run = deploy(depot, env=env)
+
+    blocked(run.code, depot, "src/depot/rates.json", reasons(run))
+    closure = next(g for g in run.json["gates"] if g["name"] == "closure")
+    assert "docs/guides" not in closure["detail"] and SUPPORT not in closure["detail"]
+    assert "the shipped code" in closure["detail"]

@@ -86,6 +86,8 @@ class Evidence:
     # … and shipped path → the hash of the work-tree bytes git converts into the shipped blob
     # (line endings, clean filters): validation saw those bytes, and they are what ships
     converted: dict[str, str] = field(default_factory=dict)
+    # … and the shipped .py files that do not parse or import what the package cannot
+    imports: list[str] = field(default_factory=list)
 
 
 def examine(
@@ -276,7 +278,9 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
 
 
 def check_closure(
-    inputs: Mapping[str, str | None], evidence: Evidence, moved: Iterable[str] = ()
+    inputs: Mapping[str, str | None],
+    evidence: Evidence,
+    moved: Iterable[str] = (),
 ) -> tuple[bool, str]:
     """Every file validation depended on ships as validated, none it saw absent ships, and
     every shipped file is in the work tree validation ran on as it ships.
@@ -302,7 +306,7 @@ def check_closure(
             problems.append(
                 f"{path} was validated but does not ship (untracked, ignored or excluded)"
             )
-    problems += evidence.unseen
+    problems += evidence.unseen + evidence.imports
     if problems:
         return False, _listing(problems)
     depended = sum(v is not None for v in inputs.values())

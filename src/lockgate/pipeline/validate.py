@@ -276,6 +276,7 @@ def _result(
             *tested.import_hints(ctx),
         ],
         inputs=_depended_on(ctx, planned, done.stored),
+        loaded=sorted(_depended_on(ctx, [p for p in planned if p.layer in LOADS], done.stored)),
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
@@ -443,6 +444,12 @@ def _depended_on(
             if _project_file(path):
                 found.setdefault(path, value)
     return dict(sorted(found.items()))
+
+
+# The layers whose verdict is about the shipped code running: importing the feature's module,
+# finding it, reaching it from an entry point. What only the others read (guides, factories,
+# tests and what they load) is validation's own and need not ship.
+LOADS = frozenset({discovered.NAME, "imported", wired.NAME})
 
 
 def _project_file(path: str) -> bool:
