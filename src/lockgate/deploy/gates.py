@@ -161,7 +161,7 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
         "version": lambda: check_version(evidence, config.deploy.version_files),
         "purity": lambda: check_purity(evidence),
         "mocks": lambda: check_mocks(evidence),
-        "closure": lambda: check_closure(result.inputs, evidence, result.moved),
+        "closure": lambda: check_closure(result.inputs, evidence, result.moved, result.loaded),
     }
     out = []
     for name in GATES:
@@ -281,6 +281,7 @@ def check_closure(
     inputs: Mapping[str, str | None],
     evidence: Evidence,
     moved: Iterable[str] = (),
+    loaded: Iterable[str] | None = None,
 ) -> tuple[bool, str]:
     """Every file validation depended on ships as validated, none it saw absent ships, and
     every shipped file is in the work tree validation ran on as it ships.
@@ -295,6 +296,8 @@ def check_closure(
         "counted; deploy again once nothing edits it"
         for path in moved
     ]
+    runs = None if loaded is None else frozenset(loaded)
+    only_validation = 0  # validated files that do not ship and that the shipped code never loads
     for path, validated in inputs.items():
         if path in evidence.shipped:
             shipped = evidence.shipped[path]
@@ -303,17 +306,28 @@ def check_closure(
             elif validated not in (shipped, evidence.converted.get(path)):
                 problems.append(f"{path} ships with other content than was validated")
         elif validated is not None and not evidence.dev_only(path):
+            if runs is not None and path not in runs:
+                only_validation += 1  # a guide, a factory, test support: not what ships runs
+                continue
             problems.append(
-                f"{path} was validated but does not ship (untracked, ignored or excluded)"
+                f"{path} was validated but does not ship (untracked, ignored or excluded), "
+                "and the shipped code loads it (importing, finding or wiring a feature "
+                "depends on it)"
             )
     problems += evidence.unseen + evidence.imports
     if problems:
         return False, _listing(problems)
-    depended = sum(v is not None for v in inputs.values())
-    return True, (
+    depended = sum(v is not None for v in inputs.values()) - only_validation
+    detail = (
         f"all {counted(depended, 'file')} validation depended on "
         f"{plural(depended, 'ships', 'ship')} as validated"
     )
+    if only_validation:
+        detail += (
+            f"; {counted(only_validation, 'file')} only validation reads (guides, factories, "
+            "test support) stay out"
+        )
+    return True, detail
 
 
 def check_mocks(evidence: Evidence) -> tuple[bool, str]:
