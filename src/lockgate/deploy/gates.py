@@ -309,10 +309,14 @@ def check_closure(
             if runs is not None and path not in runs:
                 only_validation += 1  # a guide, a factory, test support: not what ships runs
                 continue
-            problems.append(
-                f"{path} was validated but does not ship (untracked, ignored or excluded), "
-                "and the shipped code loads it (importing, finding or wiring a feature "
+            kind = (
+                ""  # not known (an older build's record): it counts all the same
+                if runs is None
+                else ", and the shipped code loads it (importing, finding or wiring a feature "
                 "depends on it)"
+            )
+            problems.append(
+                f"{path} was validated but does not ship (untracked, ignored or excluded){kind}"
             )
     problems += evidence.unseen + evidence.imports
     if problems:

@@ -194,6 +194,9 @@ def inspect(
         evidence.unseen, evidence.converted = beside.differs, beside.converted
     metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
     if config.gates.closure != "off":
+        # modules seen through a link to a folder of the package import as the link's path
+        # too; their source is read under the real path
+        code.update((p, None) for p in evidence.shipped if p.endswith(".py") and p not in code)
         evidence.imports = _imports(root, source, config, code, metadata)
     evidence.dev_only = dev_only(config, patterns, kept)
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
