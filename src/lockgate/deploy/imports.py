@@ -31,13 +31,26 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Imports:
     """What the shipped code may import besides itself: the top-level names of the declared
     dependencies (and of what they require), and the modules of the tree that do not ship."""
 
-    external: frozenset[str]
+    declared: list[str]  # distribution names, normalized
     unshipped: Mapping[str, str]  # module → file, for modules of the tree left out
+    _external: frozenset[str] | None = None
+
+    def provides(self, top: str) -> bool:
+        """Whether a declared dependency (or what it requires) provides module ``top``.
+
+        A name spelled as a declared distribution is taken at once; only another one pays for
+        reading every installed distribution's files (about 70 ms), once per deploy.
+        """
+        if _normal(top) in self.declared:
+            return True
+        if self._external is None:
+            self._external = external_names(self.declared)
+        return top in self._external
 
 
 def unresolved(
@@ -123,7 +136,7 @@ def _module(name: str, modules: Mapping[str, str], packages: set[str], imports: 
     if name in imports.unshipped or top in imports.unshipped:
         # the tree's own module, first on the path in validation, shadows any other
         return _missing(name if name in imports.unshipped else top, imports)
-    if top in _STDLIB or top in imports.external:
+    if top in _STDLIB or imports.provides(top):
         return ""
     return ", which is not in the package, the standard library or the declared dependencies"
 

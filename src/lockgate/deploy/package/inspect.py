@@ -19,7 +19,7 @@ from typing import Any
 from lockgate import git
 from lockgate.deploy.baseline import BASELINE, Baseline
 from lockgate.deploy.gates import Evidence, agreed_version, examine
-from lockgate.deploy.imports import Imports, declared_dependencies, external_names, unresolved
+from lockgate.deploy.imports import Imports, declared_dependencies, unresolved
 from lockgate.deploy.package.select import dev_only, shipped, test_patterns
 from lockgate.deploy.package.worktree import Beside
 from lockgate.deploy.secrets import secret_key
@@ -227,7 +227,7 @@ def _imports(
     listed = next(source.read(root, requirements), None) if requirements else None
     declared = declared_dependencies(metadata, listed)
     unshipped = module_names(left_out, config.src)
-    return unresolved(code, config.src, Imports(external_names(declared), unshipped))
+    return unresolved(code, config.src, Imports(declared, unshipped))
 
 
 def _known_scans(
