@@ -118,4 +118,3 @@ def test_a_huge_shard_count_costs_nothing_extra(basic: Path) -> None:
     # with more shards than work, the first shard gets a group and the last gets none
     assert first.json["summary"]["features"] + len(first.json["suite"]) >= 1
     assert last.json["summary"]["features"] == 0 and last.json["suite"] == []
-
