@@ -22,8 +22,9 @@ from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
 from lockgate.pipeline.record import moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
+from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
-from lockgate.project.discover import UNREADABLE, broken_files, discover
+from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
 from lockgate.project.facts import VERSION as FACTS_VERSION
 from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
@@ -63,7 +64,12 @@ def _load_facts(
         if digest is not None and digest in known:
             facts[path] = FileFacts.from_json(json.loads(known[digest]))
             continue
-        facts[path] = read_facts(data) if (data := hasher.read(path)) is not None else UNREADABLE
+        data = hasher.read(path)
+        if data is not None:
+            facts[path] = read_facts(data)
+        else:
+            failed = hasher.failures.get(path)
+            facts[path] = NOT_REGULAR if isinstance(failed, NotRegular) else UNREADABLE
         if digest is not None:
             new[digest] = json.dumps(facts[path].to_json())
     return facts, new

@@ -26,6 +26,7 @@ from lockgate.deploy.secrets import secret_key
 from lockgate.deploy.version import version_paths
 from lockgate.errors import LockgateError
 from lockgate.keys.hashing import digest
+from lockgate.plainfiles import read_regular
 from lockgate.project.config import Config
 from lockgate.project.project import module_names
 from lockgate.remote.client import Remote
@@ -106,7 +107,7 @@ def work_tree(root: Path, base: str, inputs: Mapping[str, str | None]) -> Source
         if full.is_symlink():
             body, mode = os.fsencode(os.readlink(full)), git.SYMLINK
         elif full.is_file():
-            body = full.read_bytes()
+            body = read_regular(full)
             mode = EXEC if full.stat().st_mode & 0o100 else "100644"
         else:
             continue  # deleted in the work tree: it is not there to ship

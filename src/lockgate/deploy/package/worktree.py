@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lockgate import git
 from lockgate.keys.hashing import digest
+from lockgate.plainfiles import read_regular
 
 __all__ = ["Beside"]
 
@@ -52,7 +53,7 @@ class Beside:
             self.differs.append(_why(path, "holds something that is not a regular file there"))
             return
         try:
-            here = full.read_bytes()
+            here = read_regular(full, follow=False)
         except OSError as exc:
             self.differs.append(_why(path, f"cannot read it ({exc.strerror})"))
             return
