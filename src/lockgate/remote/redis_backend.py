@@ -21,6 +21,7 @@ class RedisBackend:
     """Entries under ``lockgate:<key>``; a server that is down or slow costs one timeout."""
 
     def __init__(self, url: str) -> None:
+        self.problems: list[str] = []  # a value is whatever the server answers: none refused
         # No retries: a run that cannot reach the remote goes on from the local store, so
         # retrying would only make a down server cost several timeouts instead of one.
         try:
