@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import tempfile
 import threading
@@ -330,12 +331,35 @@ def worktree_branches(root: Path) -> dict[str, Path]:
 
 def visible_files(root: Path) -> list[str] | None:
     """Every file git shows under ``root``: tracked (deleted ones included) and untracked but
-    not ignored, posix and relative to ``root``; None outside a work tree (or without git)."""
+    not ignored, posix and relative to ``root``; None outside a work tree (or without git).
+
+    A checked-out submodule (or a repository inside this one) is listed as its files, seen by
+    its own repository: a file tracked there is tracked, not a folder git does not look into.
+    """
     try:
         out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except LockgateError:
         return None
-    return list(dict.fromkeys(os.fsdecode(p) for p in out.split(b"\0") if p))
+    found: list[str] = []
+    for path in dict.fromkeys(os.fsdecode(p).rstrip("/") for p in out.split(b"\0") if p):
+        inner = _nested_files(root, path)
+        found.extend([path] if inner is None else inner)
+    return list(dict.fromkeys(found))
+
+
+def _nested_files(root: Path, path: str) -> list[str] | None:
+    """The files of the repository checked out at ``path`` (a gitlink, or an untracked
+    repository git lists as a folder), as paths of ``root``; None when ``path`` is not one."""
+    # Only a folder can be one: a listed path is a file, or a gitlink (or repository) there.
+    try:
+        if not stat.S_ISDIR(os.lstat(root / path).st_mode):
+            return None
+    except OSError:
+        return None
+    if not os.path.lexists(root / path / ".git"):
+        return None  # a submodule not checked out: an empty folder
+    inner = visible_files(root / path)
+    return None if inner is None else [f"{path}/{p}" for p in inner]
 
 
 @dataclass(frozen=True)
