@@ -20,11 +20,12 @@ from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
 from lockgate.pipeline.recheck import worth_rechecking
-from lockgate.pipeline.record import suite_results
+from lockgate.pipeline.record import moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
+from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
-from lockgate.project.discover import UNREADABLE, broken_files, discover
+from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
 from lockgate.project.facts import VERSION as FACTS_VERSION
 from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
@@ -64,7 +65,12 @@ def _load_facts(
         if digest is not None and digest in known:
             facts[path] = FileFacts.from_json(json.loads(known[digest]))
             continue
-        facts[path] = read_facts(data) if (data := hasher.read(path)) is not None else UNREADABLE
+        data = hasher.read(path)
+        if data is not None:
+            facts[path] = read_facts(data)
+        else:
+            failed = hasher.failures.get(path)
+            facts[path] = NOT_REGULAR if isinstance(failed, NotRegular) else UNREADABLE
         if digest is not None:
             new[digest] = json.dumps(facts[path].to_json())
     return facts, new
@@ -264,10 +270,12 @@ def _result(
             *tested.import_hints(ctx),
         ],
         inputs=_depended_on(ctx, planned, done.stored),
+        loaded=sorted(_depended_on(ctx, [p for p in planned if p.layer in LOADS], done.stored)),
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
         writes=list(runner.sandbox.writes),
+        moved=moved_during(ctx, planned) if done.misses else [],
     )
 
 
@@ -428,6 +436,12 @@ def _depended_on(
             if _project_file(path):
                 found.setdefault(path, value)
     return dict(sorted(found.items()))
+
+
+# The layers whose verdict is about the shipped code running: importing the feature's module,
+# finding it, reaching it from an entry point. What only the others read (guides, factories,
+# tests and what they load) is validation's own and need not ship.
+LOADS = frozenset({discovered.NAME, "imported", wired.NAME})
 
 
 def _project_file(path: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lockgate.errors import LockgateError
+from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
 
@@ -162,8 +163,9 @@ class Loaded(BaseModel):
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_regular(path).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LockgateError(f"{path.name}: invalid TOML: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise LockgateError(f"{path.name}: invalid TOML: {exc}") from None
     except OSError as exc:

@@ -14,6 +14,10 @@ from lockgate.remote.file_backend import FileBackend
 class Backend(Protocol):
     """Entries by key, read and written in batches (one round trip per batch, not per key)."""
 
+    # entries the last get_many found but refused unread ("where: why"): each is a remote
+    # error of its own, never a failed call
+    problems: list[str]
+
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         """The entries found for ``keys``; missing keys are left out."""
         ...

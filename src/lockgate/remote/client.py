@@ -36,10 +36,20 @@ class Remote:
         if not keys or self._down:
             return {}
         try:
-            raw = self._open().get_many(keys)
+            backend = self._open()
+            raw = backend.get_many(keys)
         except RemoteError as exc:
             self._fail("read", exc)
             return {}
+        if backend.problems:
+            self.errors += len(backend.problems)
+            more = len(backend.problems) - 1
+            self.warnings.append(
+                f"remote {self.settings.shown}: {len(backend.problems)} entries could not be "
+                f"read and were not used ({backend.problems[0]}"
+                f"{f', and {more} more' if more else ''}); lockgate writes only regular "
+                "files there, within a size limit; they run again"
+            )
         out: dict[str, Entry] = {}
         refused = 0
         for key, data in raw.items():

@@ -1,4 +1,10 @@
-"""A shared folder as the remote (NFS, SMB): one file per entry, written atomically."""
+"""A shared folder as the remote (NFS, SMB): one file per entry, written atomically.
+
+Anyone who can write the share can put anything where an entry belongs, without the secret: a
+FIFO (a read waits for ever), a link to ``/dev/zero`` (a read never ends) or out of the share,
+a huge file. Entries are read only as regular files, links never followed (the entry's folder
+included), at most :data:`MAX_ENTRY` bytes each; anything else is refused unread and counted.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lockgate.plainfiles import kind, read_regular
 from lockgate.remote.errors import RemoteError, WriteRefused
 
 _SAFE = re.compile(r"[0-9A-Za-z_-]{8,128}")
+# An entry is a compressed JSON result: kilobytes, a few megabytes for a suite that read
+# thousands of files. Beyond this it is not one, and reading it could exhaust memory.
+MAX_ENTRY = 64 << 20
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class FileBackend:
@@ -23,6 +34,7 @@ class FileBackend:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.problems: list[str] = []
 
     def _path(self, key: str) -> Path:
         if not _SAFE.fullmatch(key):
@@ -34,17 +46,44 @@ class FileBackend:
             raise RemoteError(f"{self.root} is not a folder")
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        """Read every entry that exists."""
+        """Read every entry that exists; an entry that is not a regular file in a plain folder
+        of the share, or is too large, is left out and described in :attr:`problems`."""
         self._check_root()
+        self.problems = []
         out: dict[str, bytes] = {}
-        for key in keys:
-            try:
-                out[key] = self._path(key).read_bytes()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise RemoteError(f"{self._path(key)}: {exc.strerror}") from None
+        folders: dict[str, int | OSError | None] = {}
+        try:
+            for key in keys:
+                path = self._path(key)
+                try:
+                    folder = self._folder(key[:2], folders)
+                    if folder is None:
+                        continue  # no entry under that prefix
+                    out[key] = read_regular(key, limit=MAX_ENTRY, follow=False, dir_fd=folder)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    self.problems.append(f"{path}: {exc.strerror}")
+        finally:
+            for fd in folders.values():
+                if isinstance(fd, int):
+                    os.close(fd)
         return out
+
+    def _folder(self, name: str, opened: dict[str, int | OSError | None]) -> int | None:
+        """A descriptor of the entry folder ``name`` (None when absent), never through a link:
+        raises the OSError that refused it, once per key."""
+        if name not in opened:
+            try:
+                opened[name] = os.open(self.root / name, _FOLDER)
+            except FileNotFoundError:
+                opened[name] = None
+            except OSError as exc:
+                opened[name] = _not_a_folder(self.root / name, exc)
+        found = opened[name]
+        if isinstance(found, OSError):
+            raise found
+        return found
 
     def put_many(self, items: Mapping[str, bytes]) -> None:
         """Write every entry: temporary file, then rename."""
@@ -67,3 +106,12 @@ class FileBackend:
 
     def close(self) -> None:
         """Nothing is held open."""
+
+
+def _not_a_folder(path: Path, exc: OSError) -> OSError:
+    """Why the entry folder ``path`` was refused, in words: what it is instead, if it is."""
+    try:
+        what = kind(os.lstat(path).st_mode)
+    except OSError:
+        return exc
+    return OSError(exc.errno, f"not a folder ({what})" if what else exc.strerror)
