@@ -114,15 +114,16 @@ def test_audit_catches_an_input_no_observer_sees_within_its_bound(shop: Path) ->
     assert said, caught.stderr
     assert CART in said[0] and "tested" in said[0]
     assert "stored: passed" in said[0] and "fresh: failed" in said[0]
-    assert "tests/test_cart.py" in said[0]
+    assert "its recorded inputs: src/shop/" in said[0]  # files that exist come first
+    assert "tests/test_cart.py, " in said[0]
 
     # `why` tells the last run's audit, and that the stored result replaced a wrong one
     last = lockgate("why", "--last", CART, shop, "--json")
     assert last.code == 0, last.stderr
-    (tested,) = [x for x in last.json["layers"] if x["layer"] == "tested"]
+    tested = last.json["layers"]["tested"]
     assert "audit" in tested["reason"] and "stored: passed" in tested["reason"]
     now = lockgate("why", CART, shop, "--json")
-    (tested,) = [x for x in now.json["layers"] if x["layer"] == "tested"]
+    tested = now.json["layers"]["tested"]
     assert tested["reused"] is True and "audit" in tested["reason"]
 
     # replaced: the next run serves the fresh failure, not the stale pass

@@ -187,6 +187,7 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
         for layer in feature["layers"].values():
             del layer["reason"]
     del data["writes"]  # made by the processes of that run; serving it again runs none
+    del data["audit"]  # what that run ran again; serving it again runs nothing
     return data
 
 
