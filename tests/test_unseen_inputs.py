@@ -204,3 +204,46 @@ def test_touching_every_file_and_a_checkout_and_back_rerun_nothing(tmp_path: Pat
         if not layer["cached"]
     }
     assert again.json["summary"]["cache"]["misses"] == 0, rerun
+
+
+# 5. interpreter and machine settings: (test, the environment of the stored run, then of the
+# runs after it). Each setting reaches the test processes, which inherit the environment.
+SETTINGS = {
+    "int_max_str_digits": (
+        "def test_big_number():\n    assert len(str(10**5000)) == 5001\n",
+        {"PYTHONINTMAXSTRDIGITS": "0"},
+        {"PYTHONINTMAXSTRDIGITS": "4300"},
+    ),
+    "time_zone": (
+        "def test_zone():\n"
+        "    import time\n\n"
+        '    assert time.strftime("%H", time.localtime(0)) == "00"\n',
+        {"TZ": "UTC"},
+        {"TZ": "Europe/Berlin"},
+    ),
+    "locale": (
+        "def test_time_locale():\n"
+        "    import locale\n\n"
+        '    assert locale.setlocale(locale.LC_TIME, "") in ("C.UTF-8", "C.utf8")\n',
+        {"LC_TIME": "C.UTF-8"},
+        {"LC_TIME": "C"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_an_interpreter_or_machine_setting_is_in_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    test, before, after = SETTINGS[name]
+    for variable in ("LC_ALL", "TZ", "PYTHONINTMAXSTRDIGITS", *before):
+        monkeypatch.delenv(variable, raising=False)
+    root = one_feature(tmp_path, Case(test, {}, lambda root: None))
+    first = lockgate("align", root, "--json", env=before)
+    assert first.layer(FEATURE, "tested")["passed"] is True, first.layer(FEATURE, "tested")
+    incremental = lockgate("align", root, "--json", env=after)
+    fresh = lockgate("align", root, "--json", "--no-cache", env=after)
+    assert fresh.layer(FEATURE, "tested")["passed"] is False  # the setting matters
+    assert verdicts(incremental) == verdicts(fresh)
+    reason = incremental.layer(FEATURE, "tested")["reason"]
+    assert next(iter(after)) in reason or "zone" in reason, reason  # `why` names it
