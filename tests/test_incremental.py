@@ -31,6 +31,7 @@ class Model:
     misc_test: str = "tests/test_misc.py"
     reads_receipt: bool = False
     looks: set[str] = field(default_factory=set)  # tests added by the issue 19 edit kinds
+    zone: str | None = None  # TZ of every run after the edit kind that sets it
     new: list[str] = field(default_factory=list)
 
     @property
@@ -43,7 +44,7 @@ class Model:
     def env(self) -> dict[str, str]:
         # The caller's PYTHONPATH stays first: it names the lockgate sources under test.
         path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(self.site)]))
-        return {"PYTHONPATH": path}
+        return {"PYTHONPATH": path, **({"TZ": self.zone} if self.zone else {})}
 
     def append(self, rel: str, text: str) -> None:
         path = self.root / rel
@@ -202,6 +203,12 @@ def flag_file_toggled(m: Model) -> tuple[Pairs, Pairs]:
     return tested, tested
 
 
+def time_zone_changed(m: Model) -> tuple[Pairs, Pairs]:
+    # The machine's time zone is in every key (issue 19, class 5): a new one re-runs all.
+    m.zone = f"LG{m.n % 24}"  # a POSIX zone, never one of an earlier edit of this model
+    return m.all_of(LAYERS), m.all_of(LAYERS)
+
+
 def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
     (current,) = m.site.glob("fakedep-*.dist-info")
     current.rename(m.site / f"fakedep-1.{m.n}.dist-info")
@@ -224,6 +231,7 @@ EDITS: list[Edit] = [
     data_file_edited,
     test_loads_by_name,
     flag_file_toggled,
+    time_zone_changed,
     dependency_version,
 ]
 
