@@ -30,6 +30,8 @@ class Model:
     pricing_tests: bool = True
     misc_test: str = "tests/test_misc.py"
     reads_receipt: bool = False
+    looks: set[str] = field(default_factory=set)  # tests added by the issue 19 edit kinds
+    zone: str | None = None  # TZ of every run after the edit kind that sets it
     new: list[str] = field(default_factory=list)
 
     @property
@@ -42,7 +44,7 @@ class Model:
     def env(self) -> dict[str, str]:
         # The caller's PYTHONPATH stays first: it names the lockgate sources under test.
         path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(self.site)]))
-        return {"PYTHONPATH": path}
+        return {"PYTHONPATH": path, **({"TZ": self.zone} if self.zone else {})}
 
     def append(self, rel: str, text: str) -> None:
         path = self.root / rel
@@ -178,6 +180,35 @@ def loads_by_name(m: Model) -> tuple[Pairs, Pairs]:
     return must | {(name, "tested")}, may | {(name, "tested")}
 
 
+def _look_test(m: Model, name: str, body: str) -> None:
+    """Add a test of CartService's test file once (issue 19's edit kinds)."""
+    if name not in m.looks:
+        m.append(
+            "tests/test_cart.py",
+            f"\n\ndef test_{name}():\n    import os\n    from pathlib import Path\n\n"
+            f"    here = Path(__file__).parent\n    {body}\n",
+        )
+        m.looks.add(name)
+
+
+def flag_file_toggled(m: Model) -> tuple[Pairs, Pairs]:
+    # A file a test only looks at (os.path.exists), never opens (issue 19, class 1).
+    _look_test(m, "not_in_maintenance", 'assert not os.path.exists(here / "MAINTENANCE")')
+    flag = m.root / "tests/MAINTENANCE"
+    tested = {("CartService", "tested")}
+    if flag.exists():
+        flag.unlink()  # back to a state a stored result may have seen: reuse is then right
+        return set(), tested
+    flag.write_text("")
+    return tested, tested
+
+
+def time_zone_changed(m: Model) -> tuple[Pairs, Pairs]:
+    # The machine's time zone is in every key (issue 19, class 5): a new one re-runs all.
+    m.zone = f"LG{m.n % 24}"  # a POSIX zone, never one of an earlier edit of this model
+    return m.all_of(LAYERS), m.all_of(LAYERS)
+
+
 def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
     (current,) = m.site.glob("fakedep-*.dist-info")
     current.rename(m.site / f"fakedep-1.{m.n}.dist-info")
@@ -199,6 +230,8 @@ EDITS: list[Edit] = [
     new_feature,
     data_file_edited,
     loads_by_name,
+    flag_file_toggled,
+    time_zone_changed,
     dependency_version,
 ]
 

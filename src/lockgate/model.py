@@ -43,6 +43,7 @@ class LayerResult:
     # under its key, and run again once ``retry_load_dependent_after`` has passed
     load_dependent: bool = False
     flaky: bool = False  # passed only on a retry (``retries``)
+    audit_mismatch: bool = False  # an audit ran it again and it contradicted the stored result
 
 
 @dataclass
@@ -98,6 +99,31 @@ class Write:
 
 
 @dataclass
+class Mismatch:
+    """A served result that an audit ran again and that its fresh run contradicted: what was
+    stored, what the run found, and the inputs its key and extras recorded."""
+
+    owner: str  # feature id, or a test file of no feature
+    layer: str
+    key: str
+    stored: LayerResult
+    fresh: LayerResult
+    inputs: list[str]
+
+
+@dataclass
+class Audit:
+    """One run's audit (``--audit``): the share asked for, the seed, how many served results
+    it ran again and the mismatches it found."""
+
+    fraction: float
+    seed: int
+    sampled: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    blocking: bool = True  # a mismatch fails the run (``gates.audit`` is "error")
+
+
+@dataclass
 class AlignResult:
     """Everything one align produced."""
 
@@ -125,6 +151,7 @@ class AlignResult:
     # discovery, its wiring): the rest only validation reads (guides, factories, tests), which
     # need not ship. None when unknown (a snapshot of an older build): every input counts.
     loaded: list[str] | None = None
+    audit: Audit | None = None  # what ``--audit`` ran again and found; None without it
 
     @property
     def mean_score(self) -> float | None:

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from lockgate.commands.options import options_from, output_from, output_options, shared_options
+from lockgate.commands.options import (
+    audit_options,
+    options_from,
+    output_from,
+    output_options,
+    shared_options,
+    with_audit,
+)
 from lockgate.model import AlignResult
 from lockgate.pipeline.align import align as run_align
 from lockgate.report.emit import emit
@@ -16,6 +23,7 @@ from lockgate.words import counted
 @click.command()
 @shared_options
 @output_options
+@audit_options
 @click.option(
     "--fail-under",
     type=click.IntRange(0, 100),
@@ -26,10 +34,21 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
     path = kwargs.pop("path")
     output = output_from(kwargs)
-    options = options_from(kwargs)
+    options = with_audit(options_from(kwargs), kwargs)
     result = run_align(path, options)
     emit(result, options, output)
+    _check_audit(result)
     _check_scores(result, result.fail_under if fail_under is None else fail_under, options.json)
+
+
+def _check_audit(result: AlignResult) -> None:
+    """Exit 1 when an audit found a stored result wrong and ``gates.audit`` is "error" (the
+    mismatches are among the warnings already)."""
+    audit = result.audit
+    if audit is not None and audit.mismatches and audit.blocking:
+        what = counted(len(audit.mismatches), "stored result")
+        click.echo(f"lockgate: the audit found {what} wrong (gates.audit)", err=True)
+        raise click.exceptions.Exit(1)
 
 
 def _check_scores(result: AlignResult, fail_under: int | None, as_json: bool) -> None:

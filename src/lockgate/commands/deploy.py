@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from lockgate.commands.options import options_from, output_from, output_options, shared_options
+from lockgate.commands.options import (
+    audit_options,
+    options_from,
+    output_from,
+    output_options,
+    shared_options,
+    with_audit,
+)
 from lockgate.deploy.gates import blockers
 from lockgate.errors import LockgateError
 from lockgate.pipeline.deploy import deploy as run_deploy
@@ -19,6 +26,7 @@ from lockgate.report.emit import emit
 @click.command()
 @shared_options
 @output_options
+@audit_options
 @click.option("--dry-run", is_flag=True, help="Validate and list what would ship; write nothing.")
 @click.option(
     "--allow-dirty",
@@ -37,7 +45,7 @@ def deploy(
     """Validate, gate and package the committed project on a deploy branch."""
     root = Path(kwargs.pop("path")).resolve()
     output = output_from(kwargs)
-    options = options_from(kwargs, command="deploy")
+    options = with_audit(options_from(kwargs, command="deploy"), kwargs)
     if options.shard is not None:
         raise LockgateError(
             "deploy ships only what it validated whole, never one shard: run the shards with "

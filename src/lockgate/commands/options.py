@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +35,8 @@ class Options:
     shard: Shard | None = None  # --shard K/N: validate only part K of N
     # deploy's own: a stored failure a gate would block on runs again once before it blocks
     recheck_failures: bool = False
+    audit: float | None = None  # --audit FRACTION: wins over the configuration's ``audit``
+    audit_seed: int | None = None  # --audit-seed N: else the run's number in the store
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -116,6 +118,36 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         no_remote=kwargs.pop("no_remote"),
         shard=kwargs.pop("shard"),
     )
+
+
+def audit_options(func: F) -> F:
+    """Add ``--audit FRACTION`` and ``--audit-seed N`` (align and deploy)."""
+    decorators = [
+        click.option(
+            "--audit",
+            metavar="FRACTION",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Run this share of the results that would be reused again, and fail when one "
+            "differs (default: the configuration's audit).",
+        ),
+        click.option(
+            "--audit-seed",
+            metavar="N",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Which share --audit takes (default: the run's number in the store, so that "
+            "runs one after the other audit every result in turn).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def with_audit(options: Options, kwargs: dict[str, Any]) -> Options:
+    """``options`` with ``--audit`` and ``--audit-seed`` popped from ``kwargs``."""
+    return replace(options, audit=kwargs.pop("audit"), audit_seed=kwargs.pop("audit_seed"))
 
 
 FORMATS = ("table", "json", "github")

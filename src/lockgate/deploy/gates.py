@@ -19,7 +19,7 @@ from lockgate.deploy.baseline import Baseline
 from lockgate.deploy.secrets import SecretScan, secret_by_name, secret_key, sift
 from lockgate.deploy.version import parse_module, read_version
 from lockgate.git import SYMLINK
-from lockgate.model import LAYERS, AlignResult
+from lockgate.model import LAYERS, AlignResult, Audit
 from lockgate.project.config import Config, Gates
 from lockgate.words import counted, plural
 
@@ -170,7 +170,20 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
             continue
         passed, detail = verdicts[name]()
         out.append(GateResult(name, passed, severity[name], detail))
+    if result.audit is not None and severity["audit"] != "off":
+        # only a deploy that audited has this gate: others' gates are as they were
+        passed, detail = check_audit(result.audit)
+        out.append(GateResult("audit", passed, severity["audit"], detail))
     return out
+
+
+def check_audit(audit: Audit) -> tuple[bool, str]:
+    """No stored result that the audit ran again was wrong."""
+    wrong = [f"{m.owner} ({m.layer})" for m in audit.mismatches]
+    sampled = counted(audit.sampled, "stored result")
+    if not wrong:
+        return True, f"{sampled} run again (seed {audit.seed}): every one held"
+    return False, f"{sampled} run again (seed {audit.seed}); wrong: {', '.join(wrong)}"
 
 
 def blocking(gates: Iterable[GateResult]) -> bool:

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lockgate import __version__
@@ -27,15 +27,68 @@ LOCK_FILES = (
 
 
 # Variables that change what every worker or test process does, whether or not the project
-# lists them: optimisation strips asserts, PYTEST_ADDOPTS can deselect tests.
-INTERPRETER_ENV = (
-    "PYTHONOPTIMIZE",
-    "PYTHONHASHSEED",
-    "PYTHONWARNINGS",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-    "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+# lists them, by the prefixes of their families rather than a list of names someone thought
+# of: every variable the interpreter reads is named PYTHON* (`python --help-env` lists them:
+# PYTHONOPTIMIZE strips asserts, PYTHONINTMAXSTRDIGITS limits int → str, PYTHONUTF8,
+# PYTHONIOENCODING, PYTHONWARNINGS, PYTHONHASHSEED, ...), pytest's PYTEST_* (PYTEST_ADDOPTS can
+# deselect tests), coverage's COVERAGE_*; the C library's time zone (TZ) and locale (LANG,
+# LANGUAGE, LC_*) change what time and locale functions return.
+SETTING_PREFIXES = ("PYTHON", "PYTEST_", "COVERAGE_", "LC_")
+MACHINE_ENV = ("TZ", "LANG", "LANGUAGE")
+# Of those, the ones whose effect is in another item or that lockgate sets for its children
+# itself: the import path (the "sys.path" item, relocated), where bytecode goes (lockgate's
+# own cache), what only an interactive interpreter reads, and buffering of output; and the
+# ones a running pytest sets to describe itself (lockgate may run inside a test).
+NOT_SETTINGS = frozenset(
+    {
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONUSERBASE",
+        "PYTHONPYCACHEPREFIX",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONSTARTUP",
+        "PYTHONINSPECT",
+        "PYTHONUNBUFFERED",
+        "PYTHONEXECUTABLE",
+        "COVERAGE_PROCESS_START",  # removed from the test processes' environment
+        "PYTEST_CURRENT_TEST",
+        "PYTEST_VERSION",
+    }
 )
+NOT_SETTING_PREFIXES = ("PYTEST_XDIST_",)  # an xdist worker's name and count
+# The zone the C library uses when TZ is unset (a link into the zone database, or a copy).
+LOCALTIME = "/etc/localtime"
+
+
+def settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The interpreter and machine settings of ``environ`` that enter every key: each set
+    variable of the families above by name, hashed."""
+    return {
+        f"env:{name}": digest(value.encode())
+        for name, value in sorted(environ.items())
+        if (name.startswith(SETTING_PREFIXES) or name in MACHINE_ENV)
+        and name not in NOT_SETTINGS
+        and not name.startswith(NOT_SETTING_PREFIXES)
+    }
+
+
+def zone(path: str = LOCALTIME) -> str:
+    """The machine's time zone as the C library finds it without TZ: the zone's name when
+    ``/etc/localtime`` links into a zone database (the same name on every machine), else the
+    hash of the file; "-" when there is none."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        try:
+            with open(path, "rb") as fh:
+                return digest(fh.read())
+        except OSError:
+            return "-"
+    marker = "zoneinfo/"
+    where = os.path.realpath(os.path.join(os.path.dirname(path), target))
+    if marker in where:
+        return where.rsplit(marker, 1)[1]
+    return zone(where) if os.path.exists(where) else "-"
 
 
 def _anchors(root: Path) -> list[tuple[str, str]]:
@@ -200,7 +253,9 @@ def environment(root: Path, env_names: Sequence[str], local: bool = False) -> di
         path = root / lock
         if path.is_file():
             items[f"lock:{lock}"] = digest(read_regular(path))
-    for name in (*INTERPRETER_ENV, *env_names):
+    items.update(settings(os.environ))
+    items["zone"] = zone()
+    for name in env_names:
         value = os.environ.get(name)
         items[f"env:{name}"] = "<unset>" if value is None else digest(value.encode())
     return items

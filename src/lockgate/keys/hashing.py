@@ -140,15 +140,26 @@ class FileHasher:
 
 
 LISTING = "\0ls"  # "<folder>\0ls": the names in a folder, as a program that listed it saw
+# "<path>\0link": where a symbolic link points, as a program that read the link or looked at
+# the link itself saw (lockgate.execution.child.observe names it so too)
+LINK = "\0link"
 
 
 def is_probe(path: str) -> bool:
-    """True for a folder probe: ``"<folder>/"`` (is it a folder?) or ``"<folder>\0ls"``."""
-    return path.endswith(("/", LISTING))
+    """True for a probe of something other than a file's content: ``"<folder>/"`` (is it a
+    folder?), ``"<folder>\0ls"`` (its names) or ``"<path>\0link"`` (a link's target)."""
+    return path.endswith(("/", LISTING, LINK))
 
 
 def probe_state(root: Path, path: str) -> str | None:
-    """The state of a folder probe: "dir" or the digest of its names; None when no folder."""
+    """The state of a probe: "dir", the digest of a folder's names or of a link's target;
+    None when there is no such folder or link."""
+    if path.endswith(LINK):
+        try:
+            target = os.readlink(os.path.join(root, path[: -len(LINK)]))
+        except OSError:
+            return None
+        return digest(os.fsencode(target))
     if path.endswith(LISTING):
         try:
             names = sorted(os.listdir(os.path.join(root, path[: -len(LISTING)] or ".")))

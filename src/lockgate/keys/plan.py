@@ -47,6 +47,7 @@ class Planned:
     extras: dict[str, str | None] = field(default_factory=dict)
     reason: Reason | None = None  # why it re-runs, when it is not reused
     rechecked: bool = False  # a stored failure run again before it could block (deploy)
+    audited: LayerResult | None = None  # the stored result an audit runs again (keys/audit.py)
     # block keys: the files keyed whole (the test files, the feature's module, conftests);
     # None when every input file is keyed whole
     whole: frozenset[str] | None = None

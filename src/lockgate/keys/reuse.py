@@ -29,6 +29,8 @@ from lockgate.why.reasons import (
 )
 
 LOAD_DEPENDENT, FLAKY = "load_dependent", "flaky"  # marks of stored results
+# the mark of a result an audit stored in place of a wrong one (keys/audit.py), for `why`
+AUDIT_MISMATCH = "audit_mismatch"
 # the detail a re-checked stored failure that passed ends with (it is flaky, as a pass on retry)
 RECHECK_PASSED = "; flaky: failed when stored, passed when re-checked before it could block"
 
@@ -49,7 +51,13 @@ def expires(
 def marks_of(result: LayerResult) -> frozenset[str]:
     """The store's marks of a result."""
     return frozenset(
-        name for name, on in ((LOAD_DEPENDENT, result.load_dependent), (FLAKY, result.flaky)) if on
+        name
+        for name, on in (
+            (LOAD_DEPENDENT, result.load_dependent),
+            (FLAKY, result.flaky),
+            (AUDIT_MISMATCH, result.audit_mismatch),
+        )
+        if on
     )
 
 

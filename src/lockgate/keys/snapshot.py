@@ -192,6 +192,7 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
             del layer["reason"]
     del data["writes"]  # made by the processes of that run; serving it again runs none
     del data["moved"]  # empty: a run in which inputs moved stored less than all, and is no snapshot
+    del data["audit"]  # what that run ran again; serving it again runs nothing
     return data
 
 

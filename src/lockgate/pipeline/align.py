@@ -37,7 +37,14 @@ def align(
     _check_remote(root, options)
     store = None
     # A shard reports its part only: the snapshot holds a whole result.
-    if not (options.no_cache or options.clear_cache or options.retry_failed or options.shard):
+    # An audit runs part of what would be served: the full path samples it.
+    if not (
+        options.no_cache
+        or options.clear_cache
+        or options.retry_failed
+        or options.shard
+        or _auditing(root, options)
+    ):
         folder = store_dir(root.resolve())
         if (folder / "store.sqlite").is_file():
             store = Store(folder)
@@ -70,6 +77,15 @@ def _any_failure(result: AlignResult) -> bool:
     return any(not layer.passed for f in result.features for layer in f.layers.values()) or any(
         not s.passed for s in result.suite
     )
+
+
+def _auditing(root: Path, options: Options) -> bool:
+    """Whether ``--audit`` or the configuration's ``audit`` asks for an audit (its value is
+    checked on the full path, with the rest of the configuration)."""
+    if options.audit is not None:
+        return options.audit > 0
+    wanted = (snapshot.raw_table(root) or {}).get("audit")
+    return wanted != 0 and wanted is not None
 
 
 def _check_remote(root: Path, options: Options) -> None:

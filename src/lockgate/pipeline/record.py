@@ -7,16 +7,17 @@ was reused is copied into the local store; what this run validated itself is pub
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import time
 
-from lockgate.keys.extras import Extras, extra_file, fact_names
+from lockgate.keys.extras import BLOCKS, Extras, extra_file, fact_names
 from lockgate.keys.hashing import FileHasher
 from lockgate.keys.plan import SUITE_LAYER, Planned, versions
 from lockgate.keys.reuse import Reuser, marks_of
 from lockgate.layers.base import Context
 from lockgate.model import SuiteResult
 from lockgate.remote.entry import Entry
-from lockgate.store.store import NewResult
+from lockgate.store.store import NewResult, Stored
 
 
 def unchanged(ctx: Context, item: Planned, fresh: FileHasher) -> bool:
@@ -110,3 +111,37 @@ def suite_results(planned: list[Planned]) -> list[SuiteResult]:
         for p in planned
         if p.layer == SUITE_LAYER and (r := p.result) is not None
     ]
+
+
+def depended_on(
+    ctx: Context, planned: list[Planned], stored: dict[str, Stored]
+) -> dict[str, str | None]:
+    """Every project file a result of this run depends on → its hash (None when absent).
+
+    Static inputs of every planned item plus the files it loaded at run time: fresh extras for
+    results that ran, the stored ones (checked unchanged on reuse) for results that were reused.
+    Pseudo-inputs (names with a NUL), absolute paths and paths climbing out of the root are not
+    project files and are left out.
+    """
+    found: dict[str, str | None] = {}
+    for item in planned:
+        extras = item.extras
+        if item.result is not None and item.result.cached and item.key in stored:
+            extras = stored[item.key].extras
+        for path in item.inputs.files:
+            if _project_file(path) and path not in found:
+                found[path] = ctx.hasher.hash(path)
+        for path, value in extras.items():
+            if BLOCKS in path:  # validated for the blocks it ran: what ships is what it saw now
+                path = path.partition(BLOCKS)[0]
+                value = ctx.hasher.hash(path)
+            if _project_file(path):
+                found.setdefault(path, value)
+    return dict(sorted(found.items()))
+
+
+def _project_file(path: str) -> bool:
+    if "\0" in path or posixpath.isabs(path):
+        return False
+    normal = posixpath.normpath(path)
+    return normal != ".." and not normal.startswith("../")

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from lockgate.execution.execute import Executor
 from lockgate.execution.reaper import bytecode_cache
 from lockgate.execution.sandbox import Sandbox
+from lockgate.keys import audit
 from lockgate.keys.extras import Extras
 from lockgate.keys.owners import Owners
 from lockgate.keys.plan import Planned, Planner, versions
 from lockgate.keys.reuse import Reuser, settle_rechecks
 from lockgate.layers.base import Context
-from lockgate.model import LAYERS, Feature
+from lockgate.model import LAYERS, Audit, Feature
 from lockgate.pipeline import record
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
@@ -106,6 +107,14 @@ class Runner:
         """Run again, once, every reused failure that ``counts`` (one a deploy gate would
         block on)."""
         self.reuser.recheck(planned, counts)
+
+    def audit(self, planned: list[Planned], fraction: float, seed: int) -> Audit:
+        """Turn run ``seed``'s ``fraction`` of the served results into misses that remember
+        what was stored (keys/audit.py); :meth:`execute` then compares."""
+        found = audit.start(planned, fraction, seed)
+        # not served: the remote's copy must not be written over the fresh result
+        self.reuser.served -= {p.key for p in planned if p.audited is not None}
+        return found
 
     def narrow(self, planned: list[Planned]) -> None:
         """Count as served by the remote only what ``planned`` (a shard's part) reused."""

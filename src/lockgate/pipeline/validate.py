@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
-from lockgate.keys import snapshot
+from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
-from lockgate.keys.extras import BLOCKS
 from lockgate.keys.hashing import FileHasher, key_of
 from lockgate.keys.plan import SUITE_LAYER, Planned
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
-from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
+from lockgate.model import LAYERS, AlignResult, Audit, FeatureResult, Write
 from lockgate.pipeline.recheck import worth_rechecking
-from lockgate.pipeline.record import moved_during, suite_results
+from lockgate.pipeline.record import depended_on, moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
 from lockgate.plainfiles import NotRegular
@@ -144,6 +142,7 @@ class _Done:
     stored: dict[str, Stored]  # what the store held for the planned keys
     part: _Part | None  # a shard's features and suite files; None for a whole run
     scope: str  # the layers, as the store's run history and reasons name them
+    audit: Audit | None = None  # what --audit ran again and found
 
     @property
     def hits(self) -> int:
@@ -231,6 +230,7 @@ def _run(
             runner.narrow(planned)
         if options.recheck_failures:
             runner.recheck(planned, worth_rechecking(ctx, planned))
+        checking = _start_audit(ctx.project.config, options, store, runner, planned)
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
@@ -239,7 +239,25 @@ def _run(
         scope = snapshot.scope(layers)
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
-    return _Done(runner, planned, stored, part, scope)
+        if checking is not None:
+            audit.settle(checking, planned, stored, ctx.hasher)
+    return _Done(runner, planned, stored, part, scope, checking)
+
+
+def _start_audit(
+    config: Config, options: Options, store: Store | None, runner: Runner, planned: list[Planned]
+) -> Audit | None:
+    """Audit mode: run the seeded share of the served results again (keys/audit.py); the
+    seed is the run's number in the store unless ``--audit-seed`` gives one."""
+    fraction = options.audit if options.audit is not None else config.audit
+    if not fraction:
+        return None
+    seed = options.audit_seed
+    if seed is None:
+        seed = store.next_run() if store is not None else 0
+    found = runner.audit(planned, fraction, seed)
+    found.blocking = config.gates.audit == "error"
+    return found
 
 
 def _result(
@@ -268,14 +286,16 @@ def _result(
             *runner.warnings,
             *map(_wrote, runner.sandbox.writes),
             *tested.import_hints(ctx),
+            *(map(audit.warning, done.audit.mismatches) if done.audit else []),
         ],
-        inputs=_depended_on(ctx, planned, done.stored),
-        loaded=sorted(_depended_on(ctx, [p for p in planned if p.layer in LOADS], done.stored)),
+        inputs=depended_on(ctx, planned, done.stored),
+        loaded=sorted(depended_on(ctx, [p for p in planned if p.layer in LOADS], done.stored)),
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
         writes=list(runner.sandbox.writes),
         moved=moved_during(ctx, planned) if done.misses else [],
+        audit=done.audit,
     )
 
 
@@ -308,6 +328,8 @@ def _record(
             done.scope,
             runner.remote_hits,
             result.mean_score,
+            done.audit.sampled if done.audit else 0,
+            len(done.audit.mismatches) if done.audit else 0,
         ),
         env=(prep.env_digest, prep.env_items),
         reasons=runlog.record(
@@ -318,6 +340,10 @@ def _record(
             runner.dropped,
         ),
     )
+    if done.audit is not None:
+        # a wrong stored result whose fresh one could not be stored must not be served again
+        kept = {r.key for r in results}
+        store.delete(m.key for m in done.audit.mismatches if m.key not in kept)
     if remote is not None:
         # only what this run validated itself: a reused result is already somewhere
         remote.publish(runner.entries(results))
@@ -411,44 +437,10 @@ def _wrote(write: Write) -> str:
     )
 
 
-def _depended_on(
-    ctx: Context, planned: list[Planned], stored: dict[str, Stored]
-) -> dict[str, str | None]:
-    """Every project file a result of this run depends on → its hash (None when absent).
-
-    Static inputs of every planned item plus the files it loaded at run time: fresh extras for
-    results that ran, the stored ones (checked unchanged on reuse) for results that were reused.
-    Pseudo-inputs (names with a NUL), absolute paths and paths climbing out of the root are not
-    project files and are left out.
-    """
-    found: dict[str, str | None] = {}
-    for item in planned:
-        extras = item.extras
-        if item.result is not None and item.result.cached and item.key in stored:
-            extras = stored[item.key].extras
-        for path in item.inputs.files:
-            if _project_file(path) and path not in found:
-                found[path] = ctx.hasher.hash(path)
-        for path, value in extras.items():
-            if BLOCKS in path:  # validated for the blocks it ran: what ships is what it saw now
-                path = path.partition(BLOCKS)[0]
-                value = ctx.hasher.hash(path)
-            if _project_file(path):
-                found.setdefault(path, value)
-    return dict(sorted(found.items()))
-
-
 # The layers whose verdict is about the shipped code running: importing the feature's module,
 # finding it, reaching it from an entry point. What only the others read (guides, factories,
 # tests and what they load) is validation's own and need not ship.
 LOADS = frozenset({discovered.NAME, "imported", wired.NAME})
-
-
-def _project_file(path: str) -> bool:
-    if "\0" in path or posixpath.isabs(path):
-        return False
-    normal = posixpath.normpath(path)
-    return normal != ".." and not normal.startswith("../")
 
 
 def current_keys(root: Path) -> set[str]:

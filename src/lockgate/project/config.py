@@ -94,6 +94,9 @@ class Gates(_Strict):
     purity: Severity = "error"
     mocks: Severity = "warning"
     closure: Severity = "error"
+    # an audit (--audit, ``audit``) found a stored result wrong: "error" fails align and
+    # blocks a deploy, "warning" reports it; the fresh verdict is used either way
+    audit: Severity = "error"
 
 
 class Remote(_Strict):
@@ -119,6 +122,9 @@ class Config(_Strict):
     retries: int = Field(default=0, ge=0)
     # seconds after which a stored load-dependent failure (a timeout) is run again
     retry_load_dependent_after: float = Field(default=86400, ge=0)
+    # the share of the results a run would serve that it runs again to check them (audit
+    # mode, keys/audit.py); `--audit` wins
+    audit: float = Field(default=0, ge=0, le=1)
     # test-file glob -> seconds one test file may take (the longest matching glob wins)
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     # feature id or fnmatch pattern -> extra test files (globs) that test it

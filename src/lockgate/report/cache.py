@@ -28,7 +28,18 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
         layers.add_row(row["layer"], str(row["entries"]), _bytes(row["bytes"]))
     console.print(layers)
     runs = Table(title="\nrecent runs", box=None, header_style="bold", title_justify="left")
-    names = ("started", "command", "hits", "remote", "misses", "hit rate", "seconds", "saved s")
+    names = (
+        "started",
+        "command",
+        "hits",
+        "remote",
+        "misses",
+        "hit rate",
+        "seconds",
+        "saved s",
+        "audited",
+        "mismatches",
+    )
     for name in names:
         runs.add_column(name, justify="left" if name in ("started", "command") else "right")
     for r in data["runs"]:
@@ -42,6 +53,8 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
             rate,
             f"{r['seconds']:.2f}",
             f"{r['saved']:.2f}",
+            str(r["audited"]),
+            str(r["audit_mismatches"]),
         )
     console.print(runs)
     t = data["totals"]
@@ -52,6 +65,11 @@ def print_stats(data: dict[str, Any], console: Console) -> None:
         f"{t['remote_hits']} from the remote, {t['misses']} run, hit rate {rate}, "
         f"{t['saved']:.1f}s saved · store {_bytes(data['bytes'])} · ages {ages}"
     )
+    if t["audited"]:
+        console.print(
+            f"audit: {counted(t['audited'], 'stored result')} audited, "
+            f"{t['audit_mismatches']} found wrong (mismatch rate {100 * t['mismatch_rate']:.1f}%)"
+        )
 
 
 def print_health(health: Health, console: Console) -> None:

@@ -335,7 +335,9 @@ def _line_chart(values: Sequence[float | None], titles: Sequence[str]) -> LineCh
     )
 
 
-def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart, LineChart] | None:
+def _run_charts(
+    stats: dict[str, Any],
+) -> tuple[ColumnChart, ColumnChart, LineChart, ColumnChart | None] | None:
     runs = list(reversed(stats["runs"]))  # the store lists the newest first
     if not runs:
         return None
@@ -351,7 +353,16 @@ def _run_charts(stats: dict[str, Any]) -> tuple[ColumnChart, ColumnChart, LineCh
         titles,
         unit=" s",
     )
-    return rate, seconds, _line_chart([r.get("mean_score") for r in runs], titles)
+    audited = None
+    if stats["totals"].get("audited"):  # audit mode ran: served results run again, found wrong
+        audited = _column_chart(
+            [
+                ("audited", "took", [r["audited"] for r in runs]),
+                ("found wrong", "fail", [r["audit_mismatches"] for r in runs]),
+            ],
+            titles,
+        )
+    return rate, seconds, _line_chart([r.get("mean_score") for r in runs], titles), audited
 
 
 def _size(count: int) -> str:

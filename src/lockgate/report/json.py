@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lockgate import __version__
-from lockgate.model import AlignResult, FeatureResult, LayerResult, Performance
+from lockgate.model import AlignResult, Audit, FeatureResult, LayerResult, Performance
 
 
 def iso(stamp: float | None) -> str | None:
@@ -49,6 +49,8 @@ def _layer(layer: LayerResult) -> dict[str, Any]:
     }
     if layer.reason is not None:  # only a re-run layer has one: why it ran
         out["reason"] = layer.reason
+    if layer.audit_mismatch:  # an audit ran it again and it contradicted the stored result
+        out["audit_mismatch"] = True
     return _marked(out, layer.load_dependent, layer.flaky)
 
 
@@ -101,6 +103,7 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 if result.shard
                 else {}
             ),
+            **({"audit": audit_json(result.audit)} if result.audit is not None else {}),
             "writes": [
                 {
                     "path": w.path,
@@ -124,6 +127,27 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 s.flaky,
             )
             for s in result.suite
+        ],
+    }
+
+
+def audit_json(audit: Audit) -> dict[str, Any]:
+    """``summary.audit``: the share asked for, the seed, how many served results ran again,
+    how many of them were wrong, and each of those."""
+    return {
+        "fraction": audit.fraction,
+        "seed": audit.seed,
+        "sampled": audit.sampled,
+        "mismatches": len(audit.mismatches),
+        "results": [
+            {
+                "feature": m.owner,
+                "layer": m.layer,
+                "stored": {"passed": m.stored.passed, "detail": m.stored.detail},
+                "fresh": {"passed": m.fresh.passed, "detail": m.fresh.detail},
+                "inputs": m.inputs,
+            }
+            for m in audit.mismatches
         ],
     }
 

@@ -248,8 +248,9 @@ class Database:
                         raise StoreDamaged("a database that is not a lockgate store")
                     create_tables(db, stamp=True)
                 elif version in schema.MIGRATIONS:
-                    for statement in schema.MIGRATIONS[version]:
-                        db.execute(statement)
+                    for step in range(version, schema.SCHEMA_VERSION):
+                        for statement in schema.MIGRATIONS[step]:
+                            db.execute(statement)
                     db.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
                 elif version != schema.SCHEMA_VERSION:
                     raise StoreDamaged(

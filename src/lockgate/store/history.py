@@ -11,6 +11,8 @@ from typing import Any
 from lockgate.store import schema
 from lockgate.store.db import Database, DatabaseError
 
+Run = tuple[float, str, int, int, float, float, int, float | None, int, int]
+
 
 def record_run(
     db: Database,
@@ -49,15 +51,24 @@ def last_run(db: Database) -> tuple[int, float, str, int, int, float, str | None
     return tuple(row) if row is not None else None
 
 
-def runs(
-    db: Database, limit: int
-) -> list[tuple[float, str, int, int, float, float, int, float | None]]:
+def next_run(db: Database) -> int:
+    """The number the next run will have: one more than the newest run's (1 for the first)."""
+    try:
+        row = db.execute("SELECT max(id) FROM runs").fetchone()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return 1
+    return int(row[0] or 0) + 1
+
+
+def runs(db: Database, limit: int) -> list[Run]:
     """The last runs, newest first: (started, command, hits, misses, seconds, saved,
-    remote hits: how many of the hits the remote served, mean score or None)."""
+    remote hits: how many of the hits the remote served, mean score or None, results
+    audited, audit mismatches)."""
     return list(
         db.execute(
-            "SELECT started, command, hits, misses, seconds, saved, remote_hits, mean_score "
-            "FROM runs "
+            "SELECT started, command, hits, misses, seconds, saved, remote_hits, mean_score, "
+            "audited, audit_mismatches FROM runs "
             "ORDER BY id DESC LIMIT ?",
             (limit,),
         )

@@ -64,7 +64,8 @@ class StatRow:
 
 # A run as ``write`` records it: (command, hits, misses, seconds, saved, scope, remote hits,
 # mean score or None).
-RunRecord = tuple[str, int, int, float, float, str, int, float | None]
+# (command, hits, misses, seconds, saved, scope, remote hits, mean score, audited, mismatches)
+RunRecord = tuple[str, int, int, float, float, str, int, float | None, int, int]
 
 
 def decodes(row: Sequence[Any]) -> bool:
@@ -246,7 +247,8 @@ def write(
 ) -> None:
     """Store one run's new results, stat cache and facts in one transaction (signed).
 
-    ``run`` is (command, hits, misses, seconds, saved, scope, remote hits, mean score);
+    ``run`` is (command, hits, misses, seconds, saved, scope, remote hits, mean score,
+    results audited, audit mismatches);
     ``reasons`` the record of why each of its layers re-ran, kept as the last one of that
     scope for ``why --last``.
     """
@@ -304,7 +306,7 @@ def _insert_run(
     """Add the run, and its re-run reasons as the last record of its scope."""
     cursor = db.execute(
         "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
-        "remote_hits, mean_score) VALUES (?,?,?,?,?,?,?,?,?)",
+        "remote_hits, mean_score, audited, audit_mismatches) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (now, *run),
     )
     if reasons is not None:

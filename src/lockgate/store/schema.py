@@ -1,6 +1,6 @@
 """The store's schema: its tables, its version and migrations, and what each row's MAC covers.
 
-Schema 6 (``PRAGMA user_version``), one table per kind of row:
+Schema 7 (``PRAGMA user_version``), one table per kind of row:
 
 - ``results``: one layer result under its content key (signed, its MAC in ``checksum``);
   ``marks`` is a comma-separated set (``load_dependent``, ``flaky``).
@@ -10,7 +10,8 @@ Schema 6 (``PRAGMA user_version``), one table per kind of row:
   facts a run records (signed).
 - ``snapshot``: per scope, the last full run, served whole by the no-change path (signed).
 - ``envs``: environment fingerprints by digest, their items as JSON.
-- ``runs``: one row per run, for ``cache stats``, ``cache check`` and ``why --last``.
+- ``runs``: one row per run, for ``cache stats``, ``cache check`` and ``why --last``; with
+  how many served results its audit ran again and how many of those it found wrong.
 - ``reasons``: per scope, why the layers of its last full run re-ran (signed).
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from lockgate.store import signing
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat (
@@ -49,7 +50,9 @@ CREATE TABLE IF NOT EXISTS runs (
     hits INTEGER NOT NULL, misses INTEGER NOT NULL, seconds REAL NOT NULL, saved REAL NOT NULL,
     scope TEXT,
     remote_hits INTEGER NOT NULL DEFAULT 0,
-    mean_score REAL
+    mean_score REAL,
+    audited INTEGER NOT NULL DEFAULT 0,
+    audit_mismatches INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS reasons (
     scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
@@ -60,10 +63,12 @@ TABLES = tuple(statement for statement in _SCHEMA.split(";") if statement.strip(
 # Every table, in the order ``clear`` empties them.
 ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons")
 
-# What a store of an older schema needs to become this one: version → statements. Only
-# additions, so an old store keeps every result (set aside, it would re-run everything).
-# The snapshot goes: a run it serves records no reasons, and `why --last` needs one full run
-# that does (it reuses every result by key).
+# What a store of each older schema needs to become the next one: version → statements, run
+# in order up to this one. Only additions, so an old store keeps every result (set aside, it
+# would re-run everything). From 5, the snapshot goes: a run it serves records no reasons,
+# and `why --last` needs one full run that does (it reuses every result by key). From 6, the
+# audit's two counts join the run history (issue 19; a step of its own, so that other
+# changes of the schema stay separate steps).
 MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
@@ -74,6 +79,10 @@ MIGRATIONS = {
         "CREATE TABLE IF NOT EXISTS reasons (scope TEXT PRIMARY KEY, run INTEGER NOT NULL, "
         "record BLOB NOT NULL, mac TEXT NOT NULL)",
         "DELETE FROM snapshot",
+    ),
+    6: (
+        "ALTER TABLE runs ADD COLUMN audited INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN audit_mismatches INTEGER NOT NULL DEFAULT 0",
     ),
 }
 

@@ -43,10 +43,21 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
                 "seconds": round(seconds, 3),
                 "saved": round(saved, 3),
                 "mean_score": mean,
+                "audited": audited,
+                "audit_mismatches": wrong,
             }
-            for started, command, hits, misses, seconds, saved, remote_hits, mean in store.runs(
-                runs
-            )
+            for (
+                started,
+                command,
+                hits,
+                misses,
+                seconds,
+                saved,
+                remote_hits,
+                mean,
+                audited,
+                wrong,
+            ) in store.runs(runs)
         ]
         ages = _ages(store.result_ages())
         size = store.size_bytes()
@@ -54,6 +65,8 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
         store.close()
     hits = sum(r["hits"] for r in recent)
     total = hits + sum(r["misses"] for r in recent)
+    audited = sum(r["audited"] for r in recent)
+    wrong = sum(r["audit_mismatches"] for r in recent)
     return {
         "store": str(store.path),
         "bytes": size,
@@ -66,6 +79,10 @@ def stats_data(folder: Path, runs: int) -> dict[str, Any]:
             "misses": total - hits,
             "hit_rate": round(hits / total, 3) if total else None,
             "saved": round(sum(r["saved"] for r in recent), 3),
+            # audit mode: served results run again, and the share of them found wrong
+            "audited": audited,
+            "audit_mismatches": wrong,
+            "mismatch_rate": round(wrong / audited, 3) if audited else None,
         },
         "ages": ages,
     }

@@ -122,9 +122,11 @@ class Store:
         """The newest run: (id, started, command, hits, misses, seconds, scope)."""
         return history.last_run(self._db)
 
-    def runs(
-        self, limit: int
-    ) -> list[tuple[float, str, int, int, float, float, int, float | None]]:
+    def next_run(self) -> int:
+        """The number the next run will have (audit mode's default seed)."""
+        return history.next_run(self._db)
+
+    def runs(self, limit: int) -> list[history.Run]:
         """The last runs, newest first (see :func:`lockgate.store.history.runs`)."""
         return history.runs(self._db, limit)
 

@@ -9,6 +9,7 @@ from typing import Any
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
 from lockgate.keys.plan import SUITE_LAYER
+from lockgate.keys.reuse import AUDIT_MISMATCH
 from lockgate.layers import tested
 from lockgate.layers.tested import unowned
 from lockgate.model import Feature
@@ -61,18 +62,20 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         else:
             feature = _find(prep.ctx.features, wanted)
             owner, planned = feature.id, runner.plan_feature(feature)
-        runner.reuse(planned)
+        found = runner.reuse(planned)
         store = prep.store
         latest = store.latest_of({(p.owner, p.layer) for p in planned if p.result is None})
         answers = []
         for item in planned:
             tests = _judged_on(runner, item.owner) if item.layer == tested.NAME else None
             if item.result is not None:
-                answers.append(
-                    LayerWhy(
-                        item.layer, True, "inputs unchanged since the stored result", [], tests
+                said = "inputs unchanged since the stored result"
+                if AUDIT_MISMATCH in found[item.key].marks:
+                    said += (
+                        ", which an audit stored in place of a wrong one (its fresh run "
+                        "contradicted the result stored before it)"
                     )
-                )
+                answers.append(LayerWhy(item.layer, True, said, [], tests))
                 continue
             if tests is not None and unknown:
                 shown = ", ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")

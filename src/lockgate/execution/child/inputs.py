@@ -62,6 +62,12 @@ class Paths:
             return path[len(self._inside) :].replace(os.sep, "/")
         if path == self.root or path.startswith(self._drop):
             return None
+        below = path + os.sep
+        if self._inside.startswith(below) or any(d.startswith(below) for d in self._drop):
+            # a folder that holds the project or a dropped folder (resolving a path looks at
+            # each one): it is one while they exist, and naming it would tie a result to
+            # where they lie on this machine
+            return None
         parent = os.path.basename(os.path.dirname(path))
         if parent.endswith(_DISTRIBUTION) or parent == "__pycache__":
             return None  # fingerprinted distributions; bytecode is checked against its source

@@ -17,6 +17,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -191,6 +192,23 @@ class Observer:
             finally:
                 self._busy = False
 
+    def _looked(self, path: Any, dir_fd: Any, follow: bool) -> None:
+        """Someone looked at ``path`` without opening it (a stat, ``exists``, ``isfile``,
+        ``getsize``, ``readlink``, ``access``, a literal glob): its state is an input — the
+        file's content when it is one, a folder's being one, a link's target, or absence."""
+        if self.paused or self._busy or isinstance(path, int):
+            return  # a descriptor: its file was opened, and so seen, before
+        self._busy = True
+        try:
+            name = _named(path, dir_fd)
+            if name is None or name.startswith(self._ignore):
+                return
+            frame = sys._getframe(2)
+            if not self._by_tooling(frame):
+                self._at(frame).absent.update(_states(name, follow))
+        finally:
+            self._busy = False
+
     def _by_tooling(self, frame: Any) -> bool:
         """True when a listing is made by the import system, pytest, coverage or lockgate:
         their lookups are recorded as such; a listing of theirs is not the project's input."""
@@ -198,7 +216,9 @@ class Observer:
             name = frame.f_code.co_filename
             if name.startswith("<frozen importlib") or _METADATA in name:
                 return True
-            if not name.startswith(self._stdlib):
+            # the standard library, frozen modules (os, posixpath, genericpath) included,
+            # calls on behalf of whoever called it
+            if not name.startswith((self._stdlib, "<frozen ")):
                 return any(part in name for part in _TOOLING)
             frame = frame.f_back
         return False
@@ -302,6 +322,7 @@ class Observer:
         builtins.__import__ = traced_import
         importlib.import_module = traced_import_module
         finder.find_spec = classmethod(traced_find_spec)  # type: ignore[method-assign,assignment]
+        _wrap_looks(self)
         sys.addaudithook(self._audit)
 
     def reset(self) -> None:
@@ -334,6 +355,73 @@ class Observer:
             "modules": modules,
             "direct": {test: sorted(names) for test, names in self._direct.items()},
         }
+
+
+LINK = "\0link"  # "<path>\0link": where a symbolic link points (keys.hashing reads it)
+# the calls :meth:`Observer.install` wraps, as they were
+_real_stat, _real_lstat, _real_readlink = os.stat, os.lstat, os.readlink
+
+
+def _wrap_looks(observer: Observer) -> None:
+    """Wrap the calls that look at a file without opening it, which raise no audit event:
+    ``os.stat``, ``os.lstat``, ``os.readlink`` and ``os.access``. ``os.path``'s
+    ``exists``/``isfile``/``isdir``/``getsize``/``getmtime``/``islink``/``lexists``, pathlib's
+    ``stat``/``exists``/``is_file``/``readlink`` and ``glob`` of a literal path call them
+    through the ``os`` module, so they are seen too; the import system calls ``posix``
+    directly and is not."""
+
+    def looking(real: Callable[..., Any], follows: bool) -> Callable[..., Any]:
+        def look(path: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return real(path, *args, **kwargs)
+            finally:
+                follow = follows and kwargs.get("follow_symlinks", True)
+                observer._looked(path, kwargs.get("dir_fd"), follow)
+
+        look.__wrapped__ = real  # type: ignore[attr-defined]
+        return look
+
+    os.stat = looking(os.stat, True)
+    os.lstat = looking(os.lstat, False)
+    os.readlink = looking(os.readlink, False)
+    os.access = looking(os.access, True)
+
+
+def _states(name: str, follow: bool) -> list[str]:
+    """What a look at ``name`` depends on, as probes: the file (its content), the folder
+    (``name/``: being one), the link (``name\0link``: its target) and, when the look follows
+    it, what the link leads to; when nothing is there, both a file and a folder there."""
+    try:
+        st = _real_lstat(name)
+    except OSError:
+        return [name, name + os.sep]
+    found = []
+    if stat.S_ISLNK(st.st_mode):
+        found.append(name + LINK)
+        if not follow:
+            return found
+        try:
+            st = _real_stat(name)
+        except OSError:
+            return [*found, name, name + os.sep]
+    found.append(name + os.sep if stat.S_ISDIR(st.st_mode) else name)
+    return found
+
+
+def _named(path: Any, dir_fd: Any) -> str | None:
+    """The absolute path a call named, relative to ``dir_fd`` when one is given (resolved
+    through /proc, as the kernel did); None when it cannot be told."""
+    try:
+        name = os.fsdecode(os.fspath(path))
+    except TypeError:
+        return None
+    if isinstance(dir_fd, int) and not os.path.isabs(name):
+        try:
+            folder = _real_readlink(f"/proc/self/fd/{dir_fd}")
+        except OSError:
+            return None
+        return os.path.normpath(os.path.join(folder, name))
+    return os.path.abspath(name)
 
 
 # Distributions are found by listing every sys.path folder; the environment fingerprint
