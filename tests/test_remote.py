@@ -445,3 +445,41 @@ def test_a_remote_entry_keeps_its_marks(tmp_path: Path) -> None:
     assert clone.json["summary"]["cache"]["remote_hits"] > 0, clone.stderr
     served = clone.layer("SlowService", "imported")
     assert served["cached"] is True and served["load_dependent"] is True, served
+
+
+@pytest.mark.parametrize("kind", ["folder", "redis"])
+def test_a_clone_is_served_every_content_the_remote_holds(kind: str, tmp_path: Path) -> None:
+    """CI validated the tree with a data file a test reads in two contents: a fresh clone at
+    either content is served whole from the remote (a remote that kept one entry per key held
+    only the last content's result)."""
+    from test_reverts import receipt_project
+
+    root = receipt_project(tmp_path)
+    receipt = root / "tests/receipt.txt"
+    server = start_server(tmp_path / "redis") if kind == "redis" else None
+    if server is not None:
+        url = server.url()
+    else:
+        (tmp_path / "share").mkdir()
+        url = (tmp_path / "share").as_uri()
+    try:
+        original = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+        receipt.write_text("VOID\n")
+        edited = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+        assert not edited.layer("CartService", "tested")["passed"], edited.stderr
+        total = edited.json["summary"]["cache"]["hits"] + edited.json["summary"]["cache"]["misses"]
+        for text, before in (("paid\n", original), ("VOID\n", edited)):
+            receipt.write_text(text)
+            shutil.rmtree(root / ".lockgate")
+            clone = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+            assert clone.json["summary"]["cache"] == {
+                "hits": total,
+                "misses": 0,
+                "remote_hits": total,
+                "remote_errors": 0,
+            }, text
+            assert verdicts(clone) == verdicts(before)
+            assert warnings(clone) == []
+    finally:
+        if server is not None:
+            server.stop()
