@@ -8,6 +8,7 @@ the result of the original content again, not re-run it a second time.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from conftest import Run, copy_project, lockgate
@@ -144,3 +145,51 @@ def test_the_store_keeps_working_with_several_results_per_key(tmp_path: Path) ->
     cleared = lockgate("cache", "clear", root, "--stale", "--json")
     assert cleared.json == {"removed": 0}, cleared.stdout
     served_whole(root, first)
+
+
+# The results table as schema 6 made it: one row per key.
+SCHEMA_6_RESULTS = """CREATE TABLE results (
+    key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
+    passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    checksum TEXT NOT NULL
+)"""
+SCHEMA_6_COLUMNS = (
+    "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
+)
+
+
+def as_schema_6(conn: sqlite3.Connection) -> None:
+    """Turn a store holding one result per key into the store lockgate's schema 6 left."""
+    conn.execute("ALTER TABLE results RENAME TO results_7")
+    conn.execute(SCHEMA_6_RESULTS)
+    conn.execute(f"INSERT INTO results SELECT {SCHEMA_6_COLUMNS} FROM results_7")
+    conn.execute("DROP TABLE results_7")
+    conn.execute("ALTER TABLE latest DROP COLUMN variant")
+    conn.execute("PRAGMA user_version = 6")
+
+
+def test_a_store_of_schema_6_keeps_its_results_and_then_keeps_several_per_key(
+    tmp_path: Path,
+) -> None:
+    root = receipt_project(tmp_path)
+    first = _align(root)
+    with sqlite3.connect(root / ".lockgate" / "store.sqlite") as conn:
+        as_schema_6(conn)
+    (root / "tests/receipt.txt").write_text("VOID\n")
+    guide = root / "docs/guides/cart-service.md"
+    kept = guide.read_text()
+    guide.write_text(kept + "\nOne more line.\n")
+    edited = _align(root)
+    assert edited.stderr == ""  # not set aside
+    assert rerun(edited) == {("CartService", "tested"), ("CartService", "documented")}
+    # `latest` names the migrated result's variant: `why` compares with its inputs
+    assert edited.layer("CartService", "documented")["reason"] == (
+        "inputs differ from the last stored result: file changed docs/guides/cart-service.md"
+    )
+    health = lockgate("cache", "health", root, "--json")
+    assert health.code == 0 and health.json["status"] == "healthy", health.stdout
+    (root / "tests/receipt.txt").write_text("paid\n")
+    guide.write_text(kept)
+    served_whole(root, first)
+    assert not list((root / ".lockgate").glob("store.sqlite.damaged-*"))

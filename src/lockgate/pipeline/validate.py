@@ -321,6 +321,7 @@ def _record(
             store.writable,
             runner.dropped,
         ),
+        served=runner.older(planned),
     )
     if remote is not None:
         # only what this run validated itself: a reused result is already somewhere

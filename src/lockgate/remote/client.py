@@ -29,8 +29,9 @@ class Remote:
             self._backend = open_backend(self.settings.url)
         return self._backend
 
-    def fetch(self, keys: Sequence[str]) -> dict[str, Entry]:
-        """The verified entries for ``keys``; entries that fail verification are counted."""
+    def fetch(self, keys: Sequence[str]) -> dict[str, list[Entry]]:
+        """The verified entries for ``keys``, each key's newest first (one per variant);
+        entries that fail verification are counted."""
         if not keys or self._down:
             return {}
         try:
@@ -38,14 +39,15 @@ class Remote:
         except RemoteError as exc:
             self._fail("read", exc)
             return {}
-        out: dict[str, Entry] = {}
+        out: dict[str, list[Entry]] = {}
         refused = 0
-        for key, data in raw.items():
-            entry = unseal(self.settings.secret, key, data)
-            if entry is None:
-                refused += 1
-            else:
-                out[key] = entry
+        for key, one in raw.items():
+            for data in [one]:
+                entry = unseal(self.settings.secret, key, data)
+                if entry is None:
+                    refused += 1
+                else:
+                    out.setdefault(key, []).append(entry)
         if refused:
             self.errors += refused
             self.warnings.append(
@@ -55,7 +57,8 @@ class Remote:
         return out
 
     def publish(self, entries: Sequence[Entry]) -> int:
-        """Write ``entries`` in one batch; return how many were written."""
+        """Write ``entries`` in one batch, each under its key and variant; return how many
+        were written."""
         if not entries or self._down:
             return 0
         if self.settings.read_only:
