@@ -8,6 +8,7 @@ from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
 from lockgate.remote.settings import Settings
+from lockgate.store.store import variant_of
 
 
 class Remote:
@@ -41,8 +42,8 @@ class Remote:
             return {}
         out: dict[str, list[Entry]] = {}
         refused = 0
-        for key, one in raw.items():
-            for data in [one]:
+        for key, found in raw.items():
+            for data in found:
                 entry = unseal(self.settings.secret, key, data)
                 if entry is None:
                     refused += 1
@@ -66,7 +67,9 @@ class Remote:
             return 0
         secret = self.settings.secret
         try:
-            self._open().put_many({e.result.key: seal(secret, e) for e in entries})
+            self._open().put_many(
+                {(e.result.key, variant_of(e.result.extras)): seal(secret, e) for e in entries}
+            )
         except WriteRefused as exc:
             self._reads_only(f"the server refused a write: {exc}")
             return 0

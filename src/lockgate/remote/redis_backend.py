@@ -1,4 +1,4 @@
-"""A Redis server as the remote: one MGET per batch to read, one pipelined MSET to write."""
+"""A Redis server as the remote: one pipeline of reads per batch, one pipelined write."""
 
 from __future__ import annotations
 
@@ -10,15 +10,38 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from lockgate.remote.errors import RemoteError, WriteRefused
+from lockgate.store.schema import VARIANTS
 
-PREFIX = "lockgate:"
+PREFIX = "lockgate:"  # an entry as stored before variants: a string, read as its key's oldest
+HASH = "lockgate:v:"  # a key's variants: a hash of variant → entry, and their order
+ORDER = "order"  # the field of the variants, newest first (a variant is hexadecimal)
 BATCH = 1000  # keys per command: large enough for few round trips, small enough not to stall
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 
+# One variant written as its key's newest, and the key's oldest beyond VARIANTS evicted, at
+# once on the server: two writers of one key never lose each other's variants.
+_PUT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local order, kept = {ARGV[1]}, redis.call('HGET', KEYS[1], 'order')
+if kept then
+  for variant in string.gmatch(kept, '%x+') do
+    if variant ~= ARGV[1] then
+      if #order < tonumber(ARGV[3]) then
+        table.insert(order, variant)
+      else
+        redis.call('HDEL', KEYS[1], variant)
+      end
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'order', table.concat(order, ' '))
+"""
+
 
 class RedisBackend:
-    """Entries under ``lockgate:<key>``; a server that is down or slow costs one timeout."""
+    """A key's variants in the hash ``lockgate:v:<key>``; a server that is down or slow costs
+    one timeout."""
 
     def __init__(self, url: str) -> None:
         # No retries: a run that cannot reach the remote goes on from the local store, so
@@ -32,24 +55,33 @@ class RedisBackend:
             )
         except ValueError as exc:  # a URL redis cannot parse (a database that is no number)
             raise RemoteError(str(exc)) from None
+        self._put = self._client.register_script(_PUT)
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        """MGET in batches."""
-        out: dict[str, bytes] = {}
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
+        """Per batch, one pipeline: the hash of every key, and one MGET of the entries stored
+        before variants."""
+        out: dict[str, list[bytes]] = {}
         try:
             for chunk in _chunks(list(keys)):
-                values = self._client.mget([PREFIX + k for k in chunk])
-                out.update((k, v) for k, v in zip(chunk, values, strict=True) if v is not None)
+                pipe = self._client.pipeline(transaction=False)
+                pipe.mget([PREFIX + k for k in chunk])
+                for key in chunk:
+                    pipe.hgetall(HASH + key)
+                legacy, *hashes = pipe.execute()
+                for key, found, old in zip(chunk, hashes, legacy, strict=True):
+                    entries = _newest_first(found) + ([old] if old is not None else [])
+                    if entries:
+                        out[key] = entries
         except redis.RedisError as exc:
             raise RemoteError(_describe(exc)) from None
         return out
 
-    def put_many(self, items: Mapping[str, bytes]) -> None:
-        """MSET in batches, pipelined: one round trip."""
+    def put_many(self, items: Mapping[tuple[str, str], bytes]) -> None:
+        """Every entry through the script above, pipelined: one round trip (and one more to
+        load the script the first time a server sees it)."""
         pipe = self._client.pipeline(transaction=False)
-        keys = list(items)
-        for chunk in _chunks(keys):
-            pipe.mset({PREFIX + k: items[k] for k in chunk})
+        for (key, variant), data in items.items():
+            self._put(keys=[HASH + key], args=[variant, data, VARIANTS], client=pipe)
         try:
             pipe.execute()
         except redis.exceptions.NoPermissionError as exc:
@@ -60,6 +92,12 @@ class RedisBackend:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _newest_first(found: dict[bytes, bytes]) -> list[bytes]:
+    """A key's entries from its hash, in the order it keeps (any other field last)."""
+    order = found.pop(ORDER.encode(), b"").split()
+    return [found.pop(v) for v in order if v in found] + list(found.values())
 
 
 def _describe(exc: redis.RedisError) -> str:
