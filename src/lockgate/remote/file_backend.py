@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -80,6 +81,10 @@ class FileBackend:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 temporary.write_bytes(data)
+                # the order of a key's variants: the clock's nanoseconds, not the file
+                # system's coarser tick, so that entries written in a row keep their order
+                now = time.time_ns()
+                os.utime(temporary, ns=(now, now))
                 os.replace(temporary, path)
                 for old in _newest_first(folder)[VARIANTS:]:
                     old.unlink(missing_ok=True)

@@ -184,9 +184,11 @@ def latest_of(
 
 def sound_results(db: Database, secret: bytes) -> list[NewResult]:
     """Every stored result (every variant of each key) that verifies and decodes, with its
-    inputs and creation time."""
+    inputs and creation time; a key's variants oldest first, as a copy should write them."""
     try:
-        rows = db.execute(f"SELECT {schema.COLUMNS['results']}, variant FROM results").fetchall()
+        rows = db.execute(
+            f"SELECT {schema.COLUMNS['results']}, variant FROM results ORDER BY used, rowid"
+        ).fetchall()
     except DatabaseError as exc:
         db.recover(exc)
         return []
@@ -328,14 +330,16 @@ def _evict(db: Database, keys: set[str]) -> None:
         )
     for key in crowded:
         gone = db.execute(
-            "SELECT rowid, feature, layer, variant FROM results WHERE key = ? "
+            "SELECT rowid, variant FROM results WHERE key = ? "
             "ORDER BY used DESC, rowid DESC LIMIT -1 OFFSET ?",
             (key, schema.VARIANTS),
         ).fetchall()
         db.executemany("DELETE FROM results WHERE rowid = ?", [(g[0],) for g in gone])
+        # by key, not feature: features may share a key (two classes of one module are
+        # imported alike); rare enough (a key past its eighth content) to scan `latest`
         db.executemany(
-            "DELETE FROM latest WHERE feature = ? AND layer = ? AND key = ? AND variant = ?",
-            [(feature, layer, key, variant) for _, feature, layer, variant in gone],
+            "DELETE FROM latest WHERE key = ? AND variant = ?",
+            [(key, variant) for _, variant in gone],
         )
 
 
