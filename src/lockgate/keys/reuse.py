@@ -79,25 +79,31 @@ class Reuser:
 
     def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
         """Fill in every planned result that the store, else the remote, holds under its key
-        with extras that all still hold: of a key's results (one per content its runs observed
-        beyond the key's inputs) the newest that does.
+        for today's contents: of a key's results (one per content its runs observed beyond
+        the key's inputs), the newest whose extras all hold, unless it is refused (expired,
+        ``--retry-failed``), which runs the item.
 
-        Returns, per key held, the result served, else the newest held (whose refusal is the
-        item's reason).
+        Returns, per key held, the result that decided: the one served or refused for today's
+        contents, else the newest (whose refusal, its extras moved, is the item's reason).
         """
         if self.store is None:
             return {}
         found = self.store.lookup(p.key for p in planned)
         self.load_facts({n for held in found.values() for s in held for n in fact_names(s.extras)})
         chosen: dict[str, Stored] = {}
+        current: set[int] = set()  # items a local result describes today's contents for
         for item in planned:
-            if item.key in found:
-                chosen[item.key] = self._serve(item, found[item.key])
-                if chosen[item.key] is not found[item.key][0] and item.result is not None:
-                    self.older[item.key] = chosen[item.key].variant
+            held = found.get(item.key)
+            if held is None:
+                continue
+            chosen[item.key], holds = self._serve(item, held)
+            if holds:
+                current.add(id(item))
+            if item.result is not None and chosen[item.key] is not held[0]:
+                self.older[item.key] = chosen[item.key].variant
         if self.remote is not None:
-            # one batched read for every key the local store could not serve
-            wanted = [p for p in planned if p.result is None]
+            # one batched read for every key the local store holds no result of today's for
+            wanted = [p for p in planned if id(p) not in current]
             self.fetched = self.remote.fetch(list(dict.fromkeys(p.key for p in wanted)))
             for entries in self.fetched.values():
                 for entry in entries:
@@ -117,38 +123,40 @@ class Reuser:
         ]
         if not offered:
             return
-        served = self._serve(item, [held for _, held in offered])
+        reason = item.reason
+        decided, holds = self._serve(item, [held for _, held in offered])
         if item.result is not None:
-            self.served[item.key] = next(e for e, held in offered if held is served)
-            chosen[item.key] = served
-        else:
-            chosen.setdefault(item.key, served)
+            self.served[item.key] = next(e for e, held in offered if held is decided)
+        if holds or item.key not in chosen:
+            chosen[item.key] = decided
+        elif reason is not None:
+            item.reason = reason  # none of either holds: the local newest's refusal, as before
 
-    def _serve(self, item: Planned, held: list[Stored]) -> Stored:
-        """Serve the first of ``held`` (newest first) that may be reused and return it; when
-        none may, return the newest, and its refusal is the item's reason (unless the item
-        has one: a local refusal stays the reason when the remote's are refused too)."""
-        config = self.ctx.project.config
-        refusals = []
+    def _serve(self, item: Planned, held: list[Stored]) -> tuple[Stored, bool]:
+        """Judge the item by the first of ``held`` (newest first) whose extras all hold: serve
+        it, or its refusal (expired, ``--retry-failed``) is the item's reason; when none
+        holds, the newest's refusal is. Returns the result that decided, and whether its
+        extras hold."""
         for stored in held:
-            reason = self._refusal(item, stored)
-            if reason is not None:
-                refusals.append(reason)
-                continue
-            load_dependent = LOAD_DEPENDENT in stored.marks
-            item.reason = None
+            if not any(self.extra_moved(n, v) for n, v in stored.extras.items()):
+                decided, holds = stored, True
+                break
+        else:
+            decided, holds = held[0], False
+        item.reason = self._refusal(item, decided)
+        if item.reason is None:
+            config = self.ctx.project.config
+            load_dependent = LOAD_DEPENDENT in decided.marks
             item.result = LayerResult(
-                stored.passed,
-                stored.detail,
-                stored.seconds,
+                decided.passed,
+                decided.detail,
+                decided.seconds,
                 cached=True,
-                expires=expires(config, item.layer, stored.created, load_dependent),
+                expires=expires(config, item.layer, decided.created, load_dependent),
                 load_dependent=load_dependent,
-                flaky=FLAKY in stored.marks,
+                flaky=FLAKY in decided.marks,
             )
-            return stored
-        item.reason = item.reason or refusals[0]
-        return held[0]
+        return decided, holds
 
     def recheck(self, planned: list[Planned], counts: Callable[[Planned], bool]) -> None:
         """Run again every reused failure that ``counts`` (a deploy: one a gate would block
