@@ -6,6 +6,7 @@ lockgate runs in a child process on copies of the scenarios ``basic``, ``discove
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -181,9 +182,20 @@ def test_kind_and_name_guide_template(project: Any) -> None:
 
 
 def test_removing_the_snake_named_test_file_fails_tested(project: Any) -> None:
-    """Control for the first naming test: the test file is the feature's only by its name."""
+    """Control for the first naming test: in the tree, the test file is the feature's only by
+    its name; renamed, its run still shows its own code importing the module by name."""
     root = project("naming")
     (root / "tests/test_http_client_agent.py").rename(root / "tests/test_requests.py")
+    layer = lockgate("align", "--json", cwd=root).layer("HTTPClientAgent", "tested")
+    assert layer["passed"] is True, layer["detail"]
+    why = lockgate("why", "HTTPClientAgent", "--json", cwd=root)
+    assert json.loads(why.stdout)["layers"]["tested"]["tests"] == [
+        {"file": "tests/test_requests.py", "found": "its code imports the module at run time"}
+    ]
+    config = root / "pyproject.toml"
+    config.write_text(
+        config.read_text().replace("timeout = 20", 'timeout = 20\ntest_owners = "tree"')
+    )
     layer = lockgate("align", "--json", cwd=root).layer("HTTPClientAgent", "tested")
     assert layer["passed"] is False
     assert re.search(r"(?i)\bno tests?\b", layer["detail"]), layer["detail"]

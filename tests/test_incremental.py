@@ -195,6 +195,21 @@ def edit_then_revert(m: Model) -> tuple[Pairs, Pairs]:
     return set(), set()
 
 
+def loads_by_name(m: Model) -> tuple[Pairs, Pairs]:
+    # A feature that no test file imports, run by a test that loads it by its dotted name:
+    # its test files are found by the run (issue 18), the same incrementally and afresh.
+    must, may = new_feature(m) if not m.new else (set(), set())
+    name = m.new[-1]
+    module = f"shop.features.refund_{name.removeprefix('Refund').removesuffix('Service')}"
+    (m.root / f"tests/test_loads_{m.n}.py").write_text(
+        "import importlib\n\n\n"
+        f"def test_by_name_{m.n}():\n"
+        f'    cls = getattr(importlib.import_module("{module}"), "{name}")\n'
+        f"    assert cls().amount() >= 0\n"
+    )
+    return must | {(name, "tested")}, may | {(name, "tested")}
+
+
 def dependency_version(m: Model) -> tuple[Pairs, Pairs]:
     (current,) = m.site.glob("fakedep-*.dist-info")
     current.rename(m.site / f"fakedep-1.{m.n}.dist-info")
@@ -216,6 +231,7 @@ EDITS: list[Edit] = [
     new_feature,
     data_file_edited,
     edit_then_revert,
+    loads_by_name,
     dependency_version,
 ]
 

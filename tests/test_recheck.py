@@ -211,3 +211,32 @@ def test_a_failure_no_gate_counts_is_served_as_stored(shop: Path) -> None:
     assert run.code == 0, run.stderr
     assert run.json["summary"]["cache"]["misses"] == 0
     assert run.layer(CART, "tested")["cached"] is True
+
+
+def test_a_failure_whose_pass_cannot_lift_the_block_is_not_rechecked(shop: Path) -> None:
+    """A re-check costs a run: it is spent only where a pass could let the deploy through. A
+    feature whose guide is missing stays under the threshold whatever its constructor does
+    (a missing guide is a function of the tree: running it again gives the same), so its
+    stored constructor failure is served, and the deploy blocks on the feature all the same."""
+    (shop / "docs/guides/pricing-service.md").unlink()
+    run_git(shop, "commit", "-qam", "the pricing guide is gone")
+    loaded = align(shop, load="ctor")
+    assert loaded.layer(PRICING, "instantiated")["passed"] is False
+    assert loaded.layer(PRICING, "documented")["passed"] is False
+
+    run = deploy(shop, "--dry-run")
+
+    assert run.code == 1
+    instantiated = run.layer(PRICING, "instantiated")
+    assert instantiated["cached"] is True and instantiated["passed"] is False
+    assert run.layer(PRICING, "documented")["cached"] is True
+    ran = [
+        (f["id"], name)
+        for f in run.json["features"]
+        for name, layer in f["layers"].items()
+        if not layer["cached"]
+    ]
+    # its tests failed under the same load: the tests gate blocks on that alone, whatever the
+    # score, so that failure is re-checked (and passes now)
+    assert ran == [(PRICING, "tested")]
+    assert run.layer(PRICING, "tested")["passed"] is True

@@ -85,6 +85,11 @@ def start_server(folder: Path) -> Server:
             time.sleep(0.05)
 
 
+# Beside the 19 results of the basic project, one record per test file of what it did (which
+# features it tests, see keys/owners.py): a clone knows its test owners without running them.
+RECORDS = 4
+
+
 def env(secret: str = SECRET) -> dict[str, str]:
     return {"LOCKGATE_REMOTE_KEY": secret}
 
@@ -112,6 +117,11 @@ def entries(server: Server, db: int = 0) -> dict[bytes, Any]:
         k: client.hgetall(k) if client.type(k) == b"hash" else client.get(k)
         for k in client.keys("*")
     }
+
+
+def _layer(entry: bytes) -> str:
+    """The layer an entry says it holds (read without verifying it)."""
+    return str(json.loads(zlib.decompress(entry.partition(b"\n")[2]))["layer"])
 
 
 def variants(server: Server, db: int = 0) -> dict[tuple[bytes, bytes], bytes]:
@@ -155,7 +165,8 @@ def test_ci_fills_the_remote_and_a_clone_reuses_it(ci: CI) -> None:
     cache = ci.first.json["summary"]["cache"]
     assert cache["remote_hits"] == 0 and cache["remote_errors"] == 0
     assert warnings(ci.first) == []
-    assert ci.server.client().dbsize() == cache["misses"] == 19
+    assert cache["misses"] == 19
+    assert ci.server.client().dbsize() == 19 + RECORDS
 
     root = ci.clone()
     clone = lockgate("align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env())
@@ -205,7 +216,7 @@ def test_two_shards_in_clones_elsewhere_fill_the_remote_for_a_third_clone(
         cache = shard.json["summary"]["cache"]
         assert cache["hits"] == cache["remote_hits"] == 0, cache
         ran += cache["misses"]
-    assert ran == 19 and ci.server.client(3).dbsize() == 19
+    assert ran == 19 and ci.server.client(3).dbsize() == 19 + RECORDS
 
     third = lockgate(
         "align", clones[2], "--json", "-q", "--remote", ci.server.url("reader", 3), env=env()
@@ -226,11 +237,11 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
         "align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env(WRONG)
     )
     cache = run.json["summary"]["cache"]
-    assert (cache["hits"], cache["remote_hits"], cache["remote_errors"]) == (0, 0, 19)
+    assert (cache["hits"], cache["remote_hits"], cache["remote_errors"]) == (0, 0, 19 + RECORDS)
     assert verdicts(run) == verdicts(ci.fresh)
     lines = warnings(run)
     assert len(lines) == 2, run.stderr
-    assert "19 entries failed verification" in lines[0]
+    assert f"{19 + RECORDS} entries failed verification" in lines[0]
     assert "reads only" in lines[1]
     for line in lines:  # the URL is named, its password never
         assert f"127.0.0.1:{ci.server.port}" in line and "reader-pw" not in line
@@ -243,8 +254,10 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
 
     client = ci.server.client()
     before = variants(ci.server)
-    keys = sorted(before)
-    assert len(keys) == 19  # one variant per key
+    assert len(before) == 19 + RECORDS  # one variant per key
+    # the results' entries, not the records of test files
+    keys = sorted(k for k, v in before.items() if _layer(v) != "owners")
+    assert len(keys) == 19
     # a verdict edited behind lockgate's back, its MAC kept; and a whole entry moved to
     # another key (which it would pass for if the key were not signed)
     mac, _, payload = before[keys[0]].partition(b"\n")
@@ -291,12 +304,15 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     assert pulled.json == {"pulled": 19, "already_stored": 0, "remote_errors": 0}
     again = lockgate("cache", "pull", root, "--json", "--remote", ci.server.url(), env=env())
     assert again.json == {"pulled": 0, "already_stored": 19, "remote_errors": 0}
+    # the records of the test files came too: the pulled clone runs nothing, not even first
+    local = lockgate("align", root, "--no-remote")
+    assert "with new inputs first" not in local.stderr and "0 to run" in local.stderr
 
     # push to an empty database, then to a shared folder, and read the folder back
     pushed = lockgate("cache", "push", root, "--remote", ci.server.url(db=1), env=env())
     assert pushed.code == 0, pushed.stderr
     assert pushed.stdout.startswith("pushed 19 results to redis://writer:***@")
-    assert ci.server.client(1).dbsize() == 19
+    assert ci.server.client(1).dbsize() == 19 + RECORDS
     refused = lockgate("cache", "push", root, "--remote", ci.server.url("reader", 1), env=env())
     assert refused.code == 1 and "reads only" in refused.stderr
     share = tmp_path / "share"
@@ -304,7 +320,7 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     folder = share.as_uri()
     pushed = lockgate("cache", "push", root, "--json", "--remote", folder, env=env())
     assert pushed.json == {"pushed": 19, "skipped": 0, "remote_errors": 0}
-    assert len([p for p in share.rglob("*") if p.is_file()]) == 19
+    assert len([p for p in share.rglob("*") if p.is_file()]) == 19 + RECORDS
     assert not list(share.rglob("*.tmp"))
 
     root = ci.clone()
@@ -374,10 +390,11 @@ def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_pa
             text=True,
             env={**os.environ, **env(), "LOCKGATE_REMOTE": url},
         )
-        # stop the server once the run has read from it, while its tests run
+        # stop the server once the run has read from it (the records of its test files, then
+        # the results), while the layers it has to run run
         admin = server.client()
         deadline = time.monotonic() + 60
-        while "cmdstat_mget" not in admin.info("commandstats"):
+        while admin.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) < 2:
             assert run.poll() is None and time.monotonic() < deadline, "no read arrived"
             time.sleep(0.02)
     finally:

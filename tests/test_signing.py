@@ -128,20 +128,40 @@ def test_forged_facts_are_never_used(project: Any) -> None:
 
 def test_a_store_written_under_one_key_serves_nothing_under_another(project: Any) -> None:
     root = project("basic")
-    first = lockgate("align", root, "--json", env={"LOCKGATE_KEY": "first secret"})
-    same = lockgate("align", root, "--json", env={"LOCKGATE_KEY": "first secret"})
+    first = lockgate(
+        "align", root, "--json", env={"LOCKGATE_KEY": "first secret, long enough for lockgate"}
+    )
+    same = lockgate(
+        "align", root, "--json", env={"LOCKGATE_KEY": "first secret, long enough for lockgate"}
+    )
     assert all(cached(same))
     touch_unrelated(root)  # past the snapshot too: every row is looked up by its key
-    other = lockgate("align", root, "--json", env={"LOCKGATE_KEY": "second secret"})
+    other = lockgate(
+        "align", root, "--json", env={"LOCKGATE_KEY": "second secret, long enough for lockgate"}
+    )
     assert not any(cached(other))
     assert verdicts(other) == verdicts(first)
-    assert all(cached(lockgate("align", root, "--json", env={"LOCKGATE_KEY": "second secret"})))
+    assert all(
+        cached(
+            lockgate(
+                "align",
+                root,
+                "--json",
+                env={"LOCKGATE_KEY": "second secret, long enough for lockgate"},
+            )
+        )
+    )
 
 
 def test_health_counts_rows_that_fail_verification_and_repair_drops_them(project: Any) -> None:
     root = project("basic")
-    assert lockgate("align", root, "--json", env={"LOCKGATE_KEY": "one"}).code == 0
-    other = {"LOCKGATE_KEY": "two"}
+    assert (
+        lockgate(
+            "align", root, "--json", env={"LOCKGATE_KEY": "one secret, long enough for lockgate"}
+        ).code
+        == 0
+    )
+    other = {"LOCKGATE_KEY": "two secret, long enough for lockgate"}
     health = lockgate("cache", "health", root, "--json", env=other)
     assert health.code == 1, health.stderr
     assert health.json["status"] == "critical"
@@ -153,7 +173,16 @@ def test_health_counts_rows_that_fail_verification_and_repair_drops_them(project
     assert not any("fail verification" in f["message"] for f in repaired.json["findings"])
     with db(root) as conn:
         assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == 0
-    assert lockgate("cache", "health", root, "--json", env={"LOCKGATE_KEY": "one"}).code == 0
+    assert (
+        lockgate(
+            "cache",
+            "health",
+            root,
+            "--json",
+            env={"LOCKGATE_KEY": "one secret, long enough for lockgate"},
+        ).code
+        == 0
+    )
 
 
 def test_the_key_file_is_private_and_outside_the_project(project: Any, tmp_path: Path) -> None:

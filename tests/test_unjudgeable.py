@@ -50,7 +50,7 @@ def env(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
     """A copy of a store holding the healthy project's results, so only what a test changes
     runs again. The HMAC key is fixed: each test has its own HOME, and a per-user key file
     there would make the warm store serve nothing."""
-    key = {"LOCKGATE_KEY": "unjudgeable-test-key"}
+    key = {"LOCKGATE_KEY": "unjudgeable-test-key, long enough for lockgate"}
     if "depot" not in _WARM:
         base = tmp_path_factory.mktemp("warm")
         warm = {"LOCKGATE_DIR": str(base / "store"), **key}

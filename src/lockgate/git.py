@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import tempfile
 import threading
@@ -194,6 +195,17 @@ def read_blobs(root: Path, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         proc.wait()
 
 
+def converted_blobs(root: Path, paths: Sequence[str]) -> list[str]:
+    """The blob id each work-tree file of ``paths`` would get from ``git add``: its bytes after
+    git's own conversion for that path (``.gitattributes`` ``eol``/``text``, ``core.autocrlf``,
+    clean filters), in order. Nothing is written. ``paths`` must be regular files whose names
+    hold no newline."""
+    if not paths:
+        return []
+    data = "".join(f"{p}\n" for p in paths).encode()
+    return _git(root, "hash-object", "--stdin-paths", input=data).decode().split()
+
+
 def hash_object(root: Path, data: bytes) -> str:
     """Write ``data`` as a blob into the repository's object store; return its id."""
     return _git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
@@ -319,12 +331,35 @@ def worktree_branches(root: Path) -> dict[str, Path]:
 
 def visible_files(root: Path) -> list[str] | None:
     """Every file git shows under ``root``: tracked (deleted ones included) and untracked but
-    not ignored, posix and relative to ``root``; None outside a work tree (or without git)."""
+    not ignored, posix and relative to ``root``; None outside a work tree (or without git).
+
+    A checked-out submodule (or a repository inside this one) is listed as its files, seen by
+    its own repository: a file tracked there is tracked, not a folder git does not look into.
+    """
     try:
         out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except LockgateError:
         return None
-    return list(dict.fromkeys(os.fsdecode(p) for p in out.split(b"\0") if p))
+    found: list[str] = []
+    for path in dict.fromkeys(os.fsdecode(p).rstrip("/") for p in out.split(b"\0") if p):
+        inner = _nested_files(root, path)
+        found.extend([path] if inner is None else inner)
+    return list(dict.fromkeys(found))
+
+
+def _nested_files(root: Path, path: str) -> list[str] | None:
+    """The files of the repository checked out at ``path`` (a gitlink, or an untracked
+    repository git lists as a folder), as paths of ``root``; None when ``path`` is not one."""
+    # Only a folder can be one: a listed path is a file, or a gitlink (or repository) there.
+    try:
+        if not stat.S_ISDIR(os.lstat(root / path).st_mode):
+            return None
+    except OSError:
+        return None
+    if not os.path.lexists(root / path / ".git"):
+        return None  # a submodule not checked out: an empty folder
+    inner = visible_files(root / path)
+    return None if inner is None else [f"{path}/{p}" for p in inner]
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,13 @@ class AlignResult:
     remote_errors: int = 0  # remote entries refused and remote calls that failed
     shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N
     writes: list[Write] = field(default_factory=list)  # what this run's processes wrote
+    # Files that changed while results reading them were validated: those results were not
+    # stored, and the deploy's closure gate does not count them (it blocks, naming the files).
+    moved: list[str] = field(default_factory=list)
+    # Of ``inputs``, those a result about the shipped code itself depends on (its import, its
+    # discovery, its wiring): the rest only validation reads (guides, factories, tests), which
+    # need not ship. None when unknown (a snapshot of an older build): every input counts.
+    loaded: list[str] | None = None
 
     @property
     def mean_score(self) -> float | None:

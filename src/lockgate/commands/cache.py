@@ -11,9 +11,10 @@ import click
 from rich.console import Console
 
 from lockgate.commands.options import path_argument
-from lockgate.pipeline.validate import current_keys
+from lockgate.pipeline.validate import current_keys, current_plan
 from lockgate.pipeline.warm import warm as run_warm
 from lockgate.project.project import Project
+from lockgate.remote.client import Remote
 from lockgate.remote.transfer import Transfer, settings
 from lockgate.remote.transfer import pull as run_pull
 from lockgate.remote.transfer import push as run_push
@@ -180,10 +181,14 @@ def push(path: Path, as_json: bool, remote: str | None) -> None:
 def pull(path: Path, as_json: bool, remote: str | None) -> None:
     """Copy the remote's valid results for the project as it is now into the local store."""
     target = settings(path, remote)
-    keys = current_keys(path)
+    reader = Remote(target)
+    try:
+        keys, records = current_plan(path, reader)
+    finally:
+        reader.close()
     store = _store(path)
     try:
-        done = run_pull(store, target, keys)
+        done = run_pull(store, target, keys, records)
     finally:
         store.close()
     message = f"pulled {done.moved} results from {done.url} ({done.skipped} already stored)"

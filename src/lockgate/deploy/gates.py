@@ -79,8 +79,15 @@ class Evidence:
     # For the closure gate: every shipped path → the content hash validation would have seen
     # there (links followed inside the package, None when they lead nowhere in it) …
     shipped: dict[str, str | None] = field(default_factory=dict)
-    # … and the paths that never ship by design (tests, conftest.py), validated all the same.
+    # … and the paths that never ship by design (tests, conftest.py), validated all the same …
     dev_only: Callable[[str], bool] = lambda _path: False
+    # … and the shipped files the work tree validation ran on lacks or holds otherwise, and why
+    unseen: list[str] = field(default_factory=list)
+    # … and shipped path → the hash of the work-tree bytes git converts into the shipped blob
+    # (line endings, clean filters): validation saw those bytes, and they are what ships
+    converted: dict[str, str] = field(default_factory=dict)
+    # … and the shipped .py files that do not parse or import what the package cannot
+    imports: list[str] = field(default_factory=list)
 
 
 def examine(
@@ -154,7 +161,7 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
         "version": lambda: check_version(evidence, config.deploy.version_files),
         "purity": lambda: check_purity(evidence),
         "mocks": lambda: check_mocks(evidence),
-        "closure": lambda: check_closure(result.inputs, evidence),
+        "closure": lambda: check_closure(result.inputs, evidence, result.moved, result.loaded),
     }
     out = []
     for name in GATES:
@@ -270,31 +277,61 @@ def check_purity(evidence: Evidence) -> tuple[bool, str]:
     return True, "no secrets, dev files or outside links"
 
 
-def check_closure(inputs: Mapping[str, str | None], evidence: Evidence) -> tuple[bool, str]:
-    """Every file validation depended on ships as validated, and none it saw absent ships.
+def check_closure(
+    inputs: Mapping[str, str | None],
+    evidence: Evidence,
+    moved: Iterable[str] = (),
+    loaded: Iterable[str] | None = None,
+) -> tuple[bool, str]:
+    """Every file validation depended on ships as validated, none it saw absent ships, and
+    every shipped file is in the work tree validation ran on as it ships.
 
     Files that never ship by design (tests, conftest.py) are exempt; ``deploy.exclude`` is not:
     a module a feature imports must ship, whoever excluded it.
     """
-    problems = []
+    # A result validated on bytes that changed under it describes neither version: it was not
+    # stored, and it is not counted here either; the next deploy validates the file afresh.
+    problems = [
+        f"{path} changed while lockgate validated it: the results that read it are not "
+        "counted; deploy again once nothing edits it"
+        for path in moved
+    ]
+    runs = None if loaded is None else frozenset(loaded)
+    only_validation = 0  # validated files that do not ship and that the shipped code never loads
     for path, validated in inputs.items():
         if path in evidence.shipped:
             shipped = evidence.shipped[path]
             if validated is None:
                 problems.append(f"{path} was absent when validated but ships")
-            elif shipped != validated:
+            elif validated not in (shipped, evidence.converted.get(path)):
                 problems.append(f"{path} ships with other content than was validated")
         elif validated is not None and not evidence.dev_only(path):
-            problems.append(
-                f"{path} was validated but does not ship (untracked, ignored or excluded)"
+            if runs is not None and path not in runs:
+                only_validation += 1  # a guide, a factory, test support: not what ships runs
+                continue
+            kind = (
+                ""  # not known (an older build's record): it counts all the same
+                if runs is None
+                else ", and the shipped code loads it (importing, finding or wiring a feature "
+                "depends on it)"
             )
+            problems.append(
+                f"{path} was validated but does not ship (untracked, ignored or excluded){kind}"
+            )
+    problems += evidence.unseen + evidence.imports
     if problems:
         return False, _listing(problems)
-    depended = sum(v is not None for v in inputs.values())
-    return True, (
+    depended = sum(v is not None for v in inputs.values()) - only_validation
+    detail = (
         f"all {counted(depended, 'file')} validation depended on "
         f"{plural(depended, 'ships', 'ship')} as validated"
     )
+    if only_validation:
+        detail += (
+            f"; {counted(only_validation, 'file')} only validation reads (guides, factories, "
+            "test support) stay out"
+        )
+    return True, detail
 
 
 def check_mocks(evidence: Evidence) -> tuple[bool, str]:

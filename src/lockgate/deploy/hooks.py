@@ -25,6 +25,7 @@ ORIG_SUFFIX = ".lockgate-orig"
 # the git command waits for one fork. GIT_* variables that git exports to hooks would point the
 # project's own tests (run by the warm) at this repository, so they are dropped. The store
 # folder gets its .gitignore here too: a warm that fails before opening the store still logs.
+# Nothing is written through a link (a .lockgate committed as a symlink into the source).
 _SCRIPT = """\
 #!/bin/sh
 {marker}: starts a background warm of the store; `lockgate hooks uninstall` removes it
@@ -42,6 +43,7 @@ if [ -x "$python" ]; then
         unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX GIT_COMMON_DIR
         cd "$root" || exit 0
         store=${{LOCKGATE_DIR:-.lockgate}}
+        [ -L "$store" ] || [ -L "$store/.gitignore" ] || [ -L "$store/warm.log" ] && exit 0
         mkdir -p "$store" || exit 0
         [ -e "$store/.gitignore" ] || echo '*' >"$store/.gitignore"
         exec >>"$store/warm.log" 2>&1

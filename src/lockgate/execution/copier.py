@@ -11,6 +11,8 @@ import fcntl
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from lockgate.plainfiles import open_regular
+
 _FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 _THREADS = 4
 
@@ -29,8 +31,9 @@ class Copier:
         self.reflinks = True
 
     def copy(self, src: str, dst: str, info: os.stat_result) -> State:
-        """Copy ``src`` (whose lstat is ``info``) to a new ``dst``; the copy's state."""
-        fd_in = os.open(src, os.O_RDONLY)
+        """Copy ``src`` (whose lstat is ``info``, a regular file) to a new ``dst``; the copy's
+        state. Raises NotRegular when ``src`` was swapped for a FIFO or device meanwhile."""
+        fd_in = open_regular(src, follow=False)
         try:
             fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, info.st_mode & 0o7777)
             try:

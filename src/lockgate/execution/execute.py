@@ -11,14 +11,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lockgate.execution.results import BatchResult, shown
+from lockgate.execution.results import BatchResult, merged, shown
 from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import run_batch
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
 from lockgate.keys.executed import Execution
 from lockgate.keys.extras import Extras, Observed, extra_file
 from lockgate.keys.hashing import is_probe
-from lockgate.keys.loads import Loads
+from lockgate.keys.owners import Owners
 from lockgate.keys.plan import SUITE_LAYER, Planned, layer_module
 from lockgate.keys.reuse import expires
 from lockgate.layers import instantiated, optimized, tested
@@ -36,7 +36,7 @@ class Executor:
         self,
         ctx: Context,
         extras: Extras,
-        loads: Loads | None,
+        owners: Owners,
         sandbox: Sandbox,
         jobs: int,
         progress: Progress,
@@ -44,7 +44,7 @@ class Executor:
     ) -> None:
         self.ctx = ctx
         self.extras = extras
-        self.loads = loads  # None without a store: nothing to record what tests imported in
+        self.owners = owners  # what each test file did, recorded for the next runs
         self.sandbox = sandbox
         self.jobs = jobs
         self.progress = progress
@@ -53,14 +53,26 @@ class Executor:
         # the work tree changed while the run's processes ran, beyond what keys hash: no fresh
         # result of the run is stored (see _escaped)
         self.dropped = False
+        self.first = BatchResult({}, {})  # test files run before planning (run_first)
+
+    def include(self, planned: list[Planned]) -> None:
+        """Have the sandbox hold every file ``planned`` hashes: the tests see what the keys
+        describe (only before the first process of the run starts)."""
+        self.sandbox.include(
+            p for item in planned for p in item.inputs.files if not is_probe(p) and p[:1] != "/"
+        )
+
+    def run_first(self, tests: list[str]) -> BatchResult:
+        """Run ``tests`` before planning, measuring every feature's module; their outcomes
+        serve the tested and suite layers of this run that read them."""
+        modules = list(dict.fromkeys(f.path for f in self.ctx.features))
+        self.first = self._batch(tests, modules)
+        return self.first
 
     def execute(self, planned: list[Planned]) -> None:
         """Run every layer that was not reused."""
         misses = [p for p in planned if p.result is None]
-        # Whatever a key hashes, the sandbox holds: the tests see what the key describes.
-        self.sandbox.include(
-            p for item in misses for p in item.inputs.files if not is_probe(p) and p[:1] != "/"
-        )
+        self.include(misses)
         where: dict[str, list[Planned]] = {place: [] for place in PLACES}
         for item in misses:
             where[layer_module(item.layer).RUNS_IN].append(item)
@@ -76,8 +88,7 @@ class Executor:
         self._judge_workers(workers, outcomes)
         if tests:
             self._judge_tests(tests, batch)
-            if self.loads is not None:
-                self.loads.record(batch)
+            self.owners.record(batch)
         if where[MEASURE]:
             self._measure(where[MEASURE])
         self._escaped(planned, misses)
@@ -146,18 +157,24 @@ class Executor:
         return [item.owner] if item.layer == SUITE_LAYER else self.ctx.owners[item.owner]
 
     def _run_tests(self, items: list[Planned]) -> BatchResult:
-        """One pytest batch over every test file a tested or suite miss reads."""
+        """One pytest batch over every test file a tested or suite miss reads (but those that
+        ran before planning, whose outcomes join it)."""
         files: dict[str, None] = {}
         modules = [self.features[i.owner].path for i in items if i.layer == tested.NAME]
         for item in items:
             files.update(dict.fromkeys(self._test_files(item)))
+        wanted = [f for f in files if f not in self.first.files]
+        return merged(self.first, self._batch(wanted, modules))
+
+    def _batch(self, files: list[str], modules: list[str]) -> BatchResult:
+        """One pytest batch over ``files``, measuring ``modules`` and whatever ran."""
         batch = BatchResult({}, {})
         if files:
             project = self.ctx.project
             self.progress("running tests", -len(files))
             batch = run_batch(
                 project.root,
-                list(files),
+                files,
                 project.config.src,
                 project.sys_path(),
                 project.config.timeout,

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MISSING = "no such test file"  # the problem of a requested test file that is not there
+# Coverage context prefixes (see execution.child.labels): lines run while a project module was
+# being imported, and while a session or package fixture was being set up.
+IMPORT = "import:"
+FIXTURE = "fixture:"
 
 
 @dataclass
@@ -18,9 +22,8 @@ class FileOutcome:
 
     `failed` counts tests (once each) whose setup, call or teardown failed or errored.
     `executed` lists the measured project files that ran lines while this file was collected or
-    run. A module's import-time lines run once, under whichever test file imports it first, so a
-    module that this file only imports may be missing here when another file imported it
-    earlier: the list can vary with the file order and `jobs`; verdicts and `coverage_of` do not.
+    run, other than while a module was being imported (those run once per process, under a
+    label of their own: see `coverage_of`), so it does not depend on the file order.
     A file whose child process was killed keeps no counts, except its running test as failed.
     """
 
@@ -51,6 +54,11 @@ class FileOutcome:
     transient: bool = False
     retry: int = 0  # the retry this outcome comes from (0: the first run) …
     retries: int = 0  # … of how many were allowed
+    # project files of the modules the file's own code imported by name (an import statement
+    # or `importlib.import_module` call in the file itself), whatever was loaded before
+    direct: list[str] = field(default_factory=list, compare=False)
+    # the labels of the session and package fixtures its tests use (`fixture:<id>`)
+    fixtures: list[str] = field(default_factory=list, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -97,15 +105,16 @@ def coverage_of(
     """(percent, covered lines, statements) of module_path by test_files only; None if
     module_path was not measured or has no statements.
 
-    Covered lines are those executed while collecting or running one of test_files (`collect:t`,
-    `run:t`, and `fixture:t`: session fixtures its tests set up) or outside every test file
-    (context "": conftest and session code, which every key holds). A module's import-time lines
-    (statements outside function bodies) run once, under whichever test file imports the module
-    first, so they count from any context — but only when one of test_files used the module
-    (imported it, even when it was loaded already, or ran a line of it), as it would alone.
-    Function bodies count only when test_files ran them: a verdict depends only on the inputs of
-    its own key, whatever else the batch ran. Nothing counts unless one of test_files was
-    collected without a problem.
+    Covered lines are those executed while collecting or running one of test_files
+    (`collect:t`, `run:t`), while setting up a session or package fixture one of them uses
+    (`fixture:<id>`), outside every test file (context "": conftest and session code, which
+    every key holds), or while importing a module one of them loaded (`import:<module>`:
+    a module is imported once per process, by whichever test file needs it first, so what its
+    import ran counts for every file that used it, as it would alone). Statements outside
+    function bodies count from any context once one of test_files used the module (for a module
+    imported other than by the import system). Whatever else the batch ran, and in whatever
+    order, a verdict depends only on the inputs of its own key. Nothing counts unless one of
+    test_files was collected without a problem.
     Percent is rounded to 1 decimal.
     """
     path = Path(module_path).as_posix()
@@ -113,20 +122,67 @@ def coverage_of(
     if cov is None or not cov.statements:
         return None
     tests = {Path(t).as_posix() for t in test_files}
-    valid = {t for t in tests if t in batch.files and batch.files[t].problem is None}
+    valid = [batch.files[t] for t in sorted(tests) if t in batch.files]
+    valid = [o for o in valid if o.problem is None]
     covered: set[int] = set()
     if valid:
-        own = {f"{phase}:{t}" for t in valid for phase in ("collect", "run", "fixture")}
+        own = {f"{phase}:{o.path}" for o in valid for phase in ("collect", "run")}
+        own.update(label for o in valid for label in o.fixtures)
+        loaded = {p for o in valid for p in o.loaded}
         for label, lines in cov.by_context.items():
-            if label == "" or label in own:
+            if label == "" or label in own or _imported(label, loaded):
                 covered |= lines
-        used = bool(covered & cov.statements) or any(path in batch.files[t].loaded for t in valid)
-        if used:
+        if covered & cov.statements or path in loaded:
             for lines in cov.by_context.values():
                 covered |= lines & cov.toplevel
     covered &= cov.statements
     total = len(cov.statements)
     return round(100 * len(covered) / total, 1), len(covered), total
+
+
+def _imported(label: str, loaded: set[str]) -> bool:
+    return label.startswith(IMPORT) and label[len(IMPORT) :] in loaded
+
+
+def exercised(batch: BatchResult, test: str) -> list[str]:
+    """The measured files whose function bodies ``test`` ran itself: lines outside module-level
+    code, while it was collected or run (not while a fixture it shares was set up, nor while a
+    module was imported, which whichever file came first does). Which other files ran, and in
+    which order, does not change it."""
+    labels = (f"collect:{test}", f"run:{test}")
+    out = []
+    for path, cov in batch.coverage.items():
+        lines = set().union(*(cov.by_context.get(label, ()) for label in labels))
+        if cov.statements and lines - cov.toplevel:
+            out.append(path)
+    return sorted(out)
+
+
+def fixture_users(outcomes: Iterable[FileOutcome]) -> dict[str, list[str]]:
+    """Fixture label → the test files whose tests use it."""
+    users: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        for label in outcome.fixtures:
+            users.setdefault(label, []).append(outcome.path)
+    return users
+
+
+def merged(first: BatchResult, then: BatchResult) -> BatchResult:
+    """Two batches as one: their outcomes (``then``'s for a file both ran) and their
+    coverage, context by context."""
+    coverage = dict(first.coverage)
+    for path, cov in then.coverage.items():
+        earlier = coverage.get(path)
+        if earlier is None:
+            coverage[path] = cov
+            continue
+        contexts = dict(earlier.by_context)
+        for label, lines in cov.by_context.items():
+            contexts[label] = contexts.get(label, frozenset()) | lines
+        coverage[path] = FileCoverage(
+            earlier.statements | cov.statements, contexts, earlier.toplevel | cov.toplevel
+        )
+    return BatchResult({**first.files, **then.files}, coverage, first.shared | then.shared)
 
 
 def shown(text: str, root: Path) -> str:

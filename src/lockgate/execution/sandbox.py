@@ -40,6 +40,7 @@ from lockgate.execution.copier import Copier, State, state
 from lockgate.execution.relocate import Relocator
 from lockgate.execution.tripwire import Tripwire
 from lockgate.model import Write
+from lockgate.plainfiles import read_regular
 from lockgate.project.project import walk_tree
 
 # Variables that would point a test's git at another repository than the place's.
@@ -398,9 +399,8 @@ class Place:
         if info.st_mode != put[0] or info.st_size != put[1] or not stat.S_ISREG(info.st_mode):
             return True
         try:
-            with open(path, "rb") as now, open(real, "rb") as was:
-                return now.read() != was.read()
-        except OSError:
+            return read_regular(path, follow=False) != read_regular(real, follow=False)
+        except OSError:  # a FIFO in the work tree, say: never opened, and not the same
             return True
 
     def _restore(self, paths: list[str], folders: list[str]) -> None:

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from lockgate.execution import reaper
 from lockgate.execution.chunk import NOT_RUN, Chunk
-from lockgate.execution.results import MISSING, BatchResult, FileCoverage, FileOutcome, lost
+from lockgate.execution.results import (
+    FIXTURE,
+    MISSING,
+    BatchResult,
+    FileCoverage,
+    FileOutcome,
+    fixture_users,
+    lost,
+)
 from lockgate.execution.sandbox import Sandbox
 
 _POLL = 0.03
@@ -68,6 +76,8 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
                 traced=bool(result.get("traced")),
                 spawned=any(o.get("spawned") for o in reached),
                 imports=sorted({f for o in own for f in o.get("imported", ())}),
+                direct=list(observed.get("direct", {}).get(name, ())),
+                fixtures=list(raw.get("fixtures", ())),
             )
         for path, cov in result["coverage"].items():
             if cov.get("python") is False:
@@ -83,13 +93,15 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
         )
         for path, (st, ctx) in lines.items()
     }
+    users = fixture_users(files.values())
     for path, cov in coverage.items():
         for label in cov.by_context:
             owner = label.partition(":")[2]
             # A file that is not Python has no block view: run where its effect may serve
             # every test file (outside any, a session fixture), it is every file's input.
-            everyone = path in foreign and (label == "" or label.startswith("fixture:"))
-            for name in files if everyone else [owner] if owner in files else []:
+            everyone = path in foreign and (label == "" or label.startswith(FIXTURE))
+            ran = users.get(label, ()) if label.startswith(FIXTURE) else [owner]
+            for name in files if everyone else [n for n in ran if n in files]:
                 if path not in files[name].executed:
                     files[name].executed.append(path)
     for outcome in files.values():

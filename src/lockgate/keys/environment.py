@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lockgate import __version__
 from lockgate.keys.hashing import digest
+from lockgate.plainfiles import read_regular
 
 LOCK_FILES = (
     "poetry.lock",
@@ -198,7 +199,7 @@ def environment(root: Path, env_names: Sequence[str], local: bool = False) -> di
     for lock in LOCK_FILES:
         path = root / lock
         if path.is_file():
-            items[f"lock:{lock}"] = digest(path.read_bytes())
+            items[f"lock:{lock}"] = digest(read_regular(path))
     for name in (*INTERPRETER_ENV, *env_names):
         value = os.environ.get(name)
         items[f"env:{name}"] = "<unset>" if value is None else digest(value.encode())

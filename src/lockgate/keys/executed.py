@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from lockgate.execution.results import BatchResult
+from lockgate.execution.results import FIXTURE, IMPORT, BatchResult
 from lockgate.project.blocks import Outline
 from lockgate.project.facts import FileFacts
 
 # Contexts whose lines may have left state that any later test file reads: code outside every
 # test file (conftest, session hooks) and the setup of session or package fixtures.
-_SHARED = ("fixture:",)
+_SHARED = (FIXTURE,)
 
 
 class Execution:
@@ -49,11 +49,12 @@ class Execution:
 
     def contexts(self, test: str) -> frozenset[str]:
         """The contexts whose lines count as run for ``test``: its own, the shared ones, and
-        those that imported a module it loaded (its import ran there, once for everyone)."""
+        the imports of the modules it loaded (each ran once, for everyone)."""
         found = self._contexts.get(test)
         if found is None:
-            labels = {f"collect:{test}", f"run:{test}", f"fixture:{test}", *self._shared}
+            labels = {f"collect:{test}", f"run:{test}", *self._shared}
             for path in self._batch.files[test].loaded:
+                labels.add(IMPORT + path)
                 labels |= self._import_contexts(path)
             found = self._contexts[test] = frozenset(labels)
         return found

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lockgate.plainfiles import read_regular
 from lockgate.store.store import StatRow
 
 # A file whose mtime lies this close to the moment its hash was recorded may have changed
@@ -35,6 +36,7 @@ class FileHasher:
         self._hashes: dict[str, str | None] = {}
         self.updated: dict[str, StatRow] = {}
         self.contents: dict[str, bytes] = {}  # files that had to be read this run
+        self.failures: dict[str, OSError] = {}  # files that could not be read, and why
 
     def hash(self, path: str) -> str | None:
         """Content hash of ``path`` (posix, relative to the root, or absolute for a file
@@ -77,12 +79,13 @@ class FileHasher:
         return value
 
     def read(self, path: str) -> bytes | None:
-        """The bytes of ``path`` (kept for this run), or None when it cannot be read."""
+        """The bytes of ``path`` (kept for this run), or None when it cannot be read (or is
+        not a regular file: a FIFO named like a module would block the read for ever)."""
         if path not in self.contents:
             try:
-                with open(os.path.join(self.root, path), "rb") as fh:
-                    self.contents[path] = fh.read()
-            except OSError:
+                self.contents[path] = read_regular(os.path.join(self.root, path))
+            except OSError as exc:
+                self.failures[path] = exc
                 return None
         return self.contents[path]
 

@@ -107,7 +107,7 @@ class Reuser:
             self.fetched = self.remote.fetch(list(dict.fromkeys(p.key for p in wanted)))
             for entries in self.fetched.values():
                 for entry in entries:
-                    self._sets.update((n, json.loads(data)) for n, data in entry.facts.items())
+                    self.add_facts(entry.facts)
             for item in wanted:
                 self._serve_remote(item, found.get(item.key, []), chosen)
         return chosen
@@ -231,6 +231,10 @@ class Reuser:
                 found = facts.outline.fingerprint(members)
             self._prints[(path, names)] = found
         return found
+
+    def add_facts(self, facts: dict[str, str]) -> None:
+        """Probe sets and block lists that came with a remote entry."""
+        self._sets.update((name, json.loads(data)) for name, data in facts.items())
 
     def load_facts(self, wanted: set[str]) -> None:
         """Read the probe sets and block lists named ``wanted`` that are not read yet."""

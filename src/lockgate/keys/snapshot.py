@@ -29,6 +29,7 @@ from lockgate.model import (
     Performance,
     SuiteResult,
 )
+from lockgate.plainfiles import read_regular, read_text
 from lockgate.project.project import declared_inputs, walk_tree
 from lockgate.store.store import Store
 
@@ -40,8 +41,8 @@ def raw_table(root: Path) -> dict[str, Any] | None:
     """The ``[tool.lockgate]`` table as written, unvalidated; None when it cannot be read."""
     try:
         if (root / "lockgate.toml").is_file():
-            return tomllib.loads((root / "lockgate.toml").read_text("utf-8"))
-        data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+            return tomllib.loads(read_text(root / "lockgate.toml"))
+        data = tomllib.loads(read_text(root / "pyproject.toml"))
         tool = data.get("tool", {})
         table = tool.get("lockgate") if isinstance(tool, dict) else None
         return table if isinstance(table, dict) else None
@@ -64,10 +65,13 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
     except (TypeError, AttributeError, ValueError):
         return None
     walk = walk_tree(root, root)
-    raw = []
+    raw: list[str | None] = []
     for name in _CONFIG_FILES:
         path = root / name
-        raw.append(digest(path.read_bytes()) if path.is_file() else None)
+        try:
+            raw.append(digest(read_regular(path)) if path.is_file() else None)
+        except OSError:
+            return None  # a file that cannot be read: the full path says why
     return key_of(
         [
             FORMAT,
@@ -187,6 +191,7 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
         for layer in feature["layers"].values():
             del layer["reason"]
     del data["writes"]  # made by the processes of that run; serving it again runs none
+    del data["moved"]  # empty: a run in which inputs moved stored less than all, and is no snapshot
     return data
 
 

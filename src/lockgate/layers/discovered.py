@@ -8,6 +8,7 @@ import os
 from lockgate.layers.base import CLI, Context, Inputs
 from lockgate.layers.scoring import score, status
 from lockgate.model import Feature, FeatureResult, LayerResult
+from lockgate.plainfiles import open_regular
 from lockgate.project.discover import broken_files
 
 NAME = "discovered"
@@ -30,8 +31,7 @@ def _unreadable(ctx: Context, path: str) -> str:
     """Why ``path`` cannot be read, asked again of the file system (the rare path)."""
     full = os.path.join(ctx.project.root, path)
     try:
-        with open(full, "rb"):
-            pass
+        os.close(open_regular(full))
     except FileNotFoundError:
         if os.path.islink(full):
             return f"dangling symlink to {os.readlink(full)!r}"
@@ -73,7 +73,7 @@ def with_broken(
         feature = Feature(
             id=path,
             name=path.rpartition("/")[2],
-            kind=config.features[table].kind,
+            kind=config.features[table].kind if table is not None else "file",
             module=ctx.project.module_of.get(path, ""),
             path=path,
             line=line,

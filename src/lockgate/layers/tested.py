@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from lockgate.project.config import Config
 
 NAME = "tested"
-VERSION = 2  # 2: templates and pytest usage errors no longer fail; stored such failures rerun
+# 2: templates and pytest usage errors no longer fail; stored such failures rerun
+# 3: owners settled before planning; coverage counts imports and shared fixtures per user
+VERSION = 3
 RUNS_IN = PYTEST  # the pytest child runs the test files
 
 
@@ -44,6 +46,17 @@ def owners(ctx: Context) -> dict[str, list[str]]:
             if extra not in out[feature.id]:
                 out[feature.id].append(extra)
     return out
+
+
+def found_by(ctx: Context, fid: str, test: str) -> str:
+    """Why the tree makes ``test`` a test file of feature ``fid``, in words."""
+    feature = next(f for f in ctx.features if f.id == fid)
+    if feature.path in ctx.graph.imports_of(test):
+        return f"imports {feature.module}"
+    name = test.rpartition("/")[2]
+    if name in (f"test_{snake(feature.name)}.py", f"test_{feature.module.rpartition('.')[2]}.py"):
+        return "named after it"
+    return "[tool.lockgate.owners]"
 
 
 def import_hints(ctx: Context) -> list[str]:

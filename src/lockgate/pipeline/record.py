@@ -21,8 +21,26 @@ from lockgate.store.store import NewResult
 
 def unchanged(ctx: Context, item: Planned, fresh: FileHasher) -> bool:
     """True when the item's inputs hash now as they did when it was planned."""
+    return not moved(ctx, item, fresh)
+
+
+def moved(ctx: Context, item: Planned, fresh: FileHasher) -> list[str]:
+    """The item's inputs (static, and loaded at run time) that do not hash now as they did
+    when it was planned."""
     files = item.inputs.files | {f for p in item.extras if (f := extra_file(p)) is not None}
-    return not any(fresh.moved(p, ctx.hasher) for p in files)
+    return sorted(p for p in files if fresh.moved(p, ctx.hasher))
+
+
+def moved_during(ctx: Context, planned: list[Planned]) -> list[str]:
+    """The files that moved while this run validated the results that read them: those fresh
+    results are not stored, and a deploy must not count them either (issue 20)."""
+    fresh = FileHasher(ctx.project.root, {})
+    fresh.trust(ctx.hasher)
+    found: set[str] = set()
+    for item in planned:
+        if item.result is not None and not item.result.cached:
+            found.update(p for p in moved(ctx, item, fresh) if "\0" not in p)
+    return sorted(found)
 
 
 def new_results(ctx: Context, env_digest: str, planned: list[Planned]) -> list[NewResult]:

@@ -3,7 +3,7 @@ store holds for each key, execute the rest, record the fresh results.
 
 Each stage lives where a reader looks for it: keys and plans in :mod:`lockgate.keys.plan`,
 extras in :mod:`lockgate.keys.extras`, the reuse check in :mod:`lockgate.keys.reuse`, run-time
-test owners in :mod:`lockgate.keys.loads`, running in :mod:`lockgate.execution.execute` (each
+test owners in :mod:`lockgate.keys.owners`, running in :mod:`lockgate.execution.execute` (each
 layer's ``RUNS_IN`` says where it runs), recording in :mod:`lockgate.pipeline.record`.
 """
 
@@ -15,7 +15,7 @@ from lockgate.execution.execute import Executor
 from lockgate.execution.reaper import bytecode_cache
 from lockgate.execution.sandbox import Sandbox
 from lockgate.keys.extras import Extras
-from lockgate.keys.loads import Loads
+from lockgate.keys.owners import Owners
 from lockgate.keys.plan import Planned, Planner, versions
 from lockgate.keys.reuse import Reuser, settle_rechecks
 from lockgate.layers.base import Context
@@ -55,19 +55,34 @@ class Runner:
         self.planner = Planner(ctx, env_digest, layers)
         self.extras = Extras(ctx, self.sandbox)
         self.reuser = Reuser(ctx, store, self.extras, retry_failed, remote)
-        self.loads = Loads(ctx, store, self.planner, self.extras, self.reuser)
+        self.owners = Owners(ctx, store, self.planner, self.extras, self.reuser, remote)
         pycache = bytecode_cache() if store is not None else None
-        recorded = self.loads if store is not None else None
-        self.executor = Executor(ctx, self.extras, recorded, self.sandbox, jobs, progress, pycache)
+        self.executor = Executor(
+            ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache
+        )
 
     # the layer's and lockgate's versions, which `why` compares with a stored result's
     versions = staticmethod(versions)
 
-    # -- plan: inputs → key (keys/plan.py), with the test files found at run time (keys/loads.py)
+    # -- plan: each feature's test files (keys/owners.py), then inputs → key (keys/plan.py)
 
-    def attribute(self) -> None:
-        """Give features the test files that imported them when they last ran."""
-        self.loads.attribute()
+    def attribute(self) -> list[str]:
+        """Settle each feature's test files from the tree and from what each test file did
+        with its current inputs; returns the test files not known yet (see :meth:`settle`)."""
+        return self.owners.attribute()
+
+    def settle(self, unknown: list[str]) -> None:
+        """Run the test files whose run is not known with their current inputs, so that every
+        feature's test files are known before anything is planned (their outcomes serve the
+        tested layers that read them)."""
+        if not unknown:
+            return
+        # Whatever a key may hash, the sandbox holds: every input of the plan as it stands
+        # (each feature's test files can only be among the project's test files).
+        self.executor.include(self.planner.plan())
+        batch = self.executor.run_first(unknown)
+        self.owners.record(batch)
+        self.owners.settle()
 
     def plan(self) -> list[Planned]:
         """Inputs and key for every (feature, layer), and every test file of no feature."""
@@ -115,11 +130,6 @@ class Runner:
         result of the run is stored."""
         return self.executor.dropped
 
-    @property
-    def reattributed(self) -> bool:
-        """Whether a test file imported other features than the plan gave it."""
-        return self.loads.reattributed
-
     # -- record: what the store and the remote get (pipeline/record.py) ----------------
 
     def new_results(self, planned: list[Planned]) -> list[NewResult]:
@@ -128,7 +138,7 @@ class Runner:
 
     def new_facts(self) -> dict[str, str]:
         """The facts this run's results refer to, and what test files imported at run time."""
-        return {**self.extras.new_facts(), **self.loads.facts}
+        return {**self.extras.new_facts(), **self.owners.facts}
 
     def copies(self) -> tuple[list[NewResult], dict[str, str]]:
         """The remote entries this run reused, with their facts, for the local store."""
@@ -139,8 +149,9 @@ class Runner:
         return record.older(self.reuser, planned)
 
     def entries(self, results: list[NewResult]) -> list[Entry]:
-        """Remote entries for results this run validated: each with the facts it needs."""
-        return record.entries(results, self.extras)
+        """Remote entries for results this run validated, each with the facts it needs, and
+        for the records of test files it made."""
+        return [*record.entries(results, self.extras), *self.owners.entries()]
 
     @property
     def remote_hits(self) -> int:

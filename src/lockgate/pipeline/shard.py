@@ -90,7 +90,10 @@ def split(
     }
     usual = sum(known.values()) / len(known) if known else 1.0
     order = sorted(members, key=lambda lead: (-known.get(lead, usual), digest(lead.encode())))
-    loads = [(0.0, i) for i in range(shard.count)]
+    # More shards than groups leave the rest empty: a shard past the groups' count holds
+    # nothing, so no heap of N entries (N is typed by hand and may be huge) is needed. Groups
+    # go to the least loaded, lowest-numbered shard, so the first len(order) decide alike.
+    loads = [(0.0, i) for i in range(min(shard.count, len(order)))]
     mine: set[str] = set()
     for lead in order:
         load, where = heapq.heappop(loads)

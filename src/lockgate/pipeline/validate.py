@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import posixpath
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
+from lockgate.errors import LockgateError
 from lockgate.keys import snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.extras import BLOCKS
@@ -19,11 +19,13 @@ from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, FeatureResult, Write
-from lockgate.pipeline.record import suite_results
+from lockgate.pipeline.recheck import worth_rechecking
+from lockgate.pipeline.record import moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.shard import Shard, split
+from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
-from lockgate.project.discover import UNREADABLE, broken_files, discover
+from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
 from lockgate.project.facts import VERSION as FACTS_VERSION
 from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
@@ -31,7 +33,7 @@ from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
-from lockgate.store.store import NewResult, Store, Stored, store_dir
+from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
 
@@ -63,7 +65,12 @@ def _load_facts(
         if digest is not None and digest in known:
             facts[path] = FileFacts.from_json(json.loads(known[digest]))
             continue
-        facts[path] = read_facts(data) if (data := hasher.read(path)) is not None else UNREADABLE
+        data = hasher.read(path)
+        if data is not None:
+            facts[path] = read_facts(data)
+        else:
+            failed = hasher.failures.get(path)
+            facts[path] = NOT_REGULAR if isinstance(failed, NotRegular) else UNREADABLE
         if digest is not None:
             new[digest] = json.dumps(facts[path].to_json())
     return facts, new
@@ -207,7 +214,13 @@ def _run(
             layers or layers_to_run(ctx.project.config),
             remote,
         )
-        runner.attribute()
+        unknown = runner.attribute()
+        if unknown:
+            report.say(
+                f"running {counted(len(unknown), 'test file')} with new inputs first, "
+                "to learn which features they test"
+            )
+        runner.settle(unknown)
         planned = runner.plan()
         stored = runner.reuse(planned)
         part = None
@@ -217,7 +230,7 @@ def _run(
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
         if options.recheck_failures:
-            runner.recheck(planned, _blocks_deploy(ctx))
+            runner.recheck(planned, worth_rechecking(ctx, planned))
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
@@ -227,25 +240,6 @@ def _run(
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
     return _Done(runner, planned, stored, part, scope)
-
-
-def _blocks_deploy(ctx: Context) -> Callable[[Planned], bool]:
-    """Whether a planned item's failed result is one a deploy gate would block on."""
-    # lazy: the gates module brings the secret scan's imports, which only a deploy needs; an
-    # align's full path (this module) never asks
-    from lockgate.deploy.gates import counts_failure
-
-    config = ctx.project.config
-    internal = {f.id: f.internal for f in ctx.features}
-
-    def counts(item: Planned) -> bool:
-        result = item.result
-        assert result is not None
-        suite = item.layer == SUITE_LAYER
-        mine = internal.get(item.owner, False)
-        return counts_failure(config, item.layer, mine, result.passed, result.detail, suite)
-
-    return counts
 
 
 def _result(
@@ -276,10 +270,12 @@ def _result(
             *tested.import_hints(ctx),
         ],
         inputs=_depended_on(ctx, planned, done.stored),
+        loaded=sorted(_depended_on(ctx, [p for p in planned if p.layer in LOADS], done.stored)),
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
         writes=list(runner.sandbox.writes),
+        moved=moved_during(ctx, planned) if done.misses else [],
     )
 
 
@@ -341,11 +337,9 @@ def _save_snapshot(
     complete: bool,
 ) -> None:
     """Every result is in the store (``complete``): the next run may serve this one whole if
-    nothing moved. A shard's result is part of one: never served as the whole; nor is a run in
-    which a test file imported features it was not given: the next run plans anew."""
+    nothing moved. A shard's result is part of one: never served as the whole."""
     if (
         complete
-        and not done.runner.reattributed
         and not store.warnings  # (the project's hints are kept in it)
         and done.part is None
     ):
@@ -445,6 +439,12 @@ def _depended_on(
     return dict(sorted(found.items()))
 
 
+# The layers whose verdict is about the shipped code running: importing the feature's module,
+# finding it, reaching it from an entry point. What only the others read (guides, factories,
+# tests and what they load) is validation's own and need not ship.
+LOADS = frozenset({discovered.NAME, "imported", wired.NAME})
+
+
 def _project_file(path: str) -> bool:
     if "\0" in path or posixpath.isabs(path):
         return False
@@ -453,12 +453,39 @@ def _project_file(path: str) -> bool:
 
 
 def current_keys(root: Path) -> set[str]:
-    """Every key the project at ``root`` would look up now (all layers, suite included).
+    """Every key the project at ``root`` would look up now (all layers, suite included)."""
+    return current_plan(root)[0]
 
-    Computed without the store, so it works on a damaged one.
+
+def current_plan(root: Path, remote: Remote | None = None) -> tuple[set[str], dict[str, str]]:
+    """Every key the project at ``root`` would look up now (all layers, suite included), and
+    the records of test files ``remote`` gave for them (with the facts they name).
+
+    Computed without the store's parse results and stat cache, so it works on a damaged one;
+    each feature's test files include those the store's records of test files give (when the
+    store opens as it is) or the remote's, as a run's would.
     """
     project = Project.open(root)
     prep = prepare(project, Options(no_cache=True, quiet=True))
     layers = (*LAYERS, optimized.NAME)
-    runner = Runner(prep.ctx, None, prep.env_digest, False, 1, lambda _d, _a: None, layers)
-    return {item.key for item in runner.plan()}
+    records = _records_store(project)
+    try:
+        runner = Runner(
+            prep.ctx, records, prep.env_digest, False, 1, lambda _d, _a: None, layers, remote
+        )
+        runner.attribute()
+        return {item.key for item in runner.plan()}, runner.owners.facts
+    finally:
+        if records is not None:
+            records.close()
+
+
+def _records_store(project: Project) -> Store | None:
+    """The project's store, for the records of its test files, if it opens as it is."""
+    folder = store_dir(project.root)
+    if not (folder / "store.sqlite").is_file():
+        return None
+    try:
+        return Store(folder, set_aside=False)
+    except (StoreDamaged, LockgateError, OSError):
+        return None

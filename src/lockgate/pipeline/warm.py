@@ -17,7 +17,9 @@ def warm(root: Path, jobs: int) -> bool:
     project = Project.open(root)
     folder = store_dir(project.root)
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / "warm.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    # never through a link (store_dir refused one already; this closes the race)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(folder / "warm.lock", flags, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lockgate.errors import LockgateError
+from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
 
@@ -122,6 +123,10 @@ class Config(_Strict):
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     # feature id or fnmatch pattern -> extra test files (globs) that test it
     owners: dict[str, list[str]] = Field(default_factory=dict)
+    # which test files judge a feature beyond what the tree shows (keys.owners): none ("tree"),
+    # those whose own code imports its module at run time ("imports"), and for a feature that
+    # no test file imports, those that run its code ("run")
+    test_owners: Literal["run", "imports", "tree"] = "run"
     inputs: list[str] = Field(default_factory=list)
     env: list[str] = Field(default_factory=list)
     features: list[FeatureKind] = Field(min_length=1)
@@ -158,8 +163,9 @@ class Loaded(BaseModel):
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_regular(path).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LockgateError(f"{path.name}: invalid TOML: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise LockgateError(f"{path.name}: invalid TOML: {exc}") from None
     except OSError as exc:

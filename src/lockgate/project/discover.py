@@ -15,6 +15,9 @@ from lockgate.project.project import Project
 # The facts of a file that could not be read at all (permissions, a dangling symlink): like a
 # file that does not parse, it is reported as a failure, never scanned as empty.
 UNREADABLE = FileFacts((), (), frozenset(), error="OSError: cannot read")
+# A FIFO, socket or device named like a module: never read (it would block or never end), and
+# a failure wherever it lies, under a feature table or not: nothing can be judged of it.
+NOT_REGULAR = FileFacts((), (), frozenset(), error="OSError: not a regular file")
 
 
 def _under(path: str, target: str) -> bool:
@@ -75,15 +78,19 @@ class _Hierarchy:
 
 def broken_files(
     config: Config, files: list[str], facts: Mapping[str, FileFacts]
-) -> dict[str, int]:
+) -> dict[str, int | None]:
     """Files under a feature table's paths that cannot be read or parsed → the table's index
-    (the first table, as for features)."""
-    out: dict[str, int] = {}
+    (the first table, as for features); and files anywhere that are not regular files → the
+    index of the table they lie under, else None."""
+    out: dict[str, int | None] = {}
     for i, table in enumerate(config.features):
         for path in files:
             if facts[path].error is not None and any(_under(path, t) for t in table.paths):
                 out.setdefault(path, i)
-    return out
+    for path in files:
+        if facts[path] is NOT_REGULAR:
+            out.setdefault(path, None)
+    return dict(sorted(out.items()))
 
 
 def discover(project: Project, facts: Mapping[str, FileFacts], graph: ImportGraph) -> list[Feature]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgate.errors import LockgateError
+from lockgate.plainfiles import read_regular
 
 if TYPE_CHECKING:  # the configuration's pydantic models load only when a run needs them
     from lockgate.project.config import Config, Loaded
@@ -124,8 +125,9 @@ def _configured(folder: Path) -> bool:
         return False
     # Fail closed: a file we cannot read might hold the table that makes this the root.
     try:
-        with pyproject.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_regular(pyproject).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LockgateError(f"{pyproject}: invalid TOML: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise LockgateError(f"{pyproject}: invalid TOML: {exc}") from None
     except OSError as exc:

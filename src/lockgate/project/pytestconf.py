@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 from lockgate.execution.child.patterns import matches as matches  # shared with the test child
+from lockgate.plainfiles import read_text
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 # The files pytest looks for in each folder, in its order of precedence, and the section that
@@ -28,7 +29,7 @@ CANDIDATES = (
 def _from_toml(path: Path) -> tuple[bool, list[str] | None]:
     """(whether the file configures pytest, its python_files if it sets them)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False, None
     table = data.get("tool", {}).get("pytest")
@@ -46,7 +47,7 @@ def _from_toml(path: Path) -> tuple[bool, list[str] | None]:
 def _from_ini(path: Path, section: str) -> tuple[bool, list[str] | None]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(path.read_text(encoding="utf-8"))
+        parser.read_string(read_text(path))
     except (OSError, UnicodeDecodeError, configparser.Error):
         return False, None
     if not parser.has_section(section):

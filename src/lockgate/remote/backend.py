@@ -19,6 +19,10 @@ class Backend(Protocol):
     ``lockgate.store.schema.VARIANTS`` of them.
     """
 
+    # entries the last get_many found but refused unread ("where: why"): each is a remote
+    # error of its own, never a failed call
+    problems: list[str]
+
     def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
         """The entries found for ``keys``, each key's newest first; keys without any are
         left out."""

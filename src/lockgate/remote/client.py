@@ -21,6 +21,8 @@ class Remote:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.errors = 0  # entries refused plus calls that failed
+        self._refused = 0  # entries that failed verification, and the line that says so
+        self._said = ""
         self.warnings: list[str] = []
         self._backend: Backend | None = None
         self._down = False
@@ -36,10 +38,20 @@ class Remote:
         if not keys or self._down:
             return {}
         try:
-            raw = self._open().get_many(keys)
+            backend = self._open()
+            raw = backend.get_many(keys)
         except RemoteError as exc:
             self._fail("read", exc)
             return {}
+        if backend.problems:
+            self.errors += len(backend.problems)
+            more = len(backend.problems) - 1
+            self.warnings.append(
+                f"remote {self.settings.shown}: {len(backend.problems)} entries could not be "
+                f"read and were not used ({backend.problems[0]}"
+                f"{f', and {more} more' if more else ''}); lockgate writes only regular "
+                "files there, within a size limit; they run again"
+            )
         out: dict[str, list[Entry]] = {}
         refused = 0
         for key, found in raw.items():
@@ -51,10 +63,14 @@ class Remote:
                     out.setdefault(key, []).append(entry)
         if refused:
             self.errors += refused
-            self.warnings.append(
-                f"remote {self.settings.shown}: {refused} entries failed verification and were "
-                "not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
+            self._refused += refused
+            warning = (
+                f"remote {self.settings.shown}: {self._refused} entries failed verification and "
+                "were not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
             )
+            # one line for the run, however many reads it made
+            self.warnings[:] = [warning, *(w for w in self.warnings if w != self._said)]
+            self._said = warning
         return out
 
     def publish(self, entries: Sequence[Entry]) -> int:

@@ -44,6 +44,7 @@ class RedisBackend:
     one timeout."""
 
     def __init__(self, url: str) -> None:
+        self.problems: list[str] = []  # a value is whatever the server answers: none refused
         # No retries: a run that cannot reach the remote goes on from the local store, so
         # retrying would only make a down server cost several timeouts instead of one.
         try:
@@ -58,8 +59,9 @@ class RedisBackend:
         self._put = self._client.register_script(_PUT)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
-        """Per batch, one pipeline: the hash of every key, and one MGET of the entries stored
-        before variants."""
+        """Per batch, one pipeline: one MGET of the entries stored before variants, and the
+        hash of every key. An answer of any other shape than a value (or nil) per key and a
+        hash of values per key is the server's fault, never the run's."""
         out: dict[str, list[bytes]] = {}
         try:
             for chunk in _chunks(list(keys)):
@@ -67,13 +69,28 @@ class RedisBackend:
                 pipe.mget([PREFIX + k for k in chunk])
                 for key in chunk:
                     pipe.hgetall(HASH + key)
-                legacy, *hashes = pipe.execute()
+                answers = pipe.execute()
+                if not isinstance(answers, list) or len(answers) != len(chunk) + 1:
+                    raise RemoteError(
+                        f"{len(chunk) + 1} reads were answered with {_shape(answers)}"
+                    )
+                legacy, *hashes = answers
+                if not isinstance(legacy, list) or len(legacy) != len(chunk):
+                    raise RemoteError(
+                        f"MGET of {len(chunk)} keys was answered with {_shape(legacy)}"
+                    )
                 for key, found, old in zip(chunk, hashes, legacy, strict=True):
-                    entries = _newest_first(found) + ([old] if old is not None else [])
+                    entries = _newest_first(found) + _values([old] if old is not None else [])
                     if entries:
                         out[key] = entries
         except redis.RedisError as exc:
             raise RemoteError(_describe(exc)) from None
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            # the client library choking on an answer that is not Redis's (its handshake
+            # reads fields a garbage reply lacks)
+            raise RemoteError(
+                f"the server's answer is not Redis's ({type(exc).__name__})"
+            ) from None
         return out
 
     def put_many(self, items: Mapping[tuple[str, str], bytes]) -> None:
@@ -88,22 +105,47 @@ class RedisBackend:
             raise WriteRefused(_describe(exc)) from None
         except redis.RedisError as exc:
             raise RemoteError(_describe(exc)) from None
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            raise RemoteError(
+                f"the server's answer is not Redis's ({type(exc).__name__})"
+            ) from None
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
 
-def _newest_first(found: dict[bytes, bytes]) -> list[bytes]:
+def _newest_first(found: object) -> list[bytes]:
     """A key's entries from its hash, in the order it keeps (any other field last)."""
-    order = found.pop(ORDER.encode(), b"").split()
-    return [found.pop(v) for v in order if v in found] + list(found.values())
+    if not isinstance(found, dict) or not all(isinstance(k, bytes) for k in found):
+        raise RemoteError(f"HGETALL was answered with {_shape(found)}")
+    fields: dict[bytes, object] = dict(found)
+    order = fields.pop(ORDER.encode(), b"")
+    if not isinstance(order, bytes):
+        raise RemoteError(f"the order of a key's entries was {_shape(order)}")
+    first = [fields.pop(v) for v in order.split() if v in fields]
+    return _values([*first, *fields.values()])
+
+
+def _values(found: list[object]) -> list[bytes]:
+    """Entries as the server answered them: each must be a value."""
+    for value in found:
+        if not isinstance(value, bytes):
+            raise RemoteError(f"a value was answered with {_shape(value)}")
+    return [v for v in found if isinstance(v, bytes)]
 
 
 def _describe(exc: redis.RedisError) -> str:
     # a pipeline's error quotes the command, keys and all; the server's own words suffice
     text = str(exc).rpartition("caused error: ")[2].strip()
     return text or type(exc).__name__
+
+
+def _shape(value: object) -> str:
+    """What an answer was, for a message: never its content."""
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    return f"a value of type {type(value).__name__}"
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

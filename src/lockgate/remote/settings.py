@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,7 +31,10 @@ class Settings:
 
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL at all: hide whatever sits between ':' and '@'
+        return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
     if parts.password is None:
         return url
     host = parts.netloc.rpartition("@")[2]
@@ -49,7 +53,10 @@ def resolve(
     url = flag_url or os.environ.get(REMOTE_ENV) or config_url
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed [IPv6 address, say
+        raise LockgateError(f"remote {redact(url)}: not a URL ({exc})") from None
     if parts.scheme not in SCHEMES:
         raise LockgateError(
             f"remote {redact(url)}: unknown scheme {parts.scheme or '(none)'!r}; "
@@ -63,6 +70,12 @@ def resolve(
         parts.netloc not in ("", "localhost") or not parts.path.startswith("/")
     ):
         raise LockgateError(f"remote {redact(url)}: a folder is file:///absolute/path")
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        # redis-py would quietly use database 0, mixing this cache with another's
+        raise LockgateError(
+            f"remote {redact(url)}: the database {database!r} is not a number (redis://host/0)"
+        )
     secret = os.environ.get(REMOTE_KEY_ENV, "")
     if len(secret) < MIN_SECRET:
         why = "is not set" if not secret else f"is shorter than {MIN_SECRET} characters"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lockgate.errors import LockgateError
 from lockgate.keys.extras import fact_names
+from lockgate.keys.owners import OWNERS_FACTS, entry_of, named_facts
 from lockgate.project.config import load
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
@@ -50,11 +51,14 @@ def push(store: Store, target: Settings) -> Transfer:
         wanted = fact_names(r.extras)
         if all(n in facts for n in wanted):  # without its facts no one could reuse it
             entries.append(Entry(r, {n: facts[n] for n in wanted}))
+    records = _record_entries(store)
     remote = Remote(target)
     moved = 0
     try:
         for i in range(0, len(entries), BATCH):
             moved += remote.publish(entries[i : i + BATCH])
+        for i in range(0, len(records), BATCH):
+            remote.publish(records[i : i + BATCH])
     finally:
         remote.close()
     return Transfer(
@@ -62,9 +66,25 @@ def push(store: Store, target: Settings) -> Transfer:
     )
 
 
-def pull(store: Store, target: Settings, keys: set[str]) -> Transfer:
+def _record_entries(store: Store) -> list[Entry]:
+    """The stored records of test files (keys.owners), each with the facts it names."""
+    found = store.facts_named(OWNERS_FACTS)
+    named = store.facts({n for data in found.values() for n in named_facts(data)})
+    entries = []
+    for name, data in sorted(found.items()):
+        wanted = named_facts(data)
+        if wanted <= named.keys():
+            key = name[len(OWNERS_FACTS) :]
+            entries.append(entry_of(key, data, {n: named[n] for n in wanted}))
+    return entries
+
+
+def pull(
+    store: Store, target: Settings, keys: set[str], records: dict[str, str] | None = None
+) -> Transfer:
     """Copy the remote's verified entries for ``keys`` (the project's current keys) that the
-    local store lacks: every variant of each key it does not hold."""
+    local store lacks (every variant of each key it does not hold), and ``records``: the
+    records of test files (with the facts they name) that the keys were computed with."""
     if not store.writable:
         raise LockgateError(" ".join(store.warnings) or f"{store.path}: cannot be written")
     local = {k: {s.variant for s in held} for k, held in store.lookup(keys).items()}
@@ -76,5 +96,5 @@ def pull(store: Store, target: Settings, keys: set[str]) -> Transfer:
     found = [e for entries in fetched.values() for e in entries]
     new = [e for e in found if variant_of(e.result.extras) not in local.get(e.result.key, ())]
     facts = {k: v for e in new for k, v in e.facts.items()}
-    store.write([e.result for e in new], {}, facts, None)
+    store.write([e.result for e in new], {}, {**(records or {}), **facts}, None)
     return Transfer(target.shown, len(new), len(found) - len(new), remote.errors, remote.warnings)

@@ -17,7 +17,10 @@ __all__ = ["last_json", "layers_json", "print_last", "print_layers"]
 
 def layers_json(answers: list[LayerWhy]) -> dict[str, Any]:
     """Each layer's answer by layer name."""
-    return {a.layer: {k: v for k, v in asdict(a).items() if k != "layer"} for a in answers}
+    return {
+        a.layer: {k: v for k, v in asdict(a).items() if k != "layer" and v is not None}
+        for a in answers
+    }
 
 
 def last_json(found: LastWhy, one: bool) -> dict[str, Any]:
@@ -67,3 +70,8 @@ def print_layers(console: Console, owner: str, answers: list[LayerWhy]) -> None:
         for change in answer.changes:
             extra = f": {change.detail}" if change.detail else ""
             console.print(Text(f"      {change.kind} {change.item}{extra}"))
+        if answer.tests is not None:
+            if not answer.tests:
+                console.print(Text("      judged on no test file"))
+            for test in answer.tests:
+                console.print(Text(f"      judged on {test['file']} ({test['found']})"))

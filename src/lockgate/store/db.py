@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from lockgate.errors import LockgateError
+from lockgate.plainfiles import kind
 from lockgate.store import schema
 
 DB_NAME = "store.sqlite"
@@ -31,10 +33,52 @@ class StoreDamaged(Exception):
     """The database file cannot be trusted (corrupt, foreign, another schema)."""
 
 
+# What lockgate itself writes in the store's folder (the hook writes warm.log).
+OWN_FILES = (".gitignore", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", "warm.lock", "warm.log")
+
+
 def store_dir(root: Path) -> Path:
-    """The store's folder: ``LOCKGATE_DIR`` or ``.lockgate`` in the project root."""
+    """The store's folder: ``LOCKGATE_DIR`` or ``.lockgate`` in the project root.
+
+    Refused (LockgateError) unless it is a plain folder, or absent: a ``.lockgate`` committed as
+    a symlink into the source made the store and its ``*`` .gitignore land there, hiding new
+    source files from git. The files lockgate writes in it must be regular files too.
+    """
     override = os.environ.get("LOCKGATE_DIR")
-    return Path(override) if override else root / ".lockgate"
+    folder = Path(override) if override else root / ".lockgate"
+    _check_plain(folder, "LOCKGATE_DIR" if override else "")
+    return folder
+
+
+def _check_plain(folder: Path, setting: str) -> None:
+    way_out = f"set {setting} to the folder itself" if setting else "set LOCKGATE_DIR elsewhere"
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise LockgateError(
+            f"{folder}{f' ({setting})' if setting else ''}: lockgate keeps its store in this "
+            f"folder, but it is a symlink (to {os.readlink(folder)!r}) and lockgate writes "
+            f"nothing through a link; remove it, or {way_out}"
+        )
+    if not stat.S_ISDIR(info.st_mode):
+        what = "a file" if stat.S_ISREG(info.st_mode) else kind(info.st_mode)
+        raise LockgateError(
+            f"{folder}: lockgate keeps its store in this folder, but it is {what}, "
+            f"not a folder; remove it or {way_out}"
+        )
+    for name in OWN_FILES:
+        try:
+            mode = os.lstat(folder / name).st_mode
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(mode):
+            raise LockgateError(
+                f"{folder / name}: lockgate writes this file of its store, but it is "
+                f"{kind(mode)}, not a regular file, and lockgate writes nothing through it; "
+                "remove it"
+            )
 
 
 def busy_timeout() -> float:
@@ -177,16 +221,16 @@ class Database:
         return db
 
     def _prepare_folder(self) -> None:
-        if self.folder.exists() and not self.folder.is_dir():
-            raise LockgateError(
-                f"{self.folder}: lockgate keeps its store in this folder, but it is a file; "
-                "remove it or set LOCKGATE_DIR to another folder"
-            )
+        _check_plain(self.folder, "")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
+            _check_plain(self.folder, "")  # made meanwhile by another process, or a link
+            # never through a link, never over a file another process just made
+            with contextlib.suppress(FileExistsError):
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                fd = os.open(self.folder / ".gitignore", flags, 0o644)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write("*\n")
         except OSError as exc:
             if self.path.is_file():
                 return  # an existing store in a folder we cannot write: opened read-only

@@ -112,6 +112,20 @@ def facts(db: Database, secret: bytes, hashes: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def facts_named(db: Database, secret: bytes, prefix: str) -> dict[str, str]:
+    """Every stored fact whose name starts with ``prefix``, verified."""
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    try:
+        rows = db.execute(
+            f"SELECT {schema.COLUMNS['facts']} FROM facts WHERE hash LIKE ? ESCAPE '\\'",
+            (pattern,),
+        ).fetchall()
+    except DatabaseError as exc:
+        db.recover(exc)
+        return {}
+    return {r[0]: r[1] for r in rows if schema.sound(secret, "facts", r)}
+
+
 def environment(db: Database, env_digest: str) -> dict[str, str]:
     """The items of a stored environment fingerprint (empty when unknown)."""
     try:

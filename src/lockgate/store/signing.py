@@ -19,6 +19,9 @@ from pathlib import Path
 from lockgate.errors import LockgateError
 
 KEY_ENV = "LOCKGATE_KEY"
+# As long as the shortest key file lockgate accepts (it makes 64 hex digits): a short secret is
+# recovered offline from one signed row, and then any row can be forged (issue 20).
+MIN_KEY_CHARS = 32
 Field = str | int | float | None
 
 
@@ -32,6 +35,13 @@ def secret() -> bytes:
     """``LOCKGATE_KEY``, else the key file's contents (made on first use)."""
     value = os.environ.get(KEY_ENV)
     if value:
+        if len(value.strip()) < MIN_KEY_CHARS:
+            raise LockgateError(
+                f"{KEY_ENV} is too short ({len(value.strip())} characters, at least "
+                f"{MIN_KEY_CHARS}); set it to a random secret such as the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`, or unset it to use "
+                "lockgate's key file"
+            )
         return value.encode()
     path = key_file()
     try:
@@ -58,7 +68,7 @@ def _read(path: Path) -> bytes:
             f"{path}: lockgate's key file is open to other users (mode {mode:04o}); "
             f"run `chmod 600 {path}`"
         )
-    if len(data) < 32:
+    if len(data) < MIN_KEY_CHARS:
         raise LockgateError(
             f"{path}: lockgate's key file is too short; delete it and lockgate makes a new one"
         )

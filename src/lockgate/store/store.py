@@ -55,6 +55,10 @@ class Store:
         """Stored parse results (JSON text) for the given content hashes, verified."""
         return results.facts(self._db, self._secret, hashes)
 
+    def facts_named(self, prefix: str) -> dict[str, str]:
+        """Every stored fact whose name starts with ``prefix`` (records of test files)."""
+        return results.facts_named(self._db, self._secret, prefix)
+
     def lookup(self, keys: Iterable[str]) -> dict[str, list[Stored]]:
         """Stored results for ``keys``, each key's variants newest first; a row that fails
         verification is left out."""

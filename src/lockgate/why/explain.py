@@ -9,6 +9,7 @@ from typing import Any
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
 from lockgate.keys.plan import SUITE_LAYER
+from lockgate.layers import tested
 from lockgate.layers.tested import unowned
 from lockgate.model import Feature
 from lockgate.pipeline.runner import Runner
@@ -17,6 +18,7 @@ from lockgate.project.project import Project
 from lockgate.store.store import Store, store_dir
 from lockgate.why.reasons import Change, Now, compared
 from lockgate.why.runlog import LastRun, last_run
+from lockgate.words import counted
 
 
 @dataclass
@@ -27,6 +29,8 @@ class LayerWhy:
     reused: bool
     reason: str
     changes: list[Change] = field(default_factory=list)
+    # the tested layer: the test files it is judged on, each with how it was found
+    tests: list[dict[str, str]] | None = None
 
 
 def _find(features: list[Feature], wanted: str) -> Feature:
@@ -50,7 +54,7 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         runner = Runner(
             prep.ctx, prep.store, prep.env_digest, options.retry_failed, 1, lambda _d, _a: None
         )
-        runner.attribute()  # run-time owners, as align plans with them
+        unknown = runner.attribute()  # run-time owners, as align plans with them
         test = _suite_file(prep.ctx.project.root, wanted, unowned(prep.ctx))
         if test is not None:
             owner, planned = test, [runner.plan_suite(test)]
@@ -62,10 +66,21 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         latest = store.latest_of({(p.owner, p.layer) for p in planned if p.result is None})
         answers = []
         for item in planned:
+            tests = _judged_on(runner, item.owner) if item.layer == tested.NAME else None
             if item.result is not None:
                 answers.append(
-                    LayerWhy(item.layer, True, "inputs unchanged since the stored result")
+                    LayerWhy(
+                        item.layer, True, "inputs unchanged since the stored result", [], tests
+                    )
                 )
+                continue
+            if tests is not None and unknown:
+                shown = ", ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")
+                waiting = (
+                    f"{counted(len(unknown), 'test file')} ({shown}) must run with their "
+                    "current inputs before its test files are known"
+                )
+                answers.append(LayerWhy(item.layer, False, waiting, [], tests))
                 continue
             reason = item.reason or compared(
                 latest.get((item.owner, item.layer)),
@@ -78,10 +93,17 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
                 ),
                 store.environment,
             )
-            answers.append(LayerWhy(item.layer, False, reason.text, reason.changes))
+            answers.append(LayerWhy(item.layer, False, reason.text, reason.changes, tests))
     finally:
         prep.store.close()
     return owner, answers
+
+
+def _judged_on(runner: Runner, fid: str) -> list[dict[str, str]]:
+    """The test files a feature's tested layer reads, and how each was found."""
+    return [
+        {"file": test, "found": runner.owners.how(fid, test)} for test in runner.ctx.owners[fid]
+    ]
 
 
 def _suite_file(root: Path, wanted: str, suite: list[str]) -> str | None:

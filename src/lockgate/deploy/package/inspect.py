@@ -19,12 +19,16 @@ from typing import Any
 from lockgate import git
 from lockgate.deploy.baseline import BASELINE, Baseline
 from lockgate.deploy.gates import Evidence, agreed_version, examine
+from lockgate.deploy.imports import Imports, declared_dependencies, unresolved
 from lockgate.deploy.package.select import dev_only, shipped, test_patterns
+from lockgate.deploy.package.worktree import Beside
 from lockgate.deploy.secrets import secret_key
 from lockgate.deploy.version import version_paths
 from lockgate.errors import LockgateError
 from lockgate.keys.hashing import digest
+from lockgate.plainfiles import read_regular
 from lockgate.project.config import Config
+from lockgate.project.project import module_names
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.store.store import NewResult, Store
@@ -103,7 +107,7 @@ def work_tree(root: Path, base: str, inputs: Mapping[str, str | None]) -> Source
         if full.is_symlink():
             body, mode = os.fsencode(os.readlink(full)), git.SYMLINK
         elif full.is_file():
-            body = full.read_bytes()
+            body = read_regular(full)
             mode = EXEC if full.stat().st_mode & 0o100 else "100644"
         else:
             continue  # deleted in the work tree: it is not there to ship
@@ -179,14 +183,25 @@ def inspect(
     known, fetched = _known_scans(keys, store if scanning else None, remote)
     listed: list[Shipped] = []
     hashes: dict[str, str] = {}
-    reading = _hashing(root, source, files, listed, hashes)
+    # a dirty source was read from the work tree: nothing to compare it with
+    beside = None if source.dirty else Beside(root)
+    code: dict[str, bytes | None] = {}  # shipped .py files: source, None for a link
+    reading = _hashing(root, source, files, listed, hashes, beside, code)
     baseline = _baseline(root, source) if scanning else None
     evidence = examine(reading, versions, config.gates, jobs, known, baseline)
     evidence.shipped = _as_validated(listed, hashes)
+    if beside is not None:
+        beside.finish()
+        evidence.unseen, evidence.converted = beside.differs, beside.converted
+    metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
+    if config.gates.closure != "off":
+        # modules seen through a link to a folder of the package import as the link's path
+        # too; their source is read under the real path
+        code.update((p, None) for p in evidence.shipped if p.endswith(".py") and p not in code)
+        evidence.imports = _imports(root, source, config, code, metadata)
     evidence.dev_only = dev_only(config, patterns, kept)
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     _keep_scans(scans, fetched, store, remote)
-    metadata = _toml(contents["pyproject.toml"]) if "pyproject.toml" in contents else {}
     notes = [
         f"submodule {e.path} is not shipped: its files are not in this repository"
         for e in tree
@@ -197,6 +212,23 @@ def inspect(
         for path, importer in sorted(kept.items())
     ]
     return Package(source, listed, evidence, metadata, _name(metadata, root), notes)
+
+
+def _imports(
+    root: Path,
+    source: Source,
+    config: Config,
+    code: dict[str, bytes | None],
+    metadata: dict[str, Any],
+) -> list[str]:
+    """The shipped ``.py`` files (``code``) that do not parse, and their imports that do not
+    resolve within the package, the standard library or the declared dependencies."""
+    left_out = [e.path for e in source.entries if e.path.endswith(".py") and e.path not in code]
+    requirements = [e for e in source.entries if e.path == "requirements.txt" and e.type == "blob"]
+    listed = next(source.read(root, requirements), None) if requirements else None
+    declared = declared_dependencies(metadata, listed)
+    unshipped = module_names(left_out, config.src)
+    return unresolved(code, config.src, Imports(declared, unshipped))
 
 
 def _known_scans(
@@ -291,10 +323,17 @@ def _hashing(
     entries: list[git.TreeEntry],
     into: list[Shipped],
     hashes: dict[str, str],
+    beside: Beside | None,
+    code: dict[str, bytes | None],
 ) -> Iterator[tuple[str, str, str, bytes]]:
     """Stream ``(path, mode, blob id, data)`` of ``entries``, recording each as :class:`Shipped`
-    and its lockgate content hash (a link's: its target) in ``hashes``."""
+    and its lockgate content hash (a link's: its target) in ``hashes``, and comparing it with
+    the work tree (``beside``); the source of ``.py`` files goes into ``code``."""
     for entry, data in zip(entries, source.read(root, entries), strict=True):
+        if entry.path.endswith(".py"):
+            code[entry.path] = None if entry.mode == git.SYMLINK else data
+        if beside is not None:
+            beside.add(entry.path, entry.mode, entry.sha, data)
         sha256 = hashlib.sha256(data).hexdigest()
         into.append(Shipped(entry.path, entry.mode, entry.sha, sha256, len(data)))
         hashes[entry.path] = os.fsdecode(data) if entry.mode == git.SYMLINK else digest(data)

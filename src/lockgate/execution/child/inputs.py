@@ -146,6 +146,17 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
     return owners
 
 
+def direct(report: dict[str, Any], paths: Paths) -> dict[str, list[str]]:
+    """Per test file, the project files of the modules its own code imported by name."""
+    modules: dict[str, str] = report["modules"]
+    out: dict[str, list[str]] = {}
+    for test, names in report.get("direct", {}).items():
+        files = {paths.key(os.path.abspath(modules[n])) for n in names if n in modules}
+        files.discard(None)
+        out[test] = sorted(f for f in files if f is not None)
+    return out
+
+
 def reach(owners: dict[str, Any], starts: list[str]) -> list[str]:
     """The owners reached from ``starts`` through imports."""
     seen = {s for s in starts if s in owners}

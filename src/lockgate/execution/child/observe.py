@@ -94,6 +94,24 @@ class Observer:
         # but the runner itself, so the walk for an owner may stop there (an optimisation).
         self.boundaries: set[Any] = set()
         self._busy = False
+        # test file code (by the file name its code objects carry) → the test file, and the
+        # modules each test file's own code asked for by name (see :meth:`watch`)
+        self._tests: dict[str, str | None] = {}
+        self._direct: dict[str, set[str]] = {}
+
+    def watch(self, tests: dict[str, str]) -> None:
+        """Record which modules the code of each of ``tests`` (absolute path → test file)
+        imports by name itself: an import statement or ``importlib.import_module`` call in the
+        file, not one made by code it called. Recorded on every import, loaded already or not,
+        so the record does not depend on which test file ran first."""
+        self._tests.update(tests)
+        self._direct.update((name, set()) for name in tests.values())
+
+    def _test_of(self, filename: str) -> str | None:
+        found = self._tests.get(filename, "")
+        if found == "":
+            found = self._tests[filename] = self._tests.get(os.path.realpath(filename))
+        return found
 
     @property
     def shared_code(self) -> frozenset[str]:
@@ -187,12 +205,13 @@ class Observer:
 
     _stdlib = os.path.dirname(os.__file__) + os.sep
 
-    def _imported(self, frame: Any, names: Iterator[str]) -> None:
+    def _imported(self, frame: Any, names: list[str]) -> None:
         if self.paused:
             return
-        seen = self._at(frame)
-        for name in names:
-            seen.imports.add(name)
+        self._at(frame).imports.update(names)
+        test = self._test_of(frame.f_code.co_filename) if self._tests else None
+        if test is not None:
+            self._direct[test].update(names)
 
     def _found(
         self, frame: Any, fullname: str, path: Any, spec: importlib.machinery.ModuleSpec | None
@@ -260,7 +279,7 @@ class Observer:
                 if not observer.paused:
                     full = absolute(name, globals, level)
                     names = [full, *(f"{full}.{f}" for f in fromlist or () if f != "*")]
-                    observer._imported(sys._getframe(1), iter(names))
+                    observer._imported(sys._getframe(1), names)
 
         def traced_import_module(name: str, package: str | None = None) -> Any:
             try:
@@ -269,7 +288,7 @@ class Observer:
                 full = absolute(
                     name.lstrip("."), {"__package__": package}, len(name) - len(name.lstrip("."))
                 )
-                observer._imported(sys._getframe(1), iter([full]))
+                observer._imported(sys._getframe(1), [full])
 
         def traced_find_spec(
             cls: Any, fullname: str, path: Any = None, target: Any = None
@@ -313,6 +332,7 @@ class Observer:
                 for owner, s in self._seen.items()
             },
             "modules": modules,
+            "direct": {test: sorted(names) for test, names in self._direct.items()},
         }
 
 

@@ -22,7 +22,13 @@ import coverage
 from coverage.config import read_coverage_config
 
 from lockgate.execution.child.bytecode import stale_bytecode
-from lockgate.execution.child.inputs import Paths, environment_folders, reach, summarize
+from lockgate.execution.child.inputs import (
+    Paths,
+    direct,
+    environment_folders,
+    reach,
+    summarize,
+)
 from lockgate.execution.child.lifetime import die_with_owner
 from lockgate.execution.child.observe import Observer
 
@@ -63,9 +69,24 @@ def _is_python(path: Path) -> bool:
     return True
 
 
-def _blame(files: dict[str, dict[str, Any]], labels: Any, problem: str) -> None:
-    """Give ``problem`` to the test files that ran the unreadable file (all, outside any)."""
-    names = {label.partition(":")[2] for label in labels}
+def _blame(
+    files: dict[str, dict[str, Any]],
+    labels: Any,
+    problem: str,
+    loaded: dict[str, set[str]],
+) -> None:
+    """Give ``problem`` to the test files that ran the unreadable file: all when it ran
+    outside any; those that use the fixture whose setup ran it; those that loaded the module
+    whose import ran it (``loaded``: per test file, the project files it loaded)."""
+    names: set[str] = set()
+    for label in labels:
+        kind, _, name = label.partition(":")
+        if kind == "fixture":
+            names.update(f for f, entry in files.items() if label in entry["fixtures"])
+        elif kind == "import":
+            names.update(f for f, paths in loaded.items() if name in paths)
+        else:
+            names.add(name)
     for name in files if "" in labels else names & files.keys():
         files[name]["problem"] = files[name]["problem"] or problem
 
@@ -75,6 +96,7 @@ def _coverage_json(
     root: Path,
     modules: list[str] | None,
     files: dict[str, dict[str, Any]],
+    loaded: dict[str, set[str]],
 ) -> dict[str, Any]:
     """Statements and lines per context of the measured files under root: every one, or (with
     ``modules``) those that ran any line plus ``modules``.
@@ -110,7 +132,7 @@ def _coverage_json(
             # it: the parent keys it whole. A Python file coverage cannot read is theirs.
             python = _is_python(path)
             if python:
-                _blame(files, contexts.keys(), _unreadable(path, root, exc))
+                _blame(files, contexts.keys(), _unreadable(path, root, exc), loaded)
         entry: dict[str, Any] = {
             "statements": sorted(statements),
             "contexts": {label: sorted(lines) for label, lines in contexts.items()},
@@ -211,12 +233,13 @@ def _observed(observer: Observer, spec: dict[str, Any]) -> dict[str, Any]:
     own = [spec["basetemp"], os.path.dirname(spec["result"]), os.path.dirname(mirror or "")]
     drop = environment_folders(*own, sys.pycache_prefix or "")
     paths = Paths(spec.get("real_root", root), drop, mirror)
-    owners = summarize(observer.report(), paths)
+    report = observer.report()
+    owners = summarize(report, paths)
     reached = {
         name: reach(owners, ["ctx:", f"ctx:{name}", f"mod:{os.path.join(root, name)}"])
         for name in spec["files"]
     }
-    return {"owners": owners, "reached": reached}
+    return {"owners": owners, "reached": reached, "direct": direct(report, paths)}
 
 
 def _project_exclusions(cov: coverage.Coverage) -> None:
@@ -306,6 +329,8 @@ def main(spec_path: str) -> int:
 
     with open(spec["progress"], "a", encoding="utf-8") as progress:
         plugin = Plugin(cov, root, spec["files"], progress, observer)
+        plugin.labels.install()
+        observer.watch({str(root / f): f for f in spec["files"]})
         ending: list[bool] = []
 
         def finish(code: int, finished: list[str] | None) -> None:
@@ -347,12 +372,18 @@ def _write_result(
     outcomes are complete when the run was stopped early (None: it ran to its end); ``traced``
     whether coverage's tracer saw the whole run (block keys trust it)."""
     files = plugin.outcomes()
+    observed = _observed(observer, spec)
+    owners = observed["owners"]
+    loaded = {
+        name: {f for o in reached for f in owners[o]["files"]}
+        for name, reached in observed["reached"].items()
+    }
     result = {
         "exit": code,
         "files": files,
         "finished": finished,
-        "coverage": _coverage_json(cov, root, spec.get("modules"), files),
-        "observed": _observed(observer, spec),
+        "coverage": _coverage_json(cov, root, spec.get("modules"), files, loaded),
+        "observed": observed,
         "traced": traced,
         "shared": sorted(
             p.relative_to(root).as_posix()

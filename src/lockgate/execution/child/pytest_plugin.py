@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import coverage
 import pytest
 
+from lockgate.execution.child.labels import Labels
 from lockgate.execution.child.patterns import matches
 
 if TYPE_CHECKING:
@@ -42,6 +43,25 @@ def _error_line(report: pytest.CollectReport) -> str:
     return text
 
 
+def fixture_label(fixturedef: Any) -> str:
+    """The coverage context of a session or package fixture's setup: where it is defined and
+    its name."""
+    return f"fixture:{fixturedef.baseid}::{fixturedef.argname}"
+
+
+def _shared_fixtures(item: pytest.Item) -> set[str]:
+    """The labels of the session and package fixtures ``item`` uses, itself or through other
+    fixtures (the definition that serves it: the last of those its name has)."""
+    info = getattr(item, "_fixtureinfo", None)
+    names = getattr(info, "name2fixturedefs", None) or {}
+    found = set()
+    for name in getattr(item, "fixturenames", ()):
+        defs = names.get(name)
+        if defs and defs[-1].scope in ("session", "package"):
+            found.add(fixture_label(defs[-1]))
+    return found
+
+
 class Plugin:
     """Switches coverage contexts per test file, records outcomes, streams progress lines."""
 
@@ -54,6 +74,7 @@ class Plugin:
         observer: Observer | None = None,
     ):
         self.cov = cov
+        self.labels = Labels(cov, str(root))
         self.root = root.resolve()
         self.observer = observer
         self.progress = progress
@@ -66,6 +87,9 @@ class Plugin:
         self.states: dict[str, str] = {}  # node id -> passed | failed | skipped
         self.remaining: Counter[str] = Counter()
         self.file = ""  # the test file whose test runs now
+        # per test file, the session and package fixtures its tests use (their labels): what
+        # their setup ran counts for each of those files, whichever set it up first
+        self.uses: dict[str, set[str]] = {f: set() for f in files}
         self.fixtures = 0  # session or package fixtures being set up, nested
         # Block keys trust coverage to have seen every line that ran: a test that replaces the
         # trace function (a debugger, a profiler, sys.settrace) makes the run's lines unknown.
@@ -166,7 +190,7 @@ class Plugin:
         if name is None:
             return (yield)
         self._emit("collect", name)
-        self.cov.switch_context(f"collect:{name}")
+        self.labels.set(f"collect:{name}")
         self._context(name)
         start = time.perf_counter()
         try:
@@ -178,7 +202,7 @@ class Plugin:
                 collector.nodeid, "failed", f"SystemExit: sys.exit({exc.code!r}) at import", []
             )
         finally:
-            self.cov.switch_context("")
+            self.labels.set("")
             self._context("")
             self.seconds[name] += time.perf_counter() - start
         if report.failed:
@@ -221,14 +245,15 @@ class Plugin:
         if name is None:
             return (yield)
         self._emit("run", name, item.nodeid)
-        self.cov.switch_context(f"run:{name}")
+        self.labels.set(f"run:{name}")
+        self.uses[name].update(_shared_fixtures(item))
         self._context(name)
         self.file = name
         start = time.perf_counter()
         try:
             return (yield)
         finally:
-            self.cov.switch_context("")
+            self.labels.set("")
             self._context("")
             self.file = ""
             if sys.gettrace() is not self.tracer:
@@ -242,21 +267,21 @@ class Plugin:
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[Any]
     ) -> Generator[None, object, object]:
-        """Set up a session or package fixture under ``fixture:<file>``: its value serves every
-        later test file, so what its setup ran counts for them all in block keys, while its
-        lines still count for the coverage of the file that set it up (see ``coverage_of``)."""
+        """Set up a session or package fixture under ``fixture:<id>``: its value serves every
+        later test file, so what its setup ran counts for them all in block keys, and for the
+        coverage of every test file that uses it (see ``coverage_of``)."""
         if not self.file or fixturedef.scope not in ("session", "package"):
             return (yield)
         # A fixture's own fixtures are set up inside its hook: only the outermost switches back.
         self.fixtures += 1
         if self.fixtures == 1:
-            self.cov.switch_context(f"fixture:{self.file}")
+            self.labels.set(fixture_label(fixturedef))
         try:
             return (yield)
         finally:
             self.fixtures -= 1
             if not self.fixtures:
-                self.cov.switch_context(f"run:{self.file}")
+                self.labels.set(f"run:{self.file}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """A test counts once: failed if any phase failed, else skipped, else passed."""
@@ -279,6 +304,7 @@ class Plugin:
                 "failures": [],
                 "problem": problem,
                 "seconds": self.seconds[f],
+                "fixtures": sorted(self.uses[f]),
             }
             for f, problem in self.problems.items()
         }

@@ -1,0 +1,1 @@
+"""The plugins, each loaded by name through shop.registry."""
