@@ -144,15 +144,23 @@ def edit_helper(project: Path) -> str:
     return "src/gen/common/helpers_0.py"
 
 
-def edit_helper_body(project: Path) -> str:
+_CLAMP = ("    return max(low, min(high, value))\n", "    return min(high, max(low, value))\n")
+
+
+def edit_helper_body(project: Path, back: bool = False) -> str:
     """Rewrite the body of an executed helper function, same result: only the tests that ran
-    it depend on the edit (block keys, issue 11)."""
+    it depend on the edit (block keys, issue 11); ``back`` puts it back as it was."""
     path = project / "src/gen/common/helpers_0.py"
     text = path.read_text(encoding="utf-8")
-    old = "    return max(low, min(high, value))\n"
+    old, new = (_CLAMP[1], _CLAMP[0]) if back else _CLAMP
     assert old in text, path
-    path.write_text(text.replace(old, "    return min(high, max(low, value))\n"), encoding="utf-8")
+    path.write_text(text.replace(old, new), encoding="utf-8")
     return "src/gen/common/helpers_0.py (clamp body)"
+
+
+def revert_helper_body(project: Path) -> str:
+    """The body edit undone: every result of the tree before it was stored (issue 18)."""
+    return edit_helper_body(project, back=True) + " put back"
 
 
 def edit_test(project: Path) -> str:
@@ -282,14 +290,16 @@ def run_size(
             )
         rows.append(same)
 
-        for label, edit in (
-            ("shared helper edited", edit_helper),
-            ("test file edited", edit_test),
-            ("two features edited", edit_features),
+        for label, edit, same_as_before in (
+            ("shared helper edited", edit_helper, False),
+            ("test file edited", edit_test, False),
+            ("two features edited", edit_features, False),
+            ("helper body edited", edit_helper_body, False),
+            ("the body edit reverted", revert_helper_body, True),
         ):
             what = edit(project)
             row, data = lockgate_json(lockgate, align, label, ref)
-            expect(row, data, misses_zero=False)
+            expect(row, data, misses_zero=same_as_before)
             check_verdicts(label, data)
             row.note = f"{what}; re-ran {uncached(data)}"
             rows.append(row)

@@ -32,6 +32,7 @@ class Model:
     reads_receipt: bool = False
     looks: set[str] = field(default_factory=set)  # tests added by the issue 19 edit kinds
     zone: str | None = None  # TZ of every run after the edit kind that sets it
+    reverted: bool = False  # the last edit put back a state validated before
     new: list[str] = field(default_factory=list)
 
     @property
@@ -165,6 +166,37 @@ def data_file_edited(m: Model) -> tuple[Pairs, Pairs]:
     return {("CartService", "tested")}, {("CartService", "tested")}
 
 
+FMT = 'return f"{value // 100}.{value % 100:02d}"'
+FMT_OTHER = 'return "%d.%02d" % (value // 100, value % 100)'  # the same result, another body
+
+
+def data_and_body_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # What only the runs observed shows: the data file a test reads, and the body of a helper
+    # that the cart's and the pricing's tests execute (its module-level code stays the same).
+    must, _ = data_file_edited(m)
+    money = m.root / "src/shop/money.py"
+    money.write_text(money.read_text().replace(FMT, FMT_OTHER))
+    users = ["CartService", "PricingService"]
+    if m.catalog_imports_money:
+        users.append("CatalogService")
+    must |= {(f, layer) for f in users for layer in ("imported", "instantiated")}
+    must.add(("PricingService", "tested"))
+    return must, must
+
+
+def edit_then_revert(m: Model) -> tuple[Pairs, Pairs]:
+    # An edit checked as any edit, then put back byte for byte: the state before it was
+    # validated, so the revert re-runs nothing (`check` asserts no miss at all).
+    if not m.reads_receipt:
+        check(m, data_file_edited)  # the test that reads the data file: that edit changes a key
+    kept = {rel: (m.root / rel).read_bytes() for rel in ("tests/receipt.txt", "src/shop/money.py")}
+    check(m, data_and_body_edited)
+    for rel, data in kept.items():
+        (m.root / rel).write_bytes(data)
+    m.reverted = True
+    return set(), set()
+
+
 def loads_by_name(m: Model) -> tuple[Pairs, Pairs]:
     # A feature that no test file imports, run by a test that loads it by its dotted name:
     # its test files are found by the run (issue 18), the same incrementally and afresh.
@@ -229,6 +261,7 @@ EDITS: list[Edit] = [
     deleted,
     new_feature,
     data_file_edited,
+    edit_then_revert,
     loads_by_name,
     flag_file_toggled,
     time_zone_changed,
@@ -260,7 +293,8 @@ def start(tmp: Path) -> Model:
 def check(model: Model, edit: Edit) -> None:
     model.n += 1
     must, may = edit(model)
-    incremental = by_name(lockgate("align", model.root, "--json", env=model.env()))
+    run = lockgate("align", model.root, "--json", env=model.env())
+    incremental = by_name(run)
     fresh = by_name(lockgate("align", model.root, "--json", "--no-cache", env=model.env()))
     assert verdicts(incremental) == verdicts(fresh), f"after {edit.__name__}"
     rerun = {
@@ -268,6 +302,9 @@ def check(model: Model, edit: Edit) -> None:
     }
     assert must <= rerun, f"{edit.__name__}: stale reuse of {sorted(must - rerun)}"
     assert rerun <= may, f"{edit.__name__}: needless re-run of {sorted(rerun - may)}"
+    if model.reverted:
+        assert run.json["summary"]["cache"]["misses"] == 0, f"{edit.__name__}: a miss"
+        model.reverted = False
 
 
 def test_every_kind_of_edit_once(tmp_path: Path) -> None:

@@ -110,9 +110,28 @@ def warnings(run: Run) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.strip()]
 
 
-def entries(server: Server, db: int = 0) -> dict[bytes, bytes]:
+def entries(server: Server, db: int = 0) -> dict[bytes, Any]:
+    """Everything the server holds: each key's hash of variants (or string, as before them)."""
     client = server.client(db)
-    return {k: client.get(k) for k in client.keys("*")}
+    return {
+        k: client.hgetall(k) if client.type(k) == b"hash" else client.get(k)
+        for k in client.keys("*")
+    }
+
+
+def _layer(entry: bytes) -> str:
+    """The layer an entry says it holds (read without verifying it)."""
+    return str(json.loads(zlib.decompress(entry.partition(b"\n")[2]))["layer"])
+
+
+def variants(server: Server, db: int = 0) -> dict[tuple[bytes, bytes], bytes]:
+    """(hash, variant) → entry, of every variant the server holds."""
+    return {
+        (k, variant): entry
+        for k, held in entries(server, db).items()
+        for variant, entry in held.items()
+        if variant != b"order"
+    }
 
 
 @dataclass
@@ -231,29 +250,32 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
 
 def test_a_tampered_entry_is_never_served(ci: CI) -> None:
     from lockgate.remote.entry import seal, unseal
+    from lockgate.remote.redis_backend import HASH
 
     client = ci.server.client()
-    before = entries(ci.server)
-    keys = sorted(before)
+    before = variants(ci.server)
+    assert len(before) == 19 + RECORDS  # one variant per key
+    # the results' entries, not the records of test files
+    keys = sorted(k for k, v in before.items() if _layer(v) != "owners")
+    assert len(keys) == 19
     # a verdict edited behind lockgate's back, its MAC kept; and a whole entry moved to
     # another key (which it would pass for if the key were not signed)
     mac, _, payload = before[keys[0]].partition(b"\n")
     body = json.loads(zlib.decompress(payload))
     body["detail"] = body["detail"] + " (edited)"
-    client.set(keys[0], mac + b"\n" + zlib.compress(json.dumps(body, sort_keys=True).encode()))
-    client.set(keys[1], before[keys[2]])
+    client.hset(*keys[0], mac + b"\n" + zlib.compress(json.dumps(body, sort_keys=True).encode()))
+    client.hset(*keys[1], before[keys[2]])
     # and one signed with the right secret whose run-time files are not what this clone has:
     # it verifies, fails the reuse check, runs again, and its fresh result is the one kept
     opened = {
-        k: unseal(SECRET.encode(), k.decode().removeprefix("lockgate:"), before[k])
-        for k in keys[2:]
+        k: unseal(SECRET.encode(), k[0].decode().removeprefix(HASH), before[k]) for k in keys[2:]
     }
     stale = next(k for k, e in opened.items() if e is not None and e.result.extras)
     entry = opened[stale]
     assert entry is not None
     extras = {path: "0" * 64 for path in entry.result.extras}
     forged = dataclasses.replace(entry, result=dataclasses.replace(entry.result, extras=extras))
-    client.set(stale, seal(SECRET.encode(), forged))
+    client.hset(*stale, seal(SECRET.encode(), forged))
     try:
         root = ci.clone()
         run = lockgate(
@@ -270,7 +292,7 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
         assert local.json["summary"]["cache"]["misses"] == 0
     finally:
         for key in (*keys[:2], stale):
-            client.set(key, before[key])
+            client.hset(*key, before[key])
 
 
 def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
@@ -455,3 +477,75 @@ def test_a_remote_entry_keeps_its_marks(tmp_path: Path) -> None:
     assert clone.json["summary"]["cache"]["remote_hits"] > 0, clone.stderr
     served = clone.layer("SlowService", "imported")
     assert served["cached"] is True and served["load_dependent"] is True, served
+
+
+@pytest.mark.parametrize("kind", ["folder", "redis"])
+def test_a_clone_is_served_every_content_the_remote_holds(kind: str, tmp_path: Path) -> None:
+    """CI validated the tree with a data file a test reads in two contents: a fresh clone at
+    either content is served whole from the remote (a remote that kept one entry per key held
+    only the last content's result)."""
+    from test_reverts import receipt_project
+
+    root = receipt_project(tmp_path)
+    receipt = root / "tests/receipt.txt"
+    server = start_server(tmp_path) if kind == "redis" else None
+    if server is not None:
+        url = server.url()
+    else:
+        (tmp_path / "share").mkdir()
+        url = (tmp_path / "share").as_uri()
+    try:
+        original = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+        receipt.write_text("VOID\n")
+        edited = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+        assert not edited.layer("CartService", "tested")["passed"], edited.stderr
+        total = edited.json["summary"]["cache"]["hits"] + edited.json["summary"]["cache"]["misses"]
+        for text, before in (("paid\n", original), ("VOID\n", edited)):
+            receipt.write_text(text)
+            shutil.rmtree(root / ".lockgate")
+            clone = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+            assert clone.json["summary"]["cache"] == {
+                "hits": total,
+                "misses": 0,
+                "remote_hits": total,
+                "remote_errors": 0,
+            }, text
+            assert verdicts(clone) == verdicts(before)
+            assert warnings(clone) == []
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def test_entries_stored_before_variants_are_still_served(ci: CI, tmp_path: Path) -> None:
+    """A remote filled by a lockgate that kept one entry per key (a string ``lockgate:<key>``,
+    a file ``<key[:2]>/<key>``) keeps serving it: upgrading does not make the remote cold."""
+    from lockgate.remote.redis_backend import HASH, PREFIX
+
+    root = ci.clone()
+    filled = lockgate("align", root, "--json", "-q", "--remote", ci.server.url(db=4), env=env())
+    assert filled.code == 0 and warnings(filled) == [], filled.stderr
+    share = tmp_path / "share"
+    share.mkdir()
+    pushed = lockgate("cache", "push", root, "--json", "--remote", share.as_uri(), env=env())
+    assert pushed.json["pushed"] == 19, pushed.stdout
+    client = ci.server.client(4)
+    for name, held in entries(ci.server, 4).items():
+        (entry,) = (v for k, v in held.items() if k != b"order")
+        client.delete(name)
+        client.set(PREFIX + name.decode().removeprefix(HASH), entry)
+    for folder in list(share.glob("*/*.v")):
+        (entry,) = folder.iterdir()
+        entry.rename(folder.with_suffix(""))
+        folder.rmdir()
+
+    for url in (ci.server.url("reader", 4), share.as_uri()):
+        root = ci.clone()
+        run = lockgate("align", root, "--json", "-q", "--remote", url, env=env())
+        assert run.json["summary"]["cache"] == {
+            "hits": 19,
+            "misses": 0,
+            "remote_hits": 19,
+            "remote_errors": 0,
+        }, url
+        assert verdicts(run) == verdicts(ci.fresh)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import Run, lockgate
 from test_broken_inputs import wait_out_racy_window
+from test_reverts import as_schema_6
 
 LAYERS = ("discovered", "imported", "instantiated", "documented", "tested", "wired")
 FEATURES = ("CartService", "CatalogService", "PricingService")
@@ -142,6 +143,7 @@ def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[...,
     assert lockgate("align", "--json", cwd=root).code == 0
     db = root / ".lockgate" / "store.sqlite"
     with sqlite3.connect(db) as conn:  # the store as lockgate's schema 5 left it
+        as_schema_6(conn)
         conn.execute("DROP TABLE reasons")
         conn.execute("ALTER TABLE runs DROP COLUMN scope")
         conn.execute("ALTER TABLE runs DROP COLUMN remote_hits")

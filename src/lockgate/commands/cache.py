@@ -121,7 +121,7 @@ def prune(path: Path, as_json: bool, days: float) -> None:
     """Remove results older than DAYS."""
     store = _store(path)
     try:
-        removed = store.delete(store.older_than(time.time() - days * 86400))
+        removed = store.prune(time.time() - days * 86400)
         store.vacuum()
     finally:
         store.close()

@@ -138,18 +138,20 @@ class Owners:
         if self.remote is None or not tests:
             return
         keys = {self._key(t): t for t in tests}
-        for key, entry in self.remote.fetch(list(keys)).items():
+        for key, found in self.remote.fetch(list(keys)).items():
             test, name = keys[key], f"{OWNERS_FACTS}{key}"
-            records = [r for raw in _records(entry.facts.get(name, "")) if (r := _record(raw))]
-            others = {n: d for n, d in entry.facts.items() if n != name}
-            self.reuser.add_facts(others)
-            record = next((r for r in records if not self._moved(r)), None)
-            if record is not None:
-                self.records[test] = record
-                known = [r.to_json() for r in records]
-                known += [r for r in self._stored.get(test, []) if r not in known]
-                self._stored[test] = known[:KEPT]
-                self.facts.update({**others, name: json.dumps(self._stored[test])})
+            for entry in found:  # newest first: one per content the test file's runs observed
+                records = [r for raw in _records(entry.facts.get(name, "")) if (r := _record(raw))]
+                others = {n: d for n, d in entry.facts.items() if n != name}
+                self.reuser.add_facts(others)
+                record = next((r for r in records if not self._moved(r)), None)
+                if record is not None:
+                    self.records[test] = record
+                    known = [r.to_json() for r in records]
+                    known += [r for r in self._stored.get(test, []) if r not in known]
+                    self._stored[test] = known[:KEPT]
+                    self.facts.update({**others, name: json.dumps(self._stored[test])})
+                    break
 
     def entries(self) -> list[Entry]:
         """Remote entries for the complete records this run made: another machine with the

@@ -1,5 +1,7 @@
-"""Reuse: the stored result of a planned key is reused unless it expired, ``--retry-failed``
-refuses it, or an extra of it no longer holds (a file it read changed, say)."""
+"""Reuse: a stored result of a planned key is reused unless it expired, ``--retry-failed``
+refuses it, or an extra of it no longer holds (a file it read changed, say). A key may hold
+several results, one per content its runs observed beyond the key's inputs: the newest whose
+extras all hold is served, so a reverted edit finds the result of the content it restores."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from lockgate.model import LayerResult
 from lockgate.project.config import Config
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
-from lockgate.store.store import NewResult, Store, Stored
+from lockgate.store.store import NewResult, Store, Stored, variant_of
 from lockgate.why.reasons import (
     RECHECKED,
     RETRY,
@@ -77,47 +79,92 @@ class Reuser:
         self.extras = extras
         self.retry_failed = retry_failed
         self.remote = remote
-        self.fetched: dict[str, Entry] = {}  # verified remote entries this run read
-        self.served: set[str] = set()  # keys of the fetched entries this run reused
+        self.fetched: dict[str, list[Entry]] = {}  # verified remote entries this run read
+        self.served: dict[str, Entry] = {}  # key → the fetched entry this run reused for it
+        self.older: dict[str, str] = {}  # key → a local variant reused that was not its newest
         self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
         self._prints: dict[tuple[str, str], str | None] = {}
 
     def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
-        """Fill in every result whose key is stored and whose run-time files are unchanged.
+        """Fill in every planned result that the store, else the remote, holds under its key
+        for today's contents: of a key's results (one per content its runs observed beyond
+        the key's inputs), the newest whose extras all hold, unless it is refused (expired,
+        ``--retry-failed``), which runs the item.
 
-        Returns what the store held for the planned keys (reusable or not).
+        Returns, per key held, the result that decided: the one served or refused for today's
+        contents, else the newest (whose refusal, its extras moved, is the item's reason).
         """
         if self.store is None:
             return {}
         found = self.store.lookup(p.key for p in planned)
-        if self.remote is not None:
-            # one batched read for everything the local store lacks
-            missing = list(dict.fromkeys(p.key for p in planned if p.key not in found))
-            self.fetched = self.remote.fetch(missing)
-            found.update((k, _stored(e.result)) for k, e in self.fetched.items())
-        self.load_facts({name for held in found.values() for name in fact_names(held.extras)})
-        for entry in self.fetched.values():
-            self.add_facts(entry.facts)
-        config = self.ctx.project.config
+        self.load_facts({n for held in found.values() for s in held for n in fact_names(s.extras)})
+        chosen: dict[str, Stored] = {}
+        current: set[int] = set()  # items a local result describes today's contents for
         for item in planned:
-            stored = found.get(item.key)
-            if stored is None:
+            held = found.get(item.key)
+            if held is None:
                 continue
-            item.reason = self._refusal(item, stored)
-            if item.reason is None:
-                if item.key in self.fetched:
-                    self.served.add(item.key)
-                load_dependent = LOAD_DEPENDENT in stored.marks
-                item.result = LayerResult(
-                    stored.passed,
-                    stored.detail,
-                    stored.seconds,
-                    cached=True,
-                    expires=expires(config, item.layer, stored.created, load_dependent),
-                    load_dependent=load_dependent,
-                    flaky=FLAKY in stored.marks,
-                )
-        return found
+            chosen[item.key], holds = self._serve(item, held)
+            if holds:
+                current.add(id(item))
+            if item.result is not None and chosen[item.key] is not held[0]:
+                self.older[item.key] = chosen[item.key].variant
+        if self.remote is not None:
+            # one batched read for every key the local store holds no result of today's for
+            wanted = [p for p in planned if id(p) not in current]
+            self.fetched = self.remote.fetch(list(dict.fromkeys(p.key for p in wanted)))
+            for entries in self.fetched.values():
+                for entry in entries:
+                    self.add_facts(entry.facts)
+            for item in wanted:
+                self._serve_remote(item, found.get(item.key, []), chosen)
+        return chosen
+
+    def _serve_remote(self, item: Planned, local: list[Stored], chosen: dict[str, Stored]) -> None:
+        """Serve the item from the newest fetched entry of its key whose extras hold; a variant
+        the local store holds was judged there already."""
+        known = {s.variant for s in local}
+        offered = [
+            (entry, held)
+            for entry in self.fetched.get(item.key, [])
+            if (held := _stored(entry.result)).variant not in known
+        ]
+        if not offered:
+            return
+        reason = item.reason
+        decided, holds = self._serve(item, [held for _, held in offered])
+        if item.result is not None:
+            self.served[item.key] = next(e for e, held in offered if held is decided)
+        if holds or item.key not in chosen:
+            chosen[item.key] = decided
+        elif reason is not None:
+            item.reason = reason  # none of either holds: the local newest's refusal, as before
+
+    def _serve(self, item: Planned, held: list[Stored]) -> tuple[Stored, bool]:
+        """Judge the item by the first of ``held`` (newest first) whose extras all hold: serve
+        it, or its refusal (expired, ``--retry-failed``) is the item's reason; when none
+        holds, the newest's refusal is. Returns the result that decided, and whether its
+        extras hold."""
+        for stored in held:
+            if not any(self.extra_moved(n, v) for n, v in stored.extras.items()):
+                decided, holds = stored, True
+                break
+        else:
+            decided, holds = held[0], False
+        item.reason = self._refusal(item, decided)
+        if item.reason is None:
+            config = self.ctx.project.config
+            load_dependent = LOAD_DEPENDENT in decided.marks
+            item.result = LayerResult(
+                decided.passed,
+                decided.detail,
+                decided.seconds,
+                cached=True,
+                expires=expires(config, item.layer, decided.created, load_dependent),
+                load_dependent=load_dependent,
+                flaky=FLAKY in decided.marks,
+            )
+        return decided, holds
 
     def recheck(self, planned: list[Planned], counts: Callable[[Planned], bool]) -> None:
         """Run again every reused failure that ``counts`` (a deploy: one a gate would block
@@ -128,8 +175,9 @@ class Reuser:
             if result is None or not result.cached or result.passed or not counts(item):
                 continue
             item.result, item.reason, item.rechecked = None, RECHECKED, True
-            # not served: the remote's copy must not be written over the fresh result
-            self.served.discard(item.key)
+            # not served: the remote's copy must not be stored beside the fresh result
+            self.served.pop(item.key, None)
+            self.older.pop(item.key, None)
 
     def _refusal(self, item: Planned, stored: Stored) -> Reason | None:
         """Why the stored result of the item's key cannot be reused; None when it can."""
@@ -226,4 +274,5 @@ def _stored(result: NewResult) -> Stored:
         result.extras,
         result.created,
         result.marks,
+        variant_of(result.extras),
     )

@@ -79,10 +79,20 @@ def copies(reuser: Reuser) -> tuple[list[NewResult], dict[str, str]]:
     """The remote entries this run reused, with their facts, for the local store.
 
     Only reused ones: an entry that failed the reuse check was run again, and its fresh
-    result, stored under the same key, must not be written over by it."""
-    entries = [reuser.fetched[k] for k in sorted(reuser.served)]
+    result, stored under the same key, is the newest there, not it."""
+    entries = [reuser.served[k] for k in sorted(reuser.served)]
     facts = {k: v for e in entries for k, v in e.facts.items()}
     return [e.result for e in entries], facts
+
+
+def older(reuser: Reuser, planned: list[Planned]) -> list[tuple[str, str]]:
+    """(key, variant) of the local results this run reused that were not their key's newest
+    (a reverted edit's): they become the newest, so that the store evicts what went unused."""
+    return [
+        (p.key, reuser.older[p.key])
+        for p in planned
+        if p.key in reuser.older and p.result is not None and p.result.cached
+    ]
 
 
 def entries(results: list[NewResult], extras: Extras) -> list[Entry]:

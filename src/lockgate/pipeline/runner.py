@@ -113,12 +113,14 @@ class Runner:
         what was stored (keys/audit.py); :meth:`execute` then compares."""
         found = audit.start(planned, fraction, seed)
         # not served: the remote's copy must not be written over the fresh result
-        self.reuser.served -= {p.key for p in planned if p.audited is not None}
+        audited = {p.key for p in planned if p.audited is not None}
+        self.reuser.served = {k: e for k, e in self.reuser.served.items() if k not in audited}
         return found
 
     def narrow(self, planned: list[Planned]) -> None:
         """Count as served by the remote only what ``planned`` (a shard's part) reused."""
-        self.reuser.served &= {p.key for p in planned}
+        keys = {p.key for p in planned}
+        self.reuser.served = {k: e for k, e in self.reuser.served.items() if k in keys}
 
     # -- execute: the misses, each where its layer runs (execution/execute.py) ----------
 
@@ -151,6 +153,10 @@ class Runner:
     def copies(self) -> tuple[list[NewResult], dict[str, str]]:
         """The remote entries this run reused, with their facts, for the local store."""
         return record.copies(self.reuser)
+
+    def older(self, planned: list[Planned]) -> list[tuple[str, str]]:
+        """(key, variant) of the local results reused that were not their key's newest."""
+        return record.older(self.reuser, planned)
 
     def entries(self, results: list[NewResult]) -> list[Entry]:
         """Remote entries for results this run validated, each with the facts it needs, and

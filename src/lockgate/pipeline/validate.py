@@ -339,6 +339,7 @@ def _record(
             store.writable,
             runner.dropped,
         ),
+        served=runner.older(planned),
     )
     if done.audit is not None:
         # a wrong stored result whose fresh one could not be stored must not be served again

@@ -12,18 +12,25 @@ from lockgate.remote.file_backend import FileBackend
 
 
 class Backend(Protocol):
-    """Entries by key, read and written in batches (one round trip per batch, not per key)."""
+    """Entries by key, read and written in batches (one round trip per batch, not per key).
+
+    A key holds several entries, one per *variant* (the results of one input set for several
+    contents observed at run time, see ``variant_of``), and keeps the newest
+    ``lockgate.store.schema.VARIANTS`` of them.
+    """
 
     # entries the last get_many found but refused unread ("where: why"): each is a remote
     # error of its own, never a failed call
     problems: list[str]
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        """The entries found for ``keys``; missing keys are left out."""
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
+        """The entries found for ``keys``, each key's newest first; keys without any are
+        left out."""
         ...
 
-    def put_many(self, items: Mapping[str, bytes]) -> None:
-        """Store every entry; raises WriteRefused or RemoteError (lockgate.remote.errors)."""
+    def put_many(self, items: Mapping[tuple[str, str], bytes]) -> None:
+        """Store every entry under its (key, variant), as its key's newest, replacing that
+        variant's; raises WriteRefused or RemoteError (lockgate.remote.errors)."""
         ...
 
     def close(self) -> None:

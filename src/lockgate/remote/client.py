@@ -8,6 +8,7 @@ from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
 from lockgate.remote.settings import Settings
+from lockgate.store.store import variant_of
 
 
 class Remote:
@@ -31,8 +32,9 @@ class Remote:
             self._backend = open_backend(self.settings.url)
         return self._backend
 
-    def fetch(self, keys: Sequence[str]) -> dict[str, Entry]:
-        """The verified entries for ``keys``; entries that fail verification are counted."""
+    def fetch(self, keys: Sequence[str]) -> dict[str, list[Entry]]:
+        """The verified entries for ``keys``, each key's newest first (one per variant);
+        entries that fail verification are counted."""
         if not keys or self._down:
             return {}
         try:
@@ -50,14 +52,15 @@ class Remote:
                 f"{f', and {more} more' if more else ''}); lockgate writes only regular "
                 "files there, within a size limit; they run again"
             )
-        out: dict[str, Entry] = {}
+        out: dict[str, list[Entry]] = {}
         refused = 0
-        for key, data in raw.items():
-            entry = unseal(self.settings.secret, key, data)
-            if entry is None:
-                refused += 1
-            else:
-                out[key] = entry
+        for key, found in raw.items():
+            for data in found:
+                entry = unseal(self.settings.secret, key, data)
+                if entry is None:
+                    refused += 1
+                else:
+                    out.setdefault(key, []).append(entry)
         if refused:
             self.errors += refused
             self._refused += refused
@@ -71,7 +74,8 @@ class Remote:
         return out
 
     def publish(self, entries: Sequence[Entry]) -> int:
-        """Write ``entries`` in one batch; return how many were written."""
+        """Write ``entries`` in one batch, each under its key and variant; return how many
+        were written."""
         if not entries or self._down:
             return 0
         if self.settings.read_only:
@@ -79,7 +83,9 @@ class Remote:
             return 0
         secret = self.settings.secret
         try:
-            self._open().put_many({e.result.key: seal(secret, e) for e in entries})
+            self._open().put_many(
+                {(e.result.key, variant_of(e.result.extras)): seal(secret, e) for e in entries}
+            )
         except WriteRefused as exc:
             self._reads_only(f"the server refused a write: {exc}")
             return 0

@@ -1,4 +1,4 @@
-"""A Redis server as the remote: one MGET per batch to read, one pipelined MSET to write."""
+"""A Redis server as the remote: one pipeline of reads per batch, one pipelined write."""
 
 from __future__ import annotations
 
@@ -10,15 +10,38 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from lockgate.remote.errors import RemoteError, WriteRefused
+from lockgate.store.schema import VARIANTS
 
-PREFIX = "lockgate:"
+PREFIX = "lockgate:"  # an entry as stored before variants: a string, read as its key's oldest
+HASH = "lockgate:v:"  # a key's variants: a hash of variant → entry, and their order
+ORDER = "order"  # the field of the variants, newest first (a variant is hexadecimal)
 BATCH = 1000  # keys per command: large enough for few round trips, small enough not to stall
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 
+# One variant written as its key's newest, and the key's oldest beyond VARIANTS evicted, at
+# once on the server: two writers of one key never lose each other's variants.
+_PUT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local order, kept = {ARGV[1]}, redis.call('HGET', KEYS[1], 'order')
+if kept then
+  for variant in string.gmatch(kept, '%x+') do
+    if variant ~= ARGV[1] then
+      if #order < tonumber(ARGV[3]) then
+        table.insert(order, variant)
+      else
+        redis.call('HDEL', KEYS[1], variant)
+      end
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'order', table.concat(order, ' '))
+"""
+
 
 class RedisBackend:
-    """Entries under ``lockgate:<key>``; a server that is down or slow costs one timeout."""
+    """A key's variants in the hash ``lockgate:v:<key>``; a server that is down or slow costs
+    one timeout."""
 
     def __init__(self, url: str) -> None:
         self.problems: list[str] = []  # a value is whatever the server answers: none refused
@@ -33,23 +56,33 @@ class RedisBackend:
             )
         except ValueError as exc:  # a URL redis cannot parse (a database that is no number)
             raise RemoteError(str(exc)) from None
+        self._put = self._client.register_script(_PUT)
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        """MGET in batches; an answer of any other shape than one value (or nil) per key is
-        the server's fault, never the run's."""
-        out: dict[str, bytes] = {}
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
+        """Per batch, one pipeline: one MGET of the entries stored before variants, and the
+        hash of every key. An answer of any other shape than a value (or nil) per key and a
+        hash of values per key is the server's fault, never the run's."""
+        out: dict[str, list[bytes]] = {}
         try:
             for chunk in _chunks(list(keys)):
-                values = self._client.mget([PREFIX + k for k in chunk])
-                if not isinstance(values, list) or len(values) != len(chunk):
+                pipe = self._client.pipeline(transaction=False)
+                pipe.mget([PREFIX + k for k in chunk])
+                for key in chunk:
+                    pipe.hgetall(HASH + key)
+                answers = pipe.execute()
+                if not isinstance(answers, list) or len(answers) != len(chunk) + 1:
                     raise RemoteError(
-                        f"MGET of {len(chunk)} keys was answered with {_shape(values)}"
+                        f"{len(chunk) + 1} reads were answered with {_shape(answers)}"
                     )
-                for key, value in zip(chunk, values, strict=True):
-                    if value is not None and not isinstance(value, bytes):
-                        raise RemoteError(f"MGET was answered with {_shape(value)} for a value")
-                    if value is not None:
-                        out[key] = value
+                legacy, *hashes = answers
+                if not isinstance(legacy, list) or len(legacy) != len(chunk):
+                    raise RemoteError(
+                        f"MGET of {len(chunk)} keys was answered with {_shape(legacy)}"
+                    )
+                for key, found, old in zip(chunk, hashes, legacy, strict=True):
+                    entries = _newest_first(found) + _values([old] if old is not None else [])
+                    if entries:
+                        out[key] = entries
         except redis.RedisError as exc:
             raise RemoteError(_describe(exc)) from None
         except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
@@ -60,12 +93,12 @@ class RedisBackend:
             ) from None
         return out
 
-    def put_many(self, items: Mapping[str, bytes]) -> None:
-        """MSET in batches, pipelined: one round trip."""
+    def put_many(self, items: Mapping[tuple[str, str], bytes]) -> None:
+        """Every entry through the script above, pipelined: one round trip (and one more to
+        load the script the first time a server sees it)."""
         pipe = self._client.pipeline(transaction=False)
-        keys = list(items)
-        for chunk in _chunks(keys):
-            pipe.mset({PREFIX + k: items[k] for k in chunk})
+        for (key, variant), data in items.items():
+            self._put(keys=[HASH + key], args=[variant, data, VARIANTS], client=pipe)
         try:
             pipe.execute()
         except redis.exceptions.NoPermissionError as exc:
@@ -80,6 +113,26 @@ class RedisBackend:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _newest_first(found: object) -> list[bytes]:
+    """A key's entries from its hash, in the order it keeps (any other field last)."""
+    if not isinstance(found, dict) or not all(isinstance(k, bytes) for k in found):
+        raise RemoteError(f"HGETALL was answered with {_shape(found)}")
+    fields: dict[bytes, object] = dict(found)
+    order = fields.pop(ORDER.encode(), b"")
+    if not isinstance(order, bytes):
+        raise RemoteError(f"the order of a key's entries was {_shape(order)}")
+    first = [fields.pop(v) for v in order.split() if v in fields]
+    return _values([*first, *fields.values()])
+
+
+def _values(found: list[object]) -> list[bytes]:
+    """Entries as the server answered them: each must be a value."""
+    for value in found:
+        if not isinstance(value, bytes):
+            raise RemoteError(f"a value was answered with {_shape(value)}")
+    return [v for v in found if isinstance(v, bytes)]
 
 
 def _describe(exc: redis.RedisError) -> str:

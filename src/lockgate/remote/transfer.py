@@ -13,7 +13,7 @@ from lockgate.project.config import load
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
 from lockgate.remote.settings import Settings, resolve
-from lockgate.store.store import Store
+from lockgate.store.store import Store, variant_of
 
 BATCH = 1000  # entries per write: one round trip each
 
@@ -24,7 +24,7 @@ class Transfer:
 
     url: str
     moved: int  # entries written to the remote (push) or to the local store (pull)
-    skipped: int  # push: results whose facts are missing; pull: keys already stored locally
+    skipped: int  # push: results whose facts are missing; pull: entries stored locally already
     errors: int  # remote entries refused plus remote calls that failed
     warnings: list[str]
 
@@ -83,17 +83,18 @@ def pull(
     store: Store, target: Settings, keys: set[str], records: dict[str, str] | None = None
 ) -> Transfer:
     """Copy the remote's verified entries for ``keys`` (the project's current keys) that the
-    local store lacks, and ``records``: the records of test files (with the facts they name)
-    that the keys were computed with."""
+    local store lacks (every variant of each key it does not hold), and ``records``: the
+    records of test files (with the facts they name) that the keys were computed with."""
     if not store.writable:
         raise LockgateError(" ".join(store.warnings) or f"{store.path}: cannot be written")
-    local = store.lookup(keys)
-    missing = sorted(keys - set(local))
+    local = {k: {s.variant for s in held} for k, held in store.lookup(keys).items()}
     remote = Remote(target)
     try:
-        fetched = remote.fetch(missing)
+        fetched = remote.fetch(sorted(keys))
     finally:
         remote.close()
-    facts = {k: v for e in fetched.values() for k, v in e.facts.items()}
-    store.write([e.result for e in fetched.values()], {}, {**(records or {}), **facts}, None)
-    return Transfer(target.shown, len(fetched), len(local), remote.errors, remote.warnings)
+    found = [e for entries in fetched.values() for e in entries]
+    new = [e for e in found if variant_of(e.result.extras) not in local.get(e.result.key, ())]
+    facts = {k: v for e in new for k, v in e.facts.items()}
+    store.write([e.result for e in new], {}, {**(records or {}), **facts}, None)
+    return Transfer(target.shown, len(new), len(found) - len(new), remote.errors, remote.warnings)

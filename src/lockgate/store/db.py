@@ -144,6 +144,12 @@ def chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
         yield list(items[i : i + size])
 
 
+def _variant(extras: object) -> str:
+    """:func:`schema.variant` for SQL; a value that is no text (damage) gets a variant it can
+    never match, so the row fails :func:`schema.consistent` and repair drops it."""
+    return schema.variant(extras if isinstance(extras, str) else repr(extras))
+
+
 def _is_damage(exc: BaseException) -> bool:
     """Damage of the file itself, as opposed to a lock, permissions or a full disk."""
     if isinstance(exc, StoreDamaged):
@@ -210,6 +216,8 @@ class Database:
         # In WAL mode NORMAL never corrupts the file; a crash may lose the last transaction,
         # which only means re-running those layers. FULL cost an fsync per run.
         db.execute("PRAGMA synchronous = NORMAL")
+        # what the migration from schema 6 files each result under
+        db.create_function(schema.VARIANT_SQL, 1, _variant, deterministic=True)
         return db
 
     def _prepare_folder(self) -> None:

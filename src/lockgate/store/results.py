@@ -30,6 +30,7 @@ class Stored:
     extras: dict[str, str | None]  # files observed at run time → their hash then
     created: float  # when it was stored (seconds since the epoch)
     marks: frozenset[str] = frozenset()  # "load_dependent", "flaky"
+    variant: str = ""  # the digest of its extras: which of the key's results it is
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ class StatRow:
 # mean score or None).
 # (command, hits, misses, seconds, saved, scope, remote hits, mean score, audited, mismatches)
 RunRecord = tuple[str, int, int, float, float, str, int, float | None, int, int]
+
+
+def variant_of(extras: dict[str, str | None]) -> str:
+    """The variant of a result with these extras: the key's results differ by it."""
+    return schema.variant(json.dumps(extras, sort_keys=True))
 
 
 def decodes(row: Sequence[Any]) -> bool:
@@ -135,17 +141,20 @@ def environment(db: Database, env_digest: str) -> dict[str, str]:
 # -- results -----------------------------------------------------------------------------
 
 
-def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, Stored]:
-    """Stored results for ``keys``; a row that fails verification is a miss."""
-    out: dict[str, Stored] = {}
+def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, list[Stored]]:
+    """Stored results for ``keys``, each key's variants newest first (last stored or served
+    first); a row that fails verification is left out."""
+    out: dict[str, list[Stored]] = {}
     try:
         for chunk in chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT {schema.COLUMNS['results']} FROM results WHERE key IN ({marks})", chunk
+                f"SELECT {schema.COLUMNS['results']}, variant FROM results "
+                f"WHERE key IN ({marks}) ORDER BY used DESC, rowid DESC",
+                chunk,
             ).fetchall()
-            for row in rows:
-                if not schema.sound(secret, "results", row):
+            for *row, variant in rows:
+                if not (schema.sound(secret, "results", row) and schema.consistent(row, variant)):
                     continue
                 key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
                 try:
@@ -153,7 +162,9 @@ def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, Stored
                 except ValueError:
                     continue
                 flags = frozenset(marks.split(",")) - {""}
-                out[key] = Stored(key, bool(passed), detail, seconds, found, created, flags)
+                out.setdefault(key, []).append(
+                    Stored(key, bool(passed), detail, seconds, found, created, flags, variant)
+                )
     except DatabaseError as exc:
         db.recover(exc)
         return {}
@@ -163,15 +174,16 @@ def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, Stored
 def latest_of(
     db: Database, secret: bytes, wanted: set[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """(feature, layer) → the inputs of the last (verified) result stored for it: what a
-    re-run layer is compared with to say why."""
+    """(feature, layer) → the inputs of the last (verified) result stored for it, whichever
+    variant of its key that was: what a re-run layer is compared with to say why."""
     columns = ", ".join(f"r.{c}" for c in schema.COLUMNS["results"].split(", "))
     out: dict[tuple[str, str], dict[str, Any]] = {}
     try:
         for chunk in chunks(sorted({feature for feature, _ in wanted})):
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT l.feature, {columns} FROM latest l JOIN results r ON r.key = l.key "
+                f"SELECT l.feature, {columns} FROM latest l "
+                "JOIN results r ON r.key = l.key AND r.variant = l.variant "
                 f"WHERE l.feature IN ({marks})",
                 chunk,
             ).fetchall()
@@ -186,15 +198,22 @@ def latest_of(
 
 
 def sound_results(db: Database, secret: bytes) -> list[NewResult]:
-    """Every stored result that verifies and decodes, with its inputs and creation time."""
+    """Every stored result (every variant of each key) that verifies and decodes, with its
+    inputs and creation time; a key's variants oldest first, as a copy should write them."""
     try:
-        rows = db.execute(f"SELECT {schema.COLUMNS['results']} FROM results").fetchall()
+        rows = db.execute(
+            f"SELECT {schema.COLUMNS['results']}, variant FROM results ORDER BY used, rowid"
+        ).fetchall()
     except DatabaseError as exc:
         db.recover(exc)
         return []
     out = []
-    for row in rows:
-        if not (schema.sound(secret, "results", row) and decodes(row)):
+    for *row, variant in rows:
+        if not (
+            schema.sound(secret, "results", row)
+            and schema.consistent(row, variant)
+            and decodes(row)
+        ):
             continue
         key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, _ = row
         out.append(
@@ -244,13 +263,17 @@ def write(
     run: RunRecord | None,
     env: tuple[str, dict[str, str]] | None = None,
     reasons: dict[str, Any] | None = None,
+    served: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Store one run's new results, stat cache and facts in one transaction (signed).
 
-    ``run`` is (command, hits, misses, seconds, saved, scope, remote hits, mean score,
-    results audited, audit mismatches);
-    ``reasons`` the record of why each of its layers re-ran, kept as the last one of that
-    scope for ``why --last``.
+    A result replaces the one of its key and variant (the same observed contents); beside the
+    key's other variants it is the newest, and a key keeps its newest ``schema.VARIANTS``.
+    ``served`` are the (key, variant) of older variants this run reused: they become the
+    newest of their key, so that the one evicted is the one unused longest. ``run`` is
+    (command, hits, misses, seconds, saved, scope, remote hits, mean score, results audited,
+    audit mismatches); ``reasons`` the record of why each of its layers re-ran, kept as the
+    last one of that scope for ``why --last``.
     """
     if not db.writable:
         return
@@ -264,14 +287,19 @@ def write(
     try:
         with db.transaction():
             db.executemany(
-                f"INSERT OR REPLACE INTO results ({schema.COLUMNS['results']}) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO results ({schema.COLUMNS['results']}, variant, used) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 result_rows,
             )
             db.executemany(
-                "INSERT OR REPLACE INTO latest VALUES (?,?,?)",
-                [(r.feature, r.layer, r.key) for r in results],
+                "INSERT OR REPLACE INTO latest VALUES (?,?,?,?)",
+                [(r[2], r[1], r[0], r[-2]) for r in result_rows],
             )
+            db.executemany(
+                "UPDATE results SET used = ? WHERE key = ? AND variant = ?",
+                [(now, key, variant) for key, variant in served],
+            )
+            _evict(db, {r.key for r in results})
             db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?,?)", stat_rows)
             # REPLACE: a row that failed verification is written over, not kept forever
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?)", fact_rows)
@@ -284,7 +312,9 @@ def write(
 
 
 def _result_row(secret: bytes, r: NewResult, now: float) -> tuple[Any, ...]:
-    """The signed results row of ``r`` (created ``now`` unless it says when)."""
+    """The signed results row of ``r`` (created ``now`` unless it says when), with its
+    variant and ``used`` (now) after the MAC."""
+    extras = json.dumps(r.extras, sort_keys=True)
     row = (
         r.key,
         r.layer,
@@ -292,12 +322,40 @@ def _result_row(secret: bytes, r: NewResult, now: float) -> tuple[Any, ...]:
         int(r.passed),
         r.detail,
         float(r.seconds),
-        json.dumps(r.extras, sort_keys=True),
+        extras,
         zlib.compress(json.dumps(r.inputs, sort_keys=True).encode(), 1),
         now if r.created is None else r.created,
         ",".join(sorted(r.marks)),
     )
-    return (*row, schema.mac(secret, "results", row))
+    return (*row, schema.mac(secret, "results", row), schema.variant(extras), now)
+
+
+def _evict(db: Database, keys: set[str]) -> None:
+    """Keep the newest ``schema.VARIANTS`` results of each of ``keys``; a ``latest`` row that
+    named an evicted one goes with it."""
+    crowded: list[str] = []
+    for chunk in chunks(sorted(keys)):
+        marks = ",".join("?" * len(chunk))
+        crowded += (
+            row[0]
+            for row in db.execute(
+                f"SELECT key FROM results WHERE key IN ({marks}) GROUP BY key HAVING count(*) > ?",
+                (*chunk, schema.VARIANTS),
+            )
+        )
+    for key in crowded:
+        gone = db.execute(
+            "SELECT rowid, variant FROM results WHERE key = ? "
+            "ORDER BY used DESC, rowid DESC LIMIT -1 OFFSET ?",
+            (key, schema.VARIANTS),
+        ).fetchall()
+        db.executemany("DELETE FROM results WHERE rowid = ?", [(g[0],) for g in gone])
+        # by key, not feature: features may share a key (two classes of one module are
+        # imported alike); rare enough (a key past its eighth content) to scan `latest`
+        db.executemany(
+            "DELETE FROM latest WHERE key = ? AND variant = ?",
+            [(key, variant) for _, variant in gone],
+        )
 
 
 def _insert_run(

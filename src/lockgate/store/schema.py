@@ -1,10 +1,14 @@
 """The store's schema: its tables, its version and migrations, and what each row's MAC covers.
 
-Schema 7 (``PRAGMA user_version``), one table per kind of row:
+Schema 8 (``PRAGMA user_version``), one table per kind of row:
 
-- ``results``: one layer result under its content key (signed, its MAC in ``checksum``);
-  ``marks`` is a comma-separated set (``load_dependent``, ``flaky``).
-- ``latest``: (feature, layer) → the key of the last result stored for it, for ``why``.
+- ``results``: layer results under their content key (signed, the MAC in ``checksum``), one
+  per *variant*: the digest of the extras, what the run observed beyond the key's inputs, so
+  that the results of several contents of one input set are kept side by side (newest
+  ``VARIANTS`` per key, by ``used``); ``marks`` is a comma-separated set (``load_dependent``,
+  ``flaky``).
+- ``latest``: (feature, layer) → the key and variant of the last result stored for it, for
+  ``why``.
 - ``stat``: the stat cache, each file's size, times and inode with its hash (signed).
 - ``facts``: JSON text by name: parse results under a file's content hash, and the other
   facts a run records (signed).
@@ -17,12 +21,15 @@ Schema 7 (``PRAGMA user_version``), one table per kind of row:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from lockgate.store import signing
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+# Results kept per key, newest first: see "The store" in docs/design.md for why eight.
+VARIANTS = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat (
@@ -31,13 +38,14 @@ CREATE TABLE IF NOT EXISTS stat (
 );
 CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY, layer TEXT NOT NULL, feature TEXT NOT NULL,
+    key TEXT NOT NULL, layer TEXT NOT NULL, feature TEXT NOT NULL,
     passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
     extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
-    checksum TEXT NOT NULL
+    checksum TEXT NOT NULL, variant TEXT NOT NULL, used REAL NOT NULL,
+    PRIMARY KEY (key, variant)
 );
 CREATE TABLE IF NOT EXISTS latest (
-    feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL,
+    feature TEXT NOT NULL, layer TEXT NOT NULL, key TEXT NOT NULL, variant TEXT NOT NULL,
     PRIMARY KEY (feature, layer)
 );
 CREATE TABLE IF NOT EXISTS snapshot (
@@ -64,11 +72,13 @@ TABLES = tuple(statement for statement in _SCHEMA.split(";") if statement.strip(
 ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons")
 
 # What a store of each older schema needs to become the next one: version → statements, run
-# in order up to this one. Only additions, so an old store keeps every result (set aside, it
-# would re-run everything). From 5, the snapshot goes: a run it serves records no reasons,
-# and `why --last` needs one full run that does (it reuses every result by key). From 6, the
-# audit's two counts join the run history (issue 19; a step of its own, so that other
-# changes of the schema stay separate steps).
+# in order up to this one. An old store keeps every result (set aside, it would re-run
+# everything). From 5, the snapshot goes: a run it serves records no reasons, and
+# `why --last` needs one full run that does (it reuses every result by key). From 6, the
+# results table is made again with its variants (``VARIANT_SQL`` computes each row's), and
+# ``latest`` names the variant of the one result its key had. From 7, the audit's two counts
+# join the run history (issue 19).
+VARIANT_SQL = "lockgate_variant"
 MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
@@ -81,14 +91,29 @@ MIGRATIONS = {
         "DELETE FROM snapshot",
     ),
     6: (
+        "ALTER TABLE results RENAME TO results_6",
+        TABLES[2],
+        "INSERT INTO results (key, layer, feature, passed, detail, seconds, extras, inputs, "
+        "created, marks, checksum, variant, used) SELECT key, layer, feature, passed, detail, "
+        f"seconds, extras, inputs, created, marks, checksum, {VARIANT_SQL}(extras), created "
+        "FROM results_6",
+        "DROP TABLE results_6",
+        "ALTER TABLE latest ADD COLUMN variant TEXT NOT NULL DEFAULT ''",
+        "UPDATE latest SET variant = coalesce("
+        "(SELECT r.variant FROM results r WHERE r.key = latest.key), '')",
+    ),
+    7: (
         "ALTER TABLE runs ADD COLUMN audited INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE runs ADD COLUMN audit_mismatches INTEGER NOT NULL DEFAULT 0",
     ),
 }
 
 SIGNED = ("results", "stat", "facts", "snapshot", "reasons")
-# Each signed table's columns in schema order, its MAC last.
+# Each signed table's signed columns in schema order, its MAC last. A result's ``variant`` and
+# ``used`` are not signed: the variant is checked against the signed extras it is the digest
+# of (:func:`consistent`), and ``used`` only orders the variants of one key.
 MARKS = 9  # the place of ``marks`` among the results columns
+EXTRAS = 6  # the place of ``extras``
 COLUMNS = {
     "results": (
         "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
@@ -98,6 +123,16 @@ COLUMNS = {
     "snapshot": "scope, key, files, result, created, mac",
     "reasons": "scope, run, record, mac",
 }
+
+
+def variant(extras: str) -> str:
+    """The variant of a result whose extras, as stored (sorted JSON), are ``extras``."""
+    return hashlib.sha256(extras.encode()).hexdigest()[:32]
+
+
+def consistent(row: Sequence[Any], stored_variant: str) -> bool:
+    """A results row (signed columns, MAC last) is filed under the variant of its extras."""
+    return isinstance(row[EXTRAS], str) and variant(row[EXTRAS]) == stored_variant
 
 
 def mac(secret: bytes, table: str, row: Sequence[Any]) -> str:

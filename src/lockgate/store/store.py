@@ -15,9 +15,9 @@ from typing import Any
 
 from lockgate.store import history, results, signing, upkeep
 from lockgate.store.db import Database, StoreDamaged, store_dir
-from lockgate.store.results import NewResult, RunRecord, StatRow, Stored
+from lockgate.store.results import NewResult, RunRecord, StatRow, Stored, variant_of
 
-__all__ = ["NewResult", "StatRow", "Store", "StoreDamaged", "Stored", "store_dir"]
+__all__ = ["NewResult", "StatRow", "Store", "StoreDamaged", "Stored", "store_dir", "variant_of"]
 
 
 class Store:
@@ -59,8 +59,9 @@ class Store:
         """Every stored fact whose name starts with ``prefix`` (records of test files)."""
         return results.facts_named(self._db, self._secret, prefix)
 
-    def lookup(self, keys: Iterable[str]) -> dict[str, Stored]:
-        """Stored results for ``keys``; a row that fails verification is a miss."""
+    def lookup(self, keys: Iterable[str]) -> dict[str, list[Stored]]:
+        """Stored results for ``keys``, each key's variants newest first; a row that fails
+        verification is left out."""
         return results.lookup(self._db, self._secret, keys)
 
     def latest_of(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -68,7 +69,7 @@ class Store:
         return results.latest_of(self._db, self._secret, wanted)
 
     def sound_results(self) -> list[NewResult]:
-        """Every stored result that verifies and decodes, with its inputs and creation time."""
+        """Every stored result (each variant) that verifies and decodes, with its inputs."""
         return results.sound_results(self._db, self._secret)
 
     def earlier_seconds(self, current: set[str]) -> dict[tuple[str, str], float]:
@@ -87,9 +88,11 @@ class Store:
         run: RunRecord | None,
         env: tuple[str, dict[str, str]] | None = None,
         reasons: dict[str, Any] | None = None,
+        served: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Store one run's new results, stat cache, facts, run and reasons in one transaction."""
-        results.write(self._db, self._secret, new, stats, facts, run, env, reasons)
+        """Store one run's new results, stat cache, facts, run and reasons in one transaction;
+        ``served`` (key, variant) of older variants it reused become their key's newest."""
+        results.write(self._db, self._secret, new, stats, facts, run, env, reasons, served)
 
     # -- the no-change fast path ----------------------------------------------------------
 
@@ -165,12 +168,12 @@ class Store:
         return upkeep.orphaned_latest(self._db)
 
     def result_keys(self) -> list[str]:
-        """Every stored result key."""
+        """The key of every stored result (a key once per variant)."""
         return upkeep.result_keys(self._db)
 
-    def older_than(self, stamp: float) -> list[str]:
-        """Keys of results stored before ``stamp``."""
-        return upkeep.older_than(self._db, stamp)
+    def prune(self, stamp: float) -> int:
+        """Remove the results created before ``stamp``; return how many were removed."""
+        return upkeep.prune(self._db, stamp)
 
     def clear(self) -> None:
         """Remove every stored row."""
@@ -181,7 +184,7 @@ class Store:
         upkeep.drop(self._db, rows)
 
     def delete(self, keys: Iterable[str]) -> int:
-        """Remove results (and what points at them); return how many were removed."""
+        """Remove every result of ``keys`` (and what points at them); return how many."""
         return upkeep.delete(self._db, keys)
 
     def vacuum(self) -> None:

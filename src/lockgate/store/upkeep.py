@@ -34,29 +34,41 @@ def unsound(db: Database, secret: bytes) -> dict[str, list[int]]:
     """Per signed table, the rowids of rows that fail verification or cannot be read."""
     bad: dict[str, list[int]] = {}
     for table in schema.SIGNED:
-        for rowid, row in _readable_rows(db, table, schema.COLUMNS[table]):
-            if not schema.sound(secret, table, row) or (table == "results" and not decodes(row)):
+        for rowid, row in _readable_rows(db, table, _columns(table)):
+            if not _sound(secret, table, row):
                 bad.setdefault(table, []).append(rowid)
     return bad
 
 
-def orphaned_latest(db: Database) -> int:
-    """``latest`` rows that point at no stored result."""
-    return int(
-        db.execute(
-            "SELECT count(*) FROM latest WHERE key NOT IN (SELECT key FROM results)"
-        ).fetchone()[0]
+def _columns(table: str) -> str:
+    """The columns of ``table`` as read to check and copy it: a result's signed columns, its
+    MAC, then its variant and ``used``; any other table's signed columns and MAC."""
+    if table == "results":
+        return f"{schema.COLUMNS['results']}, variant, used"
+    return schema.COLUMNS[table]
+
+
+def _sound(secret: bytes, table: str, row: tuple[Any, ...]) -> bool:
+    """A row read as :func:`_columns` gives it: signed by this user, unaltered, readable, and a
+    result filed under the variant of its extras."""
+    if table != "results":
+        return schema.sound(secret, table, row)
+    signed = row[:-2]
+    return (
+        schema.sound(secret, table, signed)
+        and schema.consistent(signed, row[-2])
+        and decodes(signed)
     )
 
 
+def orphaned_latest(db: Database) -> int:
+    """``latest`` rows that point at no stored result."""
+    return int(db.execute(f"SELECT count(*) FROM latest WHERE {_POINTS_NOWHERE}").fetchone()[0])
+
+
 def result_keys(db: Database) -> list[str]:
-    """Every stored result key."""
+    """The key of every stored result (a key once per variant)."""
     return [row[0] for row in db.execute("SELECT key FROM results")]
-
-
-def older_than(db: Database, stamp: float) -> list[str]:
-    """Keys of results stored before ``stamp``."""
-    return [r[0] for r in db.execute("SELECT key FROM results WHERE created < ?", (stamp,))]
 
 
 def clear(db: Database) -> None:
@@ -77,21 +89,43 @@ def drop(db: Database, rows: dict[str, list[int]]) -> None:
                 db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
         if rows.get("results"):
             db.execute("DELETE FROM snapshot")
-            db.execute("DELETE FROM latest WHERE key NOT IN (SELECT key FROM results)")
+            db.execute(f"DELETE FROM latest WHERE {_POINTS_NOWHERE}")
 
 
 def delete(db: Database, keys: Iterable[str]) -> int:
-    """Remove results (and what points at them); return how many were removed."""
+    """Remove results, every variant of each key (and what points at them); return how many
+    were removed."""
     db.require_writable()
     removed = 0
     with db.transaction():
         for chunk in chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
             removed += db.execute(f"DELETE FROM results WHERE key IN ({marks})", chunk).rowcount
-        # the recorded full run may name removed results: never serve it again
-        db.execute("DELETE FROM snapshot")
-        db.execute("DELETE FROM latest WHERE key NOT IN (SELECT key FROM results)")
+        _forget_removed(db)
     return removed
+
+
+def prune(db: Database, stamp: float) -> int:
+    """Remove the results created before ``stamp`` (a key's newer variants stay); return how
+    many were removed."""
+    db.require_writable()
+    with db.transaction():
+        removed = int(db.execute("DELETE FROM results WHERE created < ?", (stamp,)).rowcount)
+        _forget_removed(db)
+    return removed
+
+
+# a `latest` row whose result (key and variant) is not stored
+_POINTS_NOWHERE = (
+    "NOT EXISTS (SELECT 1 FROM results r WHERE r.key = latest.key AND r.variant = latest.variant)"
+)
+
+
+def _forget_removed(db: Database) -> None:
+    """Drop what may point at removed results: the recorded full runs (never served again)
+    and ``latest`` rows."""
+    db.execute("DELETE FROM snapshot")
+    db.execute(f"DELETE FROM latest WHERE {_POINTS_NOWHERE}")
 
 
 def vacuum(db: Database) -> None:
@@ -120,15 +154,20 @@ def rebuild(db: Database, secret: bytes) -> tuple[int, int]:
         with transaction(fresh):
             create_tables(fresh, stamp=True)
             for table in ("stat", "facts", "results", "latest", "envs", "runs"):
-                for rowid, row in _readable_rows(db, table, schema.COLUMNS.get(table, "*")):
-                    sound = table not in schema.SIGNED or (
-                        rowid not in bad.get(table, ()) and schema.sound(secret, table, row)
+                signed = table in schema.SIGNED
+                columns = _columns(table) if signed else "*"
+                named = f"({columns})" if signed else ""
+                for rowid, row in _readable_rows(db, table, columns):
+                    sound = not signed or (
+                        rowid not in bad.get(table, ()) and _sound(secret, table, row)
                     )
                     if table == "results":
                         kept, dropped = (kept + 1, dropped) if sound else (kept, dropped + 1)
                     if sound:
                         marks = ",".join("?" * len(row))
-                        fresh.execute(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", row)
+                        fresh.execute(
+                            f"INSERT OR IGNORE INTO {table} {named} VALUES ({marks})", row
+                        )
     finally:
         fresh.close()
     db.replace_file(fresh_path)

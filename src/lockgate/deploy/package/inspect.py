@@ -238,11 +238,12 @@ def _known_scans(
     ``remote``; and the results fetched from the remote, for the store to keep."""
     if store is None:
         return {}, []
-    known = {k: s.detail.splitlines() for k, s in store.lookup(keys).items()}
+    # a scan observes nothing beyond its key: one result per key, its newest the only one
+    known = {k: held[0].detail.splitlines() for k, held in store.lookup(keys).items()}
     fetched: list[NewResult] = []
     if remote is not None:
         got = remote.fetch([k for k in keys if k not in known])
-        fetched = [e.result for e in got.values() if e.result.layer == SECRETS]
+        fetched = [found[0].result for found in got.values() if found[0].result.layer == SECRETS]
         known.update((r.key, r.detail.splitlines()) for r in fetched)
     return known, fetched
 
