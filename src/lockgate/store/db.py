@@ -56,6 +56,11 @@ def _check_plain(folder: Path, setting: str) -> None:
         info = os.lstat(folder)
     except FileNotFoundError:
         return
+    except NotADirectoryError:
+        raise LockgateError(
+            f"{folder}{f' ({setting})' if setting else ''}: lockgate keeps its store in this "
+            f"folder, but a folder above it is a file; {way_out}"
+        ) from None
     if stat.S_ISLNK(info.st_mode):
         raise LockgateError(
             f"{folder}{f' ({setting})' if setting else ''}: lockgate keeps its store in this "
