@@ -166,6 +166,9 @@ def as_schema_6(conn: sqlite3.Connection) -> None:
     conn.execute(f"INSERT INTO results SELECT {SCHEMA_6_COLUMNS} FROM results_7")
     conn.execute("DROP TABLE results_7")
     conn.execute("ALTER TABLE latest DROP COLUMN variant")
+    # and the run history without the audit's counts, which schema 8 added after the variants
+    conn.execute("ALTER TABLE runs DROP COLUMN audited")
+    conn.execute("ALTER TABLE runs DROP COLUMN audit_mismatches")
     conn.execute("PRAGMA user_version = 6")
 
 

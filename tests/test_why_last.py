@@ -149,8 +149,6 @@ def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[...,
         conn.execute("ALTER TABLE runs DROP COLUMN remote_hits")
         conn.execute("ALTER TABLE results DROP COLUMN marks")
         conn.execute("ALTER TABLE runs DROP COLUMN mean_score")
-        conn.execute("ALTER TABLE runs DROP COLUMN audited")
-        conn.execute("ALTER TABLE runs DROP COLUMN audit_mismatches")
         conn.execute("PRAGMA user_version = 5")
     old = lockgate("why", "--last", cwd=root)
     assert old.code == 2 and "left no record" in old.stderr
@@ -168,9 +166,7 @@ def test_a_store_of_schema_6_keeps_its_results_and_gets_audit_counts(
     assert lockgate("align", "--json", cwd=root).code == 0
     db = root / ".lockgate" / "store.sqlite"
     with sqlite3.connect(db) as conn:  # the store as lockgate's schema 6 left it
-        conn.execute("ALTER TABLE runs DROP COLUMN audited")
-        conn.execute("ALTER TABLE runs DROP COLUMN audit_mismatches")
-        conn.execute("PRAGMA user_version = 6")
+        as_schema_6(conn)
     run = lockgate("align", "--json", "--audit", "0.2", cwd=root)
     assert run.code == 0 and run.stderr == ""  # not set aside
     assert run.json["summary"]["audit"]["sampled"] > 0
