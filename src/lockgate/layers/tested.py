@@ -63,7 +63,7 @@ def import_hints(ctx: Context) -> list[str]:
     """One warning per test file import that no ``src`` root (nor the project root) resolves
     but that names a feature module under another folder: the ``src`` entry that would make
     it the feature's test (a test that puts the folder on ``sys.path`` itself is found after
-    it ran, see :meth:`lockgate.keys.loads.Loads.attribute`)."""
+    it ran, see :mod:`lockgate.keys.owners`)."""
     tails: dict[str, list[tuple[str, str]]] = {}  # dotted name → (folder, feature module)
     for path in dict.fromkeys(f.path for f in ctx.features):
         parts = path.removesuffix(".py").split("/")
