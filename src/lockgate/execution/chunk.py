@@ -221,10 +221,50 @@ class Chunk:
         """The child wrote its result after a stop (or had just finished): keep what finished."""
         assert self.stopping is not None
         offender, self.stopping = self.stopping, None
-        listed = result.get("finished")
-        finished = set(result["files"] if listed is None else listed) - {offender.file}
-        self.results.append((result, finished))
+        finished = self._take(result) - {offender.file}
         return self._restart(offender, finished, transient=True)
+
+    def _take(self, result: dict[str, Any]) -> set[str]:
+        """Keep what a child's result holds; the files it settled.
+
+        A child that ran a process per file (:mod:`.child.per_file`) wrote each file's whole
+        result apart, and names the files whose process died without one."""
+        listed = result.get("finished")
+        if "parts" not in result:
+            finished = set(result["files"] if listed is None else listed)
+            self.results.append((result, None if listed is None else finished))
+            return finished
+        settled: set[str] = set()
+        for part in result["parts"]:
+            data = json.loads(Path(part["result"]).read_text(encoding="utf-8"))
+            if data.get("exit") in NOT_RUN:
+                data["error"] = pytest_error(self._output(part["output"]))
+            self.results.append((data, None))
+            settled.update(data["files"])
+        for gone in result["lost"]:
+            name, status = gone["file"], gone["status"]
+            if os.WIFSIGNALED(status):
+                how = f"signal {_signal_name(os.WTERMSIG(status))}"
+            else:
+                how = f"exit code {os.waitstatus_to_exitcode(status)}"
+            blamed = gone["event"] in ("collect", "run")
+            if blamed:
+                at = " at import" if gone["event"] == "collect" else ""
+                problem = f"killed the test process{at} ({how})"
+            else:  # before its collection or after its last test: nothing to blame it for
+                said = self._output(gone["output"]).splitlines() or ["no output"]
+                problem = f"the test process ended without a result ({how}): {said[-1]}"
+            test = gone["test"] if gone["event"] == "run" else None
+            self.outcomes[name] = lost(name, problem, gone["seconds"], test, not blamed)
+            self.done.append(name)
+            settled.add(name)
+        return settled
+
+    def _output(self, path: str) -> str:
+        """What a fork said of a run it could not carry out (empty if nothing)."""
+        with contextlib.suppress(OSError):
+            return self.real(Path(path).read_text("utf-8", "replace")).strip()
+        return ""
 
     def _waiting(self, now: float, exited: bool) -> bool:
         """While a stopped child writes its result; one that dies or does not answer loses
@@ -261,7 +301,7 @@ class Chunk:
                 result["error"] = pytest_error(self.real(self.output.read_text("utf-8", "replace")))
             if self.stopping is not None:
                 return self._stopped(result)
-            self.results.append((result, None))
+            self._take(result)
             return True
         if self.stopping is not None:
             return self._waiting(now, exited)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import coverage
 from coverage.config import read_coverage_config
 
+from lockgate.execution.child import per_file
 from lockgate.execution.child.bytecode import stale_bytecode
 from lockgate.execution.child.inputs import (
     Paths,
@@ -165,14 +167,16 @@ def _toplevel(path: Path, statements: Iterable[int]) -> set[int]:
     return {line for line in statements if line not in inside}
 
 
-def _folders(files: list[str]) -> list[str]:
-    """The fewest folders that hold every file (the plugin ignores everything else in them)."""
-    parents = sorted({str(Path(f).parent) for f in files})
-    kept: list[str] = []
-    for folder in parents:
-        if not any(folder == k or folder.startswith(k.rstrip("/") + "/") or k == "." for k in kept):
-            kept.append(folder)
-    return kept
+def _anchor(files: list[str]) -> str:
+    """The folder that holds every file: pytest's one argument.
+
+    pytest chooses its configuration file from it, and loads the conftest files above and in
+    it before any test file (the plugin ignores everything else under it). One folder, not one
+    per file: each file runs in a process forked after that start (:mod:`.per_file`), and a
+    conftest of a sibling folder loaded there would reach files it does not serve, depending
+    on which files share the child.
+    """
+    return (os.path.commonpath([str(Path(f).parent) for f in files]) if files else "") or "."
 
 
 def _rewritten_cache(source: str) -> str:
@@ -289,7 +293,7 @@ def _arguments(spec: dict[str, Any], root: Path) -> list[str]:
     ours (no cache in the project, every file collected); the plugin adds the options that keep
     other coverage or distribution plugins out, once pytest knows which it loaded."""
     return [
-        *_folders(spec["files"]),
+        _anchor(spec["files"]),
         "-p",
         "no:cacheprovider",
         "--continue-on-collection-errors",
@@ -325,7 +329,7 @@ def main(spec_path: str) -> int:
     import pytest
 
     # lazy: the plugin imports pytest at its top, so it too waits for coverage and the observer
-    from lockgate.execution.child.pytest_plugin import Plugin
+    from lockgate.execution.child.pytest_plugin import Plugin, run_alone
 
     with open(spec["progress"], "a", encoding="utf-8") as progress:
         plugin = Plugin(cov, root, spec["files"], progress, observer)
@@ -333,28 +337,40 @@ def main(spec_path: str) -> int:
         observer.watch({str(root / f): f for f in spec["files"]})
         ending: list[bool] = []
 
-        def finish(code: int, finished: list[str] | None) -> None:
+        def finish(part: dict[str, Any], code: int, finished: list[str] | None) -> None:
             ending.append(True)
             traced = not plugin.untraced and sys.gettrace() is plugin.tracer
             observer.paused = True  # what follows is lockgate's own analysis
             cov.stop()
             progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
             progress.flush()
-            _write_result(spec, cov, root, plugin, observer, code, finished, traced)
+            _write_result(part, cov, root, plugin, observer, code, finished, traced)
 
         def stop(_signum: int, _frame: object) -> None:
             # The parent timed a file out: what the files before it did is written, and
             # only the files that had not finished run again.
             if ending:
                 return  # the result is being written anyway
-            finish(0, list(plugin.finished))
+            finish(spec, 0, list(plugin.finished))
             os._exit(0)
+
+        def one(session: pytest.Session, name: str, part: dict[str, str]) -> None:
+            plugin.only(name)
+            code = run_alone(session, root / name, part["output"])
+            finish({**spec, "files": [name], "result": part["result"]}, code, None)
 
         stop_signal = getattr(signal, "SIGUSR1", None)
         if stop_signal is not None:
             signal.signal(stop_signal, stop)
+        if per_file.available() and len(spec["files"]) > 1:
+
+            def split(session: pytest.Session) -> None:
+                run = functools.partial(one, session)
+                per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run).all()
+
+            plugin.split = split
         code = pytest.main(_arguments(spec, root), plugins=[plugin])
-        finish(int(code), None)
+        finish(spec, int(code), None)
     return 0
 
 

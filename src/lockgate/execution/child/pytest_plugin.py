@@ -7,8 +7,9 @@ import json
 import re
 import sys
 import time
+import traceback
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -104,6 +105,18 @@ class Plugin:
 
         sys.settrace = settrace
         self.finished: list[str] = []  # files whose every test has run
+        # set when each file runs in a process of its own (child.per_file): collection hands
+        # the session to it, and it never returns
+        self.split: Callable[[pytest.Session], None] | None = None
+
+    def only(self, name: str) -> None:
+        """From now on this process collects and runs test file ``name`` alone."""
+        target = next(t for t, f in self.targets.items() if f == name)
+        self.targets = {target: name}
+        self.dirs = set(target.parents)
+        self.problems = {name: self.problems[name]}
+        self.seconds = {name: 0.0}
+        self.uses = {name: set()}
 
     def _context(self, name: str) -> None:
         """Observations from now on belong to test file ``name`` ("" for none)."""
@@ -153,14 +166,25 @@ class Plugin:
         ):
             self.observer.share(file)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """With a process per file, the files are collected and run in the forks."""
+        if self.split is None:
+            return None
+        self.split(session)
+        return True
+
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         """Skip every file and folder that holds none of the requested test files.
 
-        The child passes folders, not files: pytest re-lists a folder for every file argument
-        in it, which made 500 file arguments take a minute before the first test.
+        The child passes the folder that holds them all, not files: pytest re-lists a folder
+        for every file argument in it, which made 500 file arguments take a minute before the
+        first test.
         """
         path = collection_path.resolve()
-        if path in self.targets or path in self.dirs:
+        if path in self.dirs:
+            return False  # pytest's argument is a folder above: its own ignores do not apply
+        if path in self.targets:
             return None
         if path.name in ("__init__.py", "conftest.py"):
             return None  # packages and fixtures work as in a plain run
@@ -314,3 +338,31 @@ class Plugin:
             if state == "failed":
                 entry["failures"].append(nodeid)
         return result
+
+
+def run_alone(session: pytest.Session, path: Path, output: str) -> int:
+    """Collect and run the one test file at ``path`` in a session that has started (the
+    fork of :mod:`.per_file`), as ``pytest.main`` would; its exit code. What pytest would
+    print of a run it could not carry out goes to ``output``."""
+    try:
+        session.perform_collect([str(path)])
+        session.config.hook.pytest_runtestloop(session=session)
+    except pytest.UsageError as exc:
+        return _said(output, f"ERROR: {exc}", pytest.ExitCode.USAGE_ERROR)
+    except session.Failed:
+        return pytest.ExitCode.TESTS_FAILED
+    except (KeyboardInterrupt, session.Interrupted, pytest.exit.Exception) as exc:
+        return _said(output, f"!!!!! {exc} !!!!!", pytest.ExitCode.INTERRUPTED)
+    except Exception:  # pytest's internal error, as pytest.main reports it
+        lines = traceback.format_exc().splitlines()
+        text = "\n".join(f"INTERNALERROR> {line}" for line in lines)
+        return _said(output, text, pytest.ExitCode.INTERNAL_ERROR)
+    if session.testsfailed:
+        return pytest.ExitCode.TESTS_FAILED
+    return pytest.ExitCode.OK if session.testscollected else pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def _said(output: str, text: str, code: int) -> int:
+    with open(output, "a", encoding="utf-8") as out:
+        out.write(text + "\n")
+    return code
