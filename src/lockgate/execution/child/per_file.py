@@ -67,6 +67,7 @@ class Each:
         self.files, self.result, self.progress = files, result, progress
         self.observer, self.run = observer, run
         self.parts: list[dict[str, str]] = []
+        self.extra: list[str] = []  # results of no test file, made before the forks
         self.lost: list[dict[str, Any]] = []
         self.running = 0  # the pid of the fork running now
         self.ending = False
@@ -146,7 +147,9 @@ class Each:
 
     def _write(self, finished: list[str] | None) -> None:
         self.ending = True
-        aggregate = {"exit": 0, "parts": self.parts, "lost": self.lost, "finished": finished}
+        extra = [{"file": None, "result": r, "output": os.devnull} for r in self.extra]
+        parts = extra + self.parts
+        aggregate = {"exit": 0, "parts": parts, "lost": self.lost, "finished": finished}
         tmp = self.result + ".tmp"
         Path(tmp).write_text(json.dumps(aggregate), encoding="utf-8")
         os.replace(tmp, self.result)

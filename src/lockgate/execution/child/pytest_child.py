@@ -6,8 +6,6 @@ watchdog, and writes the outcomes and per-context coverage as JSON to the spec's
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import functools
 import importlib
 import json
@@ -15,7 +13,7 @@ import os
 import signal
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,42 +31,16 @@ from lockgate.execution.child.inputs import (
 )
 from lockgate.execution.child.lifetime import die_with_owner
 from lockgate.execution.child.observe import Observer
+from lockgate.execution.child.statements import Analysed, Analysis
 
 if TYPE_CHECKING:
+    import pytest
+
     from lockgate.execution.child.pytest_plugin import Plugin
 
 # Loaded before the observer starts, as when this process imported lockgate's reaper: pytest's
 # own imports of them are looked up in no project folder, so they are no test file's probes.
 _PRELOADED = ("fcntl", "shutil", "tempfile")
-
-
-def _unreadable(path: Path, root: Path, exc: Exception) -> str:
-    """Why coverage could not analyse ``path``, naming the file and line."""
-    line = getattr(exc, "lineno", None)
-    if line is None:  # coverage's encoding check names no line: find the first bad one
-        with contextlib.suppress(OSError):
-            for number, text in enumerate(path.read_bytes().splitlines(), 1):
-                try:
-                    text.decode("utf-8")
-                except UnicodeDecodeError:
-                    line = number
-                    break
-    where = path.relative_to(root).as_posix() + (f":{line}" if line else "")
-    if isinstance(exc, SyntaxError) and "encoding" in str(exc.msg):
-        return f"{where}: a byte that is not UTF-8 and no encoding declaration"
-    return f"{where}: cannot be read as Python source: {type(exc).__name__}: {exc}"
-
-
-def _is_python(path: Path) -> bool:
-    """Whether ``path`` is Python source, by what it holds: Python compiles it. A template
-    compiled by its engine (Jinja) runs lines under the template's own name, and is not."""
-    try:
-        compile(path.read_bytes(), str(path), "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError):  # ValueError: a NUL byte
-        return False
-    except OSError:
-        return True  # unreadable now: analysis will say so, as of a Python file
-    return True
 
 
 def _blame(
@@ -95,13 +67,13 @@ def _blame(
 
 def _coverage_json(
     cov: coverage.Coverage,
-    root: Path,
-    modules: list[str] | None,
+    wanted: frozenset[str] | None,
+    analysed: Analysed,
     files: dict[str, dict[str, Any]],
     loaded: dict[str, set[str]],
 ) -> dict[str, Any]:
     """Statements and lines per context of the measured files under root: every one, or (with
-    ``modules``) those that ran any line plus ``modules``.
+    ``wanted``, real paths) those that ran any line plus ``wanted``.
 
     Analysing a file parses it; coverage lists every unexecuted file under ``source`` too,
     which cost two seconds per run at 1,000 features for files nobody asked about. A file it
@@ -110,61 +82,57 @@ def _coverage_json(
     ``files``: only they depend on it.
     """
     data = cov.get_data()
-    wanted = None if modules is None else {(root / m).resolve() for m in modules}
     result: dict[str, Any] = {}
     for measured in sorted(data.measured_files()):
-        path = Path(measured)
-        if not path.is_relative_to(root):
+        if not Path(measured).is_relative_to(analysed.root):
             continue
-        if wanted is not None and path.resolve() not in wanted and not data.lines(measured):
+        if wanted is not None and measured not in wanted and not data.lines(measured):
+            continue
+        analysis = analysed.of(measured)
+        if analysis is None:
             continue
         contexts: dict[str, list[int]] = defaultdict(list)
         for line, labels in (data.contexts_by_lineno(measured) or {}).items():
             for label in labels:
                 contexts[label].append(line)
-        python = True
-        try:
-            statements = cov.analysis2(measured)[1]
-        except coverage.exceptions.NoSource:
-            continue  # deleted by a test: nothing to report
-        except (coverage.exceptions.CoverageException, SyntaxError, ValueError) as exc:
-            statements = []
-            # A file that is not Python (a template its engine compiled under its own name)
-            # has no statements and no block view, and is no problem of the tests that ran
-            # it: the parent keys it whole. A Python file coverage cannot read is theirs.
-            python = _is_python(path)
-            if python:
-                _blame(files, contexts.keys(), _unreadable(path, root, exc), loaded)
-        entry: dict[str, Any] = {
-            "statements": sorted(statements),
-            "contexts": {label: sorted(lines) for label, lines in contexts.items()},
-            "toplevel": sorted(_toplevel(path, statements)),
-        }
-        if not python:
-            entry["python"] = False
-        result[path.relative_to(root).as_posix()] = entry
+        if analysis.problem is not None:
+            _blame(files, contexts.keys(), analysis.problem, loaded)
+        result[Path(measured).relative_to(analysed.root).as_posix()] = _entry(analysis, contexts)
     return result
 
 
-def _toplevel(path: Path, statements: Iterable[int]) -> set[int]:
-    """The statements that run when the module is imported: every one outside a function
-    body (a ``def`` line, its decorators and defaults run at import; its body does not)."""
-    try:
-        tree = ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return set()
-    inside: set[int] = set()
-    stack: list[ast.AST] = [tree]
-    while stack:  # statements only: a lambda's body shares its statement's line
-        node = stack.pop()
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            for child in getattr(node, name, None) or ():
-                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                    first = child.body[0].lineno
-                    inside.update(range(first, (child.end_lineno or first) + 1))
-                elif isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
-                    stack.append(child)
-    return {line for line in statements if line not in inside}
+def _entry(analysis: Analysis, contexts: dict[str, list[int]]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "statements": analysis.statements,
+        "contexts": {label: sorted(lines) for label, lines in contexts.items()},
+        "toplevel": analysis.toplevel,
+    }
+    if not analysis.python:
+        entry["python"] = False
+    return entry
+
+
+def _unexecuted(spec: dict[str, Any], wanted: frozenset[str], analysed: Analysed) -> str:
+    """Write, as a result of no test file, the statements of every module in ``wanted``: with
+    a process per test file each reports only the files it ran, and a module none ran counts
+    0 % (analysed here, once, before the forks, which inherit the analyses). Its path."""
+    coverage_of = {}
+    for measured in sorted(wanted):
+        analysis = analysed.of(measured)
+        if analysis is not None and Path(measured).is_relative_to(analysed.root):
+            coverage_of[Path(measured).relative_to(analysed.root).as_posix()] = _entry(analysis, {})
+    path = f"{spec['result']}.static"
+    result = {
+        "exit": 0,
+        "files": {},
+        "finished": None,
+        "coverage": coverage_of,
+        "observed": {"owners": {}, "reached": {}, "direct": {}},
+        "traced": True,
+        "shared": [],
+    }
+    Path(path).write_text(json.dumps(result), encoding="utf-8")
+    return path
 
 
 def _anchor(files: list[str]) -> str:
@@ -336,15 +304,24 @@ def main(spec_path: str) -> int:
         plugin.labels.install()
         observer.watch({str(root / f): f for f in spec["files"]})
         ending: list[bool] = []
+        analysed = Analysed(cov, Path(os.path.realpath(root)))
+        modules = spec.get("modules")
+        wanted = None if modules is None else frozenset(os.path.realpath(root / m) for m in modules)
 
-        def finish(part: dict[str, Any], code: int, finished: list[str] | None) -> None:
+        def finish(
+            part: dict[str, Any],
+            code: int,
+            finished: list[str] | None,
+            wanted: frozenset[str] | None = wanted,
+        ) -> None:
             ending.append(True)
             traced = not plugin.untraced and sys.gettrace() is plugin.tracer
             observer.paused = True  # what follows is lockgate's own analysis
             cov.stop()
             progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
             progress.flush()
-            _write_result(part, cov, root, plugin, observer, code, finished, traced)
+            measured = (cov, wanted, analysed)
+            _write_result(part, root, plugin, observer, code, finished, traced, measured)
 
         def stop(_signum: int, _frame: object) -> None:
             # The parent timed a file out: what the files before it did is written, and
@@ -357,36 +334,50 @@ def main(spec_path: str) -> int:
         def one(session: pytest.Session, name: str, part: dict[str, str]) -> None:
             plugin.only(name)
             code = run_alone(session, root / name, part["output"])
-            finish({**spec, "files": [name], "result": part["result"]}, code, None)
+            # the modules no file ran are reported once, apart (_unexecuted)
+            ran = None if wanted is None else frozenset[str]()
+            finish({**spec, "files": [name], "result": part["result"]}, code, None, ran)
 
         stop_signal = getattr(signal, "SIGUSR1", None)
         if stop_signal is not None:
             signal.signal(stop_signal, stop)
         if per_file.available() and len(spec["files"]) > 1:
-
-            def split(session: pytest.Session) -> None:
-                run = functools.partial(one, session)
-                per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run).all()
-
-            plugin.split = split
+            plugin.split = functools.partial(_split, spec, observer, wanted, analysed, one)
         code = pytest.main(_arguments(spec, root), plugins=[plugin])
         finish(spec, int(code), None)
     return 0
 
 
+def _split(
+    spec: dict[str, Any],
+    observer: Observer,
+    wanted: frozenset[str] | None,
+    analysed: Analysed,
+    one: Callable[[pytest.Session, str, dict[str, str]], None],
+    session: pytest.Session,
+) -> None:
+    """Run each of the spec's files in a process of its own (``one`` in a fork)."""
+    run = functools.partial(one, session)
+    each = per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run)
+    if wanted is not None:
+        each.extra.append(_unexecuted(spec, wanted, analysed))
+    each.all()
+
+
 def _write_result(
     spec: dict[str, Any],
-    cov: coverage.Coverage,
     root: Path,
     plugin: Plugin,
     observer: Observer,
     code: int,
     finished: list[str] | None,
     traced: bool,
+    measured: tuple[coverage.Coverage, frozenset[str] | None, Analysed],
 ) -> None:
     """Outcomes, coverage and observations, atomically; ``finished`` names the files whose
     outcomes are complete when the run was stopped early (None: it ran to its end); ``traced``
-    whether coverage's tracer saw the whole run (block keys trust it)."""
+    whether coverage's tracer saw the whole run (block keys trust it); ``measured``: the
+    coverage, the files to report whether they ran or not, and their analyses."""
     files = plugin.outcomes()
     observed = _observed(observer, spec)
     owners = observed["owners"]
@@ -398,7 +389,7 @@ def _write_result(
         "exit": code,
         "files": files,
         "finished": finished,
-        "coverage": _coverage_json(cov, root, spec.get("modules"), files, loaded),
+        "coverage": _coverage_json(*measured, files, loaded),
         "observed": observed,
         "traced": traced,
         "shared": sorted(

@@ -27,6 +27,7 @@ _LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 # project's `--cov` addopts would replace our tracer, tests in xdist workers would be invisible
 # to our coverage. Each is given only when a plugin pytest loaded knows it.
 GUARDS = (("--no-cov",), ("-n", "0"))
+_PACKAGE = ("__init__.py", "conftest.py")  # files of a folder that serve its test files
 
 
 def _error_line(report: pytest.CollectReport) -> str:
@@ -108,10 +109,12 @@ class Plugin:
         # set when each file runs in a process of its own (child.per_file): collection hands
         # the session to it, and it never returns
         self.split: Callable[[pytest.Session], None] | None = None
+        self.alone = False  # this process runs one file (only)
 
     def only(self, name: str) -> None:
         """From now on this process collects and runs test file ``name`` alone."""
         target = next(t for t, f in self.targets.items() if f == name)
+        self.alone = True
         self.targets = {target: name}
         self.dirs = set(target.parents)
         self.problems = {name: self.problems[name]}
@@ -181,12 +184,17 @@ class Plugin:
         for every file argument in it, which made 500 file arguments take a minute before the
         first test.
         """
+        # One file per process: its siblings are turned away without resolving each (a folder
+        # of 1,000 test files cost a second per fork).
+        sibling = collection_path.parent in self.dirs and collection_path.name not in _PACKAGE
+        if self.alone and sibling and collection_path.suffix == ".py":
+            return None if collection_path in self.targets else True
         path = collection_path.resolve()
         if path in self.dirs:
             return False  # pytest's argument is a folder above: its own ignores do not apply
         if path in self.targets:
             return None
-        if path.name in ("__init__.py", "conftest.py"):
+        if path.name in _PACKAGE:
             return None  # packages and fixtures work as in a plain run
         if path.is_dir() or path.suffix == ".py":
             return True
