@@ -269,3 +269,10 @@ def test_a_deploy_not_due_to_audit_runs_nothing_again_and_its_gate_says_when_one
     (gate,) = [g for g in run.json["gates"] if g["name"] == "audit"]
     assert gate["passed"] is True
     assert "not due" in gate["detail"] and "run 10 audits next" in gate["detail"]
+    # a run that is not due is served as one without audit: by the no-change path
+    quick = lockgate("align", shop, "--audit", "0.05", "--audit-seed", "1")
+    assert quick.code == 0, quick.stderr
+    assert "nothing changed: reused" in quick.stderr
+    due = lockgate("align", shop, "--audit", "0.05", "--audit-seed", "10")
+    assert due.code == 0, due.stderr
+    assert "nothing changed" not in due.stderr and "planned" in due.stderr
