@@ -45,7 +45,7 @@ def align(
                 # A run due to audit runs part of what would be served: the full path samples
                 # it. Any other run with audit on is served as it would be without.
                 fast = None
-                usable, audit = _audit_off_the_full_path(root, options, store)
+                usable, audit = _fast_path_audit(root, options, store)
                 if usable:
                     fast = _reuse_everything(root, store, options, layers, started)
                 if fast is not None:
@@ -79,9 +79,7 @@ def _any_failure(result: AlignResult) -> bool:
     )
 
 
-def _audit_off_the_full_path(
-    root: Path, options: Options, store: Store
-) -> tuple[bool, Audit | None]:
+def _fast_path_audit(root: Path, options: Options, store: Store) -> tuple[bool, Audit | None]:
     """Whether the no-change path may serve this run as far as audit mode goes, and the
     audit it then reports (None without one): not when the run is due to audit, nor when the
     configuration's ``audit`` is no share this path can judge (the full path says why)."""
