@@ -79,9 +79,9 @@ def stale_pass(root: Path) -> int:
 def test_audit_catches_an_input_no_observer_sees_within_its_bound(shop: Path) -> None:
     served = stale_pass(shop)
     fraction = 0.05
-    # Each run audits the next share of a fixed order of the served results (the seed is the
-    # run's number in the store), so every result is audited within this many runs.
-    bound = math.ceil((served + 1) / (fraction * served))
+    # At 5 % a window is 20 runs (the seed is the run's number in the store) and two of them
+    # audit, each a part of the served results, so any 20 consecutive runs audit every result.
+    bound = math.ceil(1 / fraction)
     runs = []
     for _ in range(bound):
         run = align(shop, "--audit", str(fraction))
@@ -90,11 +90,27 @@ def test_audit_catches_an_input_no_observer_sees_within_its_bound(shop: Path) ->
             break
     else:
         pytest.fail(f"no mismatch in {bound} audited runs: {[audit_of(r) for r in runs]}")
-    # cost: never more than the fraction's share of the served results, rounded up
-    assert all(audit_of(r)["sampled"] <= math.floor(fraction * served) + 1 for r in runs)
-    assert sum(audit_of(r)["sampled"] for r in runs[:-1]) <= fraction * served * len(runs)
+    assert all(audit_of(r)["window"] == bound and audit_of(r)["parts"] == 2 for r in runs)
+    # cost: a run that is not due re-runs nothing; no result is audited twice in a window
+    due = [r for r in runs if audit_of(r)["due"]]
+    assert 1 <= len(due) <= 2
+    for run in runs:
+        if not audit_of(run)["due"]:
+            assert audit_of(run)["sampled"] == 0
+            assert run.json["summary"]["cache"]["misses"] == 0
+            assert run.json["summary"]["cache"]["hits"] == served
+    assert sum(audit_of(r)["sampled"] for r in runs) <= served
     seeds = [audit_of(r)["seed"] for r in runs]
     assert seeds == list(range(seeds[0], seeds[0] + len(runs)))  # one run, the next seed
+    for run in runs:  # each run names the next that audits
+        coming = audit_of(run)["next_due"]
+        if coming <= seeds[-1]:
+            assert audit_of(runs[coming - seeds[0]])["due"]
+            assert not any(
+                audit_of(r)["due"]
+                for r in runs
+                if audit_of(run)["seed"] < audit_of(r)["seed"] < coming
+            )
 
     caught = runs[-1]
     assert caught.code == 1
@@ -132,29 +148,42 @@ def test_audit_catches_an_input_no_observer_sees_within_its_bound(shop: Path) ->
     assert after.layer(CART, "tested")["cached"] is True
 
 
-def test_a_fixed_seed_samples_the_same_results_and_a_full_audit_reruns_every_one(
+def rerun(run: Run) -> list[tuple[str, str]]:
+    """The (feature, layer) pairs and test files of no feature that a run did not serve."""
+    return [
+        (f["id"], name)
+        for f in run.json["features"]
+        for name, layer in f["layers"].items()
+        if not layer["cached"]
+    ] + [(s["file"], "suite") for s in run.json["suite"] if not s["cached"]]
+
+
+def test_a_seed_samples_the_same_part_a_window_covers_each_result_once_a_full_audit_all(
     shop: Path,
 ) -> None:
     served = stale_pass(shop)
-    one = align(shop, "--audit", "0.3", "--audit-seed", "7", planted=False)
-    two = align(shop, "--audit", "0.3", "--audit-seed", "7", planted=False)
+    # at 2 % a window is 50 runs, of which those at 0, 16 and 33 (mod 50) audit a third each
+    one = align(shop, "--audit", "0.02", "--audit-seed", "66", planted=False)
+    two = align(shop, "--audit", "0.02", "--audit-seed", "66", planted=False)
     assert one.code == two.code == 0, one.stderr + two.stderr
     assert audit_of(one) == audit_of(two)
-    assert audit_of(one)["seed"] == 7 and audit_of(one)["mismatches"] == 0
-    rerun = [
-        (f["id"], name)
-        for f in one.json["features"]
-        for name, layer in f["layers"].items()
-        if not layer["cached"]
+    assert audit_of(one)["seed"] == 66 and audit_of(one)["mismatches"] == 0
+    assert audit_of(one)["due"] is True and audit_of(one)["next_due"] == 83
+    assert (audit_of(one)["window"], audit_of(one)["parts"]) == (50, 3)
+    assert rerun(one) == rerun(two) and rerun(one)
+    assert audit_of(one)["sampled"] == len(rerun(one)) < served
+
+    between = align(shop, "--audit", "0.02", "--audit-seed", "67", planted=False)
+    assert between.code == 0, between.stderr
+    assert audit_of(between)["due"] is False and audit_of(between)["sampled"] == 0
+    assert audit_of(between)["next_due"] == 83 and not rerun(between)
+
+    others = [
+        align(shop, "--audit", "0.02", "--audit-seed", seed, planted=False)
+        for seed in ("83", "100")
     ]
-    again = [
-        (f["id"], name)
-        for f in two.json["features"]
-        for name, layer in f["layers"].items()
-        if not layer["cached"]
-    ]
-    assert rerun == again and rerun
-    assert audit_of(one)["sampled"] in (math.floor(0.3 * served), math.floor(0.3 * served) + 1)
+    covered = [pair for run in (one, *others) for pair in rerun(run)]
+    assert len(covered) == len(set(covered)) == served  # every served result, once
 
     everything = align(shop, "--audit", "1")
     assert everything.code == 1
@@ -221,3 +250,29 @@ def test_cache_stats_and_the_report_show_audited_counts_and_the_mismatch_rate(
     assert lockgate("report", "--html", page, shop).code in (0, 1)
     html = page.read_text()
     assert "audited" in html and "mismatch rate" in html
+
+
+def test_a_deploy_not_due_to_audit_runs_nothing_again_and_its_gate_says_when_one_will(
+    shop: Path,
+) -> None:
+    assert align(shop, planted=False).code == 0
+    run = lockgate("deploy", shop, "--json", "--dry-run", "--audit", "0.05", "--audit-seed", "1")
+    assert run.code == 0, run.stderr
+    audit = run.json["summary"]["audit"]
+    assert (audit["due"], audit["sampled"], audit["next_due"], audit["window"]) == (
+        False,
+        0,
+        10,
+        20,
+    )
+    assert run.json["summary"]["cache"]["misses"] == 0
+    (gate,) = [g for g in run.json["gates"] if g["name"] == "audit"]
+    assert gate["passed"] is True
+    assert "not due" in gate["detail"] and "run 10 audits next" in gate["detail"]
+    # a run that is not due is served as one without audit: by the no-change path
+    quick = lockgate("align", shop, "--audit", "0.05", "--audit-seed", "1")
+    assert quick.code == 0, quick.stderr
+    assert "nothing changed: reused" in quick.stderr
+    due = lockgate("align", shop, "--audit", "0.05", "--audit-seed", "10")
+    assert due.code == 0, due.stderr
+    assert "nothing changed" not in due.stderr and "planned" in due.stderr

@@ -114,10 +114,14 @@ class Mismatch:
 @dataclass
 class Audit:
     """One run's audit (``--audit``): the share asked for, the seed, how many served results
-    it ran again and the mismatches it found."""
+    it ran again and the mismatches it found; which runs audit (keys/audit_window.py)."""
 
     fraction: float
     seed: int
+    window: int  # every served result is audited within this many consecutive runs
+    parts: int  # the runs of a window that audit, each a part of the served results
+    part: int | None  # the part this run audits; None when it audits nothing (not due)
+    next_due: int  # the number of the next run that audits
     sampled: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     blocking: bool = True  # a mismatch fails the run (``gates.audit`` is "error")

@@ -136,8 +136,9 @@ def audit_options(func: F) -> F:
             metavar="N",
             type=click.IntRange(min=0),
             default=None,
-            help="Which share --audit takes (default: the run's number in the store, so that "
-            "runs one after the other audit every result in turn).",
+            help="The run number whose part --audit takes; a run audits only when due (default: "
+            "the run's number in the store, so that any ceil(1/FRACTION) runs one after the "
+            "other audit every result once).",
         ),
     ]
     for decorator in reversed(decorators):

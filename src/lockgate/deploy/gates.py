@@ -179,6 +179,11 @@ def run_gates(result: AlignResult, config: Config, evidence: Evidence) -> list[G
 
 def check_audit(audit: Audit) -> tuple[bool, str]:
     """No stored result that the audit ran again was wrong."""
+    if audit.part is None:
+        return True, (
+            f"not due (seed {audit.seed}): run {audit.next_due} audits next, and every served "
+            f"result is audited within {audit.window} runs"
+        )
     wrong = [f"{m.owner} ({m.layer})" for m in audit.mismatches]
     sampled = counted(audit.sampled, "stored result")
     if not wrong:

@@ -1,20 +1,17 @@
-"""Audit mode: a seeded share of the results a run would serve runs again in the same run,
+"""Audit mode: a seeded part of the results a run would serve runs again in the same run,
 and a stored result that its fresh run contradicts is a *mismatch* (see "Audit mode" in
 docs/design.md).
 
-The sample is a window on a fixed order of the served results (by a hash of each result's
-key, owner and layer, so unrelated to what the results are about), and run number ``seed``
-takes the share ``[f·n·seed, f·n·(seed + 1))`` of it. Runs with consecutive seeds (the
-store numbers its runs) tile the order: every served result is audited within
-``ceil((n + 1) / (f·n))`` runs, and no run audits more than ``floor(f·n) + 1`` of them.
+Which runs audit and which part is keys/audit_window.py's: at fraction f, one run in about
+``ceil(1/f) / parts`` re-runs ``1/parts`` of the served results (by a hash of each one's key,
+owner and layer), and every served result is audited within ``ceil(1/f)`` consecutive runs.
 """
 
 from __future__ import annotations
 
-import math
-
+from lockgate.keys import audit_window
 from lockgate.keys.extras import BLOCKS, PROBE_SET
-from lockgate.keys.hashing import LISTING, FileHasher, digest
+from lockgate.keys.hashing import LISTING, FileHasher
 from lockgate.keys.plan import Planned
 from lockgate.keys.reuse import RECHECK_PASSED
 from lockgate.layers import optimized
@@ -48,17 +45,15 @@ def auditable(item: Planned) -> bool:
 
 
 def sample(planned: list[Planned], fraction: float, seed: int) -> list[Planned]:
-    """The served results run ``seed`` audits at ``fraction`` (see the module docstring)."""
-    ring = sorted(
-        (p for p in planned if auditable(p)),
-        key=lambda p: digest(f"{p.key}\0{p.owner}\0{p.layer}".encode()),
-    )
-    if not ring or fraction <= 0:
+    """The served results run ``seed`` audits at ``fraction``: its part, if it is due."""
+    due = audit_window.part_due(fraction, seed) if fraction > 0 else None
+    if due is None:
         return []
-    share = fraction * len(ring)
-    start, end = math.floor(share * seed), math.floor(share * (seed + 1))
-    chosen = {(start + i) % len(ring) for i in range(min(end - start, len(ring)))}
-    return [ring[i] for i in sorted(chosen)]
+    return [
+        p
+        for p in planned
+        if auditable(p) and audit_window.part_of(p.key, p.owner, p.layer, fraction) == due
+    ]
 
 
 def recorded(item: Planned, extras: dict[str, str | None], hasher: FileHasher) -> list[str]:
@@ -80,7 +75,7 @@ def recorded(item: Planned, extras: dict[str, str | None], hasher: FileHasher) -
 
 def start(planned: list[Planned], fraction: float, seed: int) -> Audit:
     """Turn the sampled served results into misses that remember what was stored."""
-    audit = Audit(fraction, seed)
+    audit = audit_window.plan(fraction, seed)
     for item in sample(planned, fraction, seed):
         item.audited, item.result = item.result, None
         item.reason = Reason(f"{AUDITED} (seed {seed}): run again to check the stored result")

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgate.commands.options import Options
-from lockgate.keys import snapshot
-from lockgate.model import AlignResult
+from lockgate.keys import audit_window, snapshot
+from lockgate.model import AlignResult, Audit
 from lockgate.remote.settings import resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
@@ -37,19 +37,19 @@ def align(
     _check_remote(root, options)
     store = None
     # A shard reports its part only: the snapshot holds a whole result.
-    # An audit runs part of what would be served: the full path samples it.
-    if not (
-        options.no_cache
-        or options.clear_cache
-        or options.retry_failed
-        or options.shard
-        or _auditing(root, options)
-    ):
+    if not (options.no_cache or options.clear_cache or options.retry_failed or options.shard):
         folder = store_dir(root.resolve())
         if (folder / "store.sqlite").is_file():
             store = Store(folder)
             try:
-                fast = _reuse_everything(root, store, options, layers, started)
+                # A run due to audit runs part of what would be served: the full path samples
+                # it. Any other run with audit on is served as it would be without.
+                fast = None
+                usable, audit = _fast_path_audit(root, options, store)
+                if usable:
+                    fast = _reuse_everything(root, store, options, layers, started)
+                if fast is not None:
+                    fast.audit = audit
             except BaseException:
                 store.close()
                 raise
@@ -79,13 +79,22 @@ def _any_failure(result: AlignResult) -> bool:
     )
 
 
-def _auditing(root: Path, options: Options) -> bool:
-    """Whether ``--audit`` or the configuration's ``audit`` asks for an audit (its value is
-    checked on the full path, with the rest of the configuration)."""
-    if options.audit is not None:
-        return options.audit > 0
-    wanted = (snapshot.raw_table(root) or {}).get("audit")
-    return wanted != 0 and wanted is not None
+def _fast_path_audit(root: Path, options: Options, store: Store) -> tuple[bool, Audit | None]:
+    """Whether the no-change path may serve this run as far as audit mode goes, and the
+    audit it then reports (None without one): not when the run is due to audit, nor when the
+    configuration's ``audit`` is no share this path can judge (the full path says why)."""
+    fraction: object = options.audit
+    if fraction is None:
+        fraction = (snapshot.raw_table(root) or {}).get("audit")
+    if fraction is None or fraction == 0:
+        return True, None
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        return False, None
+    if not 0 < fraction <= 1:
+        return False, None
+    seed = options.audit_seed if options.audit_seed is not None else store.next_run()
+    audit = audit_window.plan(float(fraction), seed)
+    return audit.part is None, audit
 
 
 def _check_remote(root: Path, options: Options) -> None:

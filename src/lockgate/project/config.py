@@ -122,8 +122,9 @@ class Config(_Strict):
     retries: int = Field(default=0, ge=0)
     # seconds after which a stored load-dependent failure (a timeout) is run again
     retry_load_dependent_after: float = Field(default=86400, ge=0)
-    # the share of the results a run would serve that it runs again to check them (audit
-    # mode, keys/audit.py); `--audit` wins
+    # the share of the results runs would serve that they run again to check them, gathered
+    # into a few due runs per window of ceil(1/audit) runs (audit mode, keys/audit_window.py);
+    # `--audit` wins
     audit: float = Field(default=0, ge=0, le=1)
     # test-file glob -> seconds one test file may take (the longest matching glob wins)
     timeouts: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)

@@ -133,12 +133,17 @@ def align_json(result: AlignResult) -> dict[str, Any]:
 
 def audit_json(audit: Audit) -> dict[str, Any]:
     """``summary.audit``: the share asked for, the seed, how many served results ran again,
-    how many of them were wrong, and each of those."""
+    how many of them were wrong, and each of those; the window (every served result is
+    audited within that many runs), its parts, whether this run was due and the next that is."""
     return {
         "fraction": audit.fraction,
         "seed": audit.seed,
         "sampled": audit.sampled,
         "mismatches": len(audit.mismatches),
+        "window": audit.window,
+        "parts": audit.parts,
+        "due": audit.part is not None,
+        "next_due": audit.next_due,
         "results": [
             {
                 "feature": m.owner,
