@@ -42,6 +42,11 @@ class Paths:
         # below ``mirror`` is the real path it copies, so inputs are named as without one.
         self._mirror = mirror.rstrip(os.sep) if mirror else None
 
+    @property
+    def signature(self) -> tuple[str, tuple[str, ...], str | None]:
+        """What decides every answer of this object."""
+        return (self.root, self._drop, self._mirror)
+
     def real(self, path: str) -> str:
         """``path`` as outside the sandbox (unchanged when it is not in the sandbox)."""
         mirror = self._mirror
@@ -106,50 +111,79 @@ def _candidates(fullname: str, dirs: list[str], where: str | None, paths: Paths)
             return
 
 
+# Per owner, its summary and what it was made from (see summarize).
+_SUMMARIES: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+
 def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
     """Per owner: the input files, absent candidates and listed folders, plus which owners
-    each owner's imports lead to."""
+    each owner's imports lead to.
+
+    An owner's observations only grow, so one whose counts, the files its imports resolved to
+    and ``paths`` are those of an earlier summary has that summary: a test child summarizes
+    what it observed before forking once, and each fork per test file (:mod:`.per_file`)
+    inherits it instead of summarizing it again.
+    """
     modules: dict[str, str] = report["modules"]
     owners: dict[str, Any] = {}
     for owner, seen in report["owners"].items():
-        files = {paths.key(p) for p in seen["reads"] if not os.path.isdir(p)}
-        data = {
-            key
-            for p in seen.get("data", ())
-            if not os.path.isdir(p) and (key := paths.key(p)) is not None
-        }
-        edges = set()
-        imported = set()  # the files of modules this owner's own import statements named
         wanted = {
             ".".join(parts[:i])
             for parts in (n.split(".") for n in seen["imports"])
             for i in range(1, len(parts) + 1)
         }
-        for name in wanted:
-            file = modules.get(name)
-            if file:
-                files.add(paths.key(os.path.abspath(file)))
-                imported.add(paths.key(os.path.abspath(file)))
-                edges.add("mod:" + file)
-        probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
-        for fullname, dirs, where in seen["lookups"]:
-            probes.update(_candidates(fullname, dirs, where, paths))
-        lists = {paths.folder(p) for p in seen["lists"]}
-        files.discard(None)
-        probes.discard(None)
-        probes.discard("")  # the project root is there
-        lists.discard(None)
-        imported.discard(None)
-        owners[owner] = {
-            "files": sorted(files),
-            "data": sorted(data),
-            "spawned": bool(seen.get("spawned")),
-            "imported": sorted(imported),
-            "probes": sorted(probes),
-            "lists": sorted(lists),
-            "edges": sorted(edges),
-        }
+        stamp = (
+            paths.signature,
+            tuple(len(seen.get(k, ())) for k in ("reads", "data", "imports", "absent", "lists")),
+            len(seen["lookups"]),
+            bool(seen.get("spawned")),
+            tuple(sorted((name, modules.get(name)) for name in wanted)),
+        )
+        known = _SUMMARIES.get(owner)
+        if known is not None and known[0] == stamp:
+            owners[owner] = known[1]
+            continue
+        owners[owner] = _summary(seen, wanted, modules, paths)
+        _SUMMARIES[owner] = (stamp, owners[owner])
     return owners
+
+
+def _summary(
+    seen: dict[str, Any], wanted: set[str], modules: dict[str, str], paths: Paths
+) -> dict[str, Any]:
+    """One owner's summary (see summarize)."""
+    files = {paths.key(p) for p in seen["reads"] if not os.path.isdir(p)}
+    data = {
+        key
+        for p in seen.get("data", ())
+        if not os.path.isdir(p) and (key := paths.key(p)) is not None
+    }
+    edges = set()
+    imported = set()  # the files of modules this owner's own import statements named
+    for name in wanted:
+        file = modules.get(name)
+        if file:
+            files.add(paths.key(os.path.abspath(file)))
+            imported.add(paths.key(os.path.abspath(file)))
+            edges.add("mod:" + file)
+    probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
+    for fullname, dirs, where in seen["lookups"]:
+        probes.update(_candidates(fullname, dirs, where, paths))
+    lists = {paths.folder(p) for p in seen["lists"]}
+    files.discard(None)
+    probes.discard(None)
+    probes.discard("")  # the project root is there
+    lists.discard(None)
+    imported.discard(None)
+    return {
+        "files": sorted(files),
+        "data": sorted(data),
+        "spawned": bool(seen.get("spawned")),
+        "imported": sorted(imported),
+        "probes": sorted(probes),
+        "lists": sorted(lists),
+        "edges": sorted(edges),
+    }
 
 
 def direct(report: dict[str, Any], paths: Paths) -> dict[str, list[str]]:

@@ -73,17 +73,18 @@ def _coverage_json(
     loaded: dict[str, set[str]],
 ) -> dict[str, Any]:
     """Statements and lines per context of the measured files under root: every one, or (with
-    ``wanted``, real paths) those that ran any line plus ``wanted``.
+    ``wanted``, real paths) those that ran any line plus ``wanted``, run or not.
 
-    Analysing a file parses it; coverage lists every unexecuted file under ``source`` too,
-    which cost two seconds per run at 1,000 features for files nobody asked about. A file it
+    Analysing a file parses it: files nobody asked about cost two seconds per run at 1,000
+    features when every unexecuted file of the source folders was reported. A file it
     cannot read (an undeclared non-UTF-8 byte on its first lines, which Python itself accepts
     in a comment) has no statements, and the test files that ran it get its problem in
     ``files``: only they depend on it.
     """
     data = cov.get_data()
+    ran = set(data.measured_files())
     result: dict[str, Any] = {}
-    for measured in sorted(data.measured_files()):
+    for measured in sorted(ran if wanted is None else ran | wanted):
         if not Path(measured).is_relative_to(analysed.root):
             continue
         if wanted is not None and measured not in wanted and not data.lines(measured):
@@ -238,10 +239,15 @@ def _runner_frames() -> set[Any]:
 
 
 def _coverage(spec: dict[str, Any], observer: Observer) -> coverage.Coverage:
-    """Coverage of the spec's source, with the project's exclusions, not started yet."""
+    """Coverage of the spec's source, with the project's exclusions, not started yet.
+
+    The source folders are given as ``include`` patterns, not as ``source``: with ``source``
+    coverage walks them for files that never ran each time its data is read, once per test
+    file with a process per file; the files a verdict needs are reported by name instead
+    (``_coverage_json``)."""
     cov = coverage.Coverage(
         data_file=None,
-        source=spec["source"],
+        include=[os.path.join(folder, "*") for folder in spec["source"]],
         branch=False,
         config_file=False,
         omit=[str(Path(__file__).parent / "pytest_*.py")],  # this module and its plugin
@@ -359,8 +365,12 @@ def _split(
     """Run each of the spec's files in a process of its own (``one`` in a fork)."""
     run = functools.partial(one, session)
     each = per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run)
+    # lockgate's own work, done once for every fork to inherit: not a test's doing
+    observer.paused = True
     if wanted is not None:
         each.extra.append(_unexecuted(spec, wanted, analysed))
+    _observed(observer, spec)  # summaries of what every fork observed before it began
+    observer.paused = False
     each.all()
 
 
