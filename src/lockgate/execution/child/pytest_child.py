@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import coverage
 from coverage.config import read_coverage_config
+from coverage.files import find_python_files
 
 from lockgate.execution.child import per_file
 from lockgate.execution.child.bytecode import stale_bytecode
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
     import pytest
 
     from lockgate.execution.child.pytest_plugin import Plugin
+
+# The coverage, the files to report whether they ran or not, their analyses, and the lines
+# per context run before the forks of a process per file (none without).
+Measured = tuple[
+    coverage.Coverage, frozenset[str] | None, Analysed, dict[str, dict[str, list[int]]]
+]
 
 # Loaded before the observer starts, as when this process imported lockgate's reaper: pytest's
 # own imports of them are looked up in no project folder, so they are no test file's probes.
@@ -69,6 +76,7 @@ def _coverage_json(
     cov: coverage.Coverage,
     wanted: frozenset[str] | None,
     analysed: Analysed,
+    inherited: dict[str, dict[str, list[int]]],
     files: dict[str, dict[str, Any]],
     loaded: dict[str, set[str]],
 ) -> dict[str, Any]:
@@ -82,17 +90,18 @@ def _coverage_json(
     ``files``: only they depend on it.
     """
     data = cov.get_data()
-    ran = set(data.measured_files())
+    ran = set(data.measured_files()) | inherited.keys()
     result: dict[str, Any] = {}
     for measured in sorted(ran if wanted is None else ran | wanted):
         if not Path(measured).is_relative_to(analysed.root):
             continue
-        if wanted is not None and measured not in wanted and not data.lines(measured):
+        early = inherited.get(measured, {})
+        if wanted is not None and measured not in wanted and not (data.lines(measured) or early):
             continue
         analysis = analysed.of(measured)
         if analysis is None:
             continue
-        contexts: dict[str, list[int]] = defaultdict(list)
+        contexts: dict[str, list[int]] = defaultdict(list, {k: list(v) for k, v in early.items()})
         for line, labels in (data.contexts_by_lineno(measured) or {}).items():
             for label in labels:
                 contexts[label].append(line)
@@ -105,12 +114,23 @@ def _coverage_json(
 def _entry(analysis: Analysis, contexts: dict[str, list[int]]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "statements": analysis.statements,
-        "contexts": {label: sorted(lines) for label, lines in contexts.items()},
+        "contexts": {label: sorted(set(lines)) for label, lines in contexts.items()},
         "toplevel": analysis.toplevel,
     }
     if not analysis.python:
         entry["python"] = False
     return entry
+
+
+def _reported(spec: dict[str, Any]) -> frozenset[str]:
+    """The files whose coverage is reported whether they ran or not (real paths): the spec's
+    modules, or every importable file of the source folders (coverage's ``source``)."""
+    modules = spec.get("modules")
+    if modules is None:
+        found = (f for s in spec["source"] for f in find_python_files(s, False))
+    else:
+        found = (os.path.join(spec["root"], m) for m in modules)
+    return frozenset(map(os.path.realpath, found))
 
 
 def _unexecuted(spec: dict[str, Any], wanted: frozenset[str], analysed: Analysed) -> str:
@@ -311,8 +331,10 @@ def main(spec_path: str) -> int:
         observer.watch({str(root / f): f for f in spec["files"]})
         ending: list[bool] = []
         analysed = Analysed(cov, Path(os.path.realpath(root)))
-        modules = spec.get("modules")
-        wanted = None if modules is None else frozenset(os.path.realpath(root / m) for m in modules)
+        inherited: dict[str, dict[str, list[int]]] = {}  # lines run before the forks
+        observer.paused = True  # lockgate's own looks
+        wanted = _reported(spec)
+        observer.paused = False
 
         def finish(
             part: dict[str, Any],
@@ -326,7 +348,7 @@ def main(spec_path: str) -> int:
             cov.stop()
             progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
             progress.flush()
-            measured = (cov, wanted, analysed)
+            measured = (cov, wanted, analysed, inherited)
             _write_result(part, root, plugin, observer, code, finished, traced, measured)
 
         def stop(_signum: int, _frame: object) -> None:
@@ -348,7 +370,9 @@ def main(spec_path: str) -> int:
         if stop_signal is not None:
             signal.signal(stop_signal, stop)
         if per_file.available() and len(spec["files"]) > 1:
-            plugin.split = functools.partial(_split, spec, observer, wanted, analysed, one)
+            plugin.split = functools.partial(
+                _split, spec, observer, (cov, wanted, analysed, inherited), one
+            )
         code = pytest.main(_arguments(spec, root), plugins=[plugin])
         finish(spec, int(code), None)
     return 0
@@ -357,21 +381,36 @@ def main(spec_path: str) -> int:
 def _split(
     spec: dict[str, Any],
     observer: Observer,
-    wanted: frozenset[str] | None,
-    analysed: Analysed,
+    measured: Measured,
     one: Callable[[pytest.Session, str, dict[str, str]], None],
     session: pytest.Session,
 ) -> None:
     """Run each of the spec's files in a process of its own (``one`` in a fork)."""
+    cov, wanted, analysed, inherited = measured
     run = functools.partial(one, session)
     each = per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run)
     # lockgate's own work, done once for every fork to inherit: not a test's doing
     observer.paused = True
+    # coverage starts a fork's data afresh: the lines run so far are every fork's
+    inherited.update(_lines(cov.get_data(), analysed.root))
     if wanted is not None:
         each.extra.append(_unexecuted(spec, wanted, analysed))
     _observed(observer, spec)  # summaries of what every fork observed before it began
     observer.paused = False
     each.all()
+
+
+def _lines(data: coverage.CoverageData, root: Path) -> dict[str, dict[str, list[int]]]:
+    """Per measured file under ``root``, its lines per context."""
+    found: dict[str, dict[str, list[int]]] = {}
+    for measured in data.measured_files():
+        if Path(measured).is_relative_to(root):
+            contexts: dict[str, list[int]] = defaultdict(list)
+            for line, labels in (data.contexts_by_lineno(measured) or {}).items():
+                for label in labels:
+                    contexts[label].append(line)
+            found[measured] = dict(contexts)
+    return found
 
 
 def _write_result(
@@ -382,7 +421,7 @@ def _write_result(
     code: int,
     finished: list[str] | None,
     traced: bool,
-    measured: tuple[coverage.Coverage, frozenset[str] | None, Analysed],
+    measured: Measured,
 ) -> None:
     """Outcomes, coverage and observations, atomically; ``finished`` names the files whose
     outcomes are complete when the run was stopped early (None: it ran to its end); ``traced``
