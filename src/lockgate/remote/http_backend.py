@@ -38,6 +38,7 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 THREADS = 8  # requests in flight: one round trip per key, so latency, not bandwidth, bounds it
 _T = TypeVar("_T")
+_LIMIT = MAX_ENTRY * VARIANTS  # a key's blob: its variants, each within the entry limit
 
 
 class HttpBackend:
@@ -83,13 +84,21 @@ class HttpBackend:
             response = self._pool.request(
                 method, url, body=body, headers=headers, preload_content=False, redirect=False
             )
+            data = b""
             try:
-                data = response.read(MAX_ENTRY * VARIANTS + 1) if response.status == 200 else b""
+                data = response.read(_LIMIT + 1)
             finally:
-                response.release_conn()
+                # a body read to its end leaves the connection for the next request; one cut
+                # short would garble that request's answer
+                if len(data) > _LIMIT:
+                    response.close()
+                else:
+                    response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             raise RemoteError(f"{method} failed: {type(exc).__name__}") from None
-        return response.status, data
+        if len(data) > _LIMIT:
+            raise RemoteError(f"{method} answered more than {_LIMIT} bytes")
+        return response.status, data if response.status == 200 else b""
 
     def get_many(self, keys: Sequence[str]) -> dict[str, list[bytes]]:
         """Every key's blob that exists, read in parallel; a blob that is not lockgate's is
