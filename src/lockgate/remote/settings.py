@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Sequence
@@ -168,6 +169,13 @@ def trust(wanted: Wanted, shown: str) -> Trust:
     publics = tuple(decode_key(k, "a key of public_keys") for k in wanted.public_keys)
     private_text = os.environ.get(SIGNING_KEY_ENV)
     private = decode_key(private_text, SIGNING_KEY_ENV) if private_text else None
+    if (publics or private) and importlib.util.find_spec("cryptography") is None:
+        # said before the run, not at its first remote read (found, not imported: the
+        # no-change path checks this too and never verifies anything)
+        raise LockgateError(
+            f"remote {shown}: Ed25519 signatures need the cryptography package: "
+            "pip install 'lockgate[sign]'"
+        )
     if private is not None and scope in wanted.trusted_scopes and public_of(private) not in publics:
         raise LockgateError(
             f"remote {shown}: the public key of {SIGNING_KEY_ENV} is not among public_keys, "
