@@ -1,10 +1,12 @@
 """Time the shared remote store: a fresh clone's first deploy from a warm remote vs cold.
 
     python benchmarks/remote.py [--size 1000] [--repeat 3] [--jobs N] [--keep]
+                                [--kind redis|folder|http|webdav|turbo] [--sign hmac|ed25519]
 
-A project of SIZE features is generated and a private redis-server (no persistence) started
-on 127.0.0.1. Every row is one `lockgate deploy PATH --dry-run --json --quiet` subprocess,
-timed on the wall clock:
+A project of SIZE features is generated and the remote of KIND started on 127.0.0.1 (see
+servers.py; default a private redis-server without persistence). With ``--sign ed25519`` the
+project trusts the scope ``main`` signed by a new key, and every run is main's job. Every row
+is one `lockgate deploy PATH --dry-run --json --quiet` subprocess, timed on the wall clock:
 
     cold, no remote        an empty local store and no remote: the baseline
     cold, filling remote   what CI does on the default branch: validate all, write the remote
@@ -23,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,40 +34,23 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import generate
+from generate import _git, generate
+from servers import start, stop
+
+from lockgate.remote.trust import SIGNING_KEY_ENV, new_pair
+
+KINDS = ("redis", "folder", "http", "webdav", "turbo")
 
 SECRET = "benchmark-remote-signing-secret"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        sys.exit("redis-server is not installed (Debian: apt-get install redis-server)")
-    port = _port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(200):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("redis-server did not start")
-
-
-def deploy(project: Path, jobs: int | None, remote: str | None) -> tuple[float, dict[str, Any]]:
+def deploy(
+    project: Path, jobs: int | None, remote: str | None, extra: dict[str, str]
+) -> tuple[float, dict[str, Any]]:
     """One dry-run deploy: its wall time and summary.cache."""
     env = {k: v for k, v in os.environ.items() if k not in ("LOCKGATE_DIR", "LOCKGATE_REMOTE")}
     env["LOCKGATE_REMOTE_KEY"] = SECRET
+    env.update(extra)
     args = [sys.executable, "-m", "lockgate", "deploy", str(project), "--dry-run", "--json", "-q"]
     args += ["--remote", remote] if remote else ["--no-remote"]
     if jobs:
@@ -90,18 +74,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="no-change runs (median)")
     parser.add_argument("--jobs", type=int, help="passed to lockgate as --jobs N")
     parser.add_argument("--keep", action="store_true", help="keep the generated project")
+    parser.add_argument("--kind", default="redis", choices=KINDS, help="the remote's kind")
+    parser.add_argument("--sign", default="hmac", choices=("hmac", "ed25519"))
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="lockgate-remote-bench-"))
     project = work / "project"
     generate(project, args.size)
-    server, url = start_redis(work)
+    server, url, extra = start(args.kind, work / "server")
+    if args.sign == "ed25519":
+        private, public = new_pair()
+        with (project / "pyproject.toml").open("a") as fh:
+            fh.write(f'\n[tool.lockgate.remote]\ntrusted_scopes = ["main"]\n'
+                     f'public_keys = ["{public}"]\n')  # fmt: skip
+        _git(project, "commit", "--quiet", "--no-gpg-sign", "-am", "trust main's key")
+        extra = {**extra, "LOCKGATE_REMOTE_SCOPE": "main", SIGNING_KEY_ENV: private}
     rows: list[tuple[str, float, dict[str, Any], str]] = []
 
     def row(name: str, remote: str | None, expect: str, fresh: bool) -> None:
         if fresh:
             shutil.rmtree(project / ".lockgate", ignore_errors=True)
-        seconds, cache = deploy(project, args.jobs, remote)
+        seconds, cache = deploy(project, args.jobs, remote, extra)
         rows.append((name, seconds, cache, expect))
 
     try:
@@ -111,16 +104,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, remote in (("no change, no remote", None), ("no change, remote set", url)):
             times = []
             for _ in range(args.repeat):
-                seconds, cache = deploy(project, args.jobs, remote)
+                seconds, cache = deploy(project, args.jobs, remote, extra)
                 times.append(seconds)
             rows.append((name, statistics.median(times), cache, "local"))
     finally:
-        server.kill()
-        server.wait()
+        stop(server)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\nlockgate deploy --dry-run at {args.size} features ({os.cpu_count()} cores)\n")
+    print(
+        f"\nlockgate deploy --dry-run at {args.size} features, {args.kind} remote, "
+        f"{args.sign} ({os.cpu_count()} cores)\n"
+    )
     print(f"{'scenario':<26} {'seconds':>8} {'hits':>6} {'remote':>7} {'misses':>7}")
     for name, seconds, cache, expect in rows:
         hits, remote, misses = (cache.get(k, "-") for k in ("hits", "remote_hits", "misses"))

@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages, only when missing: the HTML report's browser test drives Debian's chromium
-# (never `playwright install`), and the remote-store tests start a real redis-server.
+# (never `playwright install`), the remote-store tests start a real redis-server, and the HTTP
+# remote's tests a Turborepo cache server on node.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=$([ "$(id -u)" = 0 ] || echo sudo)
     export DEBIAN_FRONTEND=noninteractive
@@ -18,3 +20,8 @@ fi
 
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
+
+# The Turborepo-compatible cache server of the HTTP remote's tests, from the npm registry, in a
+# project-local folder (git-ignored); pinned, so every machine tests against the same server.
+[ -f .node/node_modules/turborepo-remote-cache/package.json ] ||
+    npm install --prefix .node --no-audit --no-fund --loglevel=error turborepo-remote-cache@2.12.0

@@ -24,7 +24,9 @@ def claim() -> bool:
     _CLAIMED.append(True)
     return True
 '''
-CLAIM_TEST = "\n\ndef test_claims_the_coupon():\n    from shop.first import claim\n\n    assert claim()\n"
+CLAIM_TEST = (
+    "\n\ndef test_claims_the_coupon():\n    from shop.first import claim\n\n    assert claim()\n"
+)
 
 
 def _claiming(tmp_path: Path) -> Path:

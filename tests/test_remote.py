@@ -251,6 +251,7 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
 def test_a_tampered_entry_is_never_served(ci: CI) -> None:
     from lockgate.remote.entry import seal, unseal
     from lockgate.remote.redis_backend import HASH
+    from lockgate.remote.trust import Trust
 
     client = ci.server.client()
     before = variants(ci.server)
@@ -268,14 +269,15 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
     # and one signed with the right secret whose run-time files are not what this clone has:
     # it verifies, fails the reuse check, runs again, and its fresh result is the one kept
     opened = {
-        k: unseal(SECRET.encode(), k[0].decode().removeprefix(HASH), before[k]) for k in keys[2:]
+        k: unseal(Trust(SECRET.encode()), None, k[0].decode().removeprefix(HASH), before[k])
+        for k in keys[2:]
     }
     stale = next(k for k, e in opened.items() if e is not None and e.result.extras)
     entry = opened[stale]
     assert entry is not None
     extras = {path: "0" * 64 for path in entry.result.extras}
     forged = dataclasses.replace(entry, result=dataclasses.replace(entry.result, extras=extras))
-    client.hset(*stale, seal(SECRET.encode(), forged))
+    client.hset(*stale, seal(Trust(SECRET.encode()), None, forged))
     try:
         root = ci.clone()
         run = lockgate(

@@ -18,6 +18,7 @@ from lockgate.remote.client import Remote
 from lockgate.remote.transfer import Transfer, settings
 from lockgate.remote.transfer import pull as run_pull
 from lockgate.remote.transfer import push as run_push
+from lockgate.remote.trust import SIGNING_KEY_ENV, new_pair
 from lockgate.report.cache import print_health, print_stats
 from lockgate.report.json import dumps
 from lockgate.store import health as checks
@@ -154,18 +155,26 @@ def warm(path: Path, jobs: int, quiet: bool) -> None:
 _REMOTE = click.option(
     "--remote", metavar="URL", help="The remote (default: LOCKGATE_REMOTE, then the config)."
 )
+_PACK = click.option(
+    "--pack",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One file instead of the remote (for CI caches such as actions/cache).",
+)
 
 
 @cache.command()
 @_PATH
 @_JSON
 @_REMOTE
-def push(path: Path, as_json: bool, remote: str | None) -> None:
-    """Copy every valid local result, with the facts it needs, to the remote."""
-    target = settings(path, remote)
+@_PACK
+def push(path: Path, as_json: bool, remote: str | None, pack: Path | None) -> None:
+    """Copy every valid local result, with the facts it needs, to the remote; with --pack,
+    the results valid for the tree as it is now, into one file."""
+    target = settings(path, remote, pack)
+    keys = current_plan(path)[0] if pack is not None else None
     store = _store(path)
     try:
-        done = run_push(store, target)
+        done = run_push(store, target, keys)
     finally:
         store.close()
     message = f"pushed {done.moved} results to {done.url}"
@@ -178,9 +187,11 @@ def push(path: Path, as_json: bool, remote: str | None) -> None:
 @_PATH
 @_JSON
 @_REMOTE
-def pull(path: Path, as_json: bool, remote: str | None) -> None:
-    """Copy the remote's valid results for the project as it is now into the local store."""
-    target = settings(path, remote)
+@_PACK
+def pull(path: Path, as_json: bool, remote: str | None, pack: Path | None) -> None:
+    """Copy the remote's (or the pack's) valid results for the project as it is now into
+    the local store."""
+    target = settings(path, remote, pack)
     reader = Remote(target)
     try:
         keys, records = current_plan(path, reader)
@@ -193,6 +204,18 @@ def pull(path: Path, as_json: bool, remote: str | None) -> None:
         store.close()
     message = f"pulled {done.moved} results from {done.url} ({done.skipped} already stored)"
     _transferred(done, as_json, message, "pulled")
+
+
+@cache.command()
+def keygen() -> None:
+    """Print a new Ed25519 key pair for a trusted scope of the remote."""
+    private, public = new_pair()
+    click.echo(
+        f"# the secret of the jobs that write trusted scopes (never in the repository):\n"
+        f"{SIGNING_KEY_ENV}={private}\n"
+        "# for [tool.lockgate.remote] of every reader:\n"
+        f'public_keys = ["{public}"]'
+    )
 
 
 def _transferred(done: Transfer, as_json: bool, message: str, verb: str) -> None:

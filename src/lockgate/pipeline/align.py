@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lockgate.commands.options import Options
 from lockgate.keys import audit_window, snapshot
 from lockgate.model import AlignResult, Audit
-from lockgate.remote.settings import resolve
+from lockgate.remote.settings import RawWanted, resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
 from lockgate.words import counted
@@ -101,9 +101,7 @@ def _check_remote(root: Path, options: Options) -> None:
     """Refuse a remote lockgate cannot use before the no-change path, which never reads the
     remote, can serve a run: a setting is refused on every run or on none."""
     table = snapshot.raw_table(root) or {}
-    section = table.get("remote")
-    url = section.get("url") if isinstance(section, dict) else None
-    resolve(options.remote, options.no_remote, url if isinstance(url, str) else None, False)
+    resolve(options.remote, options.no_remote, RawWanted.of(table.get("remote")))
 
 
 def _reuse_everything(

@@ -96,7 +96,7 @@ def _validate(
     # A stored failure a gate would block on runs again once first: one that failed under
     # load must not block every deploy of an unchanged tree (docs/design.md)
     options = replace(options, recheck_failures=True)
-    wanted = resolve(options.remote, options.no_remote, cfg.remote.url, cfg.remote.read_only)
+    wanted = resolve(options.remote, options.no_remote, cfg.remote)
     remote = Remote(wanted) if wanted is not None and not options.no_cache else None
     try:
         result = align(root, options, remote=remote)

@@ -376,7 +376,7 @@ def _save_snapshot(
 def _remote(project: Project, options: Options) -> Remote | None:
     """The remote this run reads and writes, if one is set (see lockgate.remote.settings)."""
     wanted = project.config.remote
-    settings = resolve(options.remote, options.no_remote, wanted.url, wanted.read_only)
+    settings = resolve(options.remote, options.no_remote, wanted)
     return Remote(settings) if settings is not None else None
 
 

@@ -102,6 +102,11 @@ class Gates(_Strict):
 class Remote(_Strict):
     url: str | None = Field(default=None, min_length=1)  # LOCKGATE_REMOTE and --remote win
     read_only: bool = False
+    # see lockgate.remote.trust: the scope this run writes (LOCKGATE_REMOTE_SCOPE wins), the
+    # protected scopes it reads after its own, and the Ed25519 keys that sign those
+    scope: str | None = Field(default=None, min_length=1)
+    trusted_scopes: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    public_keys: list[str] = Field(default_factory=list)
 
 
 class Config(_Strict):

@@ -1,4 +1,4 @@
-"""What a remote backend is: get many entries, put many entries. S3 or HTTP can follow."""
+"""What a remote backend is: get many entries, put many entries."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 from lockgate.errors import LockgateError
 from lockgate.remote.file_backend import FileBackend
+from lockgate.remote.pack import PackBackend
+from lockgate.remote.settings import HTTP_SCHEMES, Settings
 
 
 class Backend(Protocol):
@@ -38,18 +40,29 @@ class Backend(Protocol):
         ...
 
 
-def open_backend(url: str) -> Backend:
-    """The backend for ``url`` (a scheme lockgate.remote.settings accepted); opening connects
-    to nothing yet."""
-    parts = urlsplit(url)
+def open_backend(settings: Settings) -> Backend:
+    """The backend for ``settings`` (a URL lockgate.remote.settings accepted, or a pack file);
+    opening connects to nothing yet."""
+    if settings.pack is not None:
+        return PackBackend(settings.pack)
+    parts = urlsplit(settings.url)
     if parts.scheme == "file":
         return FileBackend(Path(unquote(parts.path)))
+    if parts.scheme in HTTP_SCHEMES:
+        try:
+            # lazy: each server's client is an optional extra; without it only that kind of
+            # remote fails, and a run that uses no remote never pays for importing it
+            from lockgate.remote.http_backend import HttpBackend
+        except ImportError:
+            raise LockgateError(
+                "an http remote needs the urllib3 package: pip install 'lockgate[http]'"
+            ) from None
+        return HttpBackend(settings.url)
     try:
-        # lazy: redis is an optional extra (lockgate[redis]); without it only a redis remote
-        # fails, and a run that uses no remote never pays for importing it
+        # lazy: as above, lockgate[redis]
         from lockgate.remote.redis_backend import RedisBackend
     except ImportError:
         raise LockgateError(
             "a redis remote needs the redis package: pip install 'lockgate[redis]'"
         ) from None
-    return RedisBackend(url)
+    return RedisBackend(settings.url)

@@ -8,6 +8,7 @@ from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
 from lockgate.remote.settings import Settings
+from lockgate.remote.trust import scoped_name
 from lockgate.store.store import variant_of
 
 
@@ -29,49 +30,67 @@ class Remote:
 
     def _open(self) -> Backend:
         if self._backend is None:
-            self._backend = open_backend(self.settings.url)
+            self._backend = open_backend(self.settings)
         return self._backend
 
     def fetch(self, keys: Sequence[str]) -> dict[str, list[Entry]]:
-        """The verified entries for ``keys``, each key's newest first (one per variant);
-        entries that fail verification are counted."""
+        """The verified entries for ``keys``, each key's newest first (one per variant):
+        from this run's scope, then from each trusted scope for the keys still missing.
+        Entries that fail verification are counted."""
         if not keys or self._down:
             return {}
+        out: dict[str, list[Entry]] = {}
+        problems: list[str] = []
+        refused = 0
+        missing = list(keys)
         try:
             backend = self._open()
-            raw = backend.get_many(keys)
+            for scope in self.settings.trust.reads():
+                names = {scoped_name(k, scope): k for k in missing}
+                raw = backend.get_many(list(names))
+                problems += backend.problems
+                for name, found in raw.items():
+                    key = names[name]
+                    for data in found:
+                        entry = unseal(self.settings.trust, scope, key, data)
+                        if entry is None:
+                            refused += 1
+                        else:
+                            out.setdefault(key, []).append(entry)
+                missing = [k for k in missing if k not in out]
+                if not missing:
+                    break
         except RemoteError as exc:
             self._fail("read", exc)
-            return {}
-        if backend.problems:
-            self.errors += len(backend.problems)
-            more = len(backend.problems) - 1
+        self._count(problems, refused)
+        return out
+
+    def _count(self, problems: list[str], refused: int) -> None:
+        """One warning for entries refused unread, one for the run's refused entries."""
+        if problems:
+            self.errors += len(problems)
+            more = len(problems) - 1
             self.warnings.append(
-                f"remote {self.settings.shown}: {len(backend.problems)} entries could not be "
-                f"read and were not used ({backend.problems[0]}"
+                f"remote {self.settings.shown}: {len(problems)} entries could not be "
+                f"read and were not used ({problems[0]}"
                 f"{f', and {more} more' if more else ''}); lockgate writes only regular "
                 "files there, within a size limit; they run again"
             )
-        out: dict[str, list[Entry]] = {}
-        refused = 0
-        for key, found in raw.items():
-            for data in found:
-                entry = unseal(self.settings.secret, key, data)
-                if entry is None:
-                    refused += 1
-                else:
-                    out.setdefault(key, []).append(entry)
         if refused:
             self.errors += refused
             self._refused += refused
+            why = (
+                "signed by no key this run trusts for their scope, or altered"
+                if self.settings.trust.scoped
+                else "another LOCKGATE_REMOTE_KEY wrote them, or they were altered"
+            )
             warning = (
                 f"remote {self.settings.shown}: {self._refused} entries failed verification and "
-                "were not used (another LOCKGATE_REMOTE_KEY wrote them, or they were altered)"
+                f"were not used ({why})"
             )
             # one line for the run, however many reads it made
             self.warnings[:] = [warning, *(w for w in self.warnings if w != self._said)]
             self._said = warning
-        return out
 
     def publish(self, entries: Sequence[Entry]) -> int:
         """Write ``entries`` in one batch, each under its key and variant; return how many
@@ -81,10 +100,20 @@ class Remote:
         if self.settings.read_only:
             self._reads_only("read_only is set")
             return 0
-        secret = self.settings.secret
+        trust = self.settings.trust
+        why = trust.cannot_write()
+        if why is not None:
+            self._reads_only(why)
+            return 0
+        scope = trust.scope
         try:
             self._open().put_many(
-                {(e.result.key, variant_of(e.result.extras)): seal(secret, e) for e in entries}
+                {
+                    (scoped_name(e.result.key, scope), variant_of(e.result.extras)): seal(
+                        trust, scope, e
+                    )
+                    for e in entries
+                }
             )
         except WriteRefused as exc:
             self._reads_only(f"the server refused a write: {exc}")
@@ -95,7 +124,9 @@ class Remote:
         return len(entries)
 
     def _reads_only(self, why: str) -> None:
-        self.warnings.append(f"remote {self.settings.shown}: reads only ({why})")
+        warning = f"remote {self.settings.shown}: reads only ({why})"
+        if warning not in self.warnings:  # once per run, however many batches it writes
+            self.warnings.append(warning)
 
     def _fail(self, what: str, exc: RemoteError) -> None:
         self._down = True

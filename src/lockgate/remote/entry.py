@@ -1,8 +1,11 @@
-"""One remote entry: a result with the facts it needs, sealed with the remote's secret.
+"""One remote entry: a result with the facts it needs, sealed by its writer.
 
-On the wire: the hex HMAC, a newline, then the zlib-compressed JSON of the result. The MAC
-covers the key and the whole compressed content, so an entry moved to another key, edited,
-or written by anyone without the secret is refused before a byte of it is decoded.
+On the wire: a signature line, a newline, then the zlib-compressed JSON of the result. Unscoped
+(as before scopes) the line is the hex HMAC under the shared secret over the key and the
+payload; scoped, it is ``ed25519 <key id> <signature>`` or ``hmac <mac>`` over the scope, the
+key and the payload (see lockgate.remote.trust). Either way an entry moved to another key or
+scope, edited, or written by anyone without a key the reader accepts is refused before a
+byte of it is decoded.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from lockgate.remote.trust import Trust
 from lockgate.store import signing
 from lockgate.store.store import NewResult
 
 # The signed "table": a new format never verifies as an old one.
 _KIND = "remote/1"
+_SCOPED = "remote/2"
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,8 @@ class Entry:
     facts: dict[str, str]
 
 
-def seal(secret: bytes, entry: Entry) -> bytes:
-    """The bytes to store under the entry's key."""
+def seal(trust: Trust, scope: str | None, entry: Entry) -> bytes:
+    """The bytes to store under the entry's key in ``scope`` (None: unscoped)."""
     r = entry.result
     body = {
         "key": r.key,
@@ -44,20 +49,28 @@ def seal(secret: bytes, entry: Entry) -> bytes:
         "facts": entry.facts,
     }
     payload = zlib.compress(json.dumps(body, sort_keys=True).encode(), 6)
-    mac = signing.sign(secret, _KIND, [r.key], [payload])
-    return mac.encode() + b"\n" + payload
+    if scope is None:
+        assert trust.secret is not None  # settings require it for an unscoped remote
+        line = signing.sign(trust.secret, _KIND, [r.key], [payload]).encode()
+    else:
+        line = trust.sign(scope, signing.message(_SCOPED, [scope, r.key], [payload]))
+    return line + b"\n" + payload
 
 
-def unseal(secret: bytes, key: str, data: bytes) -> Entry | None:
-    """The entry stored under ``key``, or None when it does not verify or decode."""
-    mac, newline, payload = data.partition(b"\n")
+def unseal(trust: Trust, scope: str | None, key: str, data: bytes) -> Entry | None:
+    """The entry stored under ``key`` in ``scope``, or None when it does not verify or
+    decode."""
+    line, newline, payload = data.partition(b"\n")
     if not newline:
         return None
-    try:
-        text = mac.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    if not signing.verify(secret, text, _KIND, [key], [payload]):
+    if scope is None:
+        try:
+            text = line.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        if trust.secret is None or not signing.verify(trust.secret, text, _KIND, [key], [payload]):
+            return None
+    elif not trust.verify(scope, line, signing.message(_SCOPED, [scope, key], [payload])):
         return None
     try:
         body: dict[str, Any] = json.loads(zlib.decompress(payload))

@@ -12,7 +12,7 @@ from lockgate.keys.owners import OWNERS_FACTS, entry_of, named_facts
 from lockgate.project.config import load
 from lockgate.remote.client import Remote
 from lockgate.remote.entry import Entry
-from lockgate.remote.settings import Settings, resolve
+from lockgate.remote.settings import Settings, for_pack, resolve
 from lockgate.store.store import Store, variant_of
 
 BATCH = 1000  # entries per write: one round trip each
@@ -29,10 +29,13 @@ class Transfer:
     warnings: list[str]
 
 
-def settings(root: Path, flag_url: str | None) -> Settings:
-    """The remote of the project at ``root``; none set is a usage error here."""
+def settings(root: Path, flag_url: str | None, pack: Path | None = None) -> Settings:
+    """The remote of the project at ``root``, or the pack file ``pack`` with the remote's
+    trust; neither set is a usage error here."""
     wanted = load(root).config.remote
-    found = resolve(flag_url, False, wanted.url, wanted.read_only)
+    if pack is not None:
+        return for_pack(pack.absolute(), wanted)
+    found = resolve(flag_url, False, wanted)
     if found is None:
         raise LockgateError(
             "no remote is set: pass --remote URL, set LOCKGATE_REMOTE, "
@@ -41,9 +44,10 @@ def settings(root: Path, flag_url: str | None) -> Settings:
     return found
 
 
-def push(store: Store, target: Settings) -> Transfer:
-    """Write every local result that verifies, with the probe sets it names."""
-    results = store.sound_results()
+def push(store: Store, target: Settings, keys: set[str] | None = None) -> Transfer:
+    """Write every local result that verifies (only those of ``keys`` when given), with the
+    probe sets it names."""
+    results = [r for r in store.sound_results() if keys is None or r.key in keys]
     names = {n for r in results for n in fact_names(r.extras)}
     facts = store.facts(names)
     entries = []

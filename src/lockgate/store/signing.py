@@ -100,8 +100,9 @@ def _create(path: Path) -> None:
         ) from None
 
 
-def sign(key: bytes, table: str, fields: Sequence[Field], blobs: Sequence[bytes] = ()) -> str:
-    """HMAC-SHA256 over one row of ``table``: its scalar fields, then its blobs."""
+def message(table: str, fields: Sequence[Field], blobs: Sequence[bytes] = ()) -> bytes:
+    """The bytes a signature over one row of ``table`` covers: its scalar fields, then its
+    blobs."""
     # JSON keeps the scalars unambiguous (floats as their shortest exact repr); every part
     # is length-prefixed so that no two rows share a message. The table name stops a row of
     # one table from passing as a row of another.
@@ -109,7 +110,12 @@ def sign(key: bytes, table: str, fields: Sequence[Field], blobs: Sequence[bytes]
     parts = [len(head).to_bytes(8, "big"), head]
     for blob in blobs:
         parts += [len(blob).to_bytes(8, "big"), blob]
-    return hmac.digest(key, b"".join(parts), "sha256").hex()
+    return b"".join(parts)
+
+
+def sign(key: bytes, table: str, fields: Sequence[Field], blobs: Sequence[bytes] = ()) -> str:
+    """HMAC-SHA256 over one row of ``table`` (see :func:`message`)."""
+    return hmac.digest(key, message(table, fields, blobs), "sha256").hex()
 
 
 def verify(
