@@ -17,6 +17,7 @@ _SUFFIXES = (
     *importlib.machinery.SOURCE_SUFFIXES,
     *importlib.machinery.BYTECODE_SUFFIXES,
 )
+_NATIVE = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 _VIRTUAL = (f"{os.sep}proc{os.sep}", f"{os.sep}sys{os.sep}", f"{os.sep}dev{os.sep}")
 # Fingerprinted distributions' metadata (the environment fingerprint covers them).
 _DISTRIBUTION = (".dist-info", ".egg-info")
@@ -131,6 +132,11 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
                 files.add(paths.key(os.path.abspath(file)))
                 imported.add(paths.key(os.path.abspath(file)))
                 edges.add("mod:" + file)
+        # native code that is an input (the project's, not the environment's): a library or
+        # database extension it loaded, and extension modules its imports loaded
+        native = {paths.key(p) for p in seen.get("native", ())}
+        native.update(f for f in imported if f is not None and f.endswith(_NATIVE))
+        native.discard(None)
         probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
         for fullname, dirs, where in seen["lookups"]:
             probes.update(_candidates(fullname, dirs, where, paths))
@@ -144,6 +150,8 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
             "files": sorted(files),
             "data": sorted(data),
             "spawned": bool(seen.get("spawned")),
+            "native": sorted(f for f in native if f is not None),
+            "bypassed": list(seen.get("bypassed", ())),
             "imported": sorted(imported),
             "probes": sorted(probes),
             "lists": sorted(lists),
