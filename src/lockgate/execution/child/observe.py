@@ -120,6 +120,7 @@ class Observer:
         self._dir_fd: int | None = None  # the folder of the os.open call running, if given
         # coverage's trace functions once it started (a test process); empty: nothing traces
         self.tracers: tuple[Any, ...] = ()
+        self._started: set[tuple[str, tuple[str, ...], str | None]] = set()  # see install
         # test file code (by the file name its code objects carry) → the test file, and the
         # modules each test file's own code asked for by name (see :meth:`watch`)
         self._tests: dict[str, str | None] = {}
@@ -206,9 +207,8 @@ class Observer:
                 self._by_c(path, True)  # else found by the loader's search: the machine's
 
     def _by_c(self, path: Any, native: bool, sidecars: tuple[str, ...] = ()) -> None:
-        """C code opened ``path`` with no ``open`` event (SQLite, a library loader): it is
-        read as data; ``native``: it is native code; ``sidecars``: files whose names add
-        these tails to its own are read with it when present (a database's journals)."""
+        """C code opened ``path`` with no ``open`` event: read as data; ``native``: it is
+        native code; ``sidecars``: tails of files read with it (a database's journals)."""
         if self.paused or self._busy or path is None:
             return
         self._busy = True
@@ -364,14 +364,16 @@ class Observer:
         finder.find_spec = classmethod(traced_find_spec)  # type: ignore[method-assign,assignment]
         wrap_looks(self)
         wrap_bypasses(self)
-        shared = self._seen.setdefault(_SHARED, _Seen())
-        shared.lookups.update(_started_with(tuple(os.fsdecode(p) for p in sys.path)))
+        self._started = _started_with(tuple(os.fsdecode(p) for p in sys.path))
+        self.reset()
         sys.addaudithook(self._audit)
 
     def reset(self) -> None:
-        """Forget what was seen so far (a forked worker child starts afresh)."""
+        """Forget what was seen so far but the process's start (a forked worker child)."""
         self._seen.clear()
         self._origins.clear()
+        self._seen[_SHARED] = _Seen()
+        self._seen[_SHARED].lookups.update(self._started)
 
     # -- reporting -----------------------------------------------------------------------
 
