@@ -417,16 +417,26 @@ def test_what_is_put_in_front_of_an_import_is_in_the_key(tmp_path: Path) -> None
     assert_fresh_verdicts(cases, incremental, fresh)
 
 
-def test_a_module_shadowed_before_the_observer_started_is_in_the_key(tmp_path: Path) -> None:
+STARTED = {
     # json is imported at interpreter start, before anything is observed, and no test
     # imports it: a project module of that name on the import path replaces it for the whole
     # process (here: lockgate's own child, which then cannot run)
-    cases = {
-        "shadowed": Case(
-            "def test_plain():\n    assert True\n",
-            lambda root: _write(root, "src/json.py", "def dumps(value):\n    return 'no'\n"),
-        )
-    }
+    "shadowed": Case(
+        "def test_plain():\n    assert True\n",
+        lambda root: _write(root, "src/json.py", "def dumps(value):\n    return 'no'\n"),
+    ),
+    # a sitecustomize in the project runs at interpreter start: its text is an input
+    "startup_edited": Case(
+        "def test_level():\n    import builtins\n\n    assert builtins.LG_LEVEL == 0\n",
+        lambda root: _write(root, "sitecustomize.py", "import builtins\nbuiltins.LG_LEVEL = 1\n"),
+        files={"sitecustomize.py": "import builtins\nbuiltins.LG_LEVEL = 0\n"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STARTED))
+def test_what_ran_before_the_observer_started_is_in_the_key(tmp_path: Path, name: str) -> None:
+    cases = {name: STARTED[name]}
     root = project(tmp_path, cases)
     incremental, fresh = stored_then_changed(root, cases)
     assert_fresh_verdicts(cases, incremental, fresh)

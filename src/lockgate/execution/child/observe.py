@@ -120,7 +120,7 @@ class Observer:
         self._dir_fd: int | None = None  # the folder of the os.open call running, if given
         # coverage's trace functions once it started (a test process); empty: nothing traces
         self.tracers: tuple[Any, ...] = ()
-        self._started: set[tuple[str, tuple[str, ...], str | None]] = set()  # see install
+        self._started = _Seen()  # what the interpreter's start did (see install)
         # test file code (by the file name its code objects carry) → the test file, and the
         # modules each test file's own code asked for by name (see :meth:`watch`)
         self._tests: dict[str, str | None] = {}
@@ -372,8 +372,9 @@ class Observer:
         """Forget what was seen so far but the process's start (a forked worker child)."""
         self._seen.clear()
         self._origins.clear()
-        self._seen[_SHARED] = _Seen()
-        self._seen[_SHARED].lookups.update(self._started)
+        shared = self._seen[_SHARED] = _Seen()
+        shared.lookups.update(self._started.lookups)
+        shared.reads.update(self._started.reads)
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -404,21 +405,22 @@ class Observer:
         }
 
 
-def _started_with(dirs: tuple[str, ...]) -> set[tuple[str, tuple[str, ...], str | None]]:
-    """How the modules loaded before observing began were found, and that ``sitecustomize``
-    and ``usercustomize`` were looked for, as lookups along ``dirs``: the interpreter
-    imported them at its start, along the import path it starts with (the project's folders
-    first), so a module created there that would be found first is an input of every test
-    file, as is one of those two."""
-    found: set[tuple[str, tuple[str, ...], str | None]] = set()
+def _started_with(dirs: tuple[str, ...]) -> _Seen:
+    """What the interpreter's start did before observing began, as the shared owner's: the
+    modules it loaded (their files are read, how they were found is a lookup along ``dirs``,
+    the import path it starts with, the project's folders first) and that ``sitecustomize``
+    and ``usercustomize`` were looked for. A module created in a project folder there that
+    would be found first, or one of those two, is an input of every test file."""
+    seen = _Seen()
     for name in ("sitecustomize", "usercustomize"):
         if name not in sys.modules:
-            found.add((name, dirs, None))
+            seen.lookups.add((name, dirs, None))
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
         if "." not in name and spec is not None and spec.has_location and spec.origin:
-            found.add((name, dirs, spec.origin))
-    return found
+            seen.lookups.add((name, dirs, spec.origin))
+            seen.reads.add(spec.origin)
+    return seen
 
 
 # Distributions are found by listing every sys.path folder; the environment fingerprint

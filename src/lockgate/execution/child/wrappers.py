@@ -36,10 +36,8 @@ def wrap_looks(observer: Observer) -> None:
         look.__wrapped__ = real  # type: ignore[attr-defined]
         return look
 
-    os.stat = looking(os.stat, True)
-    os.lstat = looking(os.lstat, False)
-    os.readlink = looking(os.readlink, False)
-    os.access = looking(os.access, True)
+    for name, follows in (("stat", True), ("lstat", False), ("readlink", False), ("access", True)):
+        _replace(name, looking(getattr(os, name), follows))
 
 
 def wrap_bypasses(observer: Observer) -> None:
@@ -76,7 +74,22 @@ def wrap_bypasses(observer: Observer) -> None:
     _thread.start_new_thread = _thread.start_new = start_new_thread
     sys.settrace = settrace
     threading.settrace = thread_settrace  # type: ignore[assignment]
-    os.open = open_at
+    _replace("open", open_at)
+
+
+def _replace(name: str, wrapper: Callable[..., Any]) -> None:
+    """Put ``wrapper`` in place of ``os.<name>``, and in the sets that say which arguments
+    it takes (``os.supports_dir_fd``...), as the function it wraps is."""
+    real = getattr(os, name)
+    for supports in (
+        os.supports_dir_fd,
+        os.supports_fd,
+        os.supports_follow_symlinks,
+        os.supports_effective_ids,
+    ):
+        if real in supports:
+            supports.add(wrapper)
+    setattr(os, name, wrapper)
 
 
 def _by_coverage(frame: Any) -> bool:
