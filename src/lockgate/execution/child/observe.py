@@ -13,6 +13,7 @@ test file's own function-level reads count for it alone.
 from __future__ import annotations
 
 import builtins
+import copy
 import importlib
 import importlib.machinery
 import importlib.util
@@ -372,9 +373,7 @@ class Observer:
         """Forget what was seen so far but the process's start (a forked worker child)."""
         self._seen.clear()
         self._origins.clear()
-        shared = self._seen[_SHARED] = _Seen()
-        shared.lookups.update(self._started.lookups)
-        shared.reads.update(self._started.reads)
+        self._seen[_SHARED] = copy.deepcopy(self._started)
 
     # -- reporting -----------------------------------------------------------------------
 
