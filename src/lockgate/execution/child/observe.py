@@ -114,13 +114,10 @@ class Observer:
         self._seen: dict[str, _Seen] = {}
         self._origins: dict[str, str] = {}  # module name → file it was found at
         self._shared_code: set[str] = set()  # project plugin modules, like conftest files
-        # Code of the runner frames that call a test or fixture function: nothing below them
-        # but the runner itself, so the walk for an owner may stop there (an optimisation).
-        self.boundaries: set[Any] = set()
+        self.boundaries: set[Any] = set()  # runner frames calling a test: an owner's walk ends
         self._busy = False
         self._dir_fd: int | None = None  # the folder of the os.open call running, if given
-        # coverage's trace functions once it started (a test process); empty: nothing traces
-        self.tracers: tuple[Any, ...] = ()
+        self.tracers: tuple[Any, ...] = ()  # coverage's, once it started (a test process)
         self._started = _Seen()  # what the interpreter's start did (see install)
         # test file code (by the file name its code objects carry) → the test file, and the
         # modules each test file's own code asked for by name (see :meth:`watch`)
@@ -206,6 +203,25 @@ class Observer:
             path = args[_NATIVE_EVENTS[event]]
             if isinstance(path, str | bytes) and os.sep in os.fsdecode(path):
                 self._by_c(path, True)  # else found by the loader's search: the machine's
+        elif event in _SPAWN_EVENTS:
+            self._busy = True
+            try:
+                self._at(sys._getframe(1)).spawned = True
+            finally:
+                self._busy = False
+        elif event in _LIST_EVENTS:
+            path = args[0]
+            if isinstance(path, int):
+                return  # a folder given by descriptor was opened, and so seen, before
+            self._busy = True
+            try:
+                frame = sys._getframe(1)
+                if _by_tooling(frame):
+                    return
+                folder = os.path.abspath(os.fsdecode(path) if path is not None else ".")
+                self._at(frame).lists.add(folder)
+            finally:
+                self._busy = False
 
     def _by_c(self, path: Any, native: bool, sidecars: tuple[str, ...] = ()) -> None:
         """C code opened ``path`` with no ``open`` event: read as data; ``native``: it is
@@ -245,26 +261,10 @@ class Observer:
             if name is None or name[0].startswith(self._ignore):
                 return
             frame = sys._getframe(2)
-            if not self._by_tooling(frame):
+            if not _by_tooling(frame):
                 self._at(frame).absent.update([*states(name[0], follow), *name[1]])
         finally:
             self._busy = False
-
-    def _by_tooling(self, frame: Any) -> bool:
-        """True when a listing is made by the import system, pytest, coverage or lockgate:
-        their lookups are recorded as such; a listing of theirs is not the project's input."""
-        while frame is not None:
-            name = frame.f_code.co_filename
-            if name.startswith("<frozen importlib") or _METADATA in name:
-                return True
-            # the standard library, frozen modules (os, posixpath, genericpath) included,
-            # calls on behalf of whoever called it
-            if not name.startswith((self._stdlib, "<frozen ")):
-                return any(part in name for part in _TOOLING)
-            frame = frame.f_back
-        return False
-
-    _stdlib = os.path.dirname(os.__file__) + os.sep
 
     def _imported(self, frame: Any, names: list[str]) -> None:
         if self.paused:
@@ -422,6 +422,22 @@ def _started_with(dirs: tuple[str, ...]) -> _Seen:
     return seen
 
 
+def _by_tooling(frame: Any) -> bool:
+    """True when a listing is made by the import system, pytest, coverage or lockgate:
+    their lookups are recorded as such; a listing of theirs is not the project's input."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<frozen importlib") or _METADATA in name:
+            return True
+        # the standard library, frozen modules (os, posixpath, genericpath) included,
+        # calls on behalf of whoever called it
+        if not name.startswith((_STDLIB, "<frozen ")):
+            return any(part in name for part in _TOOLING)
+        frame = frame.f_back
+    return False
+
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
 # Distributions are found by listing every sys.path folder; the environment fingerprint
 # covers them, so such listings (and the metadata read) are not the project's inputs.
 _METADATA = f"{os.sep}importlib{os.sep}metadata{os.sep}"
