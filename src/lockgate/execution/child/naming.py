@@ -75,5 +75,8 @@ def database_path(database: Any) -> str | None:
     except TypeError:
         return None
     if text.startswith("file:"):  # a URI (uri=True): its path, without the parameters
-        text = urllib.parse.unquote(urllib.parse.urlsplit(text).path)
+        uri = urllib.parse.urlsplit(text)
+        if "memory" in urllib.parse.parse_qs(uri.query).get("mode", ()):
+            return None  # a named in-memory database (coverage keeps its data in one)
+        text = urllib.parse.unquote(uri.path)
     return None if text in ("", ":memory:") else text
