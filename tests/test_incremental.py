@@ -4,6 +4,7 @@ and the layers that re-run are the ones whose inputs changed."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -235,6 +236,86 @@ def flag_file_toggled(m: Model) -> tuple[Pairs, Pairs]:
     return tested, tested
 
 
+def _money_users(m: Model) -> list[str]:
+    return [
+        "CartService",
+        "PricingService",
+        *(["CatalogService"] if m.catalog_imports_money else []),
+    ]
+
+
+def fixture_db_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A database a test opens with sqlite3 (C code: no `open` event; issue 19, class 2).
+    import sqlite3
+
+    _look_test(
+        m,
+        "fixture_rows",
+        'import sqlite3\n    con = sqlite3.connect(here / "fixture.db")\n'
+        '    assert con.execute("SELECT count(*) FROM t").fetchone()[0] < 100',
+    )
+    with sqlite3.connect(m.root / "tests/fixture.db") as con:
+        con.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        con.execute("INSERT INTO t VALUES (?)", (m.n,))
+    con.close()
+    return {("CartService", "tested")}, {("CartService", "tested")}
+
+
+def raw_thread_body_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A helper body run only in a thread started with _thread (coverage's tracer does not
+    # follow it; issue 19, class 3): its test file's run is keyed on whole files.
+    money = m.root / "src/shop/money.py"
+    text = money.read_text()
+    if "def echo(" not in text:
+        text += "\n\ndef echo(value):\n    return value\n"
+    money.write_text(
+        re.sub(
+            r"def echo\(value\):\n    return value.*\n",
+            "def echo(value):\n    return value + " + f"{m.n} - {m.n}\n",
+            text,
+        )
+    )
+    _look_test(
+        m,
+        "raw_thread",
+        "import _thread\n    from shop.money import echo\n\n    out = []\n"
+        "    done = _thread.allocate_lock()\n    done.acquire()\n\n"
+        "    def run():\n        out.append(echo(1))\n        done.release()\n\n"
+        "    _thread.start_new_thread(run, ())\n    done.acquire()\n    assert out == [1]",
+    )
+    users = _money_users(m)
+    must = {(f, layer) for f in users for layer in ("imported", "instantiated")}
+    must.add(("CartService", "tested"))
+    return must, must | {(f, "tested") for f in users}
+
+
+def read_through_link_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # `linked/../value.txt` is the file the kernel opens after following `linked`, not the
+    # one beside it (issue 19, class 4).
+    link = m.root / "tests/linked"
+    if not link.is_symlink():
+        (m.root / "data/deep").mkdir(parents=True, exist_ok=True)
+        (m.root / "data/deep/keep").write_text("")
+        link.symlink_to("../data/deep")
+    (m.root / "data/value.txt").write_text(f"{m.n}\n")
+    _look_test(
+        m,
+        "through_link",
+        'assert open(f"{here}/linked/../value.txt").read().strip().isdigit()',
+    )
+    return {("CartService", "tested")}, {("CartService", "tested")}
+
+
+def startup_file_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A sitecustomize on the import path runs at every interpreter start, before anything is
+    # observed (issue 19, class 6): every result a process produced depends on it.
+    (m.root / "src/sitecustomize.py").write_text(f"import builtins\nbuiltins.LG_LEVEL = {m.n}\n")
+    _look_test(m, "level", 'import builtins\n    assert getattr(builtins, "LG_LEVEL", 0) < 1000')
+    # (a feature whose test files are gone, or that has none, runs no test process)
+    must = m.all_of(("imported", "instantiated")) | {("CartService", "tested")}
+    return must, m.all_of(("imported", "instantiated", "tested"))
+
+
 def time_zone_changed(m: Model) -> tuple[Pairs, Pairs]:
     # The machine's time zone is in every key (issue 19, class 5): a new one re-runs all.
     m.zone = f"LG{m.n % 24}"  # a POSIX zone, never one of an earlier edit of this model
@@ -264,6 +345,10 @@ EDITS: list[Edit] = [
     edit_then_revert,
     loads_by_name,
     flag_file_toggled,
+    fixture_db_edited,
+    raw_thread_body_edited,
+    read_through_link_edited,
+    startup_file_edited,
     time_zone_changed,
     dependency_version,
 ]

@@ -38,6 +38,7 @@ class LayerResult:
     cached: bool = False
     expires: float | None = None  # for results that go stale with time (performance, load)
     keep: bool = True  # False for verdicts that must not be stored (a test read an unshipped file)
+    unkept: str | None = None  # why it is not stored, when ``keep`` is False for a known cause
     reason: str | None = None  # why it re-ran (None when reused)
     # a failure that depends on the machine's load (a timeout, a lost process): stored, served
     # under its key, and run again once ``retry_load_dependent_after`` has passed

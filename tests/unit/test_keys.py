@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockgate.keys.environment import relocated
+from lockgate.keys.environment import environment, relocated
 from lockgate.keys.hashing import LISTING, digest, is_probe, key_of, probe_state
 
 
@@ -86,3 +88,34 @@ def test_probe_state(tmp_path: Path) -> None:
     os.remove(tmp_path / "pkg" / "c.py")
     (tmp_path / "pkg" / "a.py").write_text("content is no name")
     assert probe_state(tmp_path, f"pkg{LISTING}") == listing
+
+
+def test_files_run_at_interpreter_start_are_in_the_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `.pth` file no distribution lists and a `sitecustomize` on the import path run at
+    every interpreter start (issue 19, class 6): editing, adding or removing one changes the
+    environment fingerprint, in full and in the no-change snapshot's stamps."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+
+    def both() -> tuple[dict[str, str], dict[str, str]]:
+        return environment(tmp_path, []), environment(tmp_path, [], local=True)
+
+    seen = [both()]
+    (site / "extra.pth").write_text("import os\n")
+    seen.append(both())
+    (site / "extra.pth").write_text("import os; os.environ['X'] = '1'\n")
+    seen.append(both())
+    (site / "sitecustomize.py").write_text("import builtins\n")
+    seen.append(both())
+    (site / "sitecustomize.py").write_text("import builtins\nbuiltins.FLAG = 1\n")
+    seen.append(both())
+    (site / "sitecustomize.py").unlink()
+    (site / "usercustomize").mkdir()
+    (site / "usercustomize" / "__init__.py").write_text("X = 1\n")
+    seen.append(both())
+    for full in (0, 1):
+        states = [repr(sorted(s[full].items())) for s in seen]
+        assert len(set(states)) == len(states), full

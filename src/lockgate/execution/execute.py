@@ -145,9 +145,12 @@ class Executor:
             feature = self.features[item.owner]
             step = layer_module(item.layer).step(outcomes[feature.module], feature)
             hidden = self.extras.hidden(item, step.loaded)
+            native = self.extras.native(item, step.native)
             item.result = self._made(
                 item.layer, step.ok, step.detail, step.seconds, now, step.transient, keep=not hidden
             )
+            if native:
+                item.result.keep, item.result.unkept = False, native
             item.extras = self.extras.of(
                 Observed(step.loaded, step.lists, step.probes), item.inputs.files
             )
@@ -211,10 +214,14 @@ class Executor:
                 [s for o in seen for s in o.probes],
             )
             hidden = self.extras.hidden(item, observed.files)
+            native = self.extras.native(item, sorted({f for o in seen for f in o.native}))
             item.result = self._made(
                 item.layer, ok, detail, seconds, now, transient, flaky, keep=not hidden
             )
+            if native:
+                item.result.keep, item.result.unkept = False, native
             if execution is not None and item.whole is not None:
+                self.extras.bypassed(item, sorted({c for o in seen for c in o.bypassed}))
                 item.extras = self.extras.of_blocks(observed, item, files, execution)
             else:
                 item.extras = self.extras.of(observed, item.inputs.files)

@@ -46,6 +46,12 @@ class FileOutcome:
     traced: bool = False
     # it (or code it imported, or a conftest) started a process, whose lines nobody measured
     spawned: bool = False
+    # the calls by which code it reached ran where coverage's tracer did not (a raw thread,
+    # a trace function replaced for a while): block keys fall back to whole files
+    bypassed: list[str] = field(default_factory=list)
+    # native code among its inputs (a project extension module or library): its file reads
+    # raise no event, so no key holds them and the result is never stored
+    native: list[str] = field(default_factory=list)
     # project files of the modules the test file's own code imported (not what they imported):
     # where its run-time owners come from, not part of what the file did
     imports: list[str] = field(default_factory=list, compare=False)

@@ -75,6 +75,8 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
                 data=sorted({f for o in reached for f in o.get("data", ())}),
                 traced=bool(result.get("traced")),
                 spawned=any(o.get("spawned") for o in reached),
+                bypassed=sorted({c for o in reached for c in o.get("bypassed", ())}),
+                native=sorted({f for o in reached for f in o.get("native", ())}),
                 imports=sorted({f for o in own for f in o.get("imported", ())}),
                 direct=list(observed.get("direct", {}).get(name, ())),
                 fixtures=list(raw.get("fixtures", ())),

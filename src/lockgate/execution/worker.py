@@ -34,6 +34,7 @@ class Outcome:
     loaded: list[str] = field(default_factory=list)  # input files the step read or imported
     lists: list[str] = field(default_factory=list)  # project folders whose listing it read
     probes: list[list[str]] = field(default_factory=list)  # candidate sets (child.inputs)
+    native: list[str] = field(default_factory=list)  # native code among its inputs: not stored
     transient: bool = False  # a timeout or a lost worker: depends on load (stored marked)
 
 

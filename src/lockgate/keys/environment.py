@@ -4,6 +4,7 @@ project, the environment and the interpreter live (so another checkout may reuse
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import re
 import sys
@@ -213,10 +214,36 @@ def _distributions(anchors: list[tuple[str, str]], local: bool) -> dict[str, str
                 else:  # every file the full fingerprint may read
                     meta = _stamp(os.path.join(full, _metadata_file(full)))
                     found[name] = f"{_stamp(os.path.join(full, 'RECORD'))} {meta}"
-            elif local and (name.endswith(".pth") or name.startswith("__editable__")):
+            elif name.endswith(".pth") or name in _AT_START:
+                # code and import-path entries `site` runs or adds at every interpreter start,
+                # listed by a RECORD or dropped there by hand
+                found[f"{relocated(entry, anchors)}/{name}"] = (
+                    _stamp(full) if local else _started(full, anchors)
+                )
+            elif local and name.startswith("__editable__"):
                 # what the full fingerprint reads through the RECORD that lists it
                 found[f"{relocated(entry, anchors)}/{name}"] = _stamp(full)
     return found
+
+
+# What `site` imports at interpreter start when it is on the import path (issue 19, class 6).
+_AT_START = frozenset(
+    f"{module}{tail}"
+    for module in ("sitecustomize", "usercustomize")
+    for tail in (".py", ".pyc", *importlib.machinery.EXTENSION_SUFFIXES, "")
+)
+
+
+def _started(path: str, anchors: list[tuple[str, str]]) -> str:
+    """The content of a file run at interpreter start (a package: its ``__init__.py``), with
+    the project and the prefixes replaced by placeholders; "-" when it cannot be read."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "__init__.py")
+    try:
+        with open(path, "rb") as fh:
+            return digest(_relocated_text(fh.read(), anchors))
+    except OSError:
+        return "-"
 
 
 def interpreter() -> str:

@@ -62,7 +62,7 @@ class Execution:
     def outline(self, path: str, tests: Sequence[str]) -> Outline | None:
         """The outline to key ``path`` on for ``tests``, or None when only its whole content
         will do: not parsed, not traced, read as data, a plugin's, run by a process a test
-        started, or loaded by none of them."""
+        started or where the tracer was bypassed, or loaded by none of them."""
         facts = self._facts.get(path)
         outline = facts.outline if facts is not None else None
         if outline is None or self._real(path) != path or path in self._batch.shared:
@@ -70,7 +70,7 @@ class Execution:
         if not self._import_contexts(path):
             return None  # loaded, but coverage saw none of its module-level code run
         outcomes = [self._batch.files[t] for t in tests]
-        if any(not o.traced or o.spawned or path in o.data for o in outcomes):
+        if any(not o.traced or o.spawned or o.bypassed or path in o.data for o in outcomes):
             return None  # lines ran unseen (a replaced tracer, a child process), or text was read
         if not any(path in o.loaded for o in outcomes):
             return None  # not imported by this run: only its whole content is known safe

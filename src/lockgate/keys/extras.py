@@ -139,6 +139,30 @@ class Extras:
             )
         return found
 
+    def native(self, item: Planned, files: list[str]) -> str | None:
+        """Why a result whose run loaded native code among its inputs (``files``: a project
+        extension module, a library loaded with ctypes, a SQLite extension) is not stored:
+        C code opens files with no audit event, so no key can hold what it read. None when
+        there is none."""
+        if not files:
+            return None
+        why = (
+            f"its run loaded native code of the project ({', '.join(files)}), whose file "
+            "reads no event shows: it runs every time"
+        )
+        self.warnings.append(f"{item.owner} ({item.layer}): {why}; the result is not stored")
+        return why
+
+    def bypassed(self, item: Planned, calls: list[str]) -> None:
+        """Say that a block-keyed result is keyed on whole files because code ran where
+        coverage's tracer could not see it (``calls``: how)."""
+        if calls:
+            self.warnings.append(
+                f"{item.owner} ({item.layer}): keyed on whole files, not on the function "
+                f"bodies it ran: code ran where coverage's tracer could not see it "
+                f"({', '.join(calls)})"
+            )
+
     def fact(self, name: str) -> str:
         """A fact a new result refers to, as stored."""
         if name.startswith(SET_FACTS):

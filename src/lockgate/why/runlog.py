@@ -92,7 +92,7 @@ def record(
         if item.key not in kept:
             why = RACE if writable else READ_ONLY
             if not item.result.keep:  # a run that changed the work tree keeps nothing
-                why = ESCAPED if escaped else LOAD
+                why = ESCAPED if escaped else item.result.unkept or LOAD
             unstored.setdefault(item.owner, {})[item.layer] = why
     features = list(dict.fromkeys(p.owner for p in planned if p.layer != SUITE_LAYER))
     suite = [p.owner for p in planned if p.layer == SUITE_LAYER]

@@ -25,6 +25,7 @@ def _observed(observer: Observer, paths: Paths) -> dict[str, Any]:
         "loaded": sorted({f for o in owners.values() for f in o["files"]}),
         "lists": sorted({f for o in owners.values() for f in o["lists"]}),
         "probes": sorted(o["probes"] for o in owners.values() if o["probes"]),
+        "native": sorted({f for o in owners.values() for f in o["native"]}),
     }
 
 

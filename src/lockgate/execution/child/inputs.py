@@ -17,6 +17,7 @@ _SUFFIXES = (
     *importlib.machinery.SOURCE_SUFFIXES,
     *importlib.machinery.BYTECODE_SUFFIXES,
 )
+_NATIVE = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 _VIRTUAL = (f"{os.sep}proc{os.sep}", f"{os.sep}sys{os.sep}", f"{os.sep}dev{os.sep}")
 # Fingerprinted distributions' metadata (the environment fingerprint covers them).
 _DISTRIBUTION = (".dist-info", ".egg-info")
@@ -134,9 +135,13 @@ def summarize(report: dict[str, Any], paths: Paths) -> dict[str, Any]:
         }
         stamp = (
             paths.signature,
-            tuple(len(seen.get(k, ())) for k in ("reads", "data", "imports", "absent", "lists")),
+            tuple(
+                len(seen.get(k, ()))
+                for k in ("reads", "data", "imports", "absent", "lists", "native")
+            ),
             len(seen["lookups"]),
             bool(seen.get("spawned")),
+            tuple(seen.get("bypassed", ())),
             tuple(sorted((name, modules.get(name)) for name in wanted)),
         )
         known = _SUMMARIES.get(owner)
@@ -166,6 +171,11 @@ def _summary(
             files.add(paths.key(os.path.abspath(file)))
             imported.add(paths.key(os.path.abspath(file)))
             edges.add("mod:" + file)
+    # native code that is an input (the project's, not the environment's): a library or
+    # database extension it loaded, and extension modules its imports loaded
+    native = {paths.key(p) for p in seen.get("native", ())}
+    native.update(f for f in imported if f is not None and f.endswith(_NATIVE))
+    native.discard(None)
     probes = {paths.folder(p) if p.endswith(os.sep) else paths.key(p) for p in seen["absent"]}
     for fullname, dirs, where in seen["lookups"]:
         probes.update(_candidates(fullname, dirs, where, paths))
@@ -179,6 +189,8 @@ def _summary(
         "files": sorted(files),
         "data": sorted(data),
         "spawned": bool(seen.get("spawned")),
+        "native": sorted(f for f in native if f is not None),
+        "bypassed": list(seen.get("bypassed", ())),
         "imported": sorted(imported),
         "probes": sorted(probes),
         "lists": sorted(lists),

@@ -13,15 +13,18 @@ test file's own function-level reads count for it alone.
 from __future__ import annotations
 
 import builtins
+import copy
 import importlib
 import importlib.machinery
 import importlib.util
 import os
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from lockgate.execution.child.naming import database_path, named, states
+from lockgate.execution.child.wrappers import wrap_bypasses, wrap_looks
 
 _READ_EVENTS = {"open"}
 _LIST_EVENTS = {"os.listdir", "os.scandir"}
@@ -35,18 +38,38 @@ _SPAWN_EVENTS = {
     "os.fork",
     "os.forkpty",
 }
+# Native code loaded from a file: its own reads raise no event (see _Seen.native).
+_NATIVE_EVENTS = {"ctypes.dlopen": 0, "sqlite3.load_extension": 1}
+# A database's content is its file's and, while one is open, its journal's.
+_SQLITE_SIDECARS = ("-journal", "-wal")
 _SHARED = "ctx:"
 
 
 class _Seen:
     """What one owner did."""
 
-    __slots__ = ("absent", "data", "imports", "lists", "lookups", "reads", "spawned")
+    __slots__ = (
+        "absent",
+        "bypassed",
+        "data",
+        "imports",
+        "lists",
+        "lookups",
+        "native",
+        "reads",
+        "spawned",
+    )
 
     def __init__(self) -> None:
         self.reads: set[str] = set()
         self.data: set[str] = set()  # the reads not made by the import system loading code
         self.spawned = False  # started a process
+        # native code loaded from a file (a library, a database extension): C code whose
+        # opens raise no event, so what it read is unknown (inputs: extension modules too)
+        self.native: set[str] = set()
+        # the calls that let code run where coverage's tracer does not (a raw thread, a
+        # trace function removed): its lines are unknown, block keys fall back to files
+        self.bypassed: set[str] = set()
         self.imports: set[str] = set()
         self.lookups: set[tuple[str, tuple[str, ...], str | None]] = set()
         self.lists: set[str] = set()
@@ -91,10 +114,11 @@ class Observer:
         self._seen: dict[str, _Seen] = {}
         self._origins: dict[str, str] = {}  # module name → file it was found at
         self._shared_code: set[str] = set()  # project plugin modules, like conftest files
-        # Code of the runner frames that call a test or fixture function: nothing below them
-        # but the runner itself, so the walk for an owner may stop there (an optimisation).
-        self.boundaries: set[Any] = set()
+        self.boundaries: set[Any] = set()  # runner frames calling a test: an owner's walk ends
         self._busy = False
+        self._dir_fd: int | None = None  # the folder of the os.open call running, if given
+        self.tracers: tuple[Any, ...] = ()  # coverage's, once it started (a test process)
+        self._started = _Seen()  # what the interpreter's start did (see install)
         # test file code (by the file name its code objects carry) → the test file, and the
         # modules each test file's own code asked for by name (see :meth:`watch`)
         self._tests: dict[str, str | None] = {}
@@ -160,18 +184,25 @@ class Observer:
             path = args[0]
             if not isinstance(path, str | bytes) or not _is_read(args[1], args[2]):
                 return
-            path = os.path.abspath(os.fsdecode(path))
-            if path.startswith(self._ignore):
-                return
             self._busy = True
             try:
+                name = named(path, self._dir_fd)
+                if name is None or name[0].startswith(self._ignore):
+                    return
                 frame = sys._getframe(1)
                 seen = self._at(frame)
-                seen.reads.add(path)
+                seen.reads.add(name[0])
+                seen.absent.update(name[1])
                 if not _loads_code(frame):
-                    seen.data.add(path)
+                    seen.data.add(name[0])
             finally:
                 self._busy = False
+        elif event == "sqlite3.connect":
+            self._by_c(database_path(args[0]), False, _SQLITE_SIDECARS)
+        elif event in _NATIVE_EVENTS:
+            path = args[_NATIVE_EVENTS[event]]
+            if isinstance(path, str | bytes) and os.sep in os.fsdecode(path):
+                self._by_c(path, True)  # else found by the loader's search: the machine's
         elif event in _SPAWN_EVENTS:
             self._busy = True
             try:
@@ -185,12 +216,38 @@ class Observer:
             self._busy = True
             try:
                 frame = sys._getframe(1)
-                if self._by_tooling(frame):
+                if _by_tooling(frame):
                     return
                 folder = os.path.abspath(os.fsdecode(path) if path is not None else ".")
                 self._at(frame).lists.add(folder)
             finally:
                 self._busy = False
+
+    def _by_c(self, path: Any, native: bool, sidecars: tuple[str, ...] = ()) -> None:
+        """C code opened ``path`` with no ``open`` event: read as data; ``native``: it is
+        native code; ``sidecars``: tails of files read with it (a database's journals)."""
+        if self.paused or self._busy or path is None:
+            return
+        self._busy = True
+        try:
+            name = named(path, None)
+            if name is None or name[0].startswith(self._ignore):
+                return
+            seen = self._at(sys._getframe(2))
+            seen.reads.add(name[0])
+            seen.data.add(name[0])
+            seen.absent.update(name[1])
+            for tail in sidecars:
+                seen.absent.update(states(name[0] + tail, True))
+            if native:
+                seen.native.add(name[0])
+        finally:
+            self._busy = False
+
+    def _bypassed(self, call: str) -> None:
+        """Code may now run where coverage's tracer does not: ``call`` says how."""
+        if not (self.paused or self._busy) and self.tracers:
+            self._at(sys._getframe(2)).bypassed.add(call)  # no call of os: nothing to pause
 
     def _looked(self, path: Any, dir_fd: Any, follow: bool) -> None:
         """Someone looked at ``path`` without opening it (a stat, ``exists``, ``isfile``,
@@ -200,30 +257,14 @@ class Observer:
             return  # a descriptor: its file was opened, and so seen, before
         self._busy = True
         try:
-            name = _named(path, dir_fd)
-            if name is None or name.startswith(self._ignore):
+            name = named(path, dir_fd)
+            if name is None or name[0].startswith(self._ignore):
                 return
             frame = sys._getframe(2)
-            if not self._by_tooling(frame):
-                self._at(frame).absent.update(_states(name, follow))
+            if not _by_tooling(frame):
+                self._at(frame).absent.update([*states(name[0], follow), *name[1]])
         finally:
             self._busy = False
-
-    def _by_tooling(self, frame: Any) -> bool:
-        """True when a listing is made by the import system, pytest, coverage or lockgate:
-        their lookups are recorded as such; a listing of theirs is not the project's input."""
-        while frame is not None:
-            name = frame.f_code.co_filename
-            if name.startswith("<frozen importlib") or _METADATA in name:
-                return True
-            # the standard library, frozen modules (os, posixpath, genericpath) included,
-            # calls on behalf of whoever called it
-            if not name.startswith((self._stdlib, "<frozen ")):
-                return any(part in name for part in _TOOLING)
-            frame = frame.f_back
-        return False
-
-    _stdlib = os.path.dirname(os.__file__) + os.sep
 
     def _imported(self, frame: Any, names: list[str]) -> None:
         if self.paused:
@@ -322,13 +363,17 @@ class Observer:
         builtins.__import__ = traced_import
         importlib.import_module = traced_import_module
         finder.find_spec = classmethod(traced_find_spec)  # type: ignore[method-assign,assignment]
-        _wrap_looks(self)
+        wrap_looks(self)
+        wrap_bypasses(self)
+        self._started = _started_with(tuple(os.fsdecode(p) for p in sys.path))
+        self.reset()
         sys.addaudithook(self._audit)
 
     def reset(self) -> None:
-        """Forget what was seen so far (a forked worker child starts afresh)."""
+        """Forget what was seen so far but the process's start (a forked worker child)."""
         self._seen.clear()
         self._origins.clear()
+        self._seen[_SHARED] = copy.deepcopy(self._started)
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -349,6 +394,8 @@ class Observer:
                     "absent": sorted(s.absent),
                     "data": sorted(s.data),
                     "spawned": s.spawned,
+                    "native": sorted(s.native),
+                    "bypassed": sorted(s.bypassed),
                 }
                 for owner, s in self._seen.items()
             },
@@ -357,73 +404,40 @@ class Observer:
         }
 
 
-LINK = "\0link"  # "<path>\0link": where a symbolic link points (keys.hashing reads it)
-# the calls :meth:`Observer.install` wraps, as they were
-_real_stat, _real_lstat, _real_readlink = os.stat, os.lstat, os.readlink
+def _started_with(dirs: tuple[str, ...]) -> _Seen:
+    """What the interpreter's start did before observing began, as the shared owner's: the
+    modules it loaded (their files are read, how they were found is a lookup along ``dirs``,
+    the import path it starts with, the project's folders first) and that ``sitecustomize``
+    and ``usercustomize`` were looked for. A module created in a project folder there that
+    would be found first, or one of those two, is an input of every test file."""
+    seen = _Seen()
+    for name in ("sitecustomize", "usercustomize"):
+        if name not in sys.modules:
+            seen.lookups.add((name, dirs, None))
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if "." not in name and spec is not None and spec.has_location and spec.origin:
+            seen.lookups.add((name, dirs, spec.origin))
+            seen.reads.add(spec.origin)
+    return seen
 
 
-def _wrap_looks(observer: Observer) -> None:
-    """Wrap the calls that look at a file without opening it, which raise no audit event:
-    ``os.stat``, ``os.lstat``, ``os.readlink`` and ``os.access``. ``os.path``'s
-    ``exists``/``isfile``/``isdir``/``getsize``/``getmtime``/``islink``/``lexists``, pathlib's
-    ``stat``/``exists``/``is_file``/``readlink`` and ``glob`` of a literal path call them
-    through the ``os`` module, so they are seen too; the import system calls ``posix``
-    directly and is not."""
-
-    def looking(real: Callable[..., Any], follows: bool) -> Callable[..., Any]:
-        def look(path: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return real(path, *args, **kwargs)
-            finally:
-                follow = follows and kwargs.get("follow_symlinks", True)
-                observer._looked(path, kwargs.get("dir_fd"), follow)
-
-        look.__wrapped__ = real  # type: ignore[attr-defined]
-        return look
-
-    os.stat = looking(os.stat, True)
-    os.lstat = looking(os.lstat, False)
-    os.readlink = looking(os.readlink, False)
-    os.access = looking(os.access, True)
+def _by_tooling(frame: Any) -> bool:
+    """True when a listing is made by the import system, pytest, coverage or lockgate:
+    their lookups are recorded as such; a listing of theirs is not the project's input."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<frozen importlib") or _METADATA in name:
+            return True
+        # the standard library, frozen modules (os, posixpath, genericpath) included,
+        # calls on behalf of whoever called it
+        if not name.startswith((_STDLIB, "<frozen ")):
+            return any(part in name for part in _TOOLING)
+        frame = frame.f_back
+    return False
 
 
-def _states(name: str, follow: bool) -> list[str]:
-    """What a look at ``name`` depends on, as probes: the file (its content), the folder
-    (``name/``: being one), the link (``name\0link``: its target) and, when the look follows
-    it, what the link leads to; when nothing is there, both a file and a folder there."""
-    try:
-        st = _real_lstat(name)
-    except OSError:
-        return [name, name + os.sep]
-    found = []
-    if stat.S_ISLNK(st.st_mode):
-        found.append(name + LINK)
-        if not follow:
-            return found
-        try:
-            st = _real_stat(name)
-        except OSError:
-            return [*found, name, name + os.sep]
-    found.append(name + os.sep if stat.S_ISDIR(st.st_mode) else name)
-    return found
-
-
-def _named(path: Any, dir_fd: Any) -> str | None:
-    """The absolute path a call named, relative to ``dir_fd`` when one is given (resolved
-    through /proc, as the kernel did); None when it cannot be told."""
-    try:
-        name = os.fsdecode(os.fspath(path))
-    except TypeError:
-        return None
-    if isinstance(dir_fd, int) and not os.path.isabs(name):
-        try:
-            folder = _real_readlink(f"/proc/self/fd/{dir_fd}")
-        except OSError:
-            return None
-        return os.path.normpath(os.path.join(folder, name))
-    return os.path.abspath(name)
-
-
+_STDLIB = os.path.dirname(os.__file__) + os.sep
 # Distributions are found by listing every sys.path folder; the environment fingerprint
 # covers them, so such listings (and the metadata read) are not the project's inputs.
 _METADATA = f"{os.sep}importlib{os.sep}metadata{os.sep}"

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -319,6 +320,7 @@ def main(spec_path: str) -> int:
     # Coverage starts before pytest so conftest files and test modules are measured from line one.
     cov = _coverage(spec, observer)
     cov.start()
+    observer.tracers = (sys.gettrace(), threading.gettrace())
     # lazy: pytest and its plugin (which imports it) load under the observer and coverage
     import pytest
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import re
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -93,18 +94,13 @@ class Plugin:
         # their setup ran counts for each of those files, whichever set it up first
         self.uses: dict[str, set[str]] = {f: set() for f in files}
         self.fixtures = 0  # session or package fixtures being set up, nested
-        # Block keys trust coverage to have seen every line that ran: a test that replaces the
-        # trace function (a debugger, a profiler, sys.settrace) makes the run's lines unknown.
+        # Block keys trust coverage to have seen every line that ran: a test that leaves
+        # another trace function in place (a debugger, a profiler, sys.settrace), here or
+        # for threads to come, makes the lines of every later test unknown. One that puts
+        # coverage's back is the observer's (Observer.tracers): only its test file's lines.
         self.tracer = sys.gettrace()
+        self.thread_tracer = threading.gettrace()
         self.untraced = self.tracer is None
-        real = sys.settrace
-
-        def settrace(function: Any) -> None:
-            if function is not self.tracer:
-                self.untraced = True
-            real(function)
-
-        sys.settrace = settrace
         self.finished: list[str] = []  # files whose every test has run
         # set when each file runs in a process of its own (child.per_file): collection hands
         # the session to it, and it never returns
@@ -288,7 +284,7 @@ class Plugin:
             self.labels.set("")
             self._context("")
             self.file = ""
-            if sys.gettrace() is not self.tracer:
+            if sys.gettrace() is not self.tracer or threading.gettrace() != self.thread_tracer:
                 self.untraced = True
             self.seconds[name] += time.perf_counter() - start
             self.remaining[name] -= 1

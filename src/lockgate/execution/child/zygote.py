@@ -100,6 +100,7 @@ def _fail_rest(run: _Running, detail: str, transient: bool = False) -> None:
                 "loaded": imported.get("loaded", []),
                 "lists": imported.get("lists", []),
                 "probes": imported.get("probes", []),
+                "native": imported.get("native", []),
                 "transient": transient or bool(imported.get("transient")),
             }
 
