@@ -33,6 +33,24 @@ def align(
     ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
     the caller opened it (deploy, to read secret scans through it too), is used and left open.
     """
+    return _with_policy(root, _align(root, options, layers, remote))
+
+
+def _with_policy(root: Path, result: AlignResult) -> AlignResult:
+    """The run as the team's configuration views it: exemptions applied on today's date."""
+    table = snapshot.raw_table(root) or {}
+    if table.get("exempt"):
+        # lazy: the configuration's models cost a no-change run ~0.1 s to import; only a
+        # project that configures exemptions pays for them here
+        from lockgate.policy.exemptions import apply_configured
+
+        apply_configured(root, result)
+    return result
+
+
+def _align(
+    root: Path, options: Options, layers: tuple[str, ...] | None, remote: Remote | None
+) -> AlignResult:
     started = time.perf_counter()
     _check_remote(root, options)
     store = None

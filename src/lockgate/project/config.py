@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -99,6 +100,34 @@ class Gates(_Strict):
     audit: Severity = "error"
 
 
+ExemptLayer = Literal[
+    "discovered", "imported", "instantiated", "documented", "tested", "wired", "optimized"
+]
+
+
+class Exempt(_Strict):
+    """One ``[[tool.lockgate.exempt]]`` table: a layer of a feature that does not block until
+    a date (see policy/exemptions.py)."""
+
+    feature: str = Field(min_length=1)  # id, class name or fnmatch pattern on the id
+    layer: ExemptLayer
+    until: date
+    reason: str = Field(min_length=1)
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _a_date(cls, value: object) -> object:
+        # TOML writes a date bare (2027-03-31) or, often by habit, quoted: both are accepted
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be a date such as 2027-03-31") from None
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            raise ValueError("must be a date such as 2027-03-31")
+        return value
+
+
 class Remote(_Strict):
     url: str | None = Field(default=None, min_length=1)  # LOCKGATE_REMOTE and --remote win
     read_only: bool = False
@@ -144,6 +173,7 @@ class Config(_Strict):
     deploy: Deploy = Field(default_factory=Deploy)
     gates: Gates = Field(default_factory=Gates)
     remote: Remote = Field(default_factory=Remote)
+    exempt: list[Exempt] = Field(default_factory=list)
 
     @field_validator("instantiate")
     @classmethod

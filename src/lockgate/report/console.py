@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Literal
 
 from lockgate.commands.options import Options
-from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult, LayerResult
 from lockgate.report.screen import Cell, Column, Screen, columns
 from lockgate.words import counted, plural
 
@@ -40,13 +40,27 @@ def _failures(r: FeatureResult) -> list[tuple[str, str]]:
     if r.feature.broken:  # one reason: the other layers were not judged because of it
         return [(layer, got.detail) for layer, got in r.layers.items()][:1]
     failed = [
-        (layer + (" (flaky)" if got.passed else ""), got.detail)
+        (_label(layer, got), _why(got))
         for layer, got in r.layers.items()
         if (not got.passed or got.flaky) and layer != "optimized"
     ]
     if r.performance is not None and not r.performance.passed:
         failed.append(("performance", r.performance.detail))
     return failed
+
+
+def _label(layer: str, got: LayerResult) -> str:
+    if got.passed:
+        return f"{layer} (flaky)"
+    if got.exemption is not None:
+        return f"{layer} ({got.exemption.describe()})"
+    return layer
+
+
+def _why(got: LayerResult) -> str:
+    if got.exemption is None:
+        return got.detail
+    return f"{got.detail} — {got.exemption.reason}"
 
 
 def needs_attention(r: FeatureResult) -> bool:
@@ -91,13 +105,21 @@ def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen
             if got is None:
                 cells.append(("?", "dim"))
             else:
-                cells.append(("✓", "green") if got.passed else ("✗", "bold red"))
+                cells.append(_mark(got))
         cells.append((r.status, _STYLE[r.status]))
         if perf:
             p = r.performance
             cells.append(("-" if p is None else str(p.score), "" if p and p.passed else "red"))
         lines.append(cells)
     return columns(screen, spec, lines)
+
+
+def _mark(got: LayerResult) -> Cell:
+    if got.passed:
+        return ("✓", "green")
+    if got.exemption is not None and got.exemption.active:
+        return ("E", "yellow")  # failed, exempt until its date
+    return ("✗", "bold red")
 
 
 def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:

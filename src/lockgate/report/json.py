@@ -49,6 +49,12 @@ def _layer(layer: LayerResult) -> dict[str, Any]:
     }
     if layer.reason is not None:  # only a re-run layer has one: why it ran
         out["reason"] = layer.reason
+    if layer.exemption is not None:  # a failed layer an exemption names (policy/exemptions.py)
+        out["exemption"] = {
+            "until": layer.exemption.until.isoformat(),
+            "reason": layer.exemption.reason,
+            "active": layer.exemption.active,
+        }
     if layer.audit_mismatch:  # an audit ran it again and it contradicted the stored result
         out["audit_mismatch"] = True
     return _marked(out, layer.load_dependent, layer.flaky)

@@ -1,0 +1,154 @@
+"""Adopting a 95 gate on an existing codebase: exemptions that expire and the new-code gate.
+
+One real git repository of the ``basic`` shop with a legacy feature that has neither guide nor
+test (it fails ``documented`` and ``tested``); each test adds what it judges on a branch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, git, isolated_env, lockgate
+
+LEGACY = '''"""Legacy: what the shop did before it had tests."""
+
+from shop.features.base import BaseService
+
+
+class LegacyService(BaseService):
+    """Rounds prices the old way."""
+
+    def describe(self) -> str:
+        return "legacy rounding"
+
+    def rounded(self, cents: int) -> int:
+        return cents // 10 * 10
+'''
+
+EXEMPT = """
+[[tool.lockgate.exempt]]
+feature = "LegacyService"
+layer = "{layer}"
+until = {until}
+reason = "written before the tests; ticket SHOP-12"
+"""
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shop with LegacyService committed on main, and a warm store."""
+    with isolated_env(tmp_path_factory):
+        root = copy_project("basic", tmp_path_factory.mktemp("adoption"))
+        (root / "src/shop/features/legacy.py").write_text(LEGACY)
+        cli = root / "src/shop/cli.py"
+        cli.write_text(
+            cli.read_text()
+            .replace(
+                "from shop.features.cart",
+                "from shop.features.legacy import LegacyService\nfrom shop.features.cart",
+            )
+            .replace("return 0", "print(LegacyService)\n    return 0")
+        )
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "legacy")
+        assert lockgate("align", root).code == 0
+        yield root
+
+
+@pytest.fixture
+def work(legacy: Path, tmp_path: Path) -> Path:
+    """A copy of the legacy repository (store included) that a test may change."""
+    root = tmp_path / "shop"
+    shutil.copytree(legacy, root, symlinks=True)
+    return root
+
+
+def _exempt(root: Path, layer: str, until: str) -> None:
+    with (root / "pyproject.toml").open("a") as fh:
+        fh.write(EXEMPT.format(layer=layer, until=until))
+
+
+def _legacy_row(run_json: dict[str, object]) -> dict[str, object]:
+    features = run_json["features"]
+    assert isinstance(features, list)
+    return next(f for f in features if f["name"] == "LegacyService")
+
+
+def test_legacy_blocks_a_gate_on_all_code(work: Path) -> None:
+    run = lockgate("deploy", "--dry-run", "--json", work)
+    assert run.code == 1, run.stderr
+    gates = {g["name"]: g for g in run.json["gates"]}
+    assert not gates["integration"]["passed"]
+    assert "LegacyService" in gates["integration"]["detail"]
+
+
+def test_an_exemption_holds_until_its_date_and_lapses_after(work: Path) -> None:
+    _exempt(work, "documented", "2027-03-31")
+    _exempt(work, "tested", "2027-03-31")
+    git(work, "commit", "-q", "-am", "exempt the legacy service")
+    on_the_day = lockgate(
+        "deploy", "--dry-run", "--json", work, env={"LOCKGATE_TODAY": "2027-03-31"}
+    )
+    assert on_the_day.code == 0, on_the_day.stdout + on_the_day.stderr
+    row = _legacy_row(on_the_day.json)
+    assert row["score"] == 100
+    tested = row["layers"]["tested"]
+    assert not tested["passed"]  # the verdict is the real one; the exemption is beside it
+    assert tested["exemption"] == {
+        "until": "2027-03-31",
+        "reason": "written before the tests; ticket SHOP-12",
+        "active": True,
+    }
+    table = lockgate("align", work, env={"LOCKGATE_TODAY": "2027-03-31"})
+    assert table.code == 0
+    assert "tested (exempt until 2027-03-31)" in table.stdout
+    assert "ticket SHOP-12" in " ".join(table.stdout.split())  # the reason, maybe wrapped
+
+    day_after = {"LOCKGATE_TODAY": "2027-04-01"}
+    lapsed = lockgate("deploy", "--dry-run", "--json", work, env=day_after)
+    assert lapsed.code == 1
+    row = _legacy_row(lapsed.json)
+    assert row["score"] < 95
+    assert row["layers"]["tested"]["exemption"]["active"] is False
+    gates = {g["name"]: g for g in lapsed.json["gates"]}
+    assert not gates["integration"]["passed"]
+    table = lockgate("align", work, env=day_after)
+    assert "tested (exemption lapsed on 2027-03-31)" in table.stdout
+
+
+def test_an_exemption_for_nothing_is_a_warning(work: Path) -> None:
+    with (work / "pyproject.toml").open("a") as fh:
+        fh.write(EXEMPT.format(layer="tested", until="2027-03-31").replace("Legacy", "Gone"))
+    run = lockgate("align", "--json", work)
+    assert "exemption for GoneService (tested) names no feature; remove it" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("until", "layer", "message"),
+    [
+        (
+            '"2027-02-30"',
+            "tested",
+            "tool.lockgate.exempt[0].until: must be a date such as 2027-03-31",
+        ),
+        ("2027-03-31", "tsted", "tool.lockgate.exempt[0].layer: Input should be"),
+    ],
+)
+def test_a_bad_exemption_is_one_line_and_exit_2(
+    work: Path, until: str, layer: str, message: str
+) -> None:
+    _exempt(work, layer, until)
+    run = lockgate("align", work)
+    assert run.code == 2
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_clock_is_one_line_and_exit_2(work: Path) -> None:
+    _exempt(work, "tested", "2027-03-31")
+    run = lockgate("align", work, env={"LOCKGATE_TODAY": "tomorrow"})
+    assert run.code == 2
+    assert "LOCKGATE_TODAY='tomorrow' is not a date" in run.stderr
