@@ -152,3 +152,88 @@ def test_a_bad_clock_is_one_line_and_exit_2(work: Path) -> None:
     run = lockgate("align", work, env={"LOCKGATE_TODAY": "tomorrow"})
     assert run.code == 2
     assert "LOCKGATE_TODAY='tomorrow' is not a date" in run.stderr
+
+
+NEW = '''"""A feature written on a topic branch, without guide or tests."""
+
+from shop.features.base import BaseService
+
+
+class NewService(BaseService):
+    """Does something new."""
+
+    def describe(self) -> str:
+        return "new"
+'''
+
+
+def _gates(run_json: dict[str, object]) -> dict[str, dict[str, object]]:
+    gates = run_json["gates"]
+    assert isinstance(gates, list)
+    return {g["name"]: g for g in gates}
+
+
+@pytest.fixture
+def topic(work: Path) -> Path:
+    """``gate = "new-code"`` committed on main, main aligned (its scores recorded), and a
+    topic branch checked out."""
+    text = (work / "pyproject.toml").read_text()
+    (work / "pyproject.toml").write_text(
+        text.replace("[tool.lockgate]\n", '[tool.lockgate]\ngate = "new-code"\n', 1)
+    )
+    git(work, "commit", "-q", "-am", "gate new code only")
+    assert lockgate("align", "-q", work).code == 0
+    git(work, "checkout", "-q", "-b", "topic")
+    return work
+
+
+def test_the_new_code_gate_passes_unchanged_legacy(topic: Path) -> None:
+    (topic / "README.md").write_text("The shop, now with a topic branch.\n")
+    git(topic, "commit", "-q", "-am", "docs only")
+    run = lockgate("deploy", "--dry-run", "--json", topic)
+    assert run.code == 0, run.stdout + run.stderr
+    detail = _gates(run.json)["integration"]["detail"]
+    assert "new code since merge-base with main" in detail
+    assert "1 unchanged legacy feature under 95, not blocking" in detail
+
+
+def test_the_new_code_gate_blocks_a_new_feature_under_the_threshold(topic: Path) -> None:
+    (topic / "src/shop/features/fresh.py").write_text(NEW)
+    git(topic, "add", "-A")
+    git(topic, "commit", "-q", "-m", "a new service")
+    run = lockgate("deploy", "--dry-run", "--json", topic)
+    assert run.code == 1
+    integration = _gates(run.json)["integration"]
+    assert not integration["passed"]
+    assert "shop.features.fresh.NewService" in integration["detail"]
+    assert "(new, " in integration["detail"]
+    assert "LegacyService" not in integration["detail"].split(";")[0]
+
+
+def test_the_new_code_gate_blocks_a_dropped_score(topic: Path) -> None:
+    git(topic, "rm", "-q", "docs/guides/catalog-service.md")
+    git(topic, "commit", "-q", "-m", "drop a guide")
+    run = lockgate("deploy", "--dry-run", "--json", topic)
+    assert run.code == 1
+    detail = _gates(run.json)["integration"]["detail"]
+    assert "shop.features.catalog.CatalogService 83 (dropped from 100)" in detail
+
+
+def test_since_a_commit_without_a_record_blocks_and_says_why(work: Path) -> None:
+    (work / "README.md").write_text("changed\n")
+    git(work, "commit", "-q", "-am", "unrecorded")
+    unrecorded = git(work, "rev-parse", "HEAD").strip()
+    (work / "README.md").write_text("changed again\n")
+    git(work, "commit", "-q", "-am", "next")
+    run = lockgate("deploy", "--dry-run", "--json", "--since", unrecorded, work)
+    assert run.code == 1
+    detail = _gates(run.json)["integration"]["detail"]
+    assert f"no recorded run of {unrecorded} ({unrecorded[:12]})" in detail
+
+
+def test_since_a_ref_that_names_nothing_is_one_line_and_exit_2(work: Path) -> None:
+    run = lockgate("deploy", "--dry-run", "--since", "no-such-branch", work)
+    assert run.code == 2
+    assert run.stderr.strip() == (
+        "lockgate: error: --since no-such-branch: no such commit in this repository"
+    )

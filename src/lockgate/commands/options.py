@@ -37,6 +37,7 @@ class Options:
     recheck_failures: bool = False
     audit: float | None = None  # --audit FRACTION: wins over the configuration's ``audit``
     audit_seed: int | None = None  # --audit-seed N: else the run's number in the store
+    since: str | None = None  # --since REF: the integration gate judges new code since REF
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -148,6 +149,25 @@ def audit_options(func: F) -> F:
 def with_audit(options: Options, kwargs: dict[str, Any]) -> Options:
     """``options`` with ``--audit`` and ``--audit-seed`` popped from ``kwargs``."""
     return replace(options, audit=kwargs.pop("audit"), audit_seed=kwargs.pop("audit_seed"))
+
+
+def since_option(func: F) -> F:
+    """Add ``--since REF`` (deploy and report)."""
+    return click.option(
+        "--since",
+        metavar="REF",
+        help="Gate only new code: block features new since REF under the threshold, and "
+        'scores that dropped since REF (gate = "new-code" uses the merge-base with the '
+        "default branch).",
+    )(func)
+
+
+def with_since(options: Options, kwargs: dict[str, Any]) -> Options:
+    """``options`` with ``--since`` popped from ``kwargs``; an empty REF is a usage error."""
+    since = kwargs.pop("since")
+    if since is not None and not since.strip():
+        raise click.UsageError("--since needs a commit, branch or tag")
+    return replace(options, since=since)
 
 
 FORMATS = ("table", "json", "github")

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from lockgate.commands.options import Options, options_from, shared_options
+from lockgate.commands.options import (
+    Options,
+    options_from,
+    shared_options,
+    since_option,
+    with_since,
+)
 from lockgate.deploy.gates import GateResult
 from lockgate.layers import optimized
 from lockgate.model import LAYERS, AlignResult
@@ -35,10 +41,11 @@ RUNS = 20  # recent runs charted
     help="Write the report to this HTML file.",
 )
 @shared_options
+@since_option
 def report(html_file: Path, **kwargs: Any) -> None:
     """Write one self-contained HTML page: scores, layers, performance, gates, the store."""
     root = Path(kwargs.pop("path")).resolve()
-    options = options_from(kwargs, command="report")
+    options = with_since(options_from(kwargs, command="report"), kwargs)
     check_folder("--html", html_file)
     target = html_file.resolve()
     judged = judge(root, options, layers=(*LAYERS, optimized.NAME))

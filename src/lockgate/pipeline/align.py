@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lockgate.commands.options import Options
 from lockgate.keys import snapshot
 from lockgate.model import AlignResult
+from lockgate.pipeline import history
 from lockgate.remote.settings import resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
@@ -33,7 +34,9 @@ def align(
     ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
     the caller opened it (deploy, to read secret scans through it too), is used and left open.
     """
-    return _with_policy(root, _align(root, options, layers, remote))
+    result = _align(root, options, layers, remote)
+    history.record(root, options, layers, result)  # the real scores, before any exemption
+    return _with_policy(root, result)
 
 
 def _with_policy(root: Path, result: AlignResult) -> AlignResult:

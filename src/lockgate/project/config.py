@@ -140,6 +140,9 @@ class Config(_Strict):
     tests: list[str] = Field(default_factory=lambda: ["tests"])
     tests_exclude: list[str] = Field(default_factory=list)  # globs on test file paths
     threshold: int = Field(default=95, ge=0, le=100)
+    # what the integration gate judges: every feature ("all"), or only what is new or dropped
+    # since the merge-base with the default branch (policy/newcode.py); `--since REF` wins
+    gate: Literal["all", "new-code"] = "all"
     # align exits 1 when a non-internal feature scores under it, as `--fail-under` (which wins)
     fail_under: int | None = Field(default=None, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
