@@ -237,3 +237,31 @@ def test_since_a_ref_that_names_nothing_is_one_line_and_exit_2(work: Path) -> No
     assert run.stderr.strip() == (
         "lockgate: error: --since no-such-branch: no such commit in this repository"
     )
+
+
+def test_codeowners_owners_group_and_filter(work: Path) -> None:
+    (work / ".github").mkdir()
+    (work / ".github/CODEOWNERS").write_text(
+        "* @shop/core\n/src/shop/features/cart.py @shop/checkout\nsrc/ not-an-owner\n"
+    )
+    run = lockgate("align", "--json", work)
+    owners = {f["name"]: f["owners"] for f in run.json["features"]}
+    assert owners["CartService"] == ["@shop/checkout"]
+    assert owners["LegacyService"] == ["@shop/core"]
+    assert run.json["summary"]["owners"]["@shop/core"]["features"] == 3
+    assert run.json["summary"]["owners"]["@shop/checkout"]["critical"] == 0
+    assert ".github/CODEOWNERS:3: 'not-an-owner' is no owner" in run.stderr
+
+    table = lockgate("align", "-v", work)
+    assert "by owner:" in table.stdout
+    lines = table.stdout.splitlines()
+    assert "CartService" in lines[1] and lines[1].endswith("@shop/checkout")  # its group first
+
+    mine = lockgate("align", "--json", "--owner", "@SHOP/checkout", work)
+    assert [f["name"] for f in mine.json["features"]] == ["CartService"]
+    nobody = lockgate("align", "--owner", "@shop/nobody", work)
+    assert nobody.code == 2
+    assert nobody.stderr.strip().splitlines()[-1] == (
+        "lockgate: error: --owner @shop/nobody: owns no feature; CODEOWNERS names "
+        "@shop/checkout, @shop/core"
+    )

@@ -88,6 +88,7 @@ class FeatureResult:
     score: int
     status: str
     performance: Performance | None = None
+    owners: tuple[str, ...] = ()  # from CODEOWNERS (policy/codeowners.py); never stored
 
 
 @dataclass

@@ -11,11 +11,13 @@ from lockgate.commands.options import (
     options_from,
     output_from,
     output_options,
+    owner_option,
     shared_options,
     with_audit,
 )
 from lockgate.model import AlignResult
 from lockgate.pipeline.align import align as run_align
+from lockgate.policy import codeowners
 from lockgate.report.emit import emit
 from lockgate.words import counted
 
@@ -24,18 +26,21 @@ from lockgate.words import counted
 @shared_options
 @output_options
 @audit_options
+@owner_option
 @click.option(
     "--fail-under",
     type=click.IntRange(0, 100),
     default=None,
     help="Exit 1 when a non-internal feature scores under N (default: fail_under).",
 )
-def align(fail_under: int | None, **kwargs: Any) -> None:
+def align(fail_under: int | None, owner: str | None, **kwargs: Any) -> None:
     """Discover, validate and score every feature."""
     path = kwargs.pop("path")
     output = output_from(kwargs)
     options = with_audit(options_from(kwargs), kwargs)
     result = run_align(path, options)
+    if owner is not None:
+        codeowners.only(result, owner)
     emit(result, options, output)
     _check_audit(result)
     _check_scores(result, result.fail_under if fail_under is None else fail_under, options.json)

@@ -162,6 +162,16 @@ def since_option(func: F) -> F:
     )(func)
 
 
+def owner_option(func: F) -> F:
+    """Add ``--owner OWNER`` (align and report)."""
+    return click.option(
+        "--owner",
+        metavar="OWNER",
+        help="Show only the features CODEOWNERS gives this owner (@team, @user, an email, or "
+        "(unowned)).",
+    )(func)
+
+
 def with_since(options: Options, kwargs: dict[str, Any]) -> Options:
     """``options`` with ``--since`` popped from ``kwargs``; an empty REF is a usage error."""
     since = kwargs.pop("since")

@@ -11,6 +11,7 @@ import click
 from lockgate.commands.options import (
     Options,
     options_from,
+    owner_option,
     shared_options,
     since_option,
     with_since,
@@ -19,6 +20,7 @@ from lockgate.deploy.gates import GateResult
 from lockgate.layers import optimized
 from lockgate.model import LAYERS, AlignResult
 from lockgate.pipeline.deploy import Judged, judge
+from lockgate.policy import codeowners
 from lockgate.report import html
 from lockgate.report.console import View, print_details
 from lockgate.report.emit import emit
@@ -42,13 +44,16 @@ RUNS = 20  # recent runs charted
 )
 @shared_options
 @since_option
-def report(html_file: Path, **kwargs: Any) -> None:
+@owner_option
+def report(html_file: Path, owner: str | None, **kwargs: Any) -> None:
     """Write one self-contained HTML page: scores, layers, performance, gates, the store."""
     root = Path(kwargs.pop("path")).resolve()
     options = with_since(options_from(kwargs, command="report"), kwargs)
     check_folder("--html", html_file)
     target = html_file.resolve()
     judged = judge(root, options, layers=(*LAYERS, optimized.NAME))
+    if owner is not None:  # the page shows their features; the gates judged the whole project
+        codeowners.only(judged.result, owner)
     html.write(target, html.render(_page(judged, options)))
     emit(
         judged.result,

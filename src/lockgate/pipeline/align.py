@@ -14,6 +14,7 @@ from lockgate.commands.options import Options
 from lockgate.keys import snapshot
 from lockgate.model import AlignResult
 from lockgate.pipeline import history
+from lockgate.policy import codeowners
 from lockgate.remote.settings import resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
@@ -40,7 +41,9 @@ def align(
 
 
 def _with_policy(root: Path, result: AlignResult) -> AlignResult:
-    """The run as the team's configuration views it: exemptions applied on today's date."""
+    """The run as the team's configuration views it: owners from CODEOWNERS, exemptions
+    applied on today's date."""
+    codeowners.assign(root, result)
     table = snapshot.raw_table(root) or {}
     if table.get("exempt"):
         # lazy: the configuration's models cost a no-change run ~0.1 s to import; only a

@@ -8,6 +8,7 @@ from typing import Any
 
 from lockgate import __version__
 from lockgate.model import AlignResult, Audit, FeatureResult, LayerResult, Performance
+from lockgate.policy.codeowners import groups
 
 
 def iso(stamp: float | None) -> str | None:
@@ -72,6 +73,7 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "score": result.score,
         "status": result.status,
         "layers": {name: _layer(layer) for name, layer in result.layers.items()},
+        "owners": list(result.owners),  # from CODEOWNERS; [] when it names none
     }
     if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
         out["broken"] = True
@@ -110,6 +112,7 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 else {}
             ),
             **({"audit": audit_json(result.audit)} if result.audit is not None else {}),
+            **({"owners": owners_json(result)} if any(r.owners for r in result.features) else {}),
             "writes": [
                 {
                     "path": w.path,
@@ -135,6 +138,22 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             for s in result.suite
         ],
     }
+
+
+def owners_json(result: AlignResult) -> dict[str, dict[str, Any]]:
+    """``summary.owners``: per CODEOWNERS owner (``(unowned)`` last), their features' count,
+    mean score and statuses."""
+    out = {}
+    for owner, rows in groups(result).items():
+        scores = [r.score for r in rows]
+        out[owner] = {
+            "features": len(rows),
+            "mean_score": round(sum(scores) / len(scores), 1),
+            **{
+                s: sum(1 for r in rows if r.status == s) for s in ("healthy", "warning", "critical")
+            },
+        }
+    return out
 
 
 def audit_json(audit: Audit) -> dict[str, Any]:
