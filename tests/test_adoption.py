@@ -6,7 +6,9 @@ test (it fails ``documented`` and ``tested``); each test adds what it judges on 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,3 +267,64 @@ def test_codeowners_owners_group_and_filter(work: Path) -> None:
         "lockgate: error: --owner @shop/nobody: owns no feature; CODEOWNERS names "
         "@shop/checkout, @shop/core"
     )
+
+
+def test_the_report_shows_the_trend_and_owners_in_a_browser(work: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+    from test_report_html import ARGS, CHROMIUM, open_report
+
+    (work / ".github").mkdir()
+    (work / ".github/CODEOWNERS").write_text(
+        "* @shop/core\n/src/shop/features/fresh.py @shop/new\n"
+    )
+    (work / "src/shop/features/fresh.py").write_text(NEW)
+    git(work, "rm", "-q", "docs/guides/catalog-service.md")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "a new service, a guide gone")
+    page_file = tmp_path / "report.html"
+    run = lockgate("report", "--html", page_file, "--json", work)
+    assert run.code == 0, run.stderr  # gates failed, but report only reports
+    history = run.json["history"]
+    assert [c["mean_score"] for c in history["commits"]] == [91.5]  # the legacy commit's
+    assert history["new"] == ["shop.features.fresh.NewService"]
+    assert history["dropped"] == [{"feature": "shop.features.catalog.CatalogService", "points": 17}]
+    assert history["features"]["shop.features.catalog.CatalogService"]["scores"] == [100, 83]
+    table = lockgate("report", "--html", page_file, work)
+    assert "1 new, 1 dropped (shop.features.catalog.CatalogService -17)" in table.stdout
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            problems = open_report(page, page_file)
+            chart = page.locator("#trend svg").bounding_box()
+            assert chart and chart["width"] > 0 and chart["height"] > 0
+            assert page.locator("#new-features").inner_text() == "shop.features.fresh.NewService"
+            assert (
+                "CatalogService: -17 (100 → 83)" in page.locator("#dropped-features").inner_text()
+            )
+            owners = page.locator("#owners tbody tr").all_inner_texts()
+            assert [o.split("\t")[0] for o in owners] == ["@shop/core", "@shop/new"]
+            row = page.locator("#features tr", has_text="NewService")
+            assert "@shop/new" in row.locator("td.owner").inner_text()
+            assert row.locator("td.trend").inner_text() == "new"
+            catalog = page.locator("#features tr", has_text="CatalogService")
+            assert catalog.locator("td.trend").inner_text() == "100 → 83 ↓17"
+            assert problems == []
+        finally:
+            browser.close()
+
+
+def test_a_schema_8_store_gains_the_score_history_and_keeps_its_results(work: Path) -> None:
+    store = work / ".lockgate/store.sqlite"
+    with contextlib.closing(sqlite3.connect(store)) as conn:
+        conn.execute("DROP TABLE scores")
+        conn.execute("PRAGMA user_version = 8")
+        conn.commit()
+    run = lockgate("align", "--json", work)
+    assert run.code == 0
+    assert run.json["summary"]["cache"]["misses"] == 0  # every result kept
+    with contextlib.closing(sqlite3.connect(store)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (9,)
+        head = git(work, "rev-parse", "HEAD").strip()
+        assert conn.execute("SELECT commit_id FROM scores").fetchall() == [(head,)]

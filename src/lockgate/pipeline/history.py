@@ -43,7 +43,7 @@ def record(
     try:
         now = time.time()
         drop = to_drop([*store.score_stamps(), (commit, now)], now)
-        store.record_scores(commit, encode(result.features), [c for c in drop if c != commit])
+        store.record_scores(commit, now, encode(result.features), [c for c in drop if c != commit])
         result.warnings += [w for w in store.warnings if w not in result.warnings]
     finally:
         store.close()

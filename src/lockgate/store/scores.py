@@ -4,20 +4,19 @@ layer verdicts (what the trend and the new-code gate read). The encoding is
 
 from __future__ import annotations
 
-import time
-
 from lockgate.store import schema
 from lockgate.store.db import Database, DatabaseError
 
 ScoreRow = tuple[str, float, bytes]  # commit, when recorded, compressed data
 
 
-def record(db: Database, secret: bytes, commit: str, data: bytes, drop: list[str]) -> None:
-    """Store ``data`` as ``commit``'s row (replacing an older one) and delete the rows of the
-    commits in ``drop`` (compaction), in one transaction."""
+def record(
+    db: Database, secret: bytes, commit: str, recorded: float, data: bytes, drop: list[str]
+) -> None:
+    """Store ``data`` as ``commit``'s row recorded at ``recorded`` (replacing an older one) and
+    delete the rows of the commits in ``drop`` (compaction), in one transaction."""
     if not db.writable:
         return
-    recorded = time.time()
     row = (commit, recorded, data)
     try:
         with db.transaction():

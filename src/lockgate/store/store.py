@@ -147,9 +147,9 @@ class Store:
 
     # -- the score history per commit ---------------------------------------------------
 
-    def record_scores(self, commit: str, data: bytes, drop: list[str]) -> None:
+    def record_scores(self, commit: str, recorded: float, data: bytes, drop: list[str]) -> None:
         """Store ``commit``'s score record and delete the records compaction drops."""
-        scores.record(self._db, self._secret, commit, data, drop)
+        scores.record(self._db, self._secret, commit, recorded, data, drop)
 
     def score_rows(self) -> list[scores.ScoreRow]:
         """Every sound score record, oldest first: (commit, recorded, data)."""
