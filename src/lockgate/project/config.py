@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from lockgate.errors import LockgateError
 from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
+_REGISTRY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
 
 
 class _Strict(BaseModel):
@@ -56,6 +58,20 @@ class Docs(_Strict):
 class Wiring(_Strict):
     entry_modules: list[str] = Field(default_factory=list)
     maps: list[str] = Field(default_factory=list)
+    # plugins loaded by name: "module" to import or "module:callable" to import and call with
+    # no arguments; a feature whose module that run imported is wired (layers/wired.py)
+    registries: list[str] = Field(default_factory=list)
+
+    @field_validator("registries")
+    @classmethod
+    def _registry_form(cls, registries: list[str]) -> list[str]:
+        for registry in registries:
+            if not _REGISTRY.match(registry):
+                raise ValueError(
+                    f"{registry!r} must be 'module' or 'module:callable' (a dotted module name, "
+                    "one callable name)"
+                )
+        return registries
 
 
 class Weights(_Strict):
