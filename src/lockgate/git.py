@@ -428,3 +428,21 @@ def merge_base(root: Path, one: str, other: str) -> str | None:
         return _git(root, "merge-base", one, other).decode().strip() or None
     except LockgateError:
         return None
+
+
+def tracked(root: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` (relative to ``root``) that git tracks."""
+    if not paths:
+        return set()
+    out = _git(root, "ls-files", "-z", "--full-name", "--", *paths).decode()
+    top = work_tree(root)
+    base = root.resolve().relative_to(top).as_posix() if top is not None else "."
+    prefix = "" if base == "." else base + "/"
+    return {p.removeprefix(prefix) for p in out.split("\0") if p} & set(paths)
+
+
+def remove(root: Path, paths: Sequence[str]) -> None:
+    """``git rm`` tracked ``paths`` (relative to ``root``) from the index and the work tree;
+    nothing is committed."""
+    if paths:
+        _git(root, "rm", "-q", "--", *paths)
