@@ -123,7 +123,11 @@ def _tests(result: AlignResult) -> list[Unused]:
 
 def require_clean(root: Path) -> None:
     """Refuse a repository whose tracked files have uncommitted changes (or no repository)."""
-    git.require_toplevel(root)
+    if git.work_tree(root) is None:
+        raise LockgateError(
+            f"{root} is not inside a git repository; `cleanup --apply` removes files with "
+            "git rm, so it needs one (the dry run does not)"
+        )
     if git.is_dirty(root):
         raise LockgateError(
             "tracked files have uncommitted changes; commit or stash them before "

@@ -417,6 +417,7 @@ def render(report: Report) -> str:
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         project=Path(result.root).name,
         summary=summary,
+        owners=summary.get("owners", {}),  # per CODEOWNERS owner; empty without CODEOWNERS
         remote_hits=summary.get("cache", {}).get("remote_hits"),
         scores=_histogram([r.score for r in result.features], "score", tones=True),
         perf=_histogram(
