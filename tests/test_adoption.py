@@ -233,12 +233,27 @@ def test_since_a_commit_without_a_record_blocks_and_says_why(work: Path) -> None
     assert f"no recorded run of {unrecorded} ({unrecorded[:12]})" in detail
 
 
+def test_align_since_fails_under_on_new_code_only(topic: Path) -> None:
+    (topic / "README.md").write_text("The shop, on a topic branch.\n")
+    git(topic, "commit", "-q", "-am", "docs only")
+    legacy_only = lockgate("align", "-q", "--since", "main", "--fail-under", "95", topic)
+    assert legacy_only.code == 0, legacy_only.stderr  # LegacyService is old news
+    assert lockgate("align", "-q", "--fail-under", "95", topic).code == 1
+    (topic / "src/shop/features/fresh.py").write_text(NEW)
+    git(topic, "add", "-A")
+    git(topic, "commit", "-q", "-m", "a new service")
+    fresh = lockgate("align", "-q", "--since", "main", "--fail-under", "95", topic)
+    assert fresh.code == 1
+    assert "shop.features.fresh.NewService" in fresh.stderr and "(new, " in fresh.stderr
+
+
 def test_since_a_ref_that_names_nothing_is_one_line_and_exit_2(work: Path) -> None:
-    run = lockgate("deploy", "--dry-run", "--since", "no-such-branch", work)
-    assert run.code == 2
-    assert run.stderr.strip() == (
-        "lockgate: error: --since no-such-branch: no such commit in this repository"
-    )
+    for command in ("deploy", "align"):
+        run = lockgate(command, "--since", "no-such-branch", work)
+        assert run.code == 2
+        assert run.stderr.strip() == (
+            "lockgate: error: --since no-such-branch: no such commit in this repository"
+        )
 
 
 def test_codeowners_owners_group_and_filter(work: Path) -> None:
@@ -250,6 +265,7 @@ def test_codeowners_owners_group_and_filter(work: Path) -> None:
     owners = {f["name"]: f["owners"] for f in run.json["features"]}
     assert owners["CartService"] == ["@shop/checkout"]
     assert owners["LegacyService"] == ["@shop/core"]
+    assert {f["name"]: f["owner"] for f in run.json["features"]}["CartService"] == "@shop/checkout"
     assert run.json["summary"]["owners"]["@shop/core"]["features"] == 3
     assert run.json["summary"]["owners"]["@shop/checkout"]["critical"] == 0
     assert ".github/CODEOWNERS:3: 'not-an-owner' is no owner" in run.stderr
@@ -261,6 +277,8 @@ def test_codeowners_owners_group_and_filter(work: Path) -> None:
 
     mine = lockgate("align", "--json", "--owner", "@SHOP/checkout", work)
     assert [f["name"] for f in mine.json["features"]] == ["CartService"]
+    refused = lockgate("deploy", "--dry-run", "--owner", "@shop/core", work)
+    assert refused.code == 2 and "deploy gates the whole project" in refused.stderr
     nobody = lockgate("align", "--owner", "@shop/nobody", work)
     assert nobody.code == 2
     assert nobody.stderr.strip().splitlines()[-1] == (

@@ -24,8 +24,10 @@ def cleanup(do_apply: bool, **kwargs: Any) -> None:
     """List guides, wiring entries, modules and test files that nothing uses, and why."""
     root = Path(kwargs.pop("path")).resolve()
     options = options_from(kwargs, command="cleanup")
-    if options.shard is not None:
-        raise LockgateError("cleanup judges the whole project: run it without --shard")
+    if options.shard or options.since or options.owner:
+        raise LockgateError(
+            "cleanup judges the whole project: run it without --shard, --since or --owner"
+        )
     if do_apply:
         require_clean(root)  # before the run: a refusal should not wait for it
     result, items = find(root, options)

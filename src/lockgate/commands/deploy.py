@@ -14,9 +14,7 @@ from lockgate.commands.options import (
     output_from,
     output_options,
     shared_options,
-    since_option,
     with_audit,
-    with_since,
 )
 from lockgate.deploy.gates import blockers
 from lockgate.errors import LockgateError
@@ -29,7 +27,6 @@ from lockgate.report.emit import emit
 @shared_options
 @output_options
 @audit_options
-@since_option
 @click.option("--dry-run", is_flag=True, help="Validate and list what would ship; write nothing.")
 @click.option(
     "--allow-dirty",
@@ -48,7 +45,11 @@ def deploy(
     """Validate, gate and package the committed project on a deploy branch."""
     root = Path(kwargs.pop("path")).resolve()
     output = output_from(kwargs)
-    options = with_since(with_audit(options_from(kwargs, command="deploy"), kwargs), kwargs)
+    options = with_audit(options_from(kwargs, command="deploy"), kwargs)
+    if options.owner is not None:
+        raise LockgateError(
+            "deploy gates the whole project: --owner narrows what align and report show"
+        )
     if options.shard is not None:
         raise LockgateError(
             "deploy ships only what it validated whole, never one shard: run the shards with "

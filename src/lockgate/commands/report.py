@@ -8,14 +8,7 @@ from typing import Any
 
 import click
 
-from lockgate.commands.options import (
-    Options,
-    options_from,
-    owner_option,
-    shared_options,
-    since_option,
-    with_since,
-)
+from lockgate.commands.options import Options, options_from, shared_options
 from lockgate.deploy.gates import GateResult
 from lockgate.layers import optimized
 from lockgate.model import LAYERS, AlignResult
@@ -45,17 +38,15 @@ RUNS = 20  # recent runs charted
     help="Write the report to this HTML file.",
 )
 @shared_options
-@since_option
-@owner_option
-def report(html_file: Path, owner: str | None, **kwargs: Any) -> None:
+def report(html_file: Path, **kwargs: Any) -> None:
     """Write one self-contained HTML page: scores, layers, performance, gates, the store."""
     root = Path(kwargs.pop("path")).resolve()
-    options = with_since(options_from(kwargs, command="report"), kwargs)
+    options = options_from(kwargs, command="report")
     check_folder("--html", html_file)
     target = html_file.resolve()
     judged = judge(root, options, layers=(*LAYERS, optimized.NAME))
-    if owner is not None:  # the page shows their features; the gates judged the whole project
-        codeowners.only(judged.result, owner)
+    if options.owner is not None:  # the page shows theirs; the gates judged the whole project
+        codeowners.only(judged.result, options.owner)
     found = None if options.no_cache else trend(history.points(root), judged.result, judged.commit)
     html.write(target, html.render(_page(judged, options, found)))
     emit(

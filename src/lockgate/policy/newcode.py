@@ -74,16 +74,7 @@ def check(result: AlignResult, threshold: int, since: Since) -> tuple[bool, str]
             "on a clean checkout of that commit once (the store keeps its scores), or pass "
             "--since a commit that has one"
         )
-    blocking, legacy = [], []
-    gated = [f for f in result.features if not f.feature.internal]
-    for f in sorted(gated, key=lambda f: (f.score, f.feature.id)):
-        before = since.scores.get(f.feature.id)
-        if before is None and f.score < threshold:
-            blocking.append(f"{f.feature.id} {f.score} (new, {threshold - f.score} under)")
-        elif before is not None and f.score < before:
-            blocking.append(f"{f.feature.id} {f.score} (dropped from {before})")
-        elif f.score < threshold:
-            legacy.append(f.feature.id)
+    blocking, legacy = judged(result, threshold, since.scores)
     note = (
         f"; {counted(len(legacy), 'unchanged legacy feature')} under {threshold}, not blocking"
         if legacy
@@ -91,11 +82,29 @@ def check(result: AlignResult, threshold: int, since: Since) -> tuple[bool, str]
     )
     if blocking:
         return False, f"new code since {where}: {_listing(blocking)}{note}"
-    new = sum(f.feature.id not in since.scores for f in gated)
+    new = sum(f.feature.id not in since.scores for f in result.features if not f.feature.internal)
     return True, (
         f"new code since {where}: {counted(new, 'new feature')} at or above {threshold}, "
         f"no score dropped{note}"
     )
+
+
+def judged(
+    result: AlignResult, threshold: int, scores: dict[str, int]
+) -> tuple[list[str], list[str]]:
+    """(what blocks: new features under ``threshold`` and dropped scores, each described;
+    the ids of the other features under ``threshold``: unchanged legacy), worst first."""
+    blocking, legacy = [], []
+    gated = [f for f in result.features if not f.feature.internal]
+    for f in sorted(gated, key=lambda f: (f.score, f.feature.id)):
+        before = scores.get(f.feature.id)
+        if before is None and f.score < threshold:
+            blocking.append(f"{f.feature.id} {f.score} (new, {threshold - f.score} under)")
+        elif before is not None and f.score < before:
+            blocking.append(f"{f.feature.id} {f.score} (dropped from {before})")
+        elif f.score < threshold:
+            legacy.append(f.feature.id)
+    return blocking, legacy
 
 
 def _listing(items: list[str]) -> str:
