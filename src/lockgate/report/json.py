@@ -73,10 +73,10 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "score": result.score,
         "status": result.status,
         "layers": {name: _layer(layer) for name, layer in result.layers.items()},
-        # from CODEOWNERS: the first owner (null when none), and all of them
-        "owner": result.owners[0] if result.owners else None,
-        "owners": list(result.owners),
     }
+    if result.owners:  # from CODEOWNERS, only when it names some (like ``broken``)
+        out["owner"] = result.owners[0]
+        out["owners"] = list(result.owners)
     if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
         out["broken"] = True
     if result.performance is not None:
