@@ -26,6 +26,7 @@ EXIT_INTERRUPTED = 130
 COMMANDS = {
     "align": "lockgate.commands.align:align",
     "cache": "lockgate.commands.cache:cache",
+    "cleanup": "lockgate.commands.cleanup:cleanup",
     "deploy": "lockgate.commands.deploy:deploy",
     "fix": "lockgate.commands.fix:fix",
     "hooks": "lockgate.commands.hooks:hooks",

@@ -395,3 +395,54 @@ def layout(root: Path) -> Layout | None:
         commit = None
     head = (Path(git_dir) / "HEAD").read_text(encoding="utf-8").strip()
     return Layout(Path(git_dir), (root / common).resolve() / "objects", head, commit, fmt)
+
+
+def resolve_commit(root: Path, ref: str) -> str | None:
+    """The commit ``ref`` names (a branch, tag, id or expression), or None when it names none."""
+    try:
+        out = _git(
+            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+        )
+    except LockgateError:
+        return None
+    return out.decode().strip() or None
+
+
+def default_branch(root: Path) -> str | None:
+    """The default branch: what ``origin/HEAD`` points at, else a local ``main`` or ``master``."""
+    try:
+        out = _git(root, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").decode().strip()
+    except LockgateError:
+        out = ""
+    if out.startswith("refs/remotes/"):
+        return out.removeprefix("refs/remotes/")
+    for name in ("main", "master"):
+        if branch_commit(root, name) is not None:
+            return name
+    return None
+
+
+def merge_base(root: Path, one: str, other: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    try:
+        return _git(root, "merge-base", one, other).decode().strip() or None
+    except LockgateError:
+        return None
+
+
+def tracked(root: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` (relative to ``root``) that git tracks."""
+    if not paths:
+        return set()
+    out = _git(root, "ls-files", "-z", "--full-name", "--", *paths).decode()
+    top = work_tree(root)
+    base = root.resolve().relative_to(top).as_posix() if top is not None else "."
+    prefix = "" if base == "." else base + "/"
+    return {p.removeprefix(prefix) for p in out.split("\0") if p} & set(paths)
+
+
+def remove(root: Path, paths: Sequence[str]) -> None:
+    """``git rm`` tracked ``paths`` (relative to ``root``) from the index and the work tree;
+    nothing is committed."""
+    if paths:
+        _git(root, "rm", "-q", "--", *paths)

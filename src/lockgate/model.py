@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 LAYERS: tuple[str, ...] = (
     "discovered",
@@ -28,6 +29,22 @@ class Feature:
     broken: bool = False  # a file under a feature table's paths that cannot be read or parsed
 
 
+@dataclass(frozen=True)
+class Exemption:
+    """An exemption (``[[tool.lockgate.exempt]]``) as a failed layer shows it: until when, why,
+    and whether it still holds on the run's date."""
+
+    until: date
+    reason: str
+    active: bool
+
+    def describe(self) -> str:
+        """``exempt until 2027-03-31`` or ``exemption lapsed on 2027-03-31``."""
+        if self.active:
+            return f"exempt until {self.until.isoformat()}"
+        return f"exemption lapsed on {self.until.isoformat()}"
+
+
 @dataclass
 class LayerResult:
     """One layer's verdict for one feature."""
@@ -45,6 +62,8 @@ class LayerResult:
     load_dependent: bool = False
     flaky: bool = False  # passed only on a retry (``retries``)
     audit_mismatch: bool = False  # an audit ran it again and it contradicted the stored result
+    # set on a failed layer an exemption names (policy/exemptions.py): never stored
+    exemption: Exemption | None = None
 
 
 @dataclass
@@ -70,6 +89,7 @@ class FeatureResult:
     score: int
     status: str
     performance: Performance | None = None
+    owners: tuple[str, ...] = ()  # from CODEOWNERS (policy/codeowners.py); never stored
 
 
 @dataclass

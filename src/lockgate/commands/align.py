@@ -15,7 +15,9 @@ from lockgate.commands.options import (
     with_audit,
 )
 from lockgate.model import AlignResult
+from lockgate.pipeline import history
 from lockgate.pipeline.align import align as run_align
+from lockgate.policy import codeowners, newcode
 from lockgate.report.emit import emit
 from lockgate.words import counted
 
@@ -35,10 +37,18 @@ def align(fail_under: int | None, **kwargs: Any) -> None:
     path = kwargs.pop("path")
     output = output_from(kwargs)
     options = with_audit(options_from(kwargs), kwargs)
+    # a REF that names no commit is one line before the run, not after it
+    since = newcode.resolve(path, options.since, "all") if options.since else None
     result = run_align(path, options)
+    if options.owner is not None:
+        codeowners.only(result, options.owner)
     emit(result, options, output)
     _check_audit(result)
-    _check_scores(result, result.fail_under if fail_under is None else fail_under, options.json)
+    threshold = result.fail_under if fail_under is None else fail_under
+    if since is None:
+        _check_scores(result, threshold, options.json)
+    elif threshold is not None:
+        _check_new_code(result, threshold, newcode.with_scores(since, history.points(path)))
 
 
 def _check_audit(result: AlignResult) -> None:
@@ -48,6 +58,15 @@ def _check_audit(result: AlignResult) -> None:
     if audit is not None and audit.mismatches and audit.blocking:
         what = counted(len(audit.mismatches), "stored result")
         click.echo(f"lockgate: the audit found {what} wrong (gates.audit)", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _check_new_code(result: AlignResult, fail_under: int, since: newcode.Since) -> None:
+    """With --since: exit 1 when a feature new since REF scores under ``fail_under`` or a
+    score dropped since REF (unchanged legacy does not count); REF without a record fails."""
+    passed, detail = newcode.check(result, fail_under, since)
+    if not passed:
+        click.echo(f"lockgate: {detail}", err=True)
         raise click.exceptions.Exit(1)
 
 

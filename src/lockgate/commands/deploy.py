@@ -46,6 +46,10 @@ def deploy(
     root = Path(kwargs.pop("path")).resolve()
     output = output_from(kwargs)
     options = with_audit(options_from(kwargs, command="deploy"), kwargs)
+    if options.owner is not None:
+        raise LockgateError(
+            "deploy gates the whole project: --owner narrows what align and report show"
+        )
     if options.shard is not None:
         raise LockgateError(
             "deploy ships only what it validated whole, never one shard: run the shards with "

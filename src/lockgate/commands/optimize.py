@@ -8,9 +8,11 @@ from typing import Any
 import click
 
 from lockgate.commands.options import options_from, shared_options
+from lockgate.errors import LockgateError
 from lockgate.layers import optimized
 from lockgate.model import AlignResult
 from lockgate.pipeline.align import align
+from lockgate.policy import codeowners
 from lockgate.report.console import View, print_performance
 from lockgate.report.emit import emit
 from lockgate.report.screen import Screen
@@ -29,7 +31,11 @@ def optimize(top: int, **kwargs: Any) -> None:
     """Measure import time, construction time and memory of every feature against budgets."""
     path = kwargs.pop("path")
     options = options_from(kwargs)
+    if options.since is not None:
+        raise LockgateError("optimize gates nothing: --since is for align, deploy and report")
     result = align(path, options, layers=(optimized.NAME,))
+    if options.owner is not None:
+        codeowners.only(result, options.owner)
 
     def table(screen: Screen, view: View) -> None:
         print_performance(result, screen, top, view)

@@ -37,6 +37,8 @@ class Options:
     recheck_failures: bool = False
     audit: float | None = None  # --audit FRACTION: wins over the configuration's ``audit``
     audit_seed: int | None = None  # --audit-seed N: else the run's number in the store
+    since: str | None = None  # --since REF: gate only what is new or dropped since REF
+    owner: str | None = None  # --owner OWNER: show only the features CODEOWNERS gives OWNER
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -57,7 +59,7 @@ def path_argument() -> Callable[[F], F]:
 
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
-    --verbose, --remote, --no-remote, --shard)."""
+    --verbose, --remote, --no-remote, --shard, --since, --owner)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -91,6 +93,19 @@ def shared_options(func: F) -> F:
             callback=_shard,
             help="Validate only part K of N (a CI matrix job); report that part only.",
         ),
+        click.option(
+            "--since",
+            metavar="REF",
+            help="Gate only new code: features new since REF under the threshold, and scores "
+            'that dropped since REF (deploy, report; align with --fail-under; gate = "new-code" '
+            "uses the merge-base with the default branch).",
+        ),
+        click.option(
+            "--owner",
+            metavar="OWNER",
+            help="Show only the features CODEOWNERS gives OWNER (@team, @user, an email, or "
+            "(unowned)).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -105,6 +120,9 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
     """Pop the shared flags out of a command's keyword arguments."""
     if kwargs["quiet"] and kwargs["verbose"]:
         raise click.UsageError("--quiet and --verbose exclude each other")
+    for flag in ("since", "owner"):
+        if kwargs[flag] is not None and not kwargs[flag].strip():
+            raise click.UsageError(f"--{flag} needs a value")
     return Options(
         json=kwargs.pop("as_json"),
         no_cache=kwargs.pop("no_cache"),
@@ -117,6 +135,8 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         remote=kwargs.pop("remote"),
         no_remote=kwargs.pop("no_remote"),
         shard=kwargs.pop("shard"),
+        since=kwargs.pop("since"),
+        owner=kwargs.pop("owner"),
     )
 
 

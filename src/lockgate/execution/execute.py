@@ -14,6 +14,7 @@ from pathlib import Path
 from lockgate.execution.results import BatchResult, merged, shown
 from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import run_batch
+from lockgate.execution.wiring import run_registries
 from lockgate.execution.worker import ModuleOutcome, Request, run_modules
 from lockgate.keys.executed import Execution
 from lockgate.keys.extras import Extras, Observed, extra_file
@@ -21,7 +22,7 @@ from lockgate.keys.hashing import is_probe
 from lockgate.keys.owners import Owners
 from lockgate.keys.plan import SUITE_LAYER, Planned, layer_module
 from lockgate.keys.reuse import expires
-from lockgate.layers import instantiated, optimized, tested
+from lockgate.layers import instantiated, optimized, tested, wired
 from lockgate.layers.base import CLI, MEASURE, PYTEST, WORKER, Context
 from lockgate.model import LayerResult
 from lockgate.report.progress import Progress
@@ -76,9 +77,18 @@ class Executor:
         where: dict[str, list[Planned]] = {place: [] for place in PLACES}
         for item in misses:
             where[layer_module(item.layer).RUNS_IN].append(item)
+        registries = self.ctx.project.config.wiring.registries
+        wiring = [i for i in where[CLI] if i.layer == wired.NAME] if registries else []
+        seen = None
+        if wiring:  # plugins loaded by name: run the registries first (execution/wiring.py)
+            run, seen = run_registries(self.ctx, self.sandbox, self.jobs, self.pycache)
+            self.ctx.memo[wired.RUN] = run
         for item in where[CLI]:
             ok, detail = layer_module(item.layer).judge(self.ctx, self.features[item.owner])
             item.result = LayerResult(ok, detail, 0.0)
+            if seen is not None and item.layer == wired.NAME:  # it read what the run read
+                item.result.keep = not self.extras.hidden(item, seen.files)
+                item.extras = self.extras.of(seen, item.inputs.files)
         workers, tests = where[WORKER], where[PYTEST]
         # Imports and tests are independent: the worker zygote runs beside the pytest batch.
         with ThreadPoolExecutor(max_workers=1) as pool:

@@ -188,8 +188,10 @@ def _to_json(result: AlignResult) -> dict[str, Any]:
     # A served snapshot re-ran nothing: its layers have no reason, so none is recorded (the
     # no-change path would only parse them to clear them).
     for feature in data["features"]:
+        del feature["owners"]  # read from CODEOWNERS afresh on every run
         for layer in feature["layers"].values():
             del layer["reason"]
+            del layer["exemption"]  # applied afresh on every run: the date moves on
     del data["writes"]  # made by the processes of that run; serving it again runs none
     del data["moved"]  # empty: a run in which inputs moved stored less than all, and is no snapshot
     del data["audit"]  # what that run ran again; serving it again runs nothing

@@ -19,8 +19,13 @@ def score(layers: Mapping[str, LayerResult], weights: Weights) -> int:
     total = sum(table.values())
     if total == 0:
         return 0
-    earned = sum(w for name, w in table.items() if layers[name].passed)
+    # a failed layer under an exemption that still holds earns its weight (policy/exemptions.py)
+    earned = sum(w for name, w in table.items() if _counts(layers[name]))
     return round(100 * earned / total)
+
+
+def _counts(layer: LayerResult) -> bool:
+    return layer.passed or (layer.exemption is not None and layer.exemption.active)
 
 
 def status(value: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,7 @@ from lockgate.project.discover import matches
 
 NAME = "wired"
 VERSION = 1
+RUN = "wired.run"  # the memo of this run's registry run (execution/execute.py)
 RUNS_IN = CLI  # judged from the import graph and entry points
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -95,6 +97,16 @@ def map_words(ctx: Context, path: str) -> frozenset[str]:
     return _words(data) if data is not None else frozenset()
 
 
+@dataclass(frozen=True)
+class Run:
+    """What importing the registries and calling them loaded (``wiring.registries``, run by
+    :mod:`lockgate.execution.wiring`): the project files, and what failed."""
+
+    registries: tuple[str, ...]
+    files: frozenset[str]
+    failures: tuple[str, ...]
+
+
 def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
     """Pass on the first way the feature is wired; otherwise list where it was looked for."""
     for name, target in entry_points(ctx.project.loaded.pyproject).items():
@@ -108,13 +120,21 @@ def judge(ctx: Context, feature: Feature) -> tuple[bool, str]:
     for path in ctx.project.config.wiring.maps:
         if feature.name in map_words(ctx, path):
             return True, path
+    run: Run | None = ctx.memo.get(RUN)
+    if run is not None and feature.path in run.files:
+        return True, f"loaded by name by {', '.join(run.registries)}"
     maps = ctx.project.config.wiring.maps
-    return False, (
+    detail = (
         "not named by an entry point, not referenced from "
         + (f"an entry module ({', '.join(modules)})" if modules else "any entry module (none set)")
         + ", not in "
         + (f"a map file ({', '.join(maps)})" if maps else "any map file (none set)")
     )
+    if run is not None:
+        detail += f", not loaded by {', '.join(run.registries)}"
+        if run.failures:
+            detail += f" (which failed: {'; '.join(run.failures)})"
+    return False, detail
 
 
 def orphans(ctx: Context) -> list[str]:

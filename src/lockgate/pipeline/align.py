@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from lockgate.commands.options import Options
 from lockgate.keys import audit_window, snapshot
 from lockgate.model import AlignResult, Audit
+from lockgate.pipeline import history
+from lockgate.policy import codeowners
 from lockgate.remote.settings import RawWanted, resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
@@ -33,6 +35,28 @@ def align(
     ``layers`` narrows the run (``optimize`` runs only the performance layer). ``remote``, when
     the caller opened it (deploy, to read secret scans through it too), is used and left open.
     """
+    result = _align(root, options, layers, remote)
+    history.record(root, options, layers, result)  # the real scores, before any exemption
+    return _with_policy(root, result)
+
+
+def _with_policy(root: Path, result: AlignResult) -> AlignResult:
+    """The run as the team's configuration views it: owners from CODEOWNERS, exemptions
+    applied on today's date."""
+    codeowners.assign(root, result)
+    table = snapshot.raw_table(root) or {}
+    if table.get("exempt"):
+        # lazy: the configuration's models cost a no-change run ~0.1 s to import; only a
+        # project that configures exemptions pays for them here
+        from lockgate.policy.exemptions import apply_configured
+
+        apply_configured(root, result)
+    return result
+
+
+def _align(
+    root: Path, options: Options, layers: tuple[str, ...] | None, remote: Remote | None
+) -> AlignResult:
     started = time.perf_counter()
     _check_remote(root, options)
     store = None

@@ -20,7 +20,10 @@ from lockgate.deploy.package.inspect import Package, committed, inspect, work_tr
 from lockgate.deploy.package.out import check_out_path, write_out
 from lockgate.errors import LockgateError
 from lockgate.model import AlignResult
+from lockgate.pipeline import history
 from lockgate.pipeline.align import align
+from lockgate.policy import newcode
+from lockgate.policy.newcode import Since
 from lockgate.project import config
 from lockgate.project.config import Config
 from lockgate.remote.client import Remote
@@ -79,8 +82,9 @@ def deploy(
     if out is not None:
         check_out_path(out)
     base = git.head(root)  # before align: what ships is what was committed when we started
+    since = newcode.resolve(root, options.since, cfg.gate)  # a bad REF fails before align
     result, package = _validate(root, cfg, options, base, allow_dirty)
-    gates = run_gates(result, cfg, package.evidence)
+    gates = run_gates(result, cfg, package.evidence, _scored(root, since))
     finish(package, result, gates)
     done = Deployment(result, gates, package, branch, dry_run)
     if not done.blocked and not dry_run:
@@ -168,6 +172,7 @@ def judge(root: Path, options: Options, layers: tuple[str, ...]) -> Judged:
     """Align ``layers``, and run the gates on HEAD as a deploy would, packaging nothing."""
     cfg = config.load(root).config
     head, note = _head(root)  # before align, as deploy does: gates judge this commit
+    since = newcode.resolve(root, options.since, cfg.gate) if head is not None else None
     result = align(root, options, layers=layers)
     gates = None
     if head is not None:
@@ -177,8 +182,14 @@ def judge(root: Path, options: Options, layers: tuple[str, ...]) -> Judged:
             except LockgateError as exc:
                 note = str(exc)
             else:
-                gates = run_gates(result, cfg, package.evidence)
+                gates = run_gates(result, cfg, package.evidence, _scored(root, since))
     return Judged(result, cfg, head, gates, note)
+
+
+def _scored(root: Path, since: Since | None) -> Since | None:
+    """The new-code gate's baseline with its scores, read after align recorded this run's
+    (REF may be HEAD itself)."""
+    return None if since is None else newcode.with_scores(since, history.points(root))
 
 
 def _head(root: Path) -> tuple[str | None, str]:

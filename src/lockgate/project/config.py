@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import glob
+import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +15,7 @@ from lockgate.errors import LockgateError
 from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
+_REGISTRY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
 
 
 class _Strict(BaseModel):
@@ -55,6 +58,20 @@ class Docs(_Strict):
 class Wiring(_Strict):
     entry_modules: list[str] = Field(default_factory=list)
     maps: list[str] = Field(default_factory=list)
+    # plugins loaded by name: "module" to import or "module:callable" to import and call with
+    # no arguments; a feature whose module that run imported is wired (layers/wired.py)
+    registries: list[str] = Field(default_factory=list)
+
+    @field_validator("registries")
+    @classmethod
+    def _registry_form(cls, registries: list[str]) -> list[str]:
+        for registry in registries:
+            if not _REGISTRY.match(registry):
+                raise ValueError(
+                    f"{registry!r} must be 'module' or 'module:callable' (a dotted module name, "
+                    "one callable name)"
+                )
+        return registries
 
 
 class Weights(_Strict):
@@ -99,6 +116,34 @@ class Gates(_Strict):
     audit: Severity = "error"
 
 
+ExemptLayer = Literal[
+    "discovered", "imported", "instantiated", "documented", "tested", "wired", "optimized"
+]
+
+
+class Exempt(_Strict):
+    """One ``[[tool.lockgate.exempt]]`` table: a layer of a feature that does not block until
+    a date (see policy/exemptions.py)."""
+
+    feature: str = Field(min_length=1)  # id, class name or fnmatch pattern on the id
+    layer: ExemptLayer
+    until: date
+    reason: str = Field(min_length=1)
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _a_date(cls, value: object) -> object:
+        # TOML writes a date bare (2027-03-31) or, often by habit, quoted: both are accepted
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be a date such as 2027-03-31") from None
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            raise ValueError("must be a date such as 2027-03-31")
+        return value
+
+
 class Remote(_Strict):
     url: str | None = Field(default=None, min_length=1)  # LOCKGATE_REMOTE and --remote win
     read_only: bool = False
@@ -116,6 +161,9 @@ class Config(_Strict):
     tests: list[str] = Field(default_factory=lambda: ["tests"])
     tests_exclude: list[str] = Field(default_factory=list)  # globs on test file paths
     threshold: int = Field(default=95, ge=0, le=100)
+    # what the integration gate judges: every feature ("all"), or only what is new or dropped
+    # since the merge-base with the default branch (policy/newcode.py); `--since REF` wins
+    gate: Literal["all", "new-code"] = "all"
     # align exits 1 when a non-internal feature scores under it, as `--fail-under` (which wins)
     fail_under: int | None = Field(default=None, ge=0, le=100)
     coverage: float = Field(default=70, ge=0, le=100)
@@ -150,6 +198,7 @@ class Config(_Strict):
     deploy: Deploy = Field(default_factory=Deploy)
     gates: Gates = Field(default_factory=Gates)
     remote: Remote = Field(default_factory=Remote)
+    exempt: list[Exempt] = Field(default_factory=list)
 
     @field_validator("instantiate")
     @classmethod

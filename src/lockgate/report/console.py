@@ -11,7 +11,8 @@ from collections import Counter
 from typing import Literal
 
 from lockgate.commands.options import Options
-from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.model import LAYERS, AlignResult, FeatureResult, LayerResult
+from lockgate.policy.codeowners import UNOWNED, groups
 from lockgate.report.screen import Cell, Column, Screen, columns
 from lockgate.words import counted, plural
 
@@ -40,13 +41,27 @@ def _failures(r: FeatureResult) -> list[tuple[str, str]]:
     if r.feature.broken:  # one reason: the other layers were not judged because of it
         return [(layer, got.detail) for layer, got in r.layers.items()][:1]
     failed = [
-        (layer + (" (flaky)" if got.passed else ""), got.detail)
+        (_label(layer, got), _why(got))
         for layer, got in r.layers.items()
         if (not got.passed or got.flaky) and layer != "optimized"
     ]
     if r.performance is not None and not r.performance.passed:
         failed.append(("performance", r.performance.detail))
     return failed
+
+
+def _label(layer: str, got: LayerResult) -> str:
+    if got.passed:
+        return f"{layer} (flaky)"
+    if got.exemption is not None:
+        return f"{layer} ({got.exemption.describe()})"
+    return layer
+
+
+def _why(got: LayerResult) -> str:
+    if got.exemption is None:
+        return got.detail
+    return f"{got.detail} — {got.exemption.reason}"
 
 
 def needs_attention(r: FeatureResult) -> bool:
@@ -60,10 +75,14 @@ def shown_rows(result: AlignResult, view: View) -> list[FeatureResult]:
     """The rows a view lists: all (in discovery order), those needing attention (worst
     score first), or none."""
     if view == "verbose":
-        return list(result.features)
-    if view == "quiet":
+        rows = list(result.features)
+    elif view == "quiet":
         return []
-    return sorted((r for r in result.features if needs_attention(r)), key=lambda r: r.score)
+    else:
+        rows = sorted((r for r in result.features if needs_attention(r)), key=lambda r: r.score)
+    if any(r.owners for r in result.features):  # grouped by owner, in each group as before
+        rows.sort(key=lambda r: (not r.owners, r.owners[:1] and r.owners[0].casefold()))
+    return rows
 
 
 def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen) -> list[str]:
@@ -72,6 +91,7 @@ def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen
     if any("optimized" in r.layers for r in result.features):
         shown.append("optimized")  # weighted into the score: a layer like the others
     perf = any(r.performance is not None for r in result.features)
+    owned = any(r.owners for r in result.features)
     spec = [Column("feature"), Column("kind"), Column("score", "right")]
     spec += [
         Column(_SHORT[layer], "center", gap=2 if i == 0 else 1) for i, layer in enumerate(shown)
@@ -79,6 +99,8 @@ def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen
     spec.append(Column("status"))
     if perf:
         spec.append(Column("perf", "right"))
+    if owned:
+        spec.append(Column("owner"))
     lines: list[list[Cell]] = []
     for r in rows:
         cells: list[Cell] = [
@@ -91,13 +113,23 @@ def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen
             if got is None:
                 cells.append(("?", "dim"))
             else:
-                cells.append(("✓", "green") if got.passed else ("✗", "bold red"))
+                cells.append(_mark(got))
         cells.append((r.status, _STYLE[r.status]))
         if perf:
             p = r.performance
             cells.append(("-" if p is None else str(p.score), "" if p and p.passed else "red"))
+        if owned:  # last: rows are grouped by it, and a long owner pushes no column away
+            cells.append((_owner(r), "dim"))
         lines.append(cells)
     return columns(screen, spec, lines)
+
+
+def _mark(got: LayerResult) -> Cell:
+    if got.passed:
+        return ("✓", "green")
+    if got.exemption is not None and got.exemption.active:
+        return ("E", "yellow")  # failed, exempt until its date
+    return ("✗", "bold red")
 
 
 def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:
@@ -133,6 +165,7 @@ def print_details(
     reasons = reason_lines(rows, screen)
     if reasons:
         out += ["", *reasons]
+    out += _owner_lines(result, screen)
     out += _suite_lines(result, screen, view)
     if result.orphans:
         entries = plural(len(result.orphans), "entry")
@@ -141,6 +174,37 @@ def print_details(
     if out:
         out.append("")
     screen.write(out)
+
+
+def _owner(r: FeatureResult) -> str:
+    """The first owner, and how many more there are (the summary lists each)."""
+    if not r.owners:
+        return UNOWNED
+    more = len(r.owners) - 1
+    return r.owners[0] + (f" +{more}" if more else "")
+
+
+def _owner_lines(result: AlignResult, screen: Screen) -> list[str]:
+    """One line per CODEOWNERS owner: their features, mean score and statuses."""
+    cells: list[list[Cell]] = []
+    for owner, rows in groups(result).items():
+        mean = sum(r.score for r in rows) / len(rows)
+        counts = Counter(r.status for r in rows)
+        cells.append(
+            [
+                (owner, "bold"),
+                (f"{counted(len(rows), 'feature')}, mean score {mean:.1f}", ""),
+                (
+                    f"{counts['healthy']} healthy, {counts['warning']} warning, "
+                    f"{counts['critical']} critical",
+                    "",
+                ),
+            ]
+        )
+    if not cells:
+        return []
+    spec = [Column(gap=0), Column(gap=2), Column(gap=1, wrap=True)]
+    return ["", "by owner:", *columns(screen, spec, cells, header=False)]
 
 
 def summary(result: AlignResult, view: View, shown: int | None = None) -> str:

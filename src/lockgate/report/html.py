@@ -20,6 +20,7 @@ from lockgate.deploy.gates import GateResult
 from lockgate.model import LAYERS, AlignResult, FeatureResult
 from lockgate.report.files import write_report
 from lockgate.report.json import align_json
+from lockgate.report.trend import Trend
 
 __all__ = ["Report", "render", "write"]
 
@@ -39,6 +40,7 @@ class Report:
     stats_note: str  # why the store was not read
     budget: str  # the performance budgets, for the performance section's caption
     commit: str | None = None  # the commit the gates judged
+    trend: Trend | None = None  # the score history; None when the store was not read
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,18 @@ def _run_charts(
     return rate, seconds, _line_chart([r.get("mean_score") for r in runs], titles), audited
 
 
+def _trend_chart(found: Trend, commit: str | None) -> LineChart | None:
+    """The mean score per recorded commit, this run's last; None before any other record."""
+    if not found.points:
+        return None
+    values = [p.mean for p in found.points] + [found.mean]
+    titles = [
+        f"{p.commit[:12]} ({datetime.fromtimestamp(p.recorded, UTC):%Y-%m-%d})"
+        for p in found.points
+    ] + [f"{(commit or 'this run')[:12]} (this run)"]
+    return _line_chart(values, titles)
+
+
 def _size(count: int) -> str:
     if count < 1024:
         return f"{count:,} bytes"
@@ -403,6 +417,7 @@ def render(report: Report) -> str:
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         project=Path(result.root).name,
         summary=summary,
+        owners=summary.get("owners", {}),  # per CODEOWNERS owner; empty without CODEOWNERS
         remote_hits=summary.get("cache", {}).get("remote_hits"),
         scores=_histogram([r.score for r in result.features], "score", tones=True),
         perf=_histogram(
@@ -418,6 +433,7 @@ def render(report: Report) -> str:
         failing=[row for row in rows if row.rank < STATUS_RANK["healthy"] or row.reasons],
         shown_failures=SHOWN_FAILURES,
         runs=_run_charts(report.stats) if report.stats is not None else None,
+        history=_trend_chart(report.trend, report.commit) if report.trend is not None else None,
         width=WIDTH,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from lockgate import __version__
 from lockgate.model import AlignResult, Audit, FeatureResult, LayerResult, Performance
+from lockgate.policy.codeowners import groups
 
 
 def iso(stamp: float | None) -> str | None:
@@ -49,6 +50,12 @@ def _layer(layer: LayerResult) -> dict[str, Any]:
     }
     if layer.reason is not None:  # only a re-run layer has one: why it ran
         out["reason"] = layer.reason
+    if layer.exemption is not None:  # a failed layer an exemption names (policy/exemptions.py)
+        out["exemption"] = {
+            "until": layer.exemption.until.isoformat(),
+            "reason": layer.exemption.reason,
+            "active": layer.exemption.active,
+        }
     if layer.audit_mismatch:  # an audit ran it again and it contradicted the stored result
         out["audit_mismatch"] = True
     return _marked(out, layer.load_dependent, layer.flaky)
@@ -67,6 +74,9 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "status": result.status,
         "layers": {name: _layer(layer) for name, layer in result.layers.items()},
     }
+    if result.owners:  # from CODEOWNERS, only when it names some (like ``broken``)
+        out["owner"] = result.owners[0]
+        out["owners"] = list(result.owners)
     if f.broken:  # a file under a feature table that cannot be read or parsed, not a class
         out["broken"] = True
     if result.performance is not None:
@@ -104,6 +114,7 @@ def align_json(result: AlignResult) -> dict[str, Any]:
                 else {}
             ),
             **({"audit": audit_json(result.audit)} if result.audit is not None else {}),
+            **({"owners": owners_json(result)} if any(r.owners for r in result.features) else {}),
             "writes": [
                 {
                     "path": w.path,
@@ -129,6 +140,22 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             for s in result.suite
         ],
     }
+
+
+def owners_json(result: AlignResult) -> dict[str, dict[str, Any]]:
+    """``summary.owners``: per CODEOWNERS owner (``(unowned)`` last), their features' count,
+    mean score and statuses."""
+    out = {}
+    for owner, rows in groups(result).items():
+        scores = [r.score for r in rows]
+        out[owner] = {
+            "features": len(rows),
+            "mean_score": round(sum(scores) / len(scores), 1),
+            **{
+                s: sum(1 for r in rows if r.status == s) for s in ("healthy", "warning", "critical")
+            },
+        }
+    return out
 
 
 def audit_json(audit: Audit) -> dict[str, Any]:

@@ -157,6 +157,7 @@ _NOUNS = {
     "facts": ("facts row", "facts rows"),
     "snapshot": ("snapshot", "snapshots"),
     "reasons": ("record of re-run reasons", "records of re-run reasons"),
+    "scores": ("score record", "score records"),
 }
 
 

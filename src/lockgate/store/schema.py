@@ -1,6 +1,6 @@
 """The store's schema: its tables, its version and migrations, and what each row's MAC covers.
 
-Schema 8 (``PRAGMA user_version``), one table per kind of row:
+Schema 9 (``PRAGMA user_version``), one table per kind of row:
 
 - ``results``: layer results under their content key (signed, the MAC in ``checksum``), one
   per *variant*: the digest of the extras, what the run observed beyond the key's inputs, so
@@ -17,6 +17,8 @@ Schema 8 (``PRAGMA user_version``), one table per kind of row:
 - ``runs``: one row per run, for ``cache stats``, ``cache check`` and ``why --last``; with
   how many served results its audit ran again and how many of those it found wrong.
 - ``reasons``: per scope, why the layers of its last full run re-ran (signed).
+- ``scores``: per commit, every feature's score and layer verdicts of the last whole run on a
+  clean tree of it, compressed (signed): the trend, and the new-code gate's baseline.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from lockgate.store import signing
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # Results kept per key, newest first: see "The store" in docs/design.md for why eight.
 VARIANTS = 8
 
@@ -65,11 +67,14 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS reasons (
     scope TEXT PRIMARY KEY, run INTEGER NOT NULL, record BLOB NOT NULL, mac TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS scores (
+    commit_id TEXT PRIMARY KEY, recorded REAL NOT NULL, data BLOB NOT NULL, mac TEXT NOT NULL
+);
 """
 # One CREATE statement per table, in the order above.
 TABLES = tuple(statement for statement in _SCHEMA.split(";") if statement.strip())
 # Every table, in the order ``clear`` empties them.
-ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons")
+ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons", "scores")
 
 # What a store of each older schema needs to become the next one: version → statements, run
 # in order up to this one. An old store keeps every result (set aside, it would re-run
@@ -77,7 +82,8 @@ ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reason
 # `why --last` needs one full run that does (it reuses every result by key). From 6, the
 # results table is made again with its variants (``VARIANT_SQL`` computes each row's), and
 # ``latest`` names the variant of the one result its key had. From 7, the audit's two counts
-# join the run history (issue 19).
+# join the run history (issue 19). From 8, the score history per commit (issue 24): a new
+# table, so every stored result stays.
 VARIANT_SQL = "lockgate_variant"
 MIGRATIONS = {
     5: (
@@ -106,9 +112,11 @@ MIGRATIONS = {
         "ALTER TABLE runs ADD COLUMN audited INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE runs ADD COLUMN audit_mismatches INTEGER NOT NULL DEFAULT 0",
     ),
+    # score history (issue 24): one step, a new table only
+    8: (TABLES[8],),
 }
 
-SIGNED = ("results", "stat", "facts", "snapshot", "reasons")
+SIGNED = ("results", "stat", "facts", "snapshot", "reasons", "scores")
 # Each signed table's signed columns in schema order, its MAC last. A result's ``variant`` and
 # ``used`` are not signed: the variant is checked against the signed extras it is the digest
 # of (:func:`consistent`), and ``used`` only orders the variants of one key.
@@ -122,6 +130,7 @@ COLUMNS = {
     "facts": "hash, data, mac",
     "snapshot": "scope, key, files, result, created, mac",
     "reasons": "scope, run, record, mac",
+    "scores": "commit_id, recorded, data, mac",
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lockgate.store import history, results, signing, upkeep
+from lockgate.store import history, results, scores, signing, upkeep
 from lockgate.store.db import Database, StoreDamaged, store_dir
 from lockgate.store.results import NewResult, RunRecord, StatRow, Stored, variant_of
 
@@ -144,6 +144,20 @@ class Store:
     def result_ages(self) -> list[float]:
         """The creation time of every stored result."""
         return history.result_ages(self._db)
+
+    # -- the score history per commit ---------------------------------------------------
+
+    def record_scores(self, commit: str, recorded: float, data: bytes, drop: list[str]) -> None:
+        """Store ``commit``'s score record and delete the records compaction drops."""
+        scores.record(self._db, self._secret, commit, recorded, data, drop)
+
+    def score_rows(self) -> list[scores.ScoreRow]:
+        """Every sound score record, oldest first: (commit, recorded, data)."""
+        return scores.rows(self._db, self._secret)
+
+    def score_stamps(self) -> list[tuple[str, float]]:
+        """(commit, recorded) of every score record."""
+        return scores.stamps(self._db)
 
     # -- upkeep: health, pruning, repair --------------------------------------------------
 

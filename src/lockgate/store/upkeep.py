@@ -153,7 +153,7 @@ def rebuild(db: Database, secret: bytes) -> tuple[int, int]:
     try:
         with transaction(fresh):
             create_tables(fresh, stamp=True)
-            for table in ("stat", "facts", "results", "latest", "envs", "runs"):
+            for table in ("stat", "facts", "results", "latest", "envs", "runs", "scores"):
                 signed = table in schema.SIGNED
                 columns = _columns(table) if signed else "*"
                 named = f"({columns})" if signed else ""

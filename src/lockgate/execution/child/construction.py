@@ -74,9 +74,18 @@ def _takes_class(make: Any) -> bool:
     return len(required) == 1
 
 
+CALL = "()"  # as a factory: call the attribute with no arguments (a wiring registry)
+
+
 def _construct(module: Any, name: str, factory: str | None) -> str:
-    """Build one instance; return "" on success or what went wrong."""
+    """Build one instance (or, with the factory ``CALL``, call ``name``); return "" on
+    success or what went wrong."""
     cls = getattr(module, name, None)
+    if factory == CALL:
+        if not callable(cls):
+            return f"{name} is not callable in {module.__name__} at run time"
+        cls()
+        return ""
     if not isinstance(cls, type):
         return f"{name} is not a class of {module.__name__} at run time"
     if factory:

@@ -11,7 +11,8 @@
     name: (r) => r.cells[0].textContent.toLowerCase(),
     score: (r) => Number(r.dataset.score),
     status: (r) => Number(r.dataset.rank),
-    kind: (r) => r.cells[r.cells.length - 1].textContent.toLowerCase(),
+    kind: (r) => r.querySelector("td.kind").textContent.toLowerCase(),
+    owner: (r) => r.querySelector("td.owner").textContent.toLowerCase(),
   };
   const headers = Array.from(table.querySelectorAll("th[data-sort]"));
   let current = null;

@@ -1,0 +1,1 @@
+"""The plugins, each in a module of its own."""

@@ -1,0 +1,8 @@
+"""The alpha plugin."""
+
+
+class AlphaPlugin:
+    """Says its name."""
+
+    def name(self) -> str:
+        return "alpha"

@@ -1,0 +1,8 @@
+"""The gamma plugin."""
+
+
+class GammaPlugin:
+    """Says its name."""
+
+    def name(self) -> str:
+        return "gamma"
