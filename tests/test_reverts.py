@@ -58,21 +58,27 @@ def replace(root: Path, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def receipt_project(tmp_path: Path) -> Path:
+    """The basic scenario, with a test of CartService that reads a data file no import names."""
+    root = copy_project("basic", tmp_path)
+    test = root / "tests/test_cart.py"
+    test.write_text(test.read_text() + RECEIPT_TEST)
+    (root / "tests/receipt.txt").write_text("paid\n")
+    return root
+
+
 @pytest.fixture(scope="module")
 def receipt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The basic scenario, with a test of CartService that reads a data file no import names,
-    after one cold run for the module: each test copies it, and its first run reuses that."""
+    """The receipt scenario after one cold run for the module: each test copies it
+    (``aligned_receipt``), and its first run reuses that."""
     with isolated_env(tmp_path_factory):
-        root = copy_project("basic", tmp_path_factory.mktemp("receipt"))
-        test = root / "tests/test_cart.py"
-        test.write_text(test.read_text() + RECEIPT_TEST)
-        (root / "tests/receipt.txt").write_text("paid\n")
+        root = receipt_project(tmp_path_factory.mktemp("receipt"))
         _align(root)
     return root
 
 
-def receipt_project(tmp_path: Path, receipt: Path) -> Path:
-    """A fresh copy of the receipt scenario, its store included."""
+def aligned_receipt(tmp_path: Path, receipt: Path) -> Path:
+    """A fresh copy of the aligned receipt scenario, its store included."""
     return Path(shutil.copytree(receipt, tmp_path / receipt.name, symlinks=True))
 
 
@@ -86,7 +92,7 @@ def served_whole(root: Path, before: Run) -> Run:
 
 
 def test_a_data_file_edited_then_reverted_is_served_whole(tmp_path: Path, receipt: Path) -> None:
-    root = receipt_project(tmp_path, receipt)
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     assert first.layer("CartService", "tested")["passed"] is True
 
@@ -120,7 +126,7 @@ def test_two_edits_then_back_to_the_first_then_to_the_original(
     tmp_path: Path, receipt: Path
 ) -> None:
     """Original → A → B → A → original: each state validated once is served whole again."""
-    root = receipt_project(tmp_path, receipt)
+    root = aligned_receipt(tmp_path, receipt)
     original = _align(root)
 
     (root / "tests/receipt.txt").write_text("VOID\n")  # A
@@ -146,7 +152,7 @@ def test_the_store_keeps_working_with_several_results_per_key(
 ) -> None:
     """`cache stats`, `cache health` and `cache clear --stale` count and keep every content of
     a current key: what a revert would be served is not stale."""
-    root = receipt_project(tmp_path, receipt)
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     (root / "tests/receipt.txt").write_text("VOID\n")
     _align(root)
@@ -190,7 +196,7 @@ def as_schema_6(conn: sqlite3.Connection) -> None:
 def test_a_store_of_schema_6_keeps_its_results_and_then_keeps_several_per_key(
     tmp_path: Path, receipt: Path
 ) -> None:
-    root = receipt_project(tmp_path, receipt)
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     with sqlite3.connect(root / ".lockgate" / "store.sqlite") as conn:
         as_schema_6(conn)
