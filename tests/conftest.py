@@ -146,6 +146,23 @@ def project(tmp_path: Path) -> Iterator[Any]:
     yield make
 
 
+_ALIGNED: dict[str, Path] = {}
+
+
+def aligned_copy(name: str, dest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``copy_project(name, dest)`` whose own store (``.lockgate``) already holds a cold
+    ``align`` of the unchanged scenario. The cold run happens once per session (per xdist
+    worker); each caller gets a copy of that folder, git and store included. Results are keyed
+    by content, not by folder, so the copy's next run reuses them: for tests that need a filled
+    store before their edit, never for tests that watch the cold run itself."""
+    if name not in _ALIGNED:
+        base = copy_project(name, tmp_path_factory.mktemp(f"aligned-{name}"))
+        run = lockgate("align", base, "--json", "--quiet")
+        assert run.code in (0, 1), run.stderr
+        _ALIGNED[name] = base
+    return Path(shutil.copytree(_ALIGNED[name], dest / name, symlinks=True))
+
+
 def _requirements(name: str) -> set[str]:
     """``name`` and every distribution it requires (no extras), as installed here."""
     from importlib import metadata

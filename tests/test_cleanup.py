@@ -109,12 +109,20 @@ class Scenario:
 def scenario(project: Any, tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
     made: list[Scenario] = []
 
-    def make(hang: bool = True, timeout: int | None = None) -> Scenario:
+    def make(
+        hang: bool = True, timeout: int | None = None, hang_limit: int | None = None
+    ) -> Scenario:
         root = project("leftovers")
+        config = root / "pyproject.toml"
         if timeout is not None:
-            config = root / "pyproject.toml"
             config.write_text(config.read_text().replace("timeout = 60", f"timeout = {timeout}"))
             git(root, "commit", "-qam", "shorter timeout")
+        if hang_limit is not None:
+            # the hanging test's own limit: the stuck import starts once a job is free, and only
+            # after that test timed out (the sleepers it started at collection stay behind)
+            timeouts = f'\n[tool.lockgate.timeouts]\n"tests/test_spawner.py" = {hang_limit}\n'
+            config.write_text(config.read_text() + timeouts)
+            git(root, "commit", "-qam", "the hanging test times out sooner")
         tmp = tmp_path / "tmp"
         tmp.mkdir()
         made.append(Scenario(root, tmp, hang))
@@ -128,7 +136,8 @@ def scenario(project: Any, tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
 
 
 def hanging(s: Scenario) -> subprocess.Popen[str]:
-    """A run whose test hangs and whose stuck import hangs, both with sleepers started."""
+    """A run whose test hung and whose stuck import hangs, both with sleepers started (the
+    import's job is free once the hanging test timed out: ``hang_limit`` spares the wait)."""
     proc = s.start()
     wait_for(
         lambda: bool(s.sleepers("pytest-escaped") and s.sleepers("stuck-escaped")),
@@ -149,7 +158,7 @@ def hanging(s: Scenario) -> subprocess.Popen[str]:
 def test_a_signal_ends_every_process_and_removes_the_temporary_folders(
     scenario: Callable[..., Scenario], signum: int, code: int
 ) -> None:
-    s = scenario()
+    s = scenario(hang_limit=5)
     proc = hanging(s)
     # another run meanwhile sweeps only what dead runs left: this one's folder and processes stay
     assert lockgate("--version", env=s.env).code == 0
@@ -166,7 +175,7 @@ def test_a_signal_ends_every_process_and_removes_the_temporary_folders(
 def test_the_next_run_cleans_what_a_sigkilled_run_left(
     scenario: Callable[..., Scenario],
 ) -> None:
-    s = scenario()
+    s = scenario(hang_limit=5)
     proc = hanging(s)
     proc.kill()  # lockgate alone, not its process group
     proc.communicate(timeout=60)

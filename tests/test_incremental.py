@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import Run, copy_project, lockgate
+import pytest
+from conftest import Run, copy_project, isolated_env, lockgate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -365,12 +367,39 @@ def verdicts(runs: dict[str, dict[str, dict[str, object]]]) -> dict[tuple[str, s
     }
 
 
-def start(tmp: Path) -> Model:
-    root = copy_project("basic", tmp)
-    site = tmp / "site"
+@dataclass(frozen=True)
+class Aligned:
+    """The basic scenario after one cold align, and the fake site folder its runs see."""
+
+    root: Path
+    site: Path
+
+
+def _fresh_site(site: Path) -> None:
+    shutil.rmtree(site, ignore_errors=True)
     (site / "fakedep-1.0.dist-info").mkdir(parents=True)
     (site / "fakedep-1.0.dist-info" / "METADATA").write_text("Name: fakedep\nVersion: 1.0\n")
-    model = Model(root, site)
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory: pytest.TempPathFactory) -> Aligned:
+    """One cold align for the module; every model starts from a copy of its folder and store.
+    The site stays at one path (the environment's key names where it is), made afresh for each
+    model (an edit renames its distribution)."""
+    with isolated_env(tmp_path_factory):
+        root = copy_project("basic", tmp_path_factory.mktemp("aligned"))
+        site = tmp_path_factory.mktemp("incremental") / "site"
+        _fresh_site(site)
+        assert by_name(lockgate("align", root, "--json", "--quiet", env=Model(root, site).env()))
+    return Aligned(root, site)
+
+
+def start(aligned: Aligned, tmp: Path) -> Model:
+    """A fresh copy of the aligned scenario: its first run re-hashes the copy and serves the
+    stored results, so every edit after it is checked against a full store, as after a cold run."""
+    _fresh_site(aligned.site)
+    root = Path(shutil.copytree(aligned.root, tmp / "basic", symlinks=True))
+    model = Model(root, aligned.site)
     assert by_name(lockgate("align", root, "--json", "--quiet", env=model.env()))
     return model
 
@@ -392,16 +421,16 @@ def check(model: Model, edit: Edit) -> None:
         model.reverted = False
 
 
-def test_every_kind_of_edit_once(tmp_path: Path) -> None:
-    model = start(tmp_path)
+def test_every_kind_of_edit_once(aligned: Aligned, tmp_path: Path) -> None:
+    model = start(aligned, tmp_path)
     for edit in EDITS:
         check(model, edit)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(EDITS), min_size=1, max_size=3))
-def test_random_edit_sequences(edits: list[Edit]) -> None:
+def test_random_edit_sequences(aligned: Aligned, edits: list[Edit]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        model = start(Path(tmp))
+        model = start(aligned, Path(tmp))
         for edit in edits:
             check(model, edit)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, copy_project, git, lockgate
+from conftest import Run, aligned_copy, copy_project, git, lockgate
 
 ALPHA = "shop.plugins.alpha.AlphaPlugin"
 BETA = "shop.plugins.beta.BetaPlugin"
@@ -77,11 +77,13 @@ def test_plugins_loaded_by_name_are_judged_by_the_tests_that_run_them(registry: 
     assert "judged on tests/test_alpha.py (named after it)" in text.stdout
 
 
-def test_one_test_file_run_alone_gives_the_verdict_of_a_whole_run(tmp_path: Path) -> None:
+def test_one_test_file_run_alone_gives_the_verdict_of_a_whole_run(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """gamma is imported by whichever of its test files runs first in a process: after an
     edit of one of them (which then runs alone, before planning) the verdicts are those of a
     fresh run, and the next unchanged run reuses everything."""
-    root = copy_project("registry", tmp_path)
+    root = aligned_copy("registry", tmp_path, tmp_path_factory)  # its first run reuses
     assert details_of(lockgate("align", root, "--json")) == EXPECTED
     for name, line in (
         ("tests/test_pipeline.py", "# the pipeline, once more\n"),
@@ -97,8 +99,10 @@ def test_one_test_file_run_alone_gives_the_verdict_of_a_whole_run(tmp_path: Path
         assert lockgate("align", root, "--json").json["summary"]["cache"]["misses"] == 0
 
 
-def test_a_test_that_stops_running_a_plugin_no_longer_judges_it(tmp_path: Path) -> None:
-    root = copy_project("registry", tmp_path)
+def test_a_test_that_stops_running_a_plugin_no_longer_judges_it(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = aligned_copy("registry", tmp_path, tmp_path_factory)  # its first run reuses
     lockgate("align", root, "--json")
     path = root / "tests/test_pipeline.py"
     path.write_text(path.read_text().replace('undo(["gamma"], 6) == 2', "undo([], 6) == 6"))
@@ -153,10 +157,12 @@ def test_a_clone_reads_test_owners_from_the_remote(tmp_path: Path) -> None:
     assert details_of(served) == EXPECTED
 
 
-def test_a_failure_in_a_test_that_loads_every_plugin_fails_none_of_them(tmp_path: Path) -> None:
+def test_a_failure_in_a_test_that_loads_every_plugin_fails_none_of_them(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Ownership is not widened by tests that merely load or construct a feature while they
     test something else: their failures are theirs (the suite's), not every plugin's."""
-    root = copy_project("registry", tmp_path)
+    root = aligned_copy("registry", tmp_path, tmp_path_factory)  # its first run reuses
     lockgate("align", root, "--json")
     path = root / "tests/test_registry.py"
     path.write_text(

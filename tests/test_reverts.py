@@ -8,10 +8,12 @@ the result of the original content again, not re-run it a second time.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
-from conftest import Run, copy_project, lockgate
+import pytest
+from conftest import Run, copy_project, isolated_env, lockgate
 
 RECEIPT_TEST = (
     "\n\ndef test_receipt_is_not_void():\n"
@@ -65,6 +67,21 @@ def receipt_project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def receipt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The receipt scenario after one cold run for the module: each test copies it
+    (``aligned_receipt``), and its first run reuses that."""
+    with isolated_env(tmp_path_factory):
+        root = receipt_project(tmp_path_factory.mktemp("receipt"))
+        _align(root)
+    return root
+
+
+def aligned_receipt(tmp_path: Path, receipt: Path) -> Path:
+    """A fresh copy of the aligned receipt scenario, its store included."""
+    return Path(shutil.copytree(receipt, tmp_path / receipt.name, symlinks=True))
+
+
 def served_whole(root: Path, before: Run) -> Run:
     """The next run re-runs nothing, and its verdicts are those of ``before`` and --no-cache."""
     back = _align(root)
@@ -74,8 +91,8 @@ def served_whole(root: Path, before: Run) -> Run:
     return back
 
 
-def test_a_data_file_edited_then_reverted_is_served_whole(tmp_path: Path) -> None:
-    root = receipt_project(tmp_path)
+def test_a_data_file_edited_then_reverted_is_served_whole(tmp_path: Path, receipt: Path) -> None:
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     assert first.layer("CartService", "tested")["passed"] is True
 
@@ -105,9 +122,11 @@ def test_a_helper_body_edited_then_reverted_is_served_whole(tmp_path: Path) -> N
     served_whole(root, first)
 
 
-def test_two_edits_then_back_to_the_first_then_to_the_original(tmp_path: Path) -> None:
+def test_two_edits_then_back_to_the_first_then_to_the_original(
+    tmp_path: Path, receipt: Path
+) -> None:
     """Original → A → B → A → original: each state validated once is served whole again."""
-    root = receipt_project(tmp_path)
+    root = aligned_receipt(tmp_path, receipt)
     original = _align(root)
 
     (root / "tests/receipt.txt").write_text("VOID\n")  # A
@@ -128,10 +147,12 @@ def test_two_edits_then_back_to_the_first_then_to_the_original(tmp_path: Path) -
     served_whole(root, original)
 
 
-def test_the_store_keeps_working_with_several_results_per_key(tmp_path: Path) -> None:
+def test_the_store_keeps_working_with_several_results_per_key(
+    tmp_path: Path, receipt: Path
+) -> None:
     """`cache stats`, `cache health` and `cache clear --stale` count and keep every content of
     a current key: what a revert would be served is not stale."""
-    root = receipt_project(tmp_path)
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     (root / "tests/receipt.txt").write_text("VOID\n")
     _align(root)
@@ -173,9 +194,9 @@ def as_schema_6(conn: sqlite3.Connection) -> None:
 
 
 def test_a_store_of_schema_6_keeps_its_results_and_then_keeps_several_per_key(
-    tmp_path: Path,
+    tmp_path: Path, receipt: Path
 ) -> None:
-    root = receipt_project(tmp_path)
+    root = aligned_receipt(tmp_path, receipt)
     first = _align(root)
     with sqlite3.connect(root / ".lockgate" / "store.sqlite") as conn:
         as_schema_6(conn)
