@@ -6,6 +6,7 @@ watchdog, and writes the outcomes and per-context coverage as JSON to the spec's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
@@ -13,8 +14,9 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -351,7 +353,8 @@ def main(spec_path: str) -> int:
             progress.write(json.dumps({"event": "finishing", "file": None}) + "\n")
             progress.flush()
             measured = (cov, wanted, analysed, inherited)
-            _write_result(part, root, plugin, observer, code, finished, traced, measured)
+            with _own_warnings():
+                _write_result(part, root, plugin, observer, code, finished, traced, measured)
 
         def stop(_signum: int, _frame: object) -> None:
             # The parent timed a file out: what the files before it did is written, and
@@ -363,7 +366,7 @@ def main(spec_path: str) -> int:
 
         def one(session: pytest.Session, name: str, part: dict[str, str]) -> None:
             plugin.only(name)
-            code = run_alone(session, root / name, part["output"])
+            code = run_alone(session, part["output"])
             # the modules no file ran are reported once, apart (_unexecuted)
             ran = None if wanted is None else frozenset[str]()
             finish({**spec, "files": [name], "result": part["result"]}, code, None, ran)
@@ -393,13 +396,24 @@ def _split(
     each = per_file.Each(spec["files"], spec["result"], spec["progress"], observer, run)
     # lockgate's own work, done once for every fork to inherit: not a test's doing
     observer.paused = True
-    # coverage starts a fork's data afresh: the lines run so far are every fork's
-    inherited.update(_lines(cov.get_data(), analysed.root))
-    if wanted is not None:
-        each.extra.append(_unexecuted(spec, wanted, analysed))
-    _observed(observer, spec)  # summaries of what every fork observed before it began
+    with _own_warnings():
+        # coverage starts a fork's data afresh: the lines run so far are every fork's
+        inherited.update(_lines(cov.get_data(), analysed.root))
+        if wanted is not None:
+            each.extra.append(_unexecuted(spec, wanted, analysed))
+        _observed(observer, spec)  # summaries of what every fork observed before it began
     observer.paused = False
     each.all()
+
+
+@contextlib.contextmanager
+def _own_warnings() -> Iterator[None]:
+    """Warnings of lockgate's own work are not the project's: with a process per file it runs
+    inside pytest's collection, where a ``filterwarnings = error`` would raise coverage's "no
+    data was collected" of a process that ran no measured line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _lines(data: coverage.CoverageData, root: Path) -> dict[str, dict[str, list[int]]]:

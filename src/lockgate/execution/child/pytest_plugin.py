@@ -344,12 +344,14 @@ class Plugin:
         return result
 
 
-def run_alone(session: pytest.Session, path: Path, output: str) -> int:
-    """Collect and run the one test file at ``path`` in a session that has started (the
-    fork of :mod:`.per_file`), as ``pytest.main`` would; its exit code. What pytest would
-    print of a run it could not carry out goes to ``output``."""
+def run_alone(session: pytest.Session, output: str) -> int:
+    """Collect and run the one test file the plugin keeps (``Plugin.only``) in a session that
+    has started (the fork of :mod:`.per_file`), as ``pytest.main`` would; its exit code.
+    Collection starts from pytest's own argument, not the file: a file the project's
+    ``collect_ignore`` or ``--ignore`` keeps away stays away. What pytest would print of a run
+    it could not carry out goes to ``output``."""
     try:
-        session.perform_collect([str(path)])
+        session.perform_collect()
         session.config.hook.pytest_runtestloop(session=session)
     except pytest.UsageError as exc:
         return _said(output, f"ERROR: {exc}", pytest.ExitCode.USAGE_ERROR)
