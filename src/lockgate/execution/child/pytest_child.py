@@ -44,9 +44,7 @@ if TYPE_CHECKING:
 
 # The coverage, the files to report whether they ran or not, their analyses, and the lines
 # per context run before the forks of a process per file (none without).
-Measured = tuple[
-    coverage.Coverage, frozenset[str] | None, Analysed, dict[str, dict[str, list[int]]]
-]
+Measured = tuple[coverage.Coverage, frozenset[str], Analysed, dict[str, dict[str, list[int]]]]
 
 # Loaded before the observer starts, as when this process imported lockgate's reaper: pytest's
 # own imports of them are looked up in no project folder, so they are no test file's probes.
@@ -77,14 +75,14 @@ def _blame(
 
 def _coverage_json(
     cov: coverage.Coverage,
-    wanted: frozenset[str] | None,
+    wanted: frozenset[str],
     analysed: Analysed,
     inherited: dict[str, dict[str, list[int]]],
     files: dict[str, dict[str, Any]],
     loaded: dict[str, set[str]],
 ) -> dict[str, Any]:
-    """Statements and lines per context of the measured files under root: every one, or (with
-    ``wanted``, real paths) those that ran any line plus ``wanted``, run or not.
+    """Statements and lines per context of the measured files under root that ran any line
+    (here, or before a fork: ``inherited``), and of ``wanted`` (real paths), run or not.
 
     Analysing a file parses it: files nobody asked about cost two seconds per run at 1,000
     features when every unexecuted file of the source folders was reported. A file it
@@ -95,11 +93,11 @@ def _coverage_json(
     data = cov.get_data()
     ran = set(data.measured_files()) | inherited.keys()
     result: dict[str, Any] = {}
-    for measured in sorted(ran if wanted is None else ran | wanted):
+    for measured in sorted(ran | wanted):
         if not Path(measured).is_relative_to(analysed.root):
             continue
         early = inherited.get(measured, {})
-        if wanted is not None and measured not in wanted and not (data.lines(measured) or early):
+        if measured not in wanted and not (data.lines(measured) or early):
             continue
         analysis = analysed.of(measured)
         if analysis is None:
@@ -344,7 +342,7 @@ def main(spec_path: str) -> int:
             part: dict[str, Any],
             code: int,
             finished: list[str] | None,
-            wanted: frozenset[str] | None = wanted,
+            wanted: frozenset[str] = wanted,
         ) -> None:
             ending.append(True)
             traced = not plugin.untraced and sys.gettrace() is plugin.tracer
@@ -368,7 +366,7 @@ def main(spec_path: str) -> int:
             plugin.only(name)
             code = run_alone(session, part["output"])
             # the modules no file ran are reported once, apart (_unexecuted)
-            ran = None if wanted is None else frozenset[str]()
+            ran = frozenset[str]()
             finish({**spec, "files": [name], "result": part["result"]}, code, None, ran)
 
         stop_signal = getattr(signal, "SIGUSR1", None)
@@ -399,8 +397,7 @@ def _split(
     with _own_warnings():
         # coverage starts a fork's data afresh: the lines run so far are every fork's
         inherited.update(_lines(cov.get_data(), analysed.root))
-        if wanted is not None:
-            each.extra.append(_unexecuted(spec, wanted, analysed))
+        each.extra.append(_unexecuted(spec, wanted, analysed))
         _observed(observer, spec)  # summaries of what every fork observed before it began
     observer.paused = False
     each.all()
