@@ -91,3 +91,30 @@ def test_same_size_edit_with_mtime_put_back_is_seen(
     reference = lockgate("align", root, "--json", "--no-cache", env=fresh)
     assert outcome(incremental) == outcome(reference)
     assert outcome(incremental) != outcome(first)
+
+
+def test_files_touched_or_just_written_are_read_again_by_the_no_change_path(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whether a run is served by the no-change path does not depend on how soon after a
+    write it runs, nor on a checkout that touched files without changing them; an edit of the
+    same size made in that window is still seen."""
+    root = aligned_copy("basic", tmp_path, tmp_path_factory)
+    assert lockgate("align", root).code == 0
+    # every file touched now: each stat moved, and each is inside the racy window
+    stamp = time.time_ns()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            os.utime(os.path.join(dirpath, name), ns=(stamp, stamp))
+    served = lockgate("align", root)
+    assert served.code == 0, served.stderr
+    assert "nothing changed: reused" in served.stderr
+    rel, edit = EDITS["test file"]
+    target = root / rel
+    target.write_bytes(edit(target.read_bytes()))
+    os.utime(target, ns=(stamp, stamp))
+    fresh = {"XDG_CACHE_HOME": str(tmp_path / "fresh-bytecode")}
+    edited = lockgate("align", root, "--json", env=fresh)
+    assert "nothing changed" not in edited.stderr
+    assert outcome(edited) == outcome(lockgate("align", root, "--json", "--no-cache", env=fresh))

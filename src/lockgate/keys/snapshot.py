@@ -34,7 +34,7 @@ from lockgate.project.project import declared_inputs, walk_tree
 from lockgate.store.store import Store
 
 _CONFIG_FILES = ("pyproject.toml", "lockgate.toml")
-FORMAT = 5  # of the recorded result: part of the key, so an older record is never misread
+FORMAT = 6  # of the recorded result: part of the key, so an older record is never misread
 
 
 def raw_table(root: Path) -> dict[str, Any] | None:
@@ -105,10 +105,21 @@ def _unchanged(root: Path, files: list[list[Any]]) -> bool:
             if not S_ISREG(st.st_mode):
                 continue  # not a file, as when it was recorded absent
             return False
-        size, mtime, ctime, inode, recorded = stat
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, inode):
+        size, mtime, ctime, inode, recorded, content = stat
+        same = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (
+            size,
+            mtime,
+            ctime,
+            inode,
+        )
+        if same and max(mtime, ctime) + RACY_NS < recorded:
+            continue
+        if st.st_size != size or not S_ISREG(st.st_mode):
             return False
-        if max(mtime, ctime) + RACY_NS >= recorded:
+        try:
+            if digest(read_regular(os.path.join(root, path))) != content:
+                return False
+        except OSError:
             return False
     return True
 
@@ -169,7 +180,7 @@ def save(
             if is_probe(path)
             else None
             if row is None
-            else [row.size, row.mtime_ns, row.ctime_ns, row.inode, row.recorded_ns],
+            else [row.size, row.mtime_ns, row.ctime_ns, row.inode, row.recorded_ns, row.hash],
         ]
         for path, row in sorted(hasher.looked_at().items())
     ]
