@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from lockgate.execution import balance
 from lockgate.execution.results import BatchResult, merged, shown
 from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import run_batch
@@ -56,6 +57,7 @@ class Executor:
         # result of the run is stored (see _escaped)
         self.dropped = False
         self.first = BatchResult({}, {})  # test files run before planning (run_first)
+        self.durations: dict[str, float] = {}  # each test file's last time (balance.py)
 
     def include(self, planned: list[Planned]) -> None:
         """Have the sandbox hold every file ``planned`` hashes: the tests see what the keys
@@ -200,7 +202,9 @@ class Executor:
                 timeouts={f: tested.timeout_for(project.config, f) for f in files},
                 sandbox=self.sandbox,
                 retries=project.config.retries,
+                durations=self.durations,
             )
+            self.durations.update(balance.measured(batch))
         return batch
 
     def _judge_tests(self, items: list[Planned], batch: BatchResult) -> None:
@@ -209,9 +213,6 @@ class Executor:
         blocks = project.config.keys == "blocks"
         execution = Execution(batch, self.ctx.facts, project.real_path) if blocks else None
         now = time.time()
-        # A test file read by several results is one run: each carries its share of the
-        # time, so that what results took adds up to what the run took (time saved is summed
-        # from them; on Faker, one file read by 100 locales counted 100 times).
         readers = Counter(t for item in items for t in self._test_files(item))
         for item in items:
             files = self._test_files(item)
@@ -222,7 +223,7 @@ class Executor:
                 ok, detail = tested.suite_verdict(batch.files[item.owner])
             else:
                 ok, detail = tested.judge(self.ctx, self.features[item.owner], batch)
-            seconds = sum(batch.files[t].seconds / readers[t] for t in files)
+            seconds = sum(batch.files[t].seconds / readers[t] for t in files)  # ran once
             observed = Observed(
                 [p for o in seen for p in (*o.executed, *o.loaded)],
                 [d for o in seen for d in o.lists],

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lockgate.execution import reaper
+from lockgate.execution.balance import shares
 from lockgate.execution.chunk import NOT_RUN, Chunk
 from lockgate.execution.results import (
     FIXTURE,
@@ -126,6 +127,7 @@ def run_batch(
     timeouts: Mapping[str, float] | None = None,
     sandbox: Sandbox | None = None,
     retries: int = 0,
+    durations: Mapping[str, float] | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
     coverage of source_roots, isolating files that crash, hang or fail to collect.
@@ -133,7 +135,8 @@ def run_batch(
     writes are recorded there.
     ``timeouts`` gives test files a limit of their own instead of ``timeout``. A file that
     fails is run again, alone with the other failing ones, up to ``retries`` times; its last
-    run is its outcome and coverage, and ``retry`` says which run that was.
+    run is its outcome and coverage, and ``retry`` says which run that was. ``durations``
+    (what each file took last time) shares the files out over the processes.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     A process is started per ``files_per_process`` files, up to ``jobs``. With ``modules``,
@@ -155,6 +158,7 @@ def run_batch(
             python_files,
             timeouts,
             sandbox,
+            durations,
         )
 
     batch = once(test_files, on_file_done)
@@ -212,6 +216,7 @@ def _run_once(
     python_files: Sequence[str],
     timeouts: Mapping[str, float] | None,
     sandbox: Sandbox | None,
+    durations: Mapping[str, float] | None,
 ) -> BatchResult:
     wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
     present = [f for f in wanted if (root / f).is_file()]
@@ -219,8 +224,7 @@ def _run_once(
     # Each process pays pytest's start-up (about a second with common plugins): a process
     # per job only pays for itself with enough files to share out.
     jobs = max(1, min(jobs, -(-len(present) // files_per_process)))
-    size, extra = divmod(len(present), jobs)
-    bounds = [i * size + min(i, extra) for i in range(jobs + 1)]
+    parts = shares(present, jobs, durations or {})
     reported: set[str] = set()
 
     def report(name: str) -> None:
@@ -242,14 +246,14 @@ def _run_once(
     with tempfile.TemporaryDirectory(prefix="lockgate-testrun-", dir=reaper.run_dir()) as tmp:
         chunks = [
             Chunk(
-                present[bounds[i] : bounds[i + 1]],
+                part,
                 Path(tmp) / f"chunk{i}",
                 spec,
                 timeout,
                 timeouts,
-                sandbox.place(f"tests{i}") if bounds[i + 1] > bounds[i] else None,
+                sandbox.place(f"tests{i}") if part else None,
             )
-            for i in range(jobs)
+            for i, part in enumerate(parts)
         ]
         try:
             running = list(chunks)

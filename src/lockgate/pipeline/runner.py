@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lockgate.execution import balance
+from lockgate.execution.balance import DURATIONS
 from lockgate.execution.execute import Executor
 from lockgate.execution.reaper import bytecode_cache
 from lockgate.execution.sandbox import Sandbox
@@ -61,6 +63,9 @@ class Runner:
         self.executor = Executor(
             ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache
         )
+        if store is not None:
+            found = store.facts([DURATIONS]).get(DURATIONS)
+            self.executor.durations.update(balance.parse(found))
 
     # the layer's and lockgate's versions, which `why` compares with a stored result's
     versions = staticmethod(versions)
@@ -148,7 +153,8 @@ class Runner:
 
     def new_facts(self) -> dict[str, str]:
         """The facts this run's results refer to, and what test files imported at run time."""
-        return {**self.extras.new_facts(), **self.owners.facts}
+        durations = {DURATIONS: balance.dump(self.executor.durations)}
+        return {**self.extras.new_facts(), **self.owners.facts, **durations}
 
     def copies(self) -> tuple[list[NewResult], dict[str, str]]:
         """The remote entries this run reused, with their facts, for the local store."""
