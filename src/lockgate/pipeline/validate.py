@@ -17,10 +17,11 @@ from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, Audit, FeatureResult, Write
+from lockgate.pipeline import claim
 from lockgate.pipeline.recheck import worth_rechecking
 from lockgate.pipeline.record import depended_on, moved_during, suite_results
 from lockgate.pipeline.runner import Runner
-from lockgate.pipeline.shard import Shard, split
+from lockgate.pipeline.shard import Group, Shard, groups, place
 from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
 from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
@@ -29,6 +30,7 @@ from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project
 from lockgate.remote.client import Remote
+from lockgate.remote.queue import open_queue
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
 from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
@@ -143,6 +145,8 @@ class _Done:
     part: _Part | None  # a shard's features and suite files; None for a whole run
     scope: str  # the layers, as the store's run history and reasons name them
     audit: Audit | None = None  # what --audit ran again and found
+    published: bool = False  # --shard auto: each group's results went out as it finished
+    run_id: str | None = None  # --shard auto: the run whose queue this job took from
 
     @property
     def hits(self) -> int:
@@ -177,12 +181,15 @@ def align_fully(
     prep = prepare(project, options, store)
     store = prep.store
     remote = opened
+    queue = None
     try:
         if store is not None and remote is None:
             remote = _remote(project, options)
         elif store is None:
             remote = None
-        done = _run(prep, options, layers, remote)
+        if options.shard is not None and options.shard.auto:
+            queue = _queue(options, remote)
+        done = _run(prep, options, layers, remote, queue)
         runlog.attach(done.planned)
         elapsed = time.perf_counter() - started
         result = _result(prep, options, done, remote, started)
@@ -195,10 +202,22 @@ def align_fully(
             store.close()
         if remote is not None and remote is not opened:
             remote.close()
+        if queue is not None:
+            queue.queue.close()
+
+
+def _queue(options: Options, remote: Remote | None) -> claim.Job:
+    """``--shard auto``'s queue, its run id and lease checked before anything runs."""
+    run = claim.run_id(options.run_id)
+    return claim.Job(open_queue(remote.settings if remote else None, claim.lease()), run)
 
 
 def _run(
-    prep: Prepared, options: Options, layers: tuple[str, ...] | None, remote: Remote | None
+    prep: Prepared,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    remote: Remote | None,
+    queue: claim.Job | None = None,
 ) -> _Done:
     """Plan, reuse, narrow to a shard, explain the misses, and run them."""
     ctx, store = prep.ctx, prep.store
@@ -223,6 +242,13 @@ def _run(
         planned = runner.plan()
         stored = runner.reuse(planned)
         part = None
+        scope = snapshot.scope(layers)
+        if queue is not None:
+            runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+            # no audit here: the final align or deploy audits what the jobs stored
+            part, planned = _claimed(ctx, store, planned, runner, remote, queue)
+            runner.narrow(planned)
+            return _Done(runner, planned, stored, part, scope, None, True, queue.run)
         if options.shard is not None:
             part = _shard_of(ctx, store, planned, options.shard)
             planned = [p for p in planned if part.holds(p)]
@@ -236,7 +262,6 @@ def _run(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
             f"{len(planned) - reused} to run"
         )
-        scope = snapshot.scope(layers)
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
         if checking is not None:
@@ -293,6 +318,7 @@ def _result(
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
+        run_id=done.run_id,
         writes=list(runner.sandbox.writes),
         moved=moved_during(ctx, planned) if done.misses else [],
         audit=done.audit,
@@ -345,7 +371,7 @@ def _record(
         # a wrong stored result whose fresh one could not be stored must not be served again
         kept = {r.key for r in results}
         store.delete(m.key for m in done.audit.mismatches if m.key not in kept)
-    if remote is not None:
+    if remote is not None and not done.published:
         # only what this run validated itself: a reused result is already somewhere
         remote.publish(runner.entries(results))
     # a failed write or publish adds a warning
@@ -391,10 +417,10 @@ class _Part:
         return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
 
 
-def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
-    """The features and suite test files of ``shard``.
+def _groups(ctx: Context, store: Store | None, planned: list[Planned]) -> list[Group]:
+    """The run's work as groups, longest first (pipeline/shard.py).
 
-    Balanced by what each (feature, layer) took the last time it ran for other inputs: never
+    Timed by what each (feature, layer) took the last time it ran for other inputs: never
     by what the current keys' results took, nor by which of them are stored, as other shards
     store those meanwhile, and every shard must compute the same split.
     """
@@ -408,14 +434,53 @@ def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: 
         else:
             unknown.add(unit)
     broken = broken_files(ctx.project.config, ctx.project.python_files, ctx.facts)
-    features, tests = split(
+    return groups(
         [*(f.id for f in ctx.features), *broken],
         [p.owner for p in planned if p.layer == SUITE_LAYER],
         ctx.owners,
         {u: s for u, s in seconds.items() if u not in unknown},
-        shard,
     )
+
+
+def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
+    """The features and suite test files of ``shard``: the groups placed on the least loaded
+    shard, largest first."""
+    ordered = _groups(ctx, store, planned)
+    features: set[str] = set()
+    tests: set[str] = set()
+    for where, group in zip(place(ordered, shard.count), ordered, strict=True):
+        if where == shard.index - 1:
+            features |= group.features
+            tests |= group.suite
     return _Part(features, tests)
+
+
+def _claimed(
+    ctx: Context,
+    store: Store | None,
+    planned: list[Planned],
+    runner: Runner,
+    remote: Remote | None,
+    job: claim.Job,
+) -> tuple[_Part, list[Planned]]:
+    """``--shard auto``: claim groups from the run's queue and run each, publishing its
+    results before it counts as done (a job that dies later loses none of them); returns
+    what this job ran and its plan."""
+    ordered = _groups(ctx, store, planned)
+    job.queue.name(claim.queue_name(job.run, ordered))
+    mine: list[Planned] = []
+
+    def run(group: Group) -> None:
+        part = _Part(group.features, group.suite)
+        items = [p for p in planned if part.holds(p)]
+        runner.execute(items)
+        if remote is not None:
+            remote.publish(runner.entries(runner.new_results(items)))
+        mine.extend(items)
+
+    ran = claim.claim_all(job.queue, ordered, run)
+    features = set[str]().union(*(g.features for g in ran))
+    return _Part(features, set[str]().union(*(g.suite for g in ran))), mine
 
 
 def _wrote(write: Write) -> str:
