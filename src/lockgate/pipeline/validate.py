@@ -12,19 +12,19 @@ from lockgate.errors import LockgateError
 from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.hashing import FileHasher, key_of
-from lockgate.keys.plan import SUITE_LAYER, Planned
+from lockgate.keys.plan import Planned
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, Audit, FeatureResult, Write
 from lockgate.pipeline import claim
+from lockgate.pipeline.parts import Part, claimed, shard_of
 from lockgate.pipeline.recheck import worth_rechecking
 from lockgate.pipeline.record import depended_on, moved_during, suite_results
 from lockgate.pipeline.runner import Runner
-from lockgate.pipeline.shard import Group, Shard, groups, place
 from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
-from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
+from lockgate.project.discover import NOT_REGULAR, UNREADABLE, discover
 from lockgate.project.facts import VERSION as FACTS_VERSION
 from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
@@ -142,7 +142,7 @@ class _Done:
     runner: Runner
     planned: list[Planned]
     stored: dict[str, Stored]  # what the store held for the planned keys
-    part: _Part | None  # a shard's features and suite files; None for a whole run
+    part: Part | None  # a shard's features and suite files; None for a whole run
     scope: str  # the layers, as the store's run history and reasons name them
     audit: Audit | None = None  # what --audit ran again and found
     published: bool = False  # --shard auto: each group's results went out as it finished
@@ -246,11 +246,11 @@ def _run(
         if queue is not None:
             runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
             # no audit here: the final align or deploy audits what the jobs stored
-            part, planned = _claimed(ctx, store, planned, runner, remote, queue)
+            part, planned = claimed(ctx, store, planned, runner, remote, queue)
             runner.narrow(planned)
             return _Done(runner, planned, stored, part, scope, None, True, queue.run)
         if options.shard is not None:
-            part = _shard_of(ctx, store, planned, options.shard)
+            part = shard_of(ctx, store, planned, options.shard)
             planned = [p for p in planned if part.holds(p)]
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
@@ -404,83 +404,6 @@ def _remote(project: Project, options: Options) -> Remote | None:
     wanted = project.config.remote
     settings = resolve(options.remote, options.no_remote, wanted)
     return Remote(settings) if settings is not None else None
-
-
-@dataclass(frozen=True)
-class _Part:
-    """What one shard validates."""
-
-    features: set[str]
-    suite: set[str]  # test files of no feature
-
-    def holds(self, item: Planned) -> bool:
-        return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
-
-
-def _groups(ctx: Context, store: Store | None, planned: list[Planned]) -> list[Group]:
-    """The run's work as groups, longest first (pipeline/shard.py).
-
-    Timed by what each (feature, layer) took the last time it ran for other inputs: never
-    by what the current keys' results took, nor by which of them are stored, as other shards
-    store those meanwhile, and every shard must compute the same split.
-    """
-    last = store.earlier_seconds({p.key for p in planned}) if store is not None else {}
-    seconds: dict[str, float] = {}
-    unknown: set[str] = set()
-    for item in planned:
-        unit = f"{'t' if item.layer == SUITE_LAYER else 'f'}:{item.owner}"
-        if (item.owner, item.layer) in last:
-            seconds[unit] = seconds.get(unit, 0.0) + last[item.owner, item.layer]
-        else:
-            unknown.add(unit)
-    broken = broken_files(ctx.project.config, ctx.project.python_files, ctx.facts)
-    return groups(
-        [*(f.id for f in ctx.features), *broken],
-        [p.owner for p in planned if p.layer == SUITE_LAYER],
-        ctx.owners,
-        {u: s for u, s in seconds.items() if u not in unknown},
-    )
-
-
-def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
-    """The features and suite test files of ``shard``: the groups placed on the least loaded
-    shard, largest first."""
-    ordered = _groups(ctx, store, planned)
-    features: set[str] = set()
-    tests: set[str] = set()
-    for where, group in zip(place(ordered, shard.count), ordered, strict=True):
-        if where == shard.index - 1:
-            features |= group.features
-            tests |= group.suite
-    return _Part(features, tests)
-
-
-def _claimed(
-    ctx: Context,
-    store: Store | None,
-    planned: list[Planned],
-    runner: Runner,
-    remote: Remote | None,
-    job: claim.Job,
-) -> tuple[_Part, list[Planned]]:
-    """``--shard auto``: claim groups from the run's queue and run each, publishing its
-    results before it counts as done (a job that dies later loses none of them); returns
-    what this job ran and its plan."""
-    ordered = _groups(ctx, store, planned)
-    job.queue.name(claim.queue_name(job.run, ordered))
-    mine: list[Planned] = []
-
-    def run(group: Group) -> None:
-        part = _Part(group.features, group.suite)
-        items = [p for p in planned if part.holds(p)]
-        runner.execute(items)
-        if remote is not None:
-            remote.publish(runner.entries(runner.new_results(items)))
-        mine.extend(items)
-
-    ran = claim.claim_all(job.queue, ordered, run)
-    features = set[str]().union(*(g.features for g in ran))
-    return _Part(features, set[str]().union(*(g.suite for g in ran))), mine
 
 
 def _wrote(write: Write) -> str:

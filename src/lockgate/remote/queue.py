@@ -90,6 +90,7 @@ class WorkQueue:
 
     def __init__(self, url: str, lease: float) -> None:
         try:
+            # lazy: the redis client is the optional extra lockgate[redis], as for the backend
             import redis
         except ImportError:
             raise LockgateError(
