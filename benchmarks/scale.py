@@ -25,7 +25,7 @@ expected time is what ``--shard K/N`` would weigh, the sum of the previous resul
 (auto, dask: a claim and a pytest start each) and once per static shard.
 
 Printed per store and worker count: the makespan, the slowest worker ÷ the mean, and the worst
-cost of one lost worker (rework in groups and seconds). The issue's goals: slowest ≤ 1.15× the
+cost of one lost worker (rework in groups and seconds). The issue's goals: slowest ≤ 1.15 times the
 mean at 8 workers; one lost worker ≤ 1 group of rework. Never fails on the numbers.
 """
 

@@ -78,13 +78,21 @@ def claimed(
     ordered = groups_of(ctx, store, planned)
     job.queue.name(claim.queue_name(job.run, ordered))
     mine: list[Planned] = []
+    of_unit: dict[str, list[Planned]] = {}
+    for item in planned:
+        unit = f"{'t' if item.layer == SUITE_LAYER else 'f'}:{item.owner}"
+        of_unit.setdefault(unit, []).append(item)
+    sent: set[str] = set()  # the records of test files go out once, with the first group
 
     def run(group: Group) -> None:
-        part = Part(group.features, group.suite)
-        items = [p for p in planned if part.holds(p)]
+        items = [p for unit in group.units for p in of_unit.get(unit, [])]
         runner.execute(items)
         if remote is not None:
-            remote.publish(runner.entries(runner.new_results(items)))
+            fresh = [
+                e for e in runner.entries(runner.new_results(items)) if e.result.key not in sent
+            ]
+            remote.publish(fresh)
+            sent.update(e.result.key for e in fresh)
         mine.extend(items)
 
     ran = claim.claim_all(job.queue, ordered, run)
