@@ -51,7 +51,12 @@ def job(root: Path, url: str, run: str, lease: str = "60") -> subprocess.Popen[s
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        env={**os.environ, "LOCKGATE_REMOTE_KEY": SECRET, "LOCKGATE_SHARD_LEASE": lease},
+        env={
+            **os.environ,
+            "LOCKGATE_REMOTE_KEY": SECRET,
+            "LOCKGATE_SHARD_LEASE": lease,
+            "LOCKGATE_SHARD_BATCH": "0",
+        },  # one group a batch: the jobs share a small project,
     )
 
 

@@ -37,12 +37,26 @@ def test_no_run_id_is_one_line() -> None:
         claim.run_id(" ", {})
 
 
-def test_the_lease() -> None:
+def test_the_lease_and_the_smallest_batch() -> None:
     assert claim.lease({}) == claim.LEASE
     assert claim.lease({claim.LEASE_ENV: "0.5"}) == 0.5
     for bad in ("0", "-1", "x", "nan"):
         with pytest.raises(LockgateError, match=claim.LEASE_ENV):
             claim.lease({claim.LEASE_ENV: bad})
+    assert claim.smallest_batch({}) == schedule.SMALLEST
+    assert claim.smallest_batch({claim.BATCH_ENV: "0"}) == 0.0
+    with pytest.raises(LockgateError, match=claim.BATCH_ENV):
+        claim.smallest_batch({claim.BATCH_ENV: "-1"})
+
+
+def test_batches_shrink_as_the_queue_drains() -> None:
+    assert schedule.budget(10_000.0, 8) == schedule.LARGEST
+    assert schedule.budget(320.0, 8) == 10.0
+    assert schedule.budget(1.0, 8) == schedule.SMALLEST
+    assert schedule.budget(1.0, 8, smallest=0.0) == 1.0 / 32
+    assert schedule.take([3.0, 2.0, 1.0, 1.0], 5.0) == 2
+    assert schedule.take([9.0, 1.0], 5.0) == 1  # the first group alone may be more
+    assert schedule.take([], 5.0) == 0
 
 
 def test_jobs_share_a_queue_only_for_the_same_run_and_work() -> None:
@@ -67,7 +81,8 @@ def test_static_places_as_shard_k_of_n() -> None:
     plan = schedule.static(UNITS, 4)
     for k in range(4):
         features, _ = split([u.name for u in UNITS], [], {}, seconds, Shard(k + 1, 4))
-        assert features == {u.name for u in plan.workers[k]}
+        [share] = plan.workers[k]
+        assert features == {u.name for u in share}
 
 
 def test_claiming_balances_what_estimates_got_wrong() -> None:
@@ -76,19 +91,25 @@ def test_claiming_balances_what_estimates_got_wrong() -> None:
     assert schedule.static(skewed, 8).imbalance > 1.15
     assert schedule.claimed(skewed, 8).imbalance <= 1.15
     assert schedule.claimed(UNITS, 8).imbalance <= 1.15
-    assert sum(len(w) for w in schedule.claimed(UNITS, 8).workers) == len(UNITS)
+    ran = [u for w in schedule.claimed(UNITS, 8).workers for b in w for u in b]
+    assert sorted(u.name for u in ran) == sorted(u.name for u in UNITS)
 
 
-def test_a_lost_worker_costs_its_share_statically_and_one_unit_otherwise() -> None:
+def test_a_lost_worker_costs_its_share_statically_and_one_batch_otherwise() -> None:
     plan = schedule.static(UNITS, 8)
-    units, seconds = plan.lost_worker()
-    assert units == max(len(w) for w in plan.workers) and seconds > 7.0
-    assert schedule.claimed(UNITS, 8).lost_worker() == (1, 7.0)
+    assert plan.lost_worker() == max((len(s), sum(u.actual for u in s)) for [s] in plan.workers)
+    # a batch is at most a quarter of a worker's share of what is left
+    total = sum(u.actual for u in UNITS)
+    _, seconds = schedule.claimed(UNITS, 8, smallest=0.0).lost_worker()
+    assert seconds <= total / (schedule.SHARE * 8) and seconds < plan.lost_worker()[1] / 3
+    assert schedule.claimed(UNITS[:8], 8, smallest=0.0).lost_worker() == (1, 7.0)
     assert schedule.listed(UNITS, 8).lost_worker() == (1, 7.0)
     assert schedule.listed([], 8).lost_worker() == (0, 0.0)
 
 
-def test_overhead_is_per_unit_when_claiming_and_per_shard_statically() -> None:
-    one = [Unit("a", 1.0, 1.0), Unit("b", 1.0, 1.0)]
-    assert schedule.claimed(one, 1, overhead=0.5).makespan == 3.0
-    assert schedule.static(one, 1, overhead=0.5).makespan == 2.5
+def test_overhead_is_per_batch() -> None:
+    two = [Unit("a", 1.0, 1.0), Unit("b", 1.0, 1.0)]
+    assert schedule.claimed(two, 1, overhead=0.5).makespan == 2.5  # one batch of both
+    assert schedule.claimed(two, 1, overhead=0.5, smallest=0.0).makespan == 3.0
+    assert schedule.static(two, 1, overhead=0.5).makespan == 2.5
+    assert schedule.listed(two, 1, overhead=0.5).makespan == 3.0

@@ -84,8 +84,8 @@ def claimed(
         of_unit.setdefault(unit, []).append(item)
     sent: set[str] = set()  # the records of test files go out once, with the first group
 
-    def run(group: Group) -> None:
-        items = [p for unit in group.units for p in of_unit.get(unit, [])]
+    def run(batch: list[Group]) -> None:
+        items = [p for g in batch for unit in g.units for p in of_unit.get(unit, [])]
         runner.execute(items)
         if remote is not None:
             fresh = [
@@ -95,6 +95,6 @@ def claimed(
             sent.update(e.result.key for e in fresh)
         mine.extend(items)
 
-    ran = claim.claim_all(job.queue, ordered, run)
+    ran = claim.claim_all(job, ordered, run)
     features = set[str]().union(*(g.features for g in ran))
     return Part(features, set[str]().union(*(g.suite for g in ran))), mine

@@ -209,7 +209,8 @@ def align_fully(
 def _queue(options: Options, remote: Remote | None) -> claim.Job:
     """``--shard auto``'s queue, its run id and lease checked before anything runs."""
     run = claim.run_id(options.run_id)
-    return claim.Job(open_queue(remote.settings if remote else None, claim.lease()), run)
+    queue = open_queue(remote.settings if remote else None, claim.lease())
+    return claim.Job(queue, run, claim.smallest_batch())
 
 
 def _run(

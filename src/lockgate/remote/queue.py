@@ -1,6 +1,7 @@
-"""``--shard auto``'s queue in a Redis remote: the jobs of one run claim groups of work from it.
+"""``--shard auto``'s queue in a Redis remote: the jobs of one run claim batches of groups of
+work from it, longest first, smaller batches as the queue drains.
 
-Each claim is a lease that expires unless its holder renews it; a group whose lease expired
+Each claim is a lease that expires unless its holder renews it; a batch whose lease expired
 is claimed again first, so a job that dies loses only what it held. Every operation is one
 Lua script: atomic on the server. The keys live under ``lockgate:q:<name>:`` (the run id and
 the run's work, see pipeline/claim.py) and expire ``TTL`` after the last call.
@@ -26,30 +27,65 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 QUEUE_SCHEMES = ("redis", "rediss", "unix")
 
-# KEYS: pending (list), leases (zset group → expiry in ms), done (set), filled (string)
-# ARGV: ttl, then the groups in the order to claim them. Only the first job fills.
+# The keys of one queue, in the scripts' KEYS order
+PARTS = ("pending", "leases", "done", "left", "seconds", "batches", "jobs")
+# pending: list of groups; leases: zset batch → expiry (server ms); done: set of batches;
+# left: the expected seconds still pending; seconds: hash group → expected seconds;
+# batches: hash batch → its groups (and "" → the last batch number); jobs: set of job ids
+
+# ARGV: ttl, job, then group and expected seconds pairs in the order to claim them. Only the
+# first job fills; every job counts itself (batches shrink with the jobs there are).
 _FILL = """
-if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[1]) then
-  for i = 2, #ARGV, 1000 do
-    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+if redis.call('SET', KEYS[4], '0', 'NX', 'EX', ARGV[1]) then
+  local total = 0
+  for i = 3, #ARGV, 2 do
+    redis.call('RPUSH', KEYS[1], ARGV[i])
+    redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+    total = total + tonumber(ARGV[i + 1])
   end
+  redis.call('SET', KEYS[4], tostring(total), 'EX', ARGV[1])
 end
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+redis.call('SADD', KEYS[7], ARGV[2])
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
 """
 
-# ARGV: lease in ms, ttl, drained ttl. Returns {group} claimed, {'', ms} to wait for leases
-# others hold, or {} when every group is done.
+# ARGV: lease in ms, ttl, drained ttl, smallest batch (s), largest batch (s), share. Takes
+# the first batch whose lease expired, else a new batch from the front of pending: its first
+# group, then the next ones while the batch stays within
+#   max(smallest, min(largest, left / (share * jobs)))   (pipeline/schedule.py: budget)
+# Returns {batch, groups} claimed, {'', ms} to wait for leases others hold, or {} when done.
 _CLAIM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = tonumber(ARGV[1])
-local group = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1)[1]
-if not group then group = redis.call('LPOP', KEYS[1]) end
+local batch = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1)[1]
+if not batch then
+  local first = redis.call('LPOP', KEYS[1])
+  if first then
+    local left = tonumber(redis.call('GET', KEYS[4]) or '0')
+    local jobs = math.max(redis.call('SCARD', KEYS[7]), 1)
+    local budget = math.max(tonumber(ARGV[4]),
+      math.min(tonumber(ARGV[5]), left / (tonumber(ARGV[6]) * jobs)))
+    local groups = {first}
+    local sum = tonumber(redis.call('HGET', KEYS[5], first) or '0')
+    while true do
+      local nxt = redis.call('LINDEX', KEYS[1], 0)
+      if not nxt then break end
+      local s = tonumber(redis.call('HGET', KEYS[5], nxt) or '0')
+      if sum + s > budget then break end
+      redis.call('LPOP', KEYS[1])
+      table.insert(groups, nxt)
+      sum = sum + s
+    end
+    redis.call('SET', KEYS[4], tostring(math.max(left - sum, 0)))
+    batch = 'b' .. redis.call('HINCRBY', KEYS[6], '', 1)
+    redis.call('HSET', KEYS[6], batch, table.concat(groups, '\\n'))
+  end
+end
 local ttl = ARGV[2]
 local out = {}
-if group then
-  redis.call('ZADD', KEYS[2], now + lease, group)
-  out = {group}
+if batch then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), batch)
+  out = {batch, redis.call('HGET', KEYS[6], batch)}
 else
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if first[1] then
@@ -58,18 +94,18 @@ else
     ttl = ARGV[3]
   end
 end
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return out
 """
 
-# ARGV: group, lease in ms. Only a lease still held (not done, not yet taken back) is renewed.
+# ARGV: batch, lease in ms. Only a lease still held (not done, not yet taken back) is renewed.
 _RENEW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZADD', KEYS[2], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
 """
 
-# ARGV: group.
+# ARGV: batch.
 _DONE = """
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
@@ -78,10 +114,11 @@ redis.call('SADD', KEYS[3], ARGV[1])
 
 @dataclass(frozen=True)
 class Claim:
-    """What a claim got: a group, or how long to wait for another job's lease (a group none
-    is None and wait 0 means every group is done)."""
+    """What a claim got: a batch of groups, or how long to wait for another job's lease (no
+    batch and a wait of 0: every group is done)."""
 
-    group: str | None
+    batch: str | None
+    groups: tuple[str, ...] = ()
     wait: float = 0.0
 
 
@@ -113,7 +150,7 @@ class WorkQueue:
     def name(self, name: str) -> None:
         """Use the queue ``name`` (pipeline/claim.py: the run id and the run's work)."""
         base = PREFIX + name + ":"
-        self._keys = [base + part for part in ("pending", "leases", "done", "filled")]
+        self._keys = [base + part for part in PARTS]
 
     def _call(self, script: Any, args: list[object]) -> Any:
         assert self._keys, "name the queue first"
@@ -122,34 +159,32 @@ class WorkQueue:
         except self._errors as exc:
             raise LockgateError(f"--shard auto: the queue in the remote failed: {exc}") from None
 
-    def fill(self, groups: list[str]) -> None:
-        """Queue ``groups`` in this order, unless a job of the run did already."""
-        self._call(self._fill, [TTL, *groups])
+    def fill(self, job: str, groups: list[tuple[str, float]]) -> None:
+        """Queue ``groups`` (name, expected seconds) in this order, unless a job of the run
+        did already, and count ``job`` among the run's jobs."""
+        self._call(self._fill, [TTL, job, *(x for g, s in groups for x in (g, repr(s)))])
 
-    def claim(self) -> Claim:
-        """The next group: one whose lease expired, else the next never claimed."""
-        got = self._call(self._claim, [self._ms, TTL, DRAINED_TTL])
+    def claim(self, smallest: float, largest: float, share: float) -> Claim:
+        """The next batch: one whose lease expired, else a new one from the front of the
+        queue, within ``max(smallest, min(largest, left / (share * jobs)))`` expected seconds
+        unless its first group alone is more."""
+        got = self._call(
+            self._claim, [self._ms, TTL, DRAINED_TTL, repr(smallest), repr(largest), repr(share)]
+        )
         if not got:
             return Claim(None)
         if got[0]:
-            return Claim(got[0].decode())
-        return Claim(None, max(int(got[1]), 1) / 1000)
+            return Claim(got[0].decode(), tuple(got[1].decode().split("\n")))
+        return Claim(None, (), max(int(got[1]), 1) / 1000)
 
-    def renew(self, group: str) -> bool:
-        """Extend the lease on ``group``; False when it is no longer leased (done, or the
+    def renew(self, batch: str) -> bool:
+        """Extend the lease on ``batch``; False when it is no longer leased (done, or the
         queue expired)."""
-        return bool(self._call(self._renew, [group, self._ms]))
+        return bool(self._call(self._renew, [batch, self._ms]))
 
-    def done(self, group: str) -> None:
-        """``group`` is validated and its results published: never claimed again."""
-        self._call(self._done, [group])
-
-    def finished(self) -> set[str]:
-        """The groups done so far."""
-        try:
-            return {g.decode() for g in self._client.smembers(self._keys[2])}
-        except self._errors as exc:
-            raise LockgateError(f"--shard auto: the queue in the remote failed: {exc}") from None
+    def done(self, batch: str) -> None:
+        """``batch`` is validated and its results published: never claimed again."""
+        self._call(self._done, [batch])
 
     @property
     def _ms(self) -> int:
