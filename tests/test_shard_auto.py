@@ -151,7 +151,7 @@ def _job_of(pid: int, jobs: list[subprocess.Popen[str]]) -> subprocess.Popen[str
     raise AssertionError("the gate's test runs in no job")
 
 
-def test_a_folder_remote_refuses_shard_auto(tmp_path: Path) -> None:
+def test_a_folder_remote_refuses_shard_auto_and_a_run_id_needs_it(tmp_path: Path) -> None:
     root = copy_project("basic", tmp_path)
     run = lockgate(
         "align", root, "--shard", "auto", "--run-id", "r", "--remote", (tmp_path / "f").as_uri(),
@@ -159,3 +159,5 @@ def test_a_folder_remote_refuses_shard_auto(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "--shard auto needs a Redis remote" in run.stderr
+    usage = lockgate("align", root, "--run-id", "r", "--shard", "1/2")
+    assert usage.code == 2 and "--run-id names the run of --shard auto" in usage.stderr

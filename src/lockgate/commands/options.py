@@ -131,6 +131,8 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
     for flag in ("since", "owner"):
         if kwargs[flag] is not None and not kwargs[flag].strip():
             raise click.UsageError(f"--{flag} needs a value")
+    if kwargs["run_id"] is not None and not (kwargs["shard"] and kwargs["shard"].auto):
+        raise click.UsageError("--run-id names the run of --shard auto: pass both, or neither")
     return Options(
         json=kwargs.pop("as_json"),
         no_cache=kwargs.pop("no_cache"),
