@@ -168,6 +168,7 @@ class AlignResult:
     remote_hits: int = 0  # of ``hits``, how many the remote store served
     remote_errors: int = 0  # remote entries refused and remote calls that failed
     shard: tuple[int, int] | None = None  # (K, N) when this run validated only part K of N
+    run_id: str | None = None  # --shard auto: the run whose queue this job took its part from
     writes: list[Write] = field(default_factory=list)  # what this run's processes wrote
     # Files that changed while results reading them were validated: those results were not
     # stored, and the deploy's closure gate does not count them (it blocks, naming the files).

@@ -32,7 +32,8 @@ class Options:
     command: str = "align"  # what the run statistics record this run as
     remote: str | None = None  # --remote URL: overrides LOCKGATE_REMOTE and the configuration
     no_remote: bool = False
-    shard: Shard | None = None  # --shard K/N: validate only part K of N
+    shard: Shard | None = None  # --shard K/N: validate only part K of N; or --shard auto
+    run_id: str | None = None  # --run-id ID: the run whose jobs share --shard auto's queue
     # deploy's own: a stored failure a gate would block on runs again once before it blocks
     recheck_failures: bool = False
     audit: float | None = None  # --audit FRACTION: wins over the configuration's ``audit``
@@ -59,7 +60,7 @@ def path_argument() -> Callable[[F], F]:
 
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
-    --verbose, --remote, --no-remote, --shard, --since, --owner)."""
+    --verbose, --remote, --no-remote, --shard, --run-id, --since, --owner)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -89,9 +90,16 @@ def shared_options(func: F) -> F:
         click.option("--no-remote", is_flag=True, help="Use no remote store, whatever is set."),
         click.option(
             "--shard",
-            metavar="K/N",
+            metavar="K/N|auto",
             callback=_shard,
-            help="Validate only part K of N (a CI matrix job); report that part only.",
+            help="Validate only part K of N (a CI matrix job); report that part only. auto: "
+            "the jobs of one run claim work from a queue in the Redis remote, longest first.",
+        ),
+        click.option(
+            "--run-id",
+            metavar="ID",
+            help="--shard auto: the id its jobs share (default: the CI's, e.g. GITHUB_RUN_ID "
+            "and GITHUB_RUN_ATTEMPT, CI_PIPELINE_ID, BUILDKITE_BUILD_ID).",
         ),
         click.option(
             "--since",
@@ -123,6 +131,8 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
     for flag in ("since", "owner"):
         if kwargs[flag] is not None and not kwargs[flag].strip():
             raise click.UsageError(f"--{flag} needs a value")
+    if kwargs["run_id"] is not None and not (kwargs["shard"] and kwargs["shard"].auto):
+        raise click.UsageError("--run-id names the run of --shard auto: pass both, or neither")
     return Options(
         json=kwargs.pop("as_json"),
         no_cache=kwargs.pop("no_cache"),
@@ -135,6 +145,7 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         remote=kwargs.pop("remote"),
         no_remote=kwargs.pop("no_remote"),
         shard=kwargs.pop("shard"),
+        run_id=kwargs.pop("run_id"),
         since=kwargs.pop("since"),
         owner=kwargs.pop("owner"),
     )

@@ -12,23 +12,25 @@ from lockgate.errors import LockgateError
 from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.hashing import FileHasher, key_of
-from lockgate.keys.plan import SUITE_LAYER, Planned
+from lockgate.keys.plan import Planned
 from lockgate.layers import discovered, optimized, tested, wired
 from lockgate.layers.base import Context
 from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, Audit, FeatureResult, Write
+from lockgate.pipeline import claim
+from lockgate.pipeline.parts import Part, claimed, shard_of
 from lockgate.pipeline.recheck import worth_rechecking
 from lockgate.pipeline.record import depended_on, moved_during, suite_results
 from lockgate.pipeline.runner import Runner
-from lockgate.pipeline.shard import Shard, split
 from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
-from lockgate.project.discover import NOT_REGULAR, UNREADABLE, broken_files, discover
+from lockgate.project.discover import NOT_REGULAR, UNREADABLE, discover
 from lockgate.project.facts import VERSION as FACTS_VERSION
 from lockgate.project.facts import FileFacts, read_facts
 from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project
 from lockgate.remote.client import Remote
+from lockgate.remote.queue import open_queue
 from lockgate.remote.settings import resolve
 from lockgate.report.progress import reporter
 from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
@@ -140,9 +142,11 @@ class _Done:
     runner: Runner
     planned: list[Planned]
     stored: dict[str, Stored]  # what the store held for the planned keys
-    part: _Part | None  # a shard's features and suite files; None for a whole run
+    part: Part | None  # a shard's features and suite files; None for a whole run
     scope: str  # the layers, as the store's run history and reasons name them
     audit: Audit | None = None  # what --audit ran again and found
+    published: bool = False  # --shard auto: each group's results went out as it finished
+    run_id: str | None = None  # --shard auto: the run whose queue this job took from
 
     @property
     def hits(self) -> int:
@@ -177,12 +181,15 @@ def align_fully(
     prep = prepare(project, options, store)
     store = prep.store
     remote = opened
+    queue = None
     try:
         if store is not None and remote is None:
             remote = _remote(project, options)
         elif store is None:
             remote = None
-        done = _run(prep, options, layers, remote)
+        if options.shard is not None and options.shard.auto:
+            queue = _queue(options, remote)
+        done = _run(prep, options, layers, remote, queue)
         runlog.attach(done.planned)
         elapsed = time.perf_counter() - started
         result = _result(prep, options, done, remote, started)
@@ -195,10 +202,23 @@ def align_fully(
             store.close()
         if remote is not None and remote is not opened:
             remote.close()
+        if queue is not None:
+            queue.queue.close()
+
+
+def _queue(options: Options, remote: Remote | None) -> claim.Job:
+    """``--shard auto``'s queue, its run id and lease checked before anything runs."""
+    run = claim.run_id(options.run_id)
+    queue = open_queue(remote.settings if remote else None, claim.lease())
+    return claim.Job(queue, run, claim.smallest_batch())
 
 
 def _run(
-    prep: Prepared, options: Options, layers: tuple[str, ...] | None, remote: Remote | None
+    prep: Prepared,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    remote: Remote | None,
+    queue: claim.Job | None = None,
 ) -> _Done:
     """Plan, reuse, narrow to a shard, explain the misses, and run them."""
     ctx, store = prep.ctx, prep.store
@@ -223,8 +243,15 @@ def _run(
         planned = runner.plan()
         stored = runner.reuse(planned)
         part = None
+        scope = snapshot.scope(layers)
+        if queue is not None:
+            runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+            # no audit here: the final align or deploy audits what the jobs stored
+            part, planned = claimed(ctx, store, planned, runner, remote, queue)
+            runner.narrow(planned)
+            return _Done(runner, planned, stored, part, scope, None, True, queue.run)
         if options.shard is not None:
-            part = _shard_of(ctx, store, planned, options.shard)
+            part = shard_of(ctx, store, planned, options.shard)
             planned = [p for p in planned if part.holds(p)]
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
@@ -236,7 +263,6 @@ def _run(
             f"planned {counted(len(planned), 'result')}: {reused} reused, "
             f"{len(planned) - reused} to run"
         )
-        scope = snapshot.scope(layers)
         runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
         runner.execute(planned)
         if checking is not None:
@@ -293,6 +319,7 @@ def _result(
         remote_hits=runner.remote_hits,
         remote_errors=remote.errors if remote is not None else 0,
         shard=(options.shard.index, options.shard.count) if options.shard else None,
+        run_id=done.run_id,
         writes=list(runner.sandbox.writes),
         moved=moved_during(ctx, planned) if done.misses else [],
         audit=done.audit,
@@ -345,7 +372,7 @@ def _record(
         # a wrong stored result whose fresh one could not be stored must not be served again
         kept = {r.key for r in results}
         store.delete(m.key for m in done.audit.mismatches if m.key not in kept)
-    if remote is not None:
+    if remote is not None and not done.published:
         # only what this run validated itself: a reused result is already somewhere
         remote.publish(runner.entries(results))
     # a failed write or publish adds a warning
@@ -378,44 +405,6 @@ def _remote(project: Project, options: Options) -> Remote | None:
     wanted = project.config.remote
     settings = resolve(options.remote, options.no_remote, wanted)
     return Remote(settings) if settings is not None else None
-
-
-@dataclass(frozen=True)
-class _Part:
-    """What one shard validates."""
-
-    features: set[str]
-    suite: set[str]  # test files of no feature
-
-    def holds(self, item: Planned) -> bool:
-        return item.owner in (self.suite if item.layer == SUITE_LAYER else self.features)
-
-
-def _shard_of(ctx: Context, store: Store | None, planned: list[Planned], shard: Shard) -> _Part:
-    """The features and suite test files of ``shard``.
-
-    Balanced by what each (feature, layer) took the last time it ran for other inputs: never
-    by what the current keys' results took, nor by which of them are stored, as other shards
-    store those meanwhile, and every shard must compute the same split.
-    """
-    last = store.earlier_seconds({p.key for p in planned}) if store is not None else {}
-    seconds: dict[str, float] = {}
-    unknown: set[str] = set()
-    for item in planned:
-        unit = f"{'t' if item.layer == SUITE_LAYER else 'f'}:{item.owner}"
-        if (item.owner, item.layer) in last:
-            seconds[unit] = seconds.get(unit, 0.0) + last[item.owner, item.layer]
-        else:
-            unknown.add(unit)
-    broken = broken_files(ctx.project.config, ctx.project.python_files, ctx.facts)
-    features, tests = split(
-        [*(f.id for f in ctx.features), *broken],
-        [p.owner for p in planned if p.layer == SUITE_LAYER],
-        ctx.owners,
-        {u: s for u, s in seconds.items() if u not in unknown},
-        shard,
-    )
-    return _Part(features, tests)
 
 
 def _wrote(write: Write) -> str:

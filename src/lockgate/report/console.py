@@ -231,6 +231,8 @@ def summary(result: AlignResult, view: View, shown: int | None = None) -> str:
             hidden = "not shown" if folded == counts["healthy"] else f"{folded} not shown"
             healthy += f" ({hidden}; -v shows all)"
     part = f"shard {result.shard[0]}/{result.shard[1]}: " if result.shard else ""
+    if result.run_id is not None:
+        part = "shard auto: "
     return (
         f"{part}{counted(n, 'feature')}, mean score {mean:.1f}: {healthy}, "
         f"{counts['warning']} warning, {counts['critical']} critical "

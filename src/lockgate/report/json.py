@@ -110,9 +110,10 @@ def align_json(result: AlignResult) -> dict[str, Any]:
             "seconds": result.seconds,
             **(
                 {"shard": {"index": result.shard[0], "count": result.shard[1]}}
-                if result.shard
+                if result.shard and result.run_id is None
                 else {}
             ),
+            **({"shard": {"auto": True, "run_id": result.run_id}} if result.run_id else {}),
             **({"audit": audit_json(result.audit)} if result.audit is not None else {}),
             **({"owners": owners_json(result)} if any(r.owners for r in result.features) else {}),
             "writes": [

@@ -1,0 +1,156 @@
+"""Scale on paper: a store's recorded unit durations replayed on 8, 32 and 128 workers.
+
+    python benchmarks/scale.py STORE [STORE ...] [--workers 8,32,128] [--overhead 0.5]
+
+STORE is a project's ``.lockgate`` folder (copied first: the original is never opened), e.g.
+that of the 1,000-feature project ``generate.py`` writes after one ``lockgate align``, or of
+Faker after ``faker.py``. This machine has 2 cores, so speed-up cannot be shown on real
+hardware; this replays what a run's units took through three ways of spreading them
+(lockgate/pipeline/schedule.py):
+
+- static: ``--shard K/N``, longest first on the least loaded shard, by what each group's
+  results took the time *before* (as the split weighs them), each shard then taking what its
+  groups take this time;
+- auto: ``--shard auto``, each worker claiming the next batch of groups from the queue
+  (longest first; batches shrink as it drains, see pipeline/schedule.py: budget) when free;
+- "no times": the same as the first sharded run would, with no stored durations (every
+  group counts as an average one);
+- dask: list scheduling in the plan's order, what Dask's work stealing approximates (it knows
+  no durations).
+
+Units are the groups a sharded run makes: a feature with all its layers, joined with every
+feature that shares one of its test files (from the tested layer's inputs), and each test file
+of no feature. A group's time this time is the sum of its layers' latest seconds, except that
+the test files it shares run once (the longest tested layer of the group stands for them); its
+expected time is what ``--shard K/N`` would weigh, the sum of the previous results' seconds
+(the latest when there is no earlier one). ``--overhead`` seconds are added per claim (a
+batch for auto, a group for dask: a claim and a test process start each) and once per static
+shard.
+
+Printed per store and worker count: the makespan, the slowest worker ÷ the mean, and the worst
+cost of one lost worker (rework in groups and seconds: a static shard's whole share, one
+batch or one Dask task otherwise). The issue's goals: slowest ≤ 1.15 times the
+mean at 8 workers; one lost worker ≤ 1 group of rework. Never fails on the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from lockgate.keys.plan import SUITE_LAYER
+from lockgate.pipeline import schedule
+from lockgate.pipeline.schedule import Unit
+from lockgate.pipeline.shard import groups
+from lockgate.store.store import NewResult, Store
+
+TESTED = "tested"
+
+
+def recorded(folder: Path) -> list[NewResult]:
+    """Every result a copy of the store at ``folder`` holds that verifies."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / ".lockgate"
+        copy.mkdir()
+        for name in ("store.sqlite", "store.sqlite-wal"):
+            if (folder / name).is_file():
+                shutil.copy2(folder / name, copy / name)
+        store = Store(copy, set_aside=False)
+        try:
+            return store.sound_results()
+        finally:
+            store.close()
+
+
+def units(results: list[NewResult]) -> list[Unit]:
+    """The run's groups with their expected and actual seconds (see the module's text)."""
+    runs: dict[tuple[str, str], list[NewResult]] = defaultdict(list)
+    for r in sorted(results, key=lambda r: r.created or 0.0):
+        runs[r.feature, r.layer].append(r)
+    latest = {k: rs[-1] for k, rs in runs.items()}
+    before = {k: (rs[-2] if len(rs) > 1 else rs[-1]).seconds for k, rs in runs.items()}
+    features = sorted({f for f, layer in latest if layer != SUITE_LAYER})
+    suite = sorted({f for f, layer in latest if layer == SUITE_LAYER})
+    tests_of = {
+        f: list(latest[f, TESTED].inputs.get("config", {}).get("tests", []))
+        for f in features
+        if (f, TESTED) in latest
+    }
+    expected: dict[str, float] = defaultdict(float)
+    for (owner, layer), seconds in before.items():
+        expected[f"{'t' if layer == SUITE_LAYER else 'f'}:{owner}"] += seconds
+    of_owner: dict[str, list[NewResult]] = defaultdict(list)
+    for (owner, layer), result in latest.items():
+        of_owner[f"{'t' if layer == SUITE_LAYER else 'f'}:{owner}"].append(result)
+    out = []
+    for group in groups(features, suite, tests_of, expected):
+        actual = 0.0
+        tested = 0.0
+        for unit in group.units:
+            for result in of_owner[unit]:
+                if result.layer == TESTED:
+                    tested = max(tested, result.seconds)
+                else:
+                    actual += result.seconds
+        out.append(Unit(group.lead, group.seconds, actual + tested))
+    return out
+
+
+def table(
+    name: str, found: list[Unit], workers: list[int], overhead: float, smallest: float
+) -> list[str]:
+    total = sum(u.actual for u in found)
+    longest = max((u.actual for u in found), default=0.0)
+    lines = [
+        f"## {name}",
+        "",
+        f"{len(found)} groups, {total:,.1f} s of work on one worker, the longest "
+        f"{longest:,.1f} s; overhead {overhead} s per claim; auto's batches hold at least "
+        f"{smallest} s",
+        "",
+        "| workers | way | makespan (s) | slowest ÷ mean | claims | lost worker: groups "
+        "| lost worker: s |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for count in workers:
+        # as the first sharded run, with no stored times: every group counts as 1 s
+        cold = [Unit(u.name, 1.0, u.actual) for u in found]
+        ways = (
+            ("static", schedule.static(found, count, overhead)),
+            ("static, no times", schedule.static(cold, count, overhead)),
+            ("auto", schedule.claimed(found, count, overhead, smallest)),
+            ("auto, no times", schedule.claimed(cold, count, overhead, smallest)),
+            ("dask", schedule.listed(found, count, overhead)),
+        )
+        for way, plan in ways:
+            lost, seconds = plan.lost_worker()
+            lines.append(
+                f"| {count} | {way} | {plan.makespan:,.1f} | {plan.imbalance:.2f} "
+                f"| {plan.batches} | {lost} | {seconds:,.1f} |"
+            )
+    return [*lines, ""]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("stores", nargs="+", type=Path, help="a project's .lockgate folder")
+    parser.add_argument("--workers", default="8,32,128")
+    parser.add_argument("--overhead", type=float, default=0.5)
+    parser.add_argument(
+        "--batch", type=float, default=schedule.SMALLEST, help="auto's smallest batch, seconds"
+    )
+    args = parser.parse_args()
+    workers = [int(w) for w in args.workers.split(",")]
+    for folder in args.stores:
+        found = units(recorded(folder))
+        if not found:
+            print(f"## {folder}\n\nno verified results (another user's store?)\n")
+            continue
+        print("\n".join(table(str(folder), found, workers, args.overhead, args.batch)))
+
+
+if __name__ == "__main__":
+    main()
