@@ -7,6 +7,7 @@ tested results whose run executed what changed, and give the verdicts of `--no-c
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from conftest import Run, copy_project, lockgate
@@ -70,7 +71,15 @@ def test_block_keys_follow_what_ran(tmp_path: Path) -> None:
     # but the test that started a process (what ran there is unknown: every file counts whole).
     replace(root, "src/shop/util.py", "# adds", "# sums the two")
     replace(root, "src/shop/util.py", '"nobody calls this"', '"still nobody"')
-    assert rerun(_align(root)) == {"SpawnService"}
+    narrow = _align(root)
+    assert rerun(narrow) == {"SpawnService"}
+    # and the run says so, with the program the test started (the interpreter)
+    program = Path(sys.executable).name
+    assert [w for w in narrow.stderr.splitlines() if "whole files" in w] == [
+        "lockgate: warning: shop.features.spawn.SpawnService (tested): keyed on whole files, "
+        "not on the function bodies it ran: code ran where coverage's tracer could not see "
+        f"it (started a process: {program})"
+    ]
 
     # Shared state: `rate` is cached (functools.cache): its body ran for test_fee.py, and
     # test_rate.py read the cache; `seed` ran in a session fixture that test_size.py set up and
@@ -104,3 +113,21 @@ def test_block_keys_follow_what_ran(tmp_path: Path) -> None:
     replace(root, "src/shop/text.py", "# five", "# six")
     failing |= {"SourceService"}
     check(root, "source read as data", {"SourceService", "SpawnService"}, failing)
+
+
+def test_a_process_a_conftest_starts_is_one_warning_for_every_result_it_reaches(
+    tmp_path: Path,
+) -> None:
+    root = copy_project("basic", tmp_path / "shop")
+    (root / "tests/conftest.py").write_text(
+        "import subprocess\n\nsubprocess.run(['true'], check=True)\n"
+    )
+    run = lockgate("align", root, "--quiet")
+    assert run.code in (0, 1), run.stderr
+    warned = [w for w in run.stderr.splitlines() if "whole files" in w]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith("lockgate: warning: ") and " results (" in warned[0]
+    assert warned[0].endswith(
+        "keyed on whole files, not on the function bodies they ran: code ran where "
+        "coverage's tracer could not see it (started a process: true)"
+    )

@@ -65,6 +65,8 @@ class Extras:
         self.block_sets: dict[str, list[str]] = {}  # block name lists new results refer to
         self._states: dict[str, str] = {}  # probe set → its state this run
         self.warnings: list[str] = []  # for the user, beside the store's
+        # results keyed on whole files, by cause: (the place of its warning, the results)
+        self._whole: dict[str, tuple[int, list[str]]] = {}
 
     def of(self, seen: Observed, static: frozenset[str]) -> dict[str, str | None]:
         """What a run observed beyond its static inputs: every file it read or imported, the
@@ -155,13 +157,25 @@ class Extras:
 
     def bypassed(self, item: Planned, calls: list[str]) -> None:
         """Say that a block-keyed result is keyed on whole files because code ran where
-        coverage's tracer could not see it (``calls``: how)."""
-        if calls:
-            self.warnings.append(
-                f"{item.owner} ({item.layer}): keyed on whole files, not on the function "
-                f"bodies it ran: code ran where coverage's tracer could not see it "
-                f"({', '.join(calls)})"
+        coverage's tracer could not see it (``calls``: how): one warning per cause, naming
+        the results it holds for (a conftest that starts a process reaches every one)."""
+        if not calls:
+            return
+        cause = ", ".join(calls)
+        where, owners = self._whole.setdefault(cause, (len(self.warnings), []))
+        owners.append(f"{item.owner} ({item.layer})")
+        said = f"{owners[0]}: keyed on whole files, not on the function bodies it ran"
+        if len(owners) > 1:
+            more = f" and {len(owners) - 3} more" if len(owners) > 3 else ""
+            said = (
+                f"{len(owners)} results ({', '.join(owners[:3])}{more}): keyed on whole "
+                "files, not on the function bodies they ran"
             )
+        said += f": code ran where coverage's tracer could not see it ({cause})"
+        if where == len(self.warnings):
+            self.warnings.append(said)
+        else:
+            self.warnings[where] = said
 
     def fact(self, name: str) -> str:
         """A fact a new result refers to, as stored."""

@@ -45,6 +45,31 @@ _SQLITE_SIDECARS = ("-journal", "-wal")
 _SHARED = "ctx:"
 
 
+def _program(event: str, args: tuple[Any, ...]) -> str:
+    """The program a spawn event starts, by name (``os.fork`` starts none: this Python)."""
+    if event == "subprocess.Popen":
+        command = args[0] or args[1]
+    elif event == "os.system":
+        command = args[0]
+    elif event == "os.spawn":
+        command = args[1]
+    elif event in ("os.exec", "os.posix_spawn"):
+        command = args[0]
+    else:
+        return event  # os.fork, os.forkpty
+    if isinstance(command, list | tuple):
+        command = command[0] if command else ""
+    text = os.fsdecode(command) if isinstance(command, str | bytes | os.PathLike) else ""
+    words = text.split()
+    return os.path.basename(words[0]) if words else event
+
+
+def _spawned(seen: _Seen, event: str, args: tuple[Any, ...]) -> None:
+    """A process started: block keys fall back to whole files, and say so."""
+    seen.spawned = True
+    seen.bypassed.add(f"started a process: {_program(event, args)}")
+
+
 class _Seen:
     """What one owner did."""
 
@@ -206,7 +231,7 @@ class Observer:
         elif event in _SPAWN_EVENTS:
             self._busy = True
             try:
-                self._at(sys._getframe(1)).spawned = True
+                _spawned(self._at(sys._getframe(1)), event, args)
             finally:
                 self._busy = False
         elif event in _LIST_EVENTS:
