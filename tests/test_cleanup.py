@@ -59,6 +59,21 @@ def alive(needle: str) -> list[str]:
     return list(processes(needle).values())
 
 
+# lockgate keeps a stop signal its caller ignores ignored (nohup ignores SIGHUP; a background job
+# of a non-interactive shell, as a CI script's, ignores SIGINT), and ignored dispositions survive
+# exec: started from such a test run, lockgate shrugged off the SIGINT and SIGHUP of these tests
+# and ran on. So it starts here as from a terminal, the stop signals at their defaults, whatever
+# this process inherited; then it execs lockgate itself, in the same process.
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys\n"
+    "for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(number, signal.SIG_DFL)\n"
+    "os.execv(sys.executable, sys.argv[1:])\n"
+)
+
+_ALIGN = (sys.executable, "-m", "lockgate", "align", "--json", "--jobs", "2")
+
+
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -78,7 +93,7 @@ class Scenario:
 
     def start(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "lockgate", "align", "--json", "--jobs", "2"],
+            [sys.executable, "-c", _AS_FROM_A_TERMINAL, *_ALIGN],
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
