@@ -204,19 +204,24 @@ def test_a_normal_end_leaves_nothing_and_timeouts_take_their_process_group(
 ) -> None:
     s = scenario(timeout=2)
     proc = s.start()
-    # The stuck import and the hanging test are killed after 2 s while the slow tests keep
-    # the run going: the sleepers in their process groups must go with them, then and there.
-    seen: set[str] = set()
-    gone_while_running: set[str] = set()
-    while proc.poll() is None and gone_while_running != {"stuck", "pytest"}:
-        for where in ("stuck", "pytest"):
-            if s.sleepers(f"{where}-grouped"):
-                seen.add(where)
-            elif where in seen:
-                gone_while_running.add(where)
-        time.sleep(0.05)
+    # The hanging test and then the stuck import are killed after 2 s: the sleepers in their
+    # process groups must go with them, then and there, not at lockgate's end, whose cleanup
+    # kills every sleeper. Sampling the sleepers while lockgate ran raced its end (the stuck
+    # import's is the last thing it waits for): under load the test looked too late. Instead
+    # lockgate is frozen once the stuck import has started its sleepers (the escaped one lives
+    # until lockgate's end, so this cannot be missed); the import worker, which enforces the
+    # import's timeout, is not. While lockgate is frozen its end cannot come: a grouped sleeper
+    # gone beside its escaped one, still alive, went with its process group.
+    wait_for(lambda: bool(s.sleepers("stuck-escaped")), 120, "the stuck import to start")
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: not s.sleepers("stuck-grouped"), 120, "the stuck import's group to go")
+        for where in ("pytest", "stuck"):
+            assert s.sleepers(f"{where}-escaped"), where  # lockgate's end did not come yet
+            assert not s.sleepers(f"{where}-grouped"), where
+    finally:
+        proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=120)
-    assert gone_while_running == {"stuck", "pytest"}, (seen, err)
     assert proc.returncode == 0, err
     s.nothing_left()
     run = lockgate("--version", env=s.env)  # nothing was left for the next run to do
