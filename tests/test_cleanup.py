@@ -90,9 +90,10 @@ class Scenario:
         self.env = {**os.environ, "TMPDIR": str(tmp), "LEFTOVER_MARK": self.mark}
         if hang:
             self.env["LEFTOVER_HANG"] = "1"
+        self.started: list[subprocess.Popen[str]] = []
 
     def start(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-c", _AS_FROM_A_TERMINAL, *_ALIGN],
             cwd=self.root,
             env=self.env,
@@ -100,6 +101,8 @@ class Scenario:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.started.append(proc)
+        return proc
 
     def sleepers(self, kind: str = "") -> list[str]:
         return alive(f"{self.mark}-{kind}")
@@ -148,6 +151,12 @@ def scenario(project: Any, tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
         for pid in inheriting(f"LEFTOVER_MARK={s.mark}"):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        # nor a lockgate unreaped with its pipes open: a test that failed while lockgate ran
+        # left them to the garbage collector, whose ResourceWarnings pytest then pinned on
+        # whichever later test of the worker was running (a deploy test failed so in CI)
+        for proc in s.started:
+            proc.kill()
+            proc.communicate(timeout=60)
 
 
 def hanging(s: Scenario) -> subprocess.Popen[str]:
