@@ -59,6 +59,21 @@ def alive(needle: str) -> list[str]:
     return list(processes(needle).values())
 
 
+# lockgate keeps a stop signal its caller ignores ignored (nohup ignores SIGHUP; a background job
+# of a non-interactive shell, as a CI script's, ignores SIGINT), and ignored dispositions survive
+# exec: started from such a test run, lockgate shrugged off the SIGINT and SIGHUP of these tests
+# and ran on. So it starts here as from a terminal, the stop signals at their defaults, whatever
+# this process inherited; then it execs lockgate itself, in the same process.
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys\n"
+    "for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(number, signal.SIG_DFL)\n"
+    "os.execv(sys.executable, sys.argv[1:])\n"
+)
+
+_ALIGN = (sys.executable, "-m", "lockgate", "align", "--json", "--jobs", "2")
+
+
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -75,16 +90,19 @@ class Scenario:
         self.env = {**os.environ, "TMPDIR": str(tmp), "LEFTOVER_MARK": self.mark}
         if hang:
             self.env["LEFTOVER_HANG"] = "1"
+        self.started: list[subprocess.Popen[str]] = []
 
     def start(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "lockgate", "align", "--json", "--jobs", "2"],
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _AS_FROM_A_TERMINAL, *_ALIGN],
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.started.append(proc)
+        return proc
 
     def sleepers(self, kind: str = "") -> list[str]:
         return alive(f"{self.mark}-{kind}")
@@ -133,6 +151,12 @@ def scenario(project: Any, tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
         for pid in inheriting(f"LEFTOVER_MARK={s.mark}"):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        # nor a lockgate unreaped with its pipes open: a test that failed while lockgate ran
+        # left them to the garbage collector, whose ResourceWarnings pytest then pinned on
+        # whichever later test of the worker was running (a deploy test failed so in CI)
+        for proc in s.started:
+            proc.kill()
+            proc.communicate(timeout=60)
 
 
 def hanging(s: Scenario) -> subprocess.Popen[str]:
@@ -189,19 +213,24 @@ def test_a_normal_end_leaves_nothing_and_timeouts_take_their_process_group(
 ) -> None:
     s = scenario(timeout=2)
     proc = s.start()
-    # The stuck import and the hanging test are killed after 2 s while the slow tests keep
-    # the run going: the sleepers in their process groups must go with them, then and there.
-    seen: set[str] = set()
-    gone_while_running: set[str] = set()
-    while proc.poll() is None and gone_while_running != {"stuck", "pytest"}:
-        for where in ("stuck", "pytest"):
-            if s.sleepers(f"{where}-grouped"):
-                seen.add(where)
-            elif where in seen:
-                gone_while_running.add(where)
-        time.sleep(0.05)
+    # The hanging test and then the stuck import are killed after 2 s: the sleepers in their
+    # process groups must go with them, then and there, not at lockgate's end, whose cleanup
+    # kills every sleeper. Sampling the sleepers while lockgate ran raced its end (the stuck
+    # import's is the last thing it waits for): under load the test looked too late. Instead
+    # lockgate is frozen once the stuck import has started its sleepers (the escaped one lives
+    # until lockgate's end, so this cannot be missed); the import worker, which enforces the
+    # import's timeout, is not. While lockgate is frozen its end cannot come: a grouped sleeper
+    # gone beside its escaped one, still alive, went with its process group.
+    wait_for(lambda: bool(s.sleepers("stuck-escaped")), 120, "the stuck import to start")
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: not s.sleepers("stuck-grouped"), 120, "the stuck import's group to go")
+        for where in ("pytest", "stuck"):
+            assert s.sleepers(f"{where}-escaped"), where  # lockgate's end did not come yet
+            assert not s.sleepers(f"{where}-grouped"), where
+    finally:
+        proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=120)
-    assert gone_while_running == {"stuck", "pytest"}, (seen, err)
     assert proc.returncode == 0, err
     s.nothing_left()
     run = lockgate("--version", env=s.env)  # nothing was left for the next run to do
