@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.execution.results import BatchResult, merged, shown
 from lockgate.execution.sandbox import Sandbox
@@ -27,6 +29,9 @@ from lockgate.layers.base import CLI, MEASURE, PYTEST, WORKER, Context
 from lockgate.model import LayerResult
 from lockgate.report.progress import Progress
 
+if TYPE_CHECKING:  # distributed is an optional extra: imported only with --executor dask://
+    from lockgate.execution.dask_pool import DaskPool
+
 PLACES = (CLI, WORKER, PYTEST, MEASURE)
 
 
@@ -42,7 +47,10 @@ class Executor:
         jobs: int,
         progress: Progress,
         pycache: Path | None,
+        pool: DaskPool | None = None,
     ) -> None:
+        """``pool``: a Dask cluster that runs the import probes and test chunks (the
+        registries' run and performance measurements stay on this machine)."""
         self.ctx = ctx
         self.extras = extras
         self.owners = owners  # what each test file did, recorded for the next runs
@@ -55,6 +63,14 @@ class Executor:
         # result of the run is stored (see _escaped)
         self.dropped = False
         self.first = BatchResult({}, {})  # test files run before planning (run_first)
+        self.pool = pool
+        if pool is not None:
+            pool.attach(sandbox, ctx.project)
+
+    def close(self) -> None:
+        """Leave the Dask scheduler, if the run used one."""
+        if self.pool is not None:
+            self.pool.close()
 
     def include(self, planned: list[Planned]) -> None:
         """Have the sandbox hold every file ``planned`` hashes: the tests see what the keys
@@ -136,6 +152,10 @@ class Executor:
             return {}
         self.progress("importing and constructing", -len(requests))
         project = self.ctx.project
+        if self.pool is not None:
+            return self.pool.modules(
+                requests, lambda _module: self.progress("importing and constructing", 1)
+            )
         return run_modules(
             project.root,
             project.sys_path(),
@@ -185,6 +205,15 @@ class Executor:
         if files:
             project = self.ctx.project
             self.progress("running tests", -len(files))
+            timeouts = {f: tested.timeout_for(project.config, f) for f in files}
+            remote = None
+            if self.pool is not None:
+                remote = partial(
+                    self.pool.tests,
+                    source_roots=project.config.src,
+                    modules=modules,
+                    timeouts=timeouts,
+                )
             batch = run_batch(
                 project.root,
                 files,
@@ -196,9 +225,10 @@ class Executor:
                 pycache=self.pycache,
                 modules=modules,
                 python_files=project.python_files,
-                timeouts={f: tested.timeout_for(project.config, f) for f in files},
+                timeouts=timeouts,
                 sandbox=self.sandbox,
                 retries=project.config.retries,
+                remote=remote,
             )
         return batch
 

@@ -57,7 +57,7 @@ _GIT_LOCATIONS = (
 )
 # pytest looks for its configuration above the root too: these are copied to the place's copy of
 # each folder above the root, so it chooses what it would choose in the real tree.
-_ABOVE = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+ABOVE = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 _NEVER = frozenset({"__pycache__", "node_modules", "site-packages"})
 
@@ -242,7 +242,7 @@ class Place:
         above = Path(src).parent
         later: list[tuple[str, str, os.stat_result]] = []
         for folder in [above, *above.parents]:
-            for name in _ABOVE:
+            for name in ABOVE:
                 self._put_file(os.path.join(str(folder), name), made, later)
         for rel in self.sandbox.manifest:  # sorted: a folder link comes before its files
             self._put_file(os.path.join(src, rel), made, later)

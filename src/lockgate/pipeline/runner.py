@@ -10,6 +10,7 @@ layer's ``RUNS_IN`` says where it runs), recording in :mod:`lockgate.pipeline.re
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lockgate.execution.execute import Executor
 from lockgate.execution.reaper import bytecode_cache
@@ -27,6 +28,9 @@ from lockgate.remote.entry import Entry
 from lockgate.report.progress import Progress
 from lockgate.store.store import NewResult, Store, Stored
 
+if TYPE_CHECKING:  # distributed is an optional extra
+    from lockgate.execution.dask_pool import DaskPool
+
 
 class Runner:
     """Executes one plan against one store (or none)."""
@@ -41,6 +45,7 @@ class Runner:
         progress: Progress,
         layers: tuple[str, ...] = LAYERS,
         remote: Remote | None = None,
+        pool: DaskPool | None = None,
     ) -> None:
         self.ctx = ctx
         self.store = store
@@ -59,8 +64,12 @@ class Runner:
         self.owners = Owners(ctx, store, self.planner, self.extras, self.reuser, remote)
         pycache = bytecode_cache() if store is not None else None
         self.executor = Executor(
-            ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache
+            ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache, pool
         )
+
+    def close(self) -> None:
+        """Let go of what the run held beyond itself (a Dask scheduler)."""
+        self.executor.close()
 
     # the layer's and lockgate's versions, which `why` compares with a stored result's
     versions = staticmethod(versions)

@@ -6,9 +6,11 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
+from lockgate.execution.dask_address import parse_executor
 from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.hashing import FileHasher, key_of
@@ -30,10 +32,13 @@ from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
-from lockgate.report.progress import reporter
+from lockgate.report.progress import Reporter, reporter
 from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
+
+if TYPE_CHECKING:  # distributed is an optional extra
+    from lockgate.execution.dask_pool import DaskPool
 
 
 @dataclass
@@ -202,6 +207,7 @@ def _run(
 ) -> _Done:
     """Plan, reuse, narrow to a shard, explain the misses, and run them."""
     ctx, store = prep.ctx, prep.store
+    pool = _pool(prep, options)
     with reporter(options.quiet or options.json) as report:
         runner = Runner(
             ctx,
@@ -212,36 +218,65 @@ def _run(
             report.advance,
             layers or layers_to_run(ctx.project.config),
             remote,
+            pool,
         )
-        unknown = runner.attribute()
-        if unknown:
-            report.say(
-                f"running {counted(len(unknown), 'test file')} with new inputs first, "
-                "to learn which features they test"
-            )
-        runner.settle(unknown)
-        planned = runner.plan()
-        stored = runner.reuse(planned)
-        part = None
-        if options.shard is not None:
-            part = _shard_of(ctx, store, planned, options.shard)
-            planned = [p for p in planned if part.holds(p)]
-            # what the remote served beyond this shard is not this shard's reuse
-            runner.narrow(planned)
-        if options.recheck_failures:
-            runner.recheck(planned, worth_rechecking(ctx, planned))
-        checking = _start_audit(ctx.project.config, options, store, runner, planned)
-        reused = sum(1 for p in planned if p.result is not None)
+        try:
+            return _execute(prep, options, layers, runner, report)
+        finally:
+            runner.close()
+
+
+def _execute(
+    prep: Prepared,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    runner: Runner,
+    report: Reporter,
+) -> _Done:
+    """The run's stages once its runner is built."""
+    ctx, store = prep.ctx, prep.store
+    unknown = runner.attribute()
+    if unknown:
         report.say(
-            f"planned {counted(len(planned), 'result')}: {reused} reused, "
-            f"{len(planned) - reused} to run"
+            f"running {counted(len(unknown), 'test file')} with new inputs first, "
+            "to learn which features they test"
         )
-        scope = snapshot.scope(layers)
-        runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
-        runner.execute(planned)
-        if checking is not None:
-            audit.settle(checking, planned, stored, ctx.hasher)
+    runner.settle(unknown)
+    planned = runner.plan()
+    stored = runner.reuse(planned)
+    part = None
+    if options.shard is not None:
+        part = _shard_of(ctx, store, planned, options.shard)
+        planned = [p for p in planned if part.holds(p)]
+        # what the remote served beyond this shard is not this shard's reuse
+        runner.narrow(planned)
+    if options.recheck_failures:
+        runner.recheck(planned, worth_rechecking(ctx, planned))
+    checking = _start_audit(ctx.project.config, options, store, runner, planned)
+    reused = sum(1 for p in planned if p.result is not None)
+    report.say(
+        f"planned {counted(len(planned), 'result')}: {reused} reused, "
+        f"{len(planned) - reused} to run"
+    )
+    scope = snapshot.scope(layers)
+    runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+    runner.execute(planned)
+    if checking is not None:
+        audit.settle(checking, planned, stored, ctx.hasher)
     return _Done(runner, planned, stored, part, scope, checking)
+
+
+def _pool(prep: Prepared, options: Options) -> DaskPool | None:
+    """The Dask cluster the run's units go to (``--executor``, else the configuration), or
+    None to run them here; a plain-TCP scheduler elsewhere is refused unless accepted."""
+    config = prep.ctx.project.config
+    address = parse_executor(options.executor or config.executor)
+    if address is None:
+        return None
+    from lockgate.execution.dask_pool import DaskPool, check_address
+
+    check_address(address, options.executor_insecure or config.executor_insecure)
+    return DaskPool(address, prep.env_items, bytecode=prep.store is not None)
 
 
 def _start_audit(
