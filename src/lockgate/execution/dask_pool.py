@@ -14,20 +14,29 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from lockgate.errors import LockgateError
-from lockgate.execution.dask_address import Address
+from lockgate.execution.dask_address import Address, parse_executor
 from lockgate.execution.dask_units import Done, Job, Refused, run_imports, run_tests
 from lockgate.execution.sandbox import Sandbox
-from lockgate.execution.testrun import FILES_PER_PROCESS, Report
+from lockgate.execution.testrun import FILES_PER_PROCESS, Remote, Report
 from lockgate.execution.tree import pack
 from lockgate.execution.worker import ModuleOutcome, Request
+from lockgate.layers import tested
 from lockgate.project.project import Project
 
 
-def check_address(address: Address, insecure: bool) -> None:
-    """Refuse a plain-TCP scheduler that is not on this machine, unless the user accepts it."""
+def open_pool(
+    executor: str, insecure: bool, fingerprint: Mapping[str, str], bytecode: bool
+) -> DaskPool | None:
+    """The Dask cluster a run's units go to (``executor``: ``--executor``, else the
+    configuration's), or None to run them here. A plain-TCP scheduler that is not on this
+    machine is refused unless ``insecure``; nothing connects before the first unit."""
+    address = parse_executor(executor)
+    if address is None:
+        return None
     if address.plain and not address.loopback and not insecure:
         raise LockgateError(
             f"refusing the plain-TCP Dask scheduler {address.url}: a scheduler runs whatever it "
@@ -35,6 +44,7 @@ def check_address(address: Address, insecure: bool) -> None:
             "project; use dask+tls:// with distributed's TLS settings, or accept it with "
             "--executor-insecure (executor_insecure = true)"
         )
+    return DaskPool(address, fingerprint, bytecode)
 
 
 class DaskPool:
@@ -68,17 +78,21 @@ class DaskPool:
             on_done(futures[future].key)
         return out
 
+    def chunks(self, modules: Sequence[str] | None) -> Remote:
+        """What a batch measuring ``modules`` runs its chunks with (:func:`.testrun.run_batch`)."""
+        return partial(self.tests, modules=modules)
+
     def tests(
         self,
         files: Sequence[str],
         report: Callable[[str], None],
         *,
-        source_roots: Sequence[str],
         modules: Sequence[str] | None,
-        timeouts: Mapping[str, float],
     ) -> list[Report]:
         """Each chunk's report, one task per chunk; ``report`` hears of each finished file."""
         tree, job = self._ready()
+        assert self.project is not None
+        config = self.project.config
         threads = sum(self._client.nthreads().values()) or 1
         size = max(1, min(FILES_PER_PROCESS, -(-len(files) // threads)))
         chunks = [list(files[i : i + size]) for i in range(0, len(files), size)]
@@ -88,9 +102,9 @@ class DaskPool:
                 tree,
                 job,
                 chunk,
-                list(source_roots),
+                list(config.src),
                 None if modules is None else list(modules),
-                {f: timeouts[f] for f in chunk if f in timeouts},
+                {f: tested.timeout_for(config, f) for f in chunk},
                 pure=False,
             )
             for chunk in chunks
@@ -108,6 +122,12 @@ class DaskPool:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def __enter__(self) -> DaskPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # -- connecting and sending the tree ---------------------------------------------------
 
@@ -131,6 +151,7 @@ class DaskPool:
             return self._tree, self._job
 
     def _finished(self, futures: list[Any]) -> Any:
+        # lazy: distributed is an optional extra, imported once a unit goes to Dask
         from distributed import as_completed
 
         return as_completed(futures, loop=self._client.loop)  # type: ignore[no-untyped-call]
@@ -160,6 +181,7 @@ class DaskPool:
 def _connect(address: Address) -> Any:
     """A client of the scheduler at ``address``: one line and exit 2 when it is out of reach."""
     try:
+        # lazy: distributed is an optional extra (lockgate[dask]), imported only to connect
         from distributed import Client
     except ImportError:
         raise LockgateError(

@@ -165,7 +165,8 @@ _checking = threading.Lock()
 
 def _ready(tree: Tree, job: Job) -> Path:
     """The root of this worker's copy of ``tree``, once its environment is the client's."""
-    from distributed import get_worker  # only ever imported on a worker
+    # lazy: distributed is an optional extra, only ever imported on a worker
+    from distributed import get_worker
 
     worker = get_worker()
     root = unpack(tree, Path(worker.local_directory) / "lockgate-trees")

@@ -47,10 +47,7 @@ class Executor:
         jobs: int,
         progress: Progress,
         pycache: Path | None,
-        pool: DaskPool | None = None,
     ) -> None:
-        """``pool``: a Dask cluster that runs the import probes and test chunks (the
-        registries' run and performance measurements stay on this machine)."""
         self.ctx = ctx
         self.extras = extras
         self.owners = owners  # what each test file did, recorded for the next runs
@@ -63,14 +60,7 @@ class Executor:
         # result of the run is stored (see _escaped)
         self.dropped = False
         self.first = BatchResult({}, {})  # test files run before planning (run_first)
-        self.pool = pool
-        if pool is not None:
-            pool.attach(sandbox, ctx.project)
-
-    def close(self) -> None:
-        """Leave the Dask scheduler, if the run used one."""
-        if self.pool is not None:
-            self.pool.close()
+        self.pool: DaskPool | None = None  # a Dask cluster for import probes and test chunks
 
     def include(self, planned: list[Planned]) -> None:
         """Have the sandbox hold every file ``planned`` hashes: the tests see what the keys
@@ -151,18 +141,16 @@ class Executor:
         if not requests:
             return {}
         self.progress("importing and constructing", -len(requests))
-        project = self.ctx.project
+        project, done = self.ctx.project, partial(self.progress, "importing and constructing", 1)
         if self.pool is not None:
-            return self.pool.modules(
-                requests, lambda _module: self.progress("importing and constructing", 1)
-            )
+            return self.pool.modules(requests, lambda _module: done())
         return run_modules(
             project.root,
             project.sys_path(),
             requests,
             project.config.timeout,
             self.jobs,
-            on_done=lambda _module: self.progress("importing and constructing", 1),
+            on_done=lambda _module: done(),
             pycache=self.pycache,
             files=project.python_files,
             place=self.sandbox.place("imports"),
@@ -205,15 +193,6 @@ class Executor:
         if files:
             project = self.ctx.project
             self.progress("running tests", -len(files))
-            timeouts = {f: tested.timeout_for(project.config, f) for f in files}
-            remote = None
-            if self.pool is not None:
-                remote = partial(
-                    self.pool.tests,
-                    source_roots=project.config.src,
-                    modules=modules,
-                    timeouts=timeouts,
-                )
             batch = run_batch(
                 project.root,
                 files,
@@ -225,10 +204,10 @@ class Executor:
                 pycache=self.pycache,
                 modules=modules,
                 python_files=project.python_files,
-                timeouts=timeouts,
+                timeouts={f: tested.timeout_for(project.config, f) for f in files},
                 sandbox=self.sandbox,
                 retries=project.config.retries,
-                remote=remote,
+                remote=None if self.pool is None else self.pool.chunks(modules),
             )
         return batch
 

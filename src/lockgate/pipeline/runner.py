@@ -64,12 +64,11 @@ class Runner:
         self.owners = Owners(ctx, store, self.planner, self.extras, self.reuser, remote)
         pycache = bytecode_cache() if store is not None else None
         self.executor = Executor(
-            ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache, pool
+            ctx, self.extras, self.owners, self.sandbox, jobs, progress, pycache
         )
-
-    def close(self) -> None:
-        """Let go of what the run held beyond itself (a Dask scheduler)."""
-        self.executor.close()
+        if pool is not None:
+            pool.attach(self.sandbox, project)
+            self.executor.pool = pool
 
     # the layer's and lockgate's versions, which `why` compares with a stored result's
     versions = staticmethod(versions)

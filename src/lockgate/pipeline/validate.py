@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
-from lockgate.execution.dask_address import parse_executor
+from lockgate.execution.dask_pool import open_pool
 from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.hashing import FileHasher, key_of
@@ -32,13 +32,10 @@ from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project
 from lockgate.remote.client import Remote
 from lockgate.remote.settings import resolve
-from lockgate.report.progress import Reporter, reporter
+from lockgate.report.progress import reporter
 from lockgate.store.store import NewResult, Store, Stored, StoreDamaged, store_dir
 from lockgate.why import runlog
 from lockgate.words import counted
-
-if TYPE_CHECKING:  # distributed is an optional extra
-    from lockgate.execution.dask_pool import DaskPool
 
 
 @dataclass
@@ -207,8 +204,14 @@ def _run(
 ) -> _Done:
     """Plan, reuse, narrow to a shard, explain the misses, and run them."""
     ctx, store = prep.ctx, prep.store
-    pool = _pool(prep, options)
-    with reporter(options.quiet or options.json) as report:
+    config = ctx.project.config
+    pool = open_pool(
+        options.executor or config.executor,
+        options.executor_insecure or config.executor_insecure,
+        prep.env_items,
+        bytecode=store is not None,
+    )
+    with reporter(options.quiet or options.json) as report, pool or nullcontext():
         runner = Runner(
             ctx,
             store,
@@ -220,63 +223,35 @@ def _run(
             remote,
             pool,
         )
-        try:
-            return _execute(prep, options, layers, runner, report)
-        finally:
-            runner.close()
-
-
-def _execute(
-    prep: Prepared,
-    options: Options,
-    layers: tuple[str, ...] | None,
-    runner: Runner,
-    report: Reporter,
-) -> _Done:
-    """The run's stages once its runner is built."""
-    ctx, store = prep.ctx, prep.store
-    unknown = runner.attribute()
-    if unknown:
+        unknown = runner.attribute()
+        if unknown:
+            report.say(
+                f"running {counted(len(unknown), 'test file')} with new inputs first, "
+                "to learn which features they test"
+            )
+        runner.settle(unknown)
+        planned = runner.plan()
+        stored = runner.reuse(planned)
+        part = None
+        if options.shard is not None:
+            part = _shard_of(ctx, store, planned, options.shard)
+            planned = [p for p in planned if part.holds(p)]
+            # what the remote served beyond this shard is not this shard's reuse
+            runner.narrow(planned)
+        if options.recheck_failures:
+            runner.recheck(planned, worth_rechecking(ctx, planned))
+        checking = _start_audit(ctx.project.config, options, store, runner, planned)
+        reused = sum(1 for p in planned if p.result is not None)
         report.say(
-            f"running {counted(len(unknown), 'test file')} with new inputs first, "
-            "to learn which features they test"
+            f"planned {counted(len(planned), 'result')}: {reused} reused, "
+            f"{len(planned) - reused} to run"
         )
-    runner.settle(unknown)
-    planned = runner.plan()
-    stored = runner.reuse(planned)
-    part = None
-    if options.shard is not None:
-        part = _shard_of(ctx, store, planned, options.shard)
-        planned = [p for p in planned if part.holds(p)]
-        # what the remote served beyond this shard is not this shard's reuse
-        runner.narrow(planned)
-    if options.recheck_failures:
-        runner.recheck(planned, worth_rechecking(ctx, planned))
-    checking = _start_audit(ctx.project.config, options, store, runner, planned)
-    reused = sum(1 for p in planned if p.result is not None)
-    report.say(
-        f"planned {counted(len(planned), 'result')}: {reused} reused, "
-        f"{len(planned) - reused} to run"
-    )
-    scope = snapshot.scope(layers)
-    runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
-    runner.execute(planned)
-    if checking is not None:
-        audit.settle(checking, planned, stored, ctx.hasher)
+        scope = snapshot.scope(layers)
+        runlog.explain_misses(runner, planned, prep.env_items, options.clear_cache, scope)
+        runner.execute(planned)
+        if checking is not None:
+            audit.settle(checking, planned, stored, ctx.hasher)
     return _Done(runner, planned, stored, part, scope, checking)
-
-
-def _pool(prep: Prepared, options: Options) -> DaskPool | None:
-    """The Dask cluster the run's units go to (``--executor``, else the configuration), or
-    None to run them here; a plain-TCP scheduler elsewhere is refused unless accepted."""
-    config = prep.ctx.project.config
-    address = parse_executor(options.executor or config.executor)
-    if address is None:
-        return None
-    from lockgate.execution.dask_pool import DaskPool, check_address
-
-    check_address(address, options.executor_insecure or config.executor_insecure)
-    return DaskPool(address, prep.env_items, bytecode=prep.store is not None)
 
 
 def _start_audit(
