@@ -3,6 +3,7 @@ TCP) or ``dask+tls://HOST:PORT`` (TLS, with ``distributed``'s security settings)
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -45,9 +46,6 @@ def _loopback(host: str) -> bool:
     """``localhost`` or a loopback address; any other name may resolve anywhere."""
     if host == "localhost":
         return True
-    # lazy: the no-change fast path imports this module (the flag's check) but never a host
-    import ipaddress
-
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
