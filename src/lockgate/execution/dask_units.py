@@ -187,10 +187,11 @@ def refusal(address: str, differ: Sequence[str]) -> str:
     hint = ""
     if "env:PYTHONHASHSEED" in differ:
         hint = " (a Dask nanny sets PYTHONHASHSEED=6640: start workers with --no-nanny)"
+    verb = "differs" if len(differ) == 1 else "differ"
     return (
-        f"the Dask worker {address} runs another environment than this one ({shown} differ"
-        f"{hint}); lockgate runs no unit there: start workers from the same interpreter, "
-        "packages and settings"
+        f"the Dask worker {address} runs another environment than this one ({shown} {verb}); "
+        "lockgate runs no unit there: start workers from the same interpreter, packages and "
+        f"settings{hint}"
     )
 
 
