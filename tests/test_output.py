@@ -267,3 +267,28 @@ def test_optimize_lists_the_slowest_and_every_feature_over_budget(project: Any) 
     assert "FastFeature" in verbose.stdout and "not shown" not in verbose.stdout
     (line,) = lines_of(quiet)
     assert line.startswith("4 features measured, 1 within budget · ")
+
+
+def test_features_of_one_class_name_are_shown_and_found_by_their_shortest_names(
+    tmp_path: Path,
+) -> None:
+    from conftest import copy_project
+
+    root = copy_project("basic", tmp_path / "shop", commit=False)
+    (root / "src/shop/features/legacy.py").write_text(
+        '"""The old cart."""\n\n\nclass CartService:\n    """Kept for old clients."""\n'
+    )
+    run = lockgate("align", "-v", root, env=WIDE)
+    assert run.code in (0, 1), run.stderr
+    names = [line.split()[0] for line in run.stdout.splitlines() if "CartService" in line]
+    assert {"cart.CartService", "legacy.CartService"} <= set(names), run.stdout
+    assert "CatalogService" in run.stdout  # a unique class name stays as it is
+    both = lockgate("why", "CartService", root)
+    assert both.code == 2 and both.stdout == ""
+    assert both.stderr.strip() == (
+        "lockgate: error: 'CartService' names 2 features (cart.CartService, "
+        "legacy.CartService); give more of the id"
+    )
+    one = lockgate("why", "--json", "legacy.CartService", root)
+    assert one.code == 0, one.stderr
+    assert one.json["feature"] == "shop.features.legacy.CartService"

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from conftest import Run, copy_project, git
+from conftest import Run, copy_project, git, lockgate
 
 import lockgate as lockgate_package
 
@@ -86,3 +86,20 @@ def test_another_clone_in_another_venv_reuses_the_store(
     assert {c["item"] for c in changes if c["kind"] == "environment"} == {"env:PYTHONHASHSEED"}
     for where in (clone_a, venv_a.parents[1], tmp_path / "alice"):
         assert str(where) not in why.stdout
+
+
+def test_a_configuration_file_above_a_moved_checkout_is_seen(tmp_path: Path) -> None:
+    """pytest looks for its configuration in every folder above the root: a store made in
+    one checkout and used by another is keyed on the configuration above the other one, not
+    on the files above where the store was made."""
+    first = copy_project("soundkeys", tmp_path / "a" / "soundkeys")
+    assert lockgate("align", first).code in (0, 1)
+    second = tmp_path / "b" / "soundkeys"
+    shutil.copytree(first, second, symlinks=True)
+    assert lockgate("align", second).code in (0, 1)
+    # a selection that leaves `reset` uncovered: its feature's tested layer fails
+    (tmp_path / "b" / "pytest.ini").write_text('[pytest]\naddopts = -k "not rarely"\n')
+    incremental = lockgate("align", "--json", second)
+    fresh = lockgate("align", "--json", "--no-cache", second)
+    assert verdicts(fresh) != verdicts(lockgate("align", "--json", "--no-cache", first))
+    assert verdicts(incremental) == verdicts(fresh)

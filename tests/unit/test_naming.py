@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lockgate.execution.child.naming import LINK, database_path, named
+from lockgate.execution.child.inputs import Paths
+from lockgate.execution.child.naming import ABOVE, LINK, database_path, named
+from lockgate.keys.hashing import is_probe, probe_state
 
 
 def test_a_dotdot_after_a_link_is_resolved_as_the_kernel_does(tmp_path: Path) -> None:
@@ -36,3 +38,32 @@ def test_the_file_a_database_connection_names() -> None:
     assert database_path(":memory:") is None
     assert database_path("file:coverage-1?mode=memory&cache=shared") is None
     assert database_path("") is None
+
+
+def test_a_configuration_file_above_the_root_is_named_by_where_it_lies_from_the_root(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "team" / "proj"
+    paths = Paths(str(root), [])
+    assert paths.key(str(tmp_path / "team" / "pytest.ini")) == "pytest.ini" + ABOVE
+    assert paths.key(str(tmp_path / "tox.ini")) == "tox.ini" + ABOVE
+    # not a configuration file, or not in a folder above: its own path
+    assert paths.key(str(tmp_path / "team" / "data.txt")) == str(tmp_path / "team" / "data.txt")
+    other = tmp_path / "team" / "other" / "pytest.ini"
+    assert paths.key(str(other)) == str(other)
+
+
+def test_the_configuration_above_is_the_same_state_wherever_the_root_lies(tmp_path: Path) -> None:
+    one, two = tmp_path / "a" / "proj", tmp_path / "b" / "deeper" / "proj"
+    one.mkdir(parents=True)
+    two.mkdir(parents=True)
+    probe = "pytest.ini" + ABOVE
+    assert is_probe(probe)
+    (tmp_path / "a" / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "b" / "deeper" / "pytest.ini").write_text("[pytest]\n")
+    assert probe_state(one, probe) == probe_state(two, probe) is not None
+    (tmp_path / "b" / "pytest.ini").write_text("[pytest]\naddopts = -x\n")  # two levels up
+    assert probe_state(one, probe) != probe_state(two, probe)
+    (tmp_path / "b" / "pytest.ini").unlink()
+    (tmp_path / "b" / "deeper" / "pytest.ini").unlink()
+    assert probe_state(two, probe) is None

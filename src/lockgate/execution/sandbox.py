@@ -36,6 +36,7 @@ from pathlib import Path
 
 from lockgate import git
 from lockgate.execution import reaper
+from lockgate.execution.child.naming import CONFIGURATION_FILES
 from lockgate.execution.copier import Copier, State, state
 from lockgate.execution.relocate import Relocator
 from lockgate.execution.tripwire import Tripwire
@@ -55,9 +56,6 @@ _GIT_LOCATIONS = (
     "GIT_PREFIX",
     "GIT_DISCOVERY_ACROSS_FILESYSTEM",
 )
-# pytest looks for its configuration above the root too: these are copied to the place's copy of
-# each folder above the root, so it chooses what it would choose in the real tree.
-ABOVE = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 _NEVER = frozenset({"__pycache__", "node_modules", "site-packages"})
 
@@ -242,7 +240,9 @@ class Place:
         above = Path(src).parent
         later: list[tuple[str, str, os.stat_result]] = []
         for folder in [above, *above.parents]:
-            for name in ABOVE:
+            # pytest looks for its configuration above the root too: these are copied to the
+            # place's copy of each folder above the root, so it chooses what it would choose
+            for name in CONFIGURATION_FILES:
                 self._put_file(os.path.join(str(folder), name), made, later)
         for rel in self.sandbox.manifest:  # sorted: a folder link comes before its files
             self._put_file(os.path.join(src, rel), made, later)

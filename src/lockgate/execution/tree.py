@@ -18,7 +18,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockgate.execution.sandbox import ABOVE, Sandbox
+from lockgate.execution.child.naming import CONFIGURATION_FILES
+from lockgate.execution.sandbox import Sandbox
 from lockgate.keys.hashing import digest
 
 
@@ -40,7 +41,7 @@ def pack(sandbox: Sandbox) -> Tree:
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         above = Path(root).parent
         for folder in [above, *above.parents]:
-            for name in ABOVE:
+            for name in CONFIGURATION_FILES:
                 _add(tar, os.path.join(str(folder), name), root)
         for rel in sandbox.manifest:
             _add(tar, os.path.join(root, rel), root)

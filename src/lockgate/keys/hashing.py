@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lockgate.execution.child.naming import ABOVE
 from lockgate.plainfiles import read_regular
 from lockgate.store.store import StatRow
 
@@ -148,12 +149,15 @@ LINK = "\0link"
 def is_probe(path: str) -> bool:
     """True for a probe of something other than a file's content: ``"<folder>/"`` (is it a
     folder?), ``"<folder>\0ls"`` (its names) or ``"<path>\0link"`` (a link's target)."""
-    return path.endswith(("/", LISTING, LINK))
+    return path.endswith(("/", LISTING, LINK, ABOVE))
 
 
 def probe_state(root: Path, path: str) -> str | None:
-    """The state of a probe: "dir", the digest of a folder's names or of a link's target;
-    None when there is no such folder or link."""
+    """The state of a probe: "dir", the digest of a folder's names or of a link's target, or
+    of the files of one name in the folders above the root; None when there is no such folder,
+    link or file."""
+    if path.endswith(ABOVE):
+        return _above(root, path[: -len(ABOVE)])
     if path.endswith(LINK):
         try:
             target = os.readlink(os.path.join(root, path[: -len(LINK)]))
@@ -167,6 +171,21 @@ def probe_state(root: Path, path: str) -> str | None:
             return None
         return digest("\0".join(names).encode())
     return "dir" if os.path.isdir(os.path.join(root, path)) else None
+
+
+def _above(root: Path, name: str) -> str | None:
+    """The digest of every regular file called ``name`` in a folder above ``root``, by how
+    far above it lies; None when there is none."""
+    found: list[tuple[int, str]] = []
+    for level, folder in enumerate(Path(os.path.abspath(root)).parents, start=1):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            found.append((level, digest(read_regular(str(path)))))
+        except OSError as exc:  # one pytest cannot read either: its error is the state
+            found.append((level, f"unreadable: {exc.errno}"))
+    return digest(json.dumps(found).encode()) if found else None
 
 
 def key_of(parts: Any) -> str:

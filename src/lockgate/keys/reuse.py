@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable
 
+from lockgate.execution.child.naming import ABOVE
 from lockgate.keys.extras import BLOCK_FACTS, BLOCKS, PROBE_SET, SET_FACTS, Extras, fact_names
 from lockgate.keys.hashing import LISTING
 from lockgate.keys.plan import Planned
@@ -215,6 +216,8 @@ class Reuser:
             return Change("code the run executed changed", path)
         if path.endswith(LISTING):
             return Change("folder listing changed", path[: -len(LISTING)] or ".")
+        if path.endswith(ABOVE):
+            return Change("configuration above the root changed", path[: -len(ABOVE)])
         return file_change(path, expected, hasher.hash(path))
 
     def extra_moved(self, name: str, expected: str | None) -> bool:

@@ -13,6 +13,7 @@ from typing import Literal
 from lockgate.commands.options import Options
 from lockgate.model import LAYERS, AlignResult, FeatureResult, LayerResult
 from lockgate.policy.codeowners import UNOWNED, groups
+from lockgate.project.names import shortest
 from lockgate.report.screen import Cell, Column, Screen, columns
 from lockgate.words import counted, plural
 
@@ -102,9 +103,10 @@ def feature_table(result: AlignResult, rows: list[FeatureResult], screen: Screen
     if owned:
         spec.append(Column("owner"))
     lines: list[list[Cell]] = []
+    names = labels(result)
     for r in rows:
         cells: list[Cell] = [
-            (r.feature.name + (" *" if r.feature.internal else ""), ""),
+            (names[r.feature.id] + (" *" if r.feature.internal else ""), ""),
             (r.feature.kind, ""),
             (str(r.score), ""),
         ]
@@ -132,12 +134,21 @@ def _mark(got: LayerResult) -> Cell:
     return ("✗", "bold red")
 
 
-def reason_lines(rows: list[FeatureResult], screen: Screen) -> list[str]:
-    """Why each failed layer of ``rows`` failed, wrapped under its feature."""
+def labels(result: AlignResult) -> dict[str, str]:
+    """Each feature's shortest name that no other feature of the run answers to."""
+    return shortest(r.feature.id for r in result.features)
+
+
+def reason_lines(
+    rows: list[FeatureResult], screen: Screen, names: dict[str, str] | None = None
+) -> list[str]:
+    """Why each failed layer of ``rows`` failed, wrapped under its feature (named as in
+    ``names``, by id, else by its class name)."""
     cells: list[list[Cell]] = []
     for r in rows:
+        name = (names or {}).get(r.feature.id, r.feature.name)
         for i, (layer, detail) in enumerate(_failures(r)):
-            cells.append([(r.feature.name if i == 0 else "", "bold"), (layer, "red"), (detail, "")])
+            cells.append([(name if i == 0 else "", "bold"), (layer, "red"), (detail, "")])
     if not cells:
         return []
     # a reason keeps 40 columns: a long name goes on a line of its own rather than squeeze it
@@ -162,7 +173,7 @@ def print_details(
         out += feature_table(result, rows, screen)
         if any(r.feature.internal for r in rows):
             out.append(screen.paint("* internal: scored, not gated", "dim"))
-    reasons = reason_lines(rows, screen)
+    reasons = reason_lines(rows, screen, labels(result))
     if reasons:
         out += ["", *reasons]
     out += _owner_lines(result, screen)
@@ -304,13 +315,14 @@ def print_performance(result: AlignResult, screen: Screen, top: int, view: View)
         Column("", wrap=True),
     ]
     cells: list[list[Cell]] = []
+    names = labels(result)
     for r in rows:
         p = r.performance
         assert p is not None
         verdict = ("ok", "green") if p.passed else (p.detail, "red")
         cells.append(
             [
-                (r.feature.name, ""),
+                (names[r.feature.id], ""),
                 (_ms(p.import_ms), ""),
                 (_ms(p.instantiate_ms), ""),
                 (_ms(p.peak_mb), ""),

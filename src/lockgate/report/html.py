@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from lockgate import __version__
 from lockgate.deploy.gates import GateResult
 from lockgate.model import LAYERS, AlignResult, FeatureResult
+from lockgate.project.names import shortest
 from lockgate.report.files import write_report
 from lockgate.report.json import align_json
 from lockgate.report.trend import Trend
@@ -416,6 +417,7 @@ def render(report: Report) -> str:
         version=__version__,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         project=Path(result.root).name,
+        names=shortest(r.feature.id for r in result.features),
         summary=summary,
         owners=summary.get("owners", {}),  # per CODEOWNERS owner; empty without CODEOWNERS
         remote_hits=summary.get("cache", {}).get("remote_hits"),

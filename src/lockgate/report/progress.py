@@ -1,8 +1,10 @@
 """What a run tells the user while it works, on stderr: a Rich progress bar on a terminal,
-else one short line per phase (a CI log otherwise shows nothing for minutes), else nothing."""
+else one short line per phase (a CI log otherwise shows nothing for minutes) and, while
+anything runs, a line at least every ``LOCKGATE_PROGRESS_SECONDS`` (10), else nothing."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 Progress = Callable[[str, int], None]  # (description, amount); a negative amount adds to the total
+EVERY = 10.0  # seconds a CI log may go without a line while a run works (the default)
 
 
 def _silent(_description: str, _amount: int) -> None:
@@ -38,16 +41,45 @@ class PhaseLines:
     """``lockgate: running tests: 12 of 12 in 3.1s`` once a phase is through (or the run
     ends before it is). The import workers and the test batch advance from two threads."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, every: float = EVERY) -> None:
         self.stream = stream
         self.phases: dict[str, _Phase] = {}
         self.lock = threading.Lock()
+        self.every = every
+        self.last = time.perf_counter()  # when the last line was written
+        self._stopped = threading.Event()
 
     def say(self, text: str) -> None:
         """One line, prefixed like every lockgate line on stderr."""
         with self.lock:
-            self.stream.write(f"lockgate: {text}\n")
-            self.stream.flush()
+            self._write(text)
+
+    def _write(self, text: str, now: float | None = None) -> None:
+        self.stream.write(f"lockgate: {text}\n")
+        self.stream.flush()
+        self.last = time.perf_counter() if now is None else now
+
+    def tick(self, now: float) -> bool:
+        """Write where every unfinished phase stands when no line was written for ``every``
+        seconds before ``now``; whether it wrote one."""
+        with self.lock:
+            if self._stopped.is_set() or now - self.last < self.every:
+                return False
+            open_phases = [(d, p) for d, p in self.phases.items() if not p.reported]
+            parts = [
+                f"{d}: {p.done} of {p.total}, {_elapsed(now - p.started)}" for d, p in open_phases
+            ]
+            self._write("; ".join(parts) if parts else "working", now)
+            return True
+
+    def keep_talking(self) -> None:
+        """Tick from a thread of its own until :meth:`finish`."""
+
+        def loop() -> None:
+            while not self._stopped.wait(min(self.every, 1.0)):
+                self.tick(time.perf_counter())
+
+        threading.Thread(target=loop, name="lockgate-progress", daemon=True).start()
 
     def advance(self, description: str, amount: int) -> None:
         """The runner's progress callback."""
@@ -64,8 +96,14 @@ class PhaseLines:
         if finished:
             self._report(description, phase)
 
+    def stop(self) -> None:
+        """No more lines from the thread of :meth:`keep_talking` once this returns."""
+        with self.lock:
+            self._stopped.set()
+
     def finish(self) -> None:
         """Report the phases that did not get through (a timeout, an interrupted batch)."""
+        self.stop()
         for description, phase in list(self.phases.items()):
             if not phase.reported:
                 phase.reported = True
@@ -74,6 +112,20 @@ class PhaseLines:
     def _report(self, description: str, phase: _Phase) -> None:
         seconds = time.perf_counter() - phase.started
         self.say(f"{description}: {phase.done} of {phase.total} in {seconds:.1f}s")
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def _every() -> float:
+    """The configured seconds between lines (``LOCKGATE_PROGRESS_SECONDS``), else EVERY."""
+    try:
+        every = float(os.environ.get("LOCKGATE_PROGRESS_SECONDS", EVERY))
+    except ValueError:
+        return EVERY
+    return every if every > 0 else EVERY
 
 
 def say(silent: bool, text: str) -> None:
@@ -90,9 +142,14 @@ def reporter(silent: bool) -> Iterator[Reporter]:
     if silent:
         yield Reporter()
     elif not sys.stderr.isatty():
-        lines = PhaseLines(sys.stderr)
-        yield Reporter(lines.advance, lines.say)
-        lines.finish()  # not after an error: its one line says what went wrong
+        lines = PhaseLines(sys.stderr, _every())
+        lines.keep_talking()
+        try:
+            yield Reporter(lines.advance, lines.say)
+        except BaseException:
+            lines.stop()  # its one line says what went wrong
+            raise
+        lines.finish()
     else:
         with _bar() as advance:
             yield Reporter(advance)

@@ -15,6 +15,7 @@ from lockgate.layers.tested import unowned
 from lockgate.model import Feature
 from lockgate.pipeline.runner import Runner
 from lockgate.pipeline.validate import prepare
+from lockgate.project.names import named_by, several
 from lockgate.project.project import Project
 from lockgate.store.store import Store, store_dir
 from lockgate.why.reasons import Change, Now, compared
@@ -34,14 +35,16 @@ class LayerWhy:
     tests: list[dict[str, str]] | None = None
 
 
-def _find(features: list[Feature], wanted: str) -> Feature:
-    exact = [f for f in features if wanted in (f.id, f.name)]
-    if len(exact) == 1:
+def _find(features: list[Feature], wanted: str) -> Feature | None:
+    """The feature ``wanted`` names (its id, or a tail of it as the table shows it); None
+    when none does."""
+    exact = [f for f in features if f.id == wanted]
+    if exact:
         return exact[0]
-    if len(exact) > 1:
-        ids = ", ".join(f.id for f in exact)
-        raise LockgateError(f"{wanted!r} names several features ({ids}); give the full id")
-    raise LockgateError(f"no feature {wanted!r}; `lockgate align` lists them")
+    found = [f for f in features if named_by(f.id, wanted)]
+    if len(found) > 1:
+        raise LockgateError(several(wanted, [f.id for f in found]))
+    return found[0] if found else None
 
 
 def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWhy]]:
@@ -55,13 +58,16 @@ def explain(root: Any, wanted: str, options: Options) -> tuple[str, list[LayerWh
         runner = Runner(
             prep.ctx, prep.store, prep.env_digest, options.retry_failed, 1, lambda _d, _a: None
         )
+        # a name that fits no feature or several is said before the owners' work
+        feature = _find(prep.ctx.features, wanted)
         unknown = runner.attribute()  # run-time owners, as align plans with them
         test = _suite_file(prep.ctx.project.root, wanted, unowned(prep.ctx))
         if test is not None:
             owner, planned = test, [runner.plan_suite(test)]
-        else:
-            feature = _find(prep.ctx.features, wanted)
+        elif feature is not None:
             owner, planned = feature.id, runner.plan_feature(feature)
+        else:
+            raise LockgateError(f"no feature {wanted!r}; `lockgate align` lists them")
         found = runner.reuse(planned)
         store = prep.store
         latest = store.latest_of({(p.owner, p.layer) for p in planned if p.result is None})
@@ -167,11 +173,11 @@ def _find_owner(root: Path, last: LastRun, wanted: str) -> str:
     test = _suite_file(root, wanted, last.suite)
     if test is not None:
         return test
-    exact = [f for f in last.features if wanted in (f, f.rpartition(".")[2])]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise LockgateError(
-            f"{wanted!r} names several features ({', '.join(exact)}); give the full id"
-        )
+    if wanted in last.features:
+        return wanted
+    found = [f for f in last.features if named_by(f, wanted)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise LockgateError(several(wanted, found))
     raise LockgateError(f"no feature or test file {wanted!r} in the last run ({last.command})")

@@ -22,7 +22,7 @@ from lockgate.layers.instantiated import factory_in
 from lockgate.model import AlignResult, Feature, FeatureResult
 from lockgate.pipeline.align import align
 from lockgate.project.config import Config, load
-from lockgate.project.names import snake
+from lockgate.project.names import named_by, several, snake
 
 CREATE, EXISTS, PRINT = "create", "exists", "print"
 _NEEDS = re.compile(r"constructor needs arguments \(([^)]*)\)")
@@ -72,12 +72,13 @@ def select(result: AlignResult, wanted: list[str]) -> list[FeatureResult]:
         return [r for r in result.features if any(not x.passed for x in r.layers.values())]
     chosen: list[FeatureResult] = []
     for name in wanted:
-        found = [r for r in result.features if name in (r.feature.id, r.feature.name)]
+        found = [r for r in result.features if r.feature.id == name] or [
+            r for r in result.features if named_by(r.feature.id, name)
+        ]
         if not found:
             raise LockgateError(f"no feature {name!r}; `lockgate align` lists them")
         if len(found) > 1:
-            ids = ", ".join(r.feature.id for r in found)
-            raise LockgateError(f"{name!r} names several features ({ids}); give the full id")
+            raise LockgateError(several(name, [r.feature.id for r in found]))
         if found[0] not in chosen:
             chosen.append(found[0])
     return chosen

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from lockgate.execution.child.naming import ABOVE, CONFIGURATION_FILES
+
 _SUFFIXES = (
     *importlib.machinery.EXTENSION_SUFFIXES,
     *importlib.machinery.SOURCE_SUFFIXES,
@@ -74,7 +76,10 @@ class Paths:
             # each one): it is one while they exist, and naming it would tie a result to
             # where they lie on this machine
             return None
-        parent = os.path.basename(os.path.dirname(path))
+        folder, name = os.path.split(path)
+        if name in CONFIGURATION_FILES and self._inside.startswith(folder.rstrip(os.sep) + os.sep):
+            return name + ABOVE  # a configuration file above the root, wherever that lies
+        parent = os.path.basename(folder)
         if parent.endswith(_DISTRIBUTION) or parent == "__pycache__":
             return None  # fingerprinted distributions; bytecode is checked against its source
         return path

@@ -12,6 +12,12 @@ import urllib.parse
 from typing import Any
 
 LINK = "\0link"  # "<path>\0link": where a symbolic link points (keys.hashing reads it)
+# "<name>\0above": the files of that name in every folder above the root (keys.hashing reads
+# it). pytest looks for these in each folder above where it starts; naming one by its absolute
+# path would tie a result to where the checkout that stored it lay, and miss the configuration
+# above another checkout that reuses it.
+ABOVE = "\0above"
+CONFIGURATION_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 # the calls the observer wraps (see .wrappers), as they were
 real_stat, real_lstat, real_readlink = os.stat, os.lstat, os.readlink
 

@@ -24,7 +24,7 @@ import coverage
 from coverage.config import read_coverage_config
 from coverage.files import find_python_files
 
-from lockgate.execution.child import per_file
+from lockgate.execution.child import per_file, seeding
 from lockgate.execution.child.bytecode import stale_bytecode
 from lockgate.execution.child.inputs import (
     Paths,
@@ -307,6 +307,7 @@ def main(spec_path: str) -> int:
     own = [spec["basetemp"], os.path.dirname(spec["result"]), sys.pycache_prefix or ""]
     for name in _PRELOADED:
         importlib.import_module(name)
+    seeding.install()  # draws from generators nobody seeded are the tree's
     observer = Observer(environment_folders(*own))
     observer.install()
     sys.path[:0] = spec["sys_path"]

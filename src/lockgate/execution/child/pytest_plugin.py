@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import coverage
 import pytest
 
+from lockgate.execution.child import seeding
 from lockgate.execution.child.labels import Labels
 from lockgate.execution.child.patterns import matches
 
@@ -220,6 +221,7 @@ class Plugin:
         self._emit("collect", name)
         self.labels.set(f"collect:{name}")
         self._context(name)
+        seeding.restart(name)  # its draws are the file's, whatever ran before
         start = time.perf_counter()
         try:
             report = yield
