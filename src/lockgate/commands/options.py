@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from lockgate.errors import LockgateError
+from lockgate.execution.dask_address import parse_executor
 from lockgate.pipeline.shard import Shard, parse
 from lockgate.project.project import find_root
 from lockgate.report.files import check_folder
@@ -40,6 +41,9 @@ class Options:
     audit_seed: int | None = None  # --audit-seed N: else the run's number in the store
     since: str | None = None  # --since REF: gate only what is new or dropped since REF
     owner: str | None = None  # --owner OWNER: show only the features CODEOWNERS gives OWNER
+    # --executor dask://HOST:PORT: where units run (wins over the configuration's ``executor``)
+    executor: str | None = None
+    executor_insecure: bool = False  # --executor-insecure: a plain-TCP scheduler elsewhere
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -60,7 +64,8 @@ def path_argument() -> Callable[[F], F]:
 
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
-    --verbose, --remote, --no-remote, --shard, --run-id, --since, --owner)."""
+    --verbose, --remote, --no-remote, --shard, --run-id, --since, --owner, --executor,
+    --executor-insecure)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -114,6 +119,18 @@ def shared_options(func: F) -> F:
             help="Show only the features CODEOWNERS gives OWNER (@team, @user, an email, or "
             "(unowned)).",
         ),
+        click.option(
+            "--executor",
+            metavar="URL",
+            callback=_executor,
+            help="Where imports and tests run: local (default), or a Dask scheduler "
+            "dask://HOST:PORT or dask+tls://HOST:PORT (extra lockgate[dask]).",
+        ),
+        click.option(
+            "--executor-insecure",
+            is_flag=True,
+            help="Accept a plain-TCP (dask://) scheduler that is not on this machine.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -122,6 +139,15 @@ def shared_options(func: F) -> F:
 
 def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
     return None if value is None else parse(value)
+
+
+def _executor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_executor(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
@@ -148,6 +174,8 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         run_id=kwargs.pop("run_id"),
         since=kwargs.pop("since"),
         owner=kwargs.pop("owner"),
+        executor=kwargs.pop("executor"),
+        executor_insecure=kwargs.pop("executor_insecure"),
     )
 
 

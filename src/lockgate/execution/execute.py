@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.execution import balance
 from lockgate.execution.results import BatchResult, merged, shown
@@ -26,8 +29,11 @@ from lockgate.keys.plan import SUITE_LAYER, Planned, layer_module
 from lockgate.keys.reuse import expires
 from lockgate.layers import instantiated, optimized, tested, wired
 from lockgate.layers.base import CLI, MEASURE, PYTEST, WORKER, Context
-from lockgate.model import LayerResult
+from lockgate.model import Feature, LayerResult
 from lockgate.report.progress import Progress
+
+if TYPE_CHECKING:  # distributed is an optional extra: imported only with --executor dask://
+    from lockgate.execution.dask_pool import DaskPool
 
 PLACES = (CLI, WORKER, PYTEST, MEASURE)
 
@@ -58,6 +64,7 @@ class Executor:
         self.dropped = False
         self.first = BatchResult({}, {})  # test files run before planning (run_first)
         self.durations: dict[str, float] = {}  # each test file's last time (balance.py)
+        self.pool: DaskPool | None = None  # a Dask cluster for import probes and test chunks
 
     def include(self, planned: list[Planned]) -> None:
         """Have the sandbox hold every file ``planned`` hashes: the tests see what the keys
@@ -128,24 +135,20 @@ class Executor:
 
     def _run_workers(self, items: list[Planned]) -> dict[str, ModuleOutcome]:
         """Import each module with a miss, and construct the classes of instantiated misses."""
-        classes: dict[str, dict[str, str | None]] = {}
-        for item in items:
-            feature = self.features[item.owner]
-            wanted = classes.setdefault(feature.module, {})
-            if item.layer == instantiated.NAME:
-                wanted[feature.name] = instantiated.factory_of(self.ctx, feature)
-        requests = [Request(m, tuple(c.items())) for m, c in sorted(classes.items())]
+        requests = _requests(self.ctx, self.features, items)
         if not requests:
             return {}
         self.progress("importing and constructing", -len(requests))
-        project = self.ctx.project
+        project, done = self.ctx.project, partial(self.progress, "importing and constructing", 1)
+        if self.pool is not None:
+            return self.pool.modules(requests, lambda _module: done())
         return run_modules(
             project.root,
             project.sys_path(),
             requests,
             project.config.timeout,
             self.jobs,
-            on_done=lambda _module: self.progress("importing and constructing", 1),
+            on_done=lambda _module: done(),
             pycache=self.pycache,
             files=project.python_files,
             place=self.sandbox.place("imports"),
@@ -203,6 +206,7 @@ class Executor:
                 sandbox=self.sandbox,
                 retries=project.config.retries,
                 durations=self.durations,
+                remote=None if self.pool is None else self.pool.chunks(modules),
             )
             self.durations.update(balance.measured(batch))
         return batch
@@ -332,6 +336,17 @@ class Executor:
             load_dependent=load_dependent,
             flaky=flaky and ok,
         )
+
+
+def _requests(ctx: Context, features: Mapping[str, Feature], items: list[Planned]) -> list[Request]:
+    """Each module with a worker miss, with the classes of its instantiated misses."""
+    classes: dict[str, dict[str, str | None]] = {}
+    for item in items:
+        feature = features[item.owner]
+        wanted = classes.setdefault(feature.module, {})
+        if item.layer == instantiated.NAME:
+            wanted[feature.name] = instantiated.factory_of(ctx, feature)
+    return [Request(m, tuple(c.items())) for m, c in sorted(classes.items())]
 
 
 def _duration(seconds: float) -> str:

@@ -69,10 +69,16 @@ class Sandbox:
         files: Iterable[str] = (),
         extra: Iterable[str] = (),
         own: Iterable[Path] = (),
+        manifest: Sequence[str] | None = None,
+        name: str = "",
     ) -> None:
         """``files``: the walk's Python files and extension modules (walked here when empty);
         ``extra``: every file a key names, so that what a key hashes is what the tests see;
-        ``own``: folders lockgate itself writes during the run (the store's)."""
+        ``own``: folders lockgate itself writes during the run (the store's).
+        ``manifest``: every path a place holds, as another machine's sandbox listed it (a
+        Dask worker's copy of the tree, :mod:`.dask_units`): no git, no walk, no ``.git``.
+        ``name``: what this sandbox's places are called after, when several sandboxes share
+        one process's run folder."""
         self.root = root.resolve()
         self._own = [str(self.root / ".lockgate"), str(self.root / ".git")]
         self._own += [os.path.realpath(p) for p in own]
@@ -81,7 +87,8 @@ class Sandbox:
         self.ran: dict[str, None] = {}  # what every process of the run ran, in order
         self._given = list(files)
         self._extra = list(extra)
-        self._manifest: list[str] | None = None
+        self._manifest: list[str] | None = None if manifest is None else list(manifest)
+        self._name = name
         self._members: frozenset[str] | None = None
         self._layout: git.Layout | None = None
         self._places: dict[str, Place] = {}
@@ -127,7 +134,7 @@ class Sandbox:
                 if self._tripwire is None:  # before the first process of the run starts
                     self._relocator = Relocator(str(self.root), self.manifest, run)
                     self._tripwire = Tripwire(str(self.root), self.manifest, [*self._own, run])
-                base = Path(run) / f"sandbox-{name}"
+                base = Path(run) / f"sandbox-{self._name}{name}"
                 found = self._places[name] = Place(self, base)
         with found.lock:
             if not found.built:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lockgate.execution import reaper
 from lockgate.execution.balance import shares
@@ -32,12 +34,35 @@ _POLL = 0.03
 FILES_PER_PROCESS = 10
 
 
+@dataclass
+class Report:
+    """What one chunk's attempts found, as the merge reads it: the offenders' outcomes, each
+    attempt's result with the files to take from it, and where its child ran (``here``: the
+    place's root, as the child named the test files there; ``base``: the place's folder,
+    removed from details to name real paths). A Dask worker sends these back
+    (:mod:`.dask_units`), already named as the client names its files."""
+
+    outcomes: dict[str, FileOutcome]
+    results: list[tuple[dict[str, Any], set[str] | None]]
+    here: Path
+    base: str = ""
+
+    def real(self, text: str) -> str:
+        """``text`` with the place's paths made the real ones."""
+        return text.replace(self.base, "") if self.base else text
+
+
+# Runs a share of test files elsewhere (a Dask cluster) and reports each chunk; the callback
+# is told each finished file.
+Remote = Callable[[Sequence[str], Callable[[str], None]], list[Report]]
+
+
 def _posix(root: Path, path: str) -> str:
     p = Path(path)
     return (p.relative_to(root) if p.is_absolute() else p).as_posix()
 
 
-def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
+def _merge(chunks: list[Report], root: Path) -> BatchResult:
     """The outcomes and coverage of every chunk's attempts, as one batch."""
     files: dict[str, FileOutcome] = {}
     lines: dict[str, tuple[set[int], dict[str, set[int]]]] = {}
@@ -60,8 +85,7 @@ def _merge(chunks: list[Chunk], root: Path) -> BatchResult:
                     problem += f": {result['error']}"
             reached = [owners[o] for o in observed["reached"].get(name, ())]
             # the test file's own owners, named as the child named them (in its place)
-            here = root if chunk.place is None else chunk.place.root
-            own = [owners[o] for o in (f"ctx:{name}", f"mod:{here / name}") if o in owners]
+            own = [owners[o] for o in (f"ctx:{name}", f"mod:{chunk.here / name}") if o in owners]
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -127,6 +151,7 @@ def run_batch(
     timeouts: Mapping[str, float] | None = None,
     sandbox: Sandbox | None = None,
     retries: int = 0,
+    remote: Remote | None = None,
     durations: Mapping[str, float] | None = None,
 ) -> BatchResult:
     """Run all test_files in one batched pytest run (split over `jobs` child processes) under
@@ -135,8 +160,9 @@ def run_batch(
     writes are recorded there.
     ``timeouts`` gives test files a limit of their own instead of ``timeout``. A file that
     fails is run again, alone with the other failing ones, up to ``retries`` times; its last
-    run is its outcome and coverage, and ``retry`` says which run that was. ``durations``
-    (what each file took last time) shares the files out over the processes.
+    run is its outcome and coverage, and ``retry`` says which run that was. With ``remote``
+    the chunks run there (a Dask cluster) instead of in local child processes. ``durations``
+    (what each file took last time) shares the files out over the local processes.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     A process is started per ``files_per_process`` files, up to ``jobs``. With ``modules``,
@@ -158,6 +184,7 @@ def run_batch(
             python_files,
             timeouts,
             sandbox,
+            remote,
             durations,
         )
 
@@ -216,15 +243,12 @@ def _run_once(
     python_files: Sequence[str],
     timeouts: Mapping[str, float] | None,
     sandbox: Sandbox | None,
+    remote: Remote | None,
     durations: Mapping[str, float] | None,
 ) -> BatchResult:
     wanted = list(dict.fromkeys(_posix(root, f) for f in test_files))
     present = [f for f in wanted if (root / f).is_file()]
     missing = {f: lost(f, MISSING) for f in wanted if f not in present}
-    # Each process pays pytest's start-up (about a second with common plugins): a process
-    # per job only pays for itself with enough files to share out.
-    jobs = max(1, min(jobs, -(-len(present) // files_per_process)))
-    parts = shares(present, jobs, durations or {})
     reported: set[str] = set()
 
     def report(name: str) -> None:
@@ -232,6 +256,56 @@ def _run_once(
             reported.add(name)
             on_file_done(name)
 
+    if remote is not None:
+        reports = remote(present, report) if present else []
+    else:
+        reports = run_chunks(
+            root,
+            present,
+            source_roots,
+            sys_path,
+            timeout,
+            jobs,
+            report,
+            pycache,
+            files_per_process,
+            modules,
+            python_files,
+            timeouts,
+            sandbox,
+            durations,
+        )
+    batch = _merge(reports, root)
+    batch.files.update(missing)
+    for name in wanted:
+        report(name)
+    batch.files = {name: batch.files[name] for name in wanted}
+    return batch
+
+
+def run_chunks(
+    root: Path,
+    present: Sequence[str],
+    source_roots: Sequence[str],
+    sys_path: Sequence[str],
+    timeout: float,
+    jobs: int,
+    report: Callable[[str], None],
+    pycache: Path | None,
+    files_per_process: int,
+    modules: Sequence[str] | None,
+    python_files: Sequence[str],
+    timeouts: Mapping[str, float] | None,
+    sandbox: Sandbox | None,
+    durations: Mapping[str, float] | None = None,
+) -> list[Report]:
+    """Run ``present`` (test files that exist) in up to ``jobs`` local child processes, each
+    in a place of ``sandbox`` (one made for these when None), shared out by ``durations``
+    (:mod:`.balance`); each chunk's report."""
+    # Each process pays pytest's start-up (about a second with common plugins): a process
+    # per job only pays for itself with enough files to share out.
+    jobs = max(1, min(jobs, -(-len(present) // files_per_process)))
+    parts = shares(present, jobs, durations or {})
     own = sandbox is None
     if sandbox is None:
         sandbox = Sandbox(root, python_files)
@@ -272,9 +346,12 @@ def _run_once(
                 chunk.settle()
             if own:
                 sandbox.close()
-        batch = _merge(chunks, root)
-    batch.files.update(missing)
-    for name in wanted:
-        report(name)
-    batch.files = {name: batch.files[name] for name in wanted}
-    return batch
+    return [
+        Report(
+            c.outcomes,
+            c.results,
+            root if c.place is None else c.place.root,
+            "" if c.place is None else str(c.place.base),
+        )
+        for c in chunks
+    ]

@@ -10,6 +10,7 @@ layer's ``RUNS_IN`` says where it runs), recording in :mod:`lockgate.pipeline.re
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lockgate.execution import balance
 from lockgate.execution.balance import DURATIONS
@@ -29,6 +30,9 @@ from lockgate.remote.entry import Entry
 from lockgate.report.progress import Progress
 from lockgate.store.store import NewResult, Store, Stored
 
+if TYPE_CHECKING:  # distributed is an optional extra
+    from lockgate.execution.dask_pool import DaskPool
+
 
 class Runner:
     """Executes one plan against one store (or none)."""
@@ -43,6 +47,7 @@ class Runner:
         progress: Progress,
         layers: tuple[str, ...] = LAYERS,
         remote: Remote | None = None,
+        pool: DaskPool | None = None,
     ) -> None:
         self.ctx = ctx
         self.store = store
@@ -66,6 +71,9 @@ class Runner:
         if store is not None:
             found = store.facts([DURATIONS]).get(DURATIONS)
             self.executor.durations.update(balance.parse(found))
+        if pool is not None:
+            pool.attach(self.sandbox, project)
+            self.executor.pool = pool
 
     # the layer's and lockgate's versions, which `why` compares with a stored result's
     versions = staticmethod(versions)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from lockgate.commands.options import Options
 from lockgate.errors import LockgateError
+from lockgate.execution.dask_pool import open_pool
 from lockgate.keys import audit, snapshot
 from lockgate.keys.environment import environment
 from lockgate.keys.hashing import FileHasher, key_of
@@ -222,7 +224,14 @@ def _run(
 ) -> _Done:
     """Plan, reuse, narrow to a shard, explain the misses, and run them."""
     ctx, store = prep.ctx, prep.store
-    with reporter(options.quiet or options.json) as report:
+    config = ctx.project.config
+    pool = open_pool(
+        options.executor or config.executor,
+        options.executor_insecure or config.executor_insecure,
+        prep.env_items,
+        bytecode=store is not None,
+    )
+    with reporter(options.quiet or options.json) as report, pool or nullcontext():
         runner = Runner(
             ctx,
             store,
@@ -232,6 +241,7 @@ def _run(
             report.advance,
             layers or layers_to_run(ctx.project.config),
             remote,
+            pool,
         )
         unknown = runner.attribute()
         if unknown:

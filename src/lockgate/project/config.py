@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lockgate.errors import LockgateError
+from lockgate.execution.dask_address import parse_executor
 from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
@@ -199,6 +200,17 @@ class Config(_Strict):
     gates: Gates = Field(default_factory=Gates)
     remote: Remote = Field(default_factory=Remote)
     exempt: list[Exempt] = Field(default_factory=list)
+    # where imports and tests run: "local", or a Dask scheduler ("dask://HOST:PORT", plain TCP,
+    # or "dask+tls://HOST:PORT"; execution/dask_pool.py); `--executor` wins
+    executor: str = "local"
+    # accept a plain-TCP scheduler that is not on loopback (`--executor-insecure`)
+    executor_insecure: bool = False
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_form(cls, value: str) -> str:
+        parse_executor(value)  # a ValueError says what is expected
+        return value
 
     @field_validator("instantiate")
     @classmethod
