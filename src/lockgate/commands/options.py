@@ -44,6 +44,7 @@ class Options:
     # --executor dask://HOST:PORT: where units run (wins over the configuration's ``executor``)
     executor: str | None = None
     executor_insecure: bool = False  # --executor-insecure: a plain-TCP scheduler elsewhere
+    executor_fallback: bool = False  # --executor-fallback: run here when it is out of reach
 
 
 def _project_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -65,7 +66,7 @@ def path_argument() -> Callable[[F], F]:
 def shared_options(func: F) -> F:
     """Add ``PATH`` and the shared flags (--json, --no-cache, --clear-cache, --jobs, --quiet,
     --verbose, --remote, --no-remote, --shard, --run-id, --since, --owner, --executor,
-    --executor-insecure)."""
+    --executor-insecure, --executor-fallback)."""
     decorators = [
         path_argument(),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -131,6 +132,11 @@ def shared_options(func: F) -> F:
             is_flag=True,
             help="Accept a plain-TCP (dask://) scheduler that is not on this machine.",
         ),
+        click.option(
+            "--executor-fallback",
+            is_flag=True,
+            help="Run here, with a warning, when the Dask scheduler cannot be reached.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -176,6 +182,7 @@ def options_from(kwargs: dict[str, Any], command: str = "align") -> Options:
         owner=kwargs.pop("owner"),
         executor=kwargs.pop("executor"),
         executor_insecure=kwargs.pop("executor_insecure"),
+        executor_fallback=kwargs.pop("executor_fallback"),
     )
 
 

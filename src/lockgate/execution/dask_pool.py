@@ -12,6 +12,7 @@ be reached, a worker in another environment, a task that fails are one line and 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -29,11 +30,16 @@ from lockgate.project.project import Project
 
 
 def open_pool(
-    executor: str, insecure: bool, fingerprint: Mapping[str, str], bytecode: bool
+    executor: str,
+    insecure: bool,
+    fingerprint: Mapping[str, str],
+    bytecode: bool,
+    fallback: bool = False,
 ) -> DaskPool | None:
     """The Dask cluster a run's units go to (``executor``: ``--executor``, else the
     configuration's), or None to run them here. A plain-TCP scheduler that is not on this
-    machine is refused unless ``insecure``; nothing connects before the first unit."""
+    machine is refused unless ``insecure``; nothing connects before the first unit, but with
+    ``fallback``, which connects now and runs here (with a warning) when it cannot."""
     address = parse_executor(executor)
     if address is None:
         return None
@@ -44,7 +50,14 @@ def open_pool(
             "project; use dask+tls:// with distributed's TLS settings, or accept it with "
             "--executor-insecure (executor_insecure = true)"
         )
-    return DaskPool(address, fingerprint, bytecode)
+    pool = DaskPool(address, fingerprint, bytecode)
+    if fallback:
+        try:
+            pool._client = _connect(address)
+        except LockgateError as exc:
+            print(f"lockgate: warning: {exc}; running here (--executor-fallback)", file=sys.stderr)
+            return None
+    return pool
 
 
 class DaskPool:

@@ -230,6 +230,7 @@ def _run(
         options.executor_insecure or config.executor_insecure,
         prep.env_items,
         bytecode=store is not None,
+        fallback=options.executor_fallback or config.executor_fallback,
     )
     with reporter(options.quiet or options.json) as report, pool or nullcontext():
         runner = Runner(

@@ -205,6 +205,8 @@ class Config(_Strict):
     executor: str = "local"
     # accept a plain-TCP scheduler that is not on loopback (`--executor-insecure`)
     executor_insecure: bool = False
+    # run here, with a warning, when the scheduler cannot be reached (`--executor-fallback`)
+    executor_fallback: bool = False
 
     @field_validator("executor")
     @classmethod
