@@ -322,9 +322,7 @@ def random_draws_edited(m: Model) -> tuple[Pairs, Pairs]:
     # A body whose lines run or not by draws from a generator nobody seeded (issue 18): its
     # coverage, and so CartService's tested detail, is the tree's only if the draws are.
     if "lucky" not in m.looks:
-        branches = "".join(
-            f"    if _RNG.random() < 0.5:\n        hits += {k}\n" for k in range(20)
-        )
+        branches = "".join(f"    if _RNG.random() < 0.5:\n        hits += {k}\n" for k in range(20))
         m.append(
             "src/shop/features/cart.py",
             "\n\nimport random as _random\n\n_RNG = _random.Random()\n\n\n"

@@ -67,3 +67,44 @@ def test_a_test_drawing_unseeded_random_numbers_covers_the_same_lines_every_run(
     # one test file runs alone, not in a chunk with the others: the same draws
     (root / "tests/test_luck_service.py").write_text(TESTS + "\n# edited\n")
     assert verdict(lockgate("align", root, "--json")) == first
+
+
+HASHED = "\n".join(
+    f'        if hash("lockgate-{n}") % 2:\n            hits += {n}' for n in range(1, 21)
+)
+
+
+def test_a_test_whose_lines_depend_on_str_hashes_covers_the_same_lines_every_run(
+    tmp_path: Path,
+) -> None:
+    # the order of a set of strings follows their hashes, which Python seeds per process
+    root = copy_project("basic", tmp_path / "shop")
+    cart = root / "src/shop/features/cart.py"
+    cart.write_text(
+        cart.read_text()
+        + f'''
+
+class HashService:
+    """Runs what the hashes of twenty strings say."""
+
+    def draw(self) -> int:
+        """How many of them hash odd."""
+        hits = 0
+{HASHED}
+        return hits
+'''
+    )
+    (root / "tests/test_hash_service.py").write_text(
+        "from shop.features.cart import HashService\n\n\n"
+        "def test_draw():\n    assert HashService().draw() >= 0\n"
+    )
+    (root / "docs/guides/hash-service.md").write_text("Hashes strings. " * 20)
+    env = {"PYTHONHASHSEED": ""}  # unset, as on most machines (empty means random)
+
+    def detail(run: Run) -> str:
+        assert run.code in (0, 1), run.stderr
+        return str(run.layer("HashService", "tested")["detail"])
+
+    first = detail(lockgate("align", root, "--json", "--no-cache", env=env))
+    assert "%" in first
+    assert detail(lockgate("align", root, "--json", "--no-cache", env=env)) == first

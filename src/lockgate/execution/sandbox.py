@@ -60,6 +60,17 @@ _GIT_LOCATIONS = (
 _NEVER = frozenset({"__pycache__", "node_modules", "site-packages"})
 
 
+def fixed_hashes(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with ``PYTHONHASHSEED`` set when the user did not set it: Python draws a new
+    hash seed per process, so the order of a set of strings — and the code a test runs over
+    it — changed from run to run, and a verdict or coverage with it (issue 18). The user's
+    own value is kept (and is in every key, with the other PYTHON* variables)."""
+    out = dict(env)
+    if not out.get("PYTHONHASHSEED"):  # Python reads an empty value as none
+        out["PYTHONHASHSEED"] = "0"
+    return out
+
+
 class Sandbox:
     """The places of one run: built on first use, each reused (and restored) within the run."""
 
@@ -224,11 +235,12 @@ class Place:
 
     def env(self, env: Mapping[str, str]) -> dict[str, str]:
         """``env`` for a process running in the place: values that point into the project
-        point into the place, and git cannot find another repository."""
+        point into the place, git cannot find another repository, and str hashes are the
+        same in every run (see :func:`fixed_hashes`)."""
         placed = self.sandbox.relocated(env, self)
         out = {k: v for k, v in placed.items() if k not in _GIT_LOCATIONS}
         out["GIT_CEILING_DIRECTORIES"] = str(self.base)
-        return out
+        return fixed_hashes(out)
 
     # -- building ------------------------------------------------------------------------
 

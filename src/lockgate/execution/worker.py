@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lockgate.execution import reaper
 from lockgate.execution.child.inputs import environment_folders
-from lockgate.execution.sandbox import Place
+from lockgate.execution.sandbox import Place, fixed_hashes
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _run(
         "drop": environment_folders(*own),
     }
     real = (lambda text: text) if place is None else place.real
-    env = dict(os.environ) if place is None else place.env(os.environ)
+    env = fixed_hashes(os.environ) if place is None else place.env(os.environ)
     # A session of its own: a terminal's Ctrl-C reaches lockgate alone, which ends the rest.
     # run_modules runs in a pool thread, and the zygote's death signal (lifetime.die_with_owner)
     # follows the thread that started it: this function ends the zygote before it returns.
