@@ -266,7 +266,8 @@ def _run(
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
         if options.recheck_failures:
-            runner.recheck(planned, worth_rechecking(ctx, planned))
+            new_code = options.since is not None or config.gate == "new-code"
+            runner.recheck(planned, worth_rechecking(ctx, planned, new_code))
         checking = _start_audit(ctx.project.config, options, store, runner, planned)
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
