@@ -28,6 +28,7 @@ from conftest import Run, copy_project, git, isolated_env, lockgate
 pytest.importorskip("cryptography", reason="Ed25519 signatures: pip install 'lockgate[sign]'")
 
 from lockgate.remote.entry import seal, unseal
+from lockgate.remote.parsed import VARIANT as PARSED_VARIANT
 from lockgate.remote.trust import Trust, new_pair, scoped_name
 
 SECRET = "the-shared-hmac-secret-every-job-holds"
@@ -87,14 +88,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         yield Setup(root, share, main_key.partition("=")[2], main_public, pr_key, pr_public, first)
 
 
-def _entries(share: Path, scope: str) -> dict[tuple[str, str], Path]:
-    """(key, variant) → file, of every entry the share holds in ``scope``."""
+def _entries(share: Path, scope: str, parse_facts: bool = False) -> dict[tuple[str, str], Path]:
+    """(key, variant) → file, of every result's entry the share holds in ``scope`` (with
+    ``parse_facts``: of every parse fact instead)."""
     tag = scoped_name("", scope)
     return {
         (folder.name.removesuffix(".v").removesuffix(tag), path.name): path
         for folder in share.glob("*/*.v")
         if folder.name.endswith(f"{tag}.v")
         for path in folder.iterdir()
+        if (path.name == PARSED_VARIANT) == parse_facts
     }
 
 
@@ -170,6 +173,12 @@ def test_main_serves_none_of_a_pull_requests_entries(setup: Setup) -> None:
     for i, ((key, variant), entry) in enumerate(sorted(opened.items())):
         assert entry is not None
         _put(share, "main", key, variant, makers[i % len(makers)](key, variant, entry))
+    # and the parse facts the pull request's re-run wrote, replayed into main's scope: they
+    # decide features and imports, so keys, and are refused as results are
+    facts = _entries(share, "pr-7", parse_facts=True)
+    assert facts
+    for (name, variant), path in facts.items():
+        _put(share, "main", name, variant, path.read_bytes())
     # main: a fresh clone reads none of it, runs everything, and writes its own
     main = setup.env("main", setup.main_key)
     # another pull request's job never reads pr-7's entries, though they are signed for it
@@ -178,7 +187,8 @@ def test_main_serves_none_of_a_pull_requests_entries(setup: Setup) -> None:
     run = lockgate("align", setup.clone(), "--json", "-q", env=main)
     cache = run.json["summary"]["cache"]
     assert cache["remote_hits"] == 0 and cache["misses"] == RESULTS, run.stderr
-    assert cache["remote_errors"] == RESULTS and "failed verification" in run.stderr
+    assert cache["remote_errors"] == RESULTS + len(facts), run.stderr
+    assert "failed verification" in run.stderr
     assert verdicts(run) == verdicts(setup.first)
 
     # what main signed is served to main and to every pull request (its base)

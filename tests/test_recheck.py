@@ -240,3 +240,46 @@ def test_a_failure_whose_pass_cannot_lift_the_block_is_not_rechecked(shop: Path)
     # score, so that failure is re-checked (and passes now)
     assert ran == [(PRICING, "tested")]
     assert run.layer(PRICING, "tested")["passed"] is True
+
+
+def test_a_failure_the_feature_scores_past_is_not_rechecked_one_that_lifts_it_is(
+    shop: Path,
+) -> None:
+    """A feature that reaches the threshold with its failures counted as failures passes the
+    integration gate whatever a re-check says, so its failures are served (a fresh clone
+    re-ran every such failure). Raise the threshold past that score and passing them is what
+    lets the deploy through: they are re-checked again."""
+    config = shop / "pyproject.toml"
+    base = config.read_text()
+    # the tests gate a warning: the tested failure counts for the integration gate alone
+    config.write_text(
+        base.replace("[tool.lockgate]\n", "[tool.lockgate]\nthreshold = 60\n")
+        + '\n[tool.lockgate.gates]\ntests = "warning"\n'
+    )
+    run_git(shop, "commit", "-qam", "threshold 60")
+    loaded = align(shop, load="ctor")
+    # the constructor and the tests that build it fail: 67 of 100, still above 60
+    assert loaded.layer(PRICING, "instantiated")["passed"] is False
+    assert loaded.layer(PRICING, "tested")["passed"] is False
+
+    run = deploy(shop, "--dry-run")
+
+    assert run.code == 0, run.stderr
+    assert run.json["summary"]["cache"]["misses"] == 0
+    for name in ("instantiated", "tested"):
+        layer = run.layer(PRICING, name)
+        assert layer["cached"] is True and layer["passed"] is False
+        assert RECHECKED not in layer.get("reason", "")
+
+    config.write_text(config.read_text().replace("threshold = 60", "threshold = 70"))
+    run_git(shop, "commit", "-qam", "threshold 70")
+    align(shop, load="ctor")
+
+    run = deploy(shop, "--dry-run")
+
+    # 67 is under 70 and passing both failures brings it to 100: both run again, and pass
+    assert run.code == 0, run.stderr
+    for name in ("instantiated", "tested"):
+        layer = run.layer(PRICING, name)
+        assert layer["cached"] is False and layer["passed"] is True
+        assert RECHECKED in layer["reason"]

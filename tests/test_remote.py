@@ -24,6 +24,10 @@ from typing import Any
 import pytest
 from conftest import Run, copy_project, git, isolated_env, lockgate
 
+from lockgate.remote.parsed import VARIANT
+
+PARSED_VARIANT = VARIANT.encode()
+
 REDIS_SERVER = shutil.which("redis-server")
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
 WRONG = "another-secret-that-signed-nothing-here"
@@ -88,6 +92,8 @@ def start_server(folder: Path) -> Server:
 # Beside the 19 results of the basic project, one record per test file of what it did (which
 # features it tests, see keys/owners.py): a clone knows its test owners without running them.
 RECORDS = 4
+# and one parse fact per Python file (lockgate/remote/parsed.py): a clone parses none of them
+PARSED = 12
 
 
 def env(secret: str = SECRET) -> dict[str, str]:
@@ -166,7 +172,7 @@ def test_ci_fills_the_remote_and_a_clone_reuses_it(ci: CI) -> None:
     assert cache["remote_hits"] == 0 and cache["remote_errors"] == 0
     assert warnings(ci.first) == []
     assert cache["misses"] == 19
-    assert ci.server.client().dbsize() == 19 + RECORDS
+    assert ci.server.client().dbsize() == 19 + RECORDS + PARSED
 
     root = ci.clone()
     clone = lockgate("align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env())
@@ -216,7 +222,7 @@ def test_two_shards_in_clones_elsewhere_fill_the_remote_for_a_third_clone(
         cache = shard.json["summary"]["cache"]
         assert cache["hits"] == cache["remote_hits"] == 0, cache
         ran += cache["misses"]
-    assert ran == 19 and ci.server.client(3).dbsize() == 19 + RECORDS
+    assert ran == 19 and ci.server.client(3).dbsize() == 19 + RECORDS + PARSED
 
     third = lockgate(
         "align", clones[2], "--json", "-q", "--remote", ci.server.url("reader", 3), env=env()
@@ -237,11 +243,12 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
         "align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env(WRONG)
     )
     cache = run.json["summary"]["cache"]
-    assert (cache["hits"], cache["remote_hits"], cache["remote_errors"]) == (0, 0, 19 + RECORDS)
+    refused = 19 + RECORDS + PARSED
+    assert (cache["hits"], cache["remote_hits"], cache["remote_errors"]) == (0, 0, refused)
     assert verdicts(run) == verdicts(ci.fresh)
     lines = warnings(run)
     assert len(lines) == 2, run.stderr
-    assert f"{19 + RECORDS} entries failed verification" in lines[0]
+    assert f"{refused} entries failed verification" in lines[0]
     assert "reads only" in lines[1]
     for line in lines:  # the URL is named, its password never
         assert f"127.0.0.1:{ci.server.port}" in line and "reader-pw" not in line
@@ -255,9 +262,9 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
 
     client = ci.server.client()
     before = variants(ci.server)
-    assert len(before) == 19 + RECORDS  # one variant per key
-    # the results' entries, not the records of test files
-    keys = sorted(k for k, v in before.items() if _layer(v) != "owners")
+    assert len(before) == 19 + RECORDS + PARSED  # one variant per key
+    # the results' entries, not the records of test files nor the parse facts
+    keys = sorted(k for k, v in before.items() if k[1] != PARSED_VARIANT and _layer(v) != "owners")
     assert len(keys) == 19
     # a verdict edited behind lockgate's back, its MAC kept; and a whole entry moved to
     # another key (which it would pass for if the key were not signed)
@@ -359,7 +366,8 @@ def test_a_fresh_clones_deploy_reads_the_secret_scans_too(ci: CI) -> None:
         "deploy", root, "--dry-run", "--json", "-q", "--remote", ci.server.url(db=2), env=env()
     )
     assert writer.code == 0 and writer.json["deployed"] is False, writer.stderr
-    scans = ci.server.client(2).dbsize()
+    # beside the facts of the files it parsed (`cache pull` brings results, not parse facts)
+    scans = ci.server.client(2).dbsize() - PARSED
     assert scans == writer.json["package"]["files"] - 2  # the two generated files are not read
     # a reader scans nothing: it has nothing to write (no "reads only"), and keeps the scans
     root = fresh_clone()
@@ -392,11 +400,11 @@ def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_pa
             text=True,
             env={**os.environ, **env(), "LOCKGATE_REMOTE": url},
         )
-        # stop the server once the run has read from it (the records of its test files, then
-        # the results), while the layers it has to run run
+        # stop the server once the run has read from it (the parse facts, the records of its
+        # test files, then the results), while the layers it has to run run
         admin = server.client()
         deadline = time.monotonic() + 60
-        while admin.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) < 2:
+        while admin.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) < 3:
             assert run.poll() is None and time.monotonic() < deadline, "no read arrived"
             time.sleep(0.02)
     finally:

@@ -84,6 +84,7 @@ class Reuser:
         self.served: dict[str, Entry] = {}  # key → the fetched entry this run reused for it
         self.older: dict[str, str] = {}  # key → a local variant reused that was not its newest
         self._sets: dict[str, list[str]] = {}  # probe sets and block lists stored results use
+        self._texts: dict[str, str] = {}  # the text each of them was decoded from (remote)
         self._prints: dict[tuple[str, str], str | None] = {}
 
     def reuse(self, planned: list[Planned]) -> dict[str, Stored]:
@@ -244,8 +245,13 @@ class Reuser:
         return found
 
     def add_facts(self, facts: dict[str, str]) -> None:
-        """Probe sets and block lists that came with a remote entry."""
-        self._sets.update((name, json.loads(data)) for name, data in facts.items())
+        """Probe sets and block lists that came with a remote entry. Most entries carry the
+        same few sets: a text already decoded under its name is not decoded again (a name
+        with another text is, and replaces it, as each entry's facts always did)."""
+        for name, data in facts.items():
+            if self._texts.get(name) != data:
+                self._texts[name] = data
+                self._sets[name] = json.loads(data)
 
     def load_facts(self, wanted: set[str]) -> None:
         """Read the probe sets and block lists named ``wanted`` that are not read yet."""

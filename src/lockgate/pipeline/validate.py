@@ -49,23 +49,33 @@ class Prepared:
     env_items: dict[str, str]
     env_digest: str
     new_facts: dict[str, str]
+    parsed_facts: dict[str, str]  # of new_facts, those this run parsed itself (to publish)
 
 
 def _load_facts(
-    project: Project, hasher: FileHasher, store: Store | None
-) -> tuple[dict[str, FileFacts], dict[str, str]]:
+    project: Project, hasher: FileHasher, store: Store | None, remote: Remote | None
+) -> tuple[dict[str, FileFacts], dict[str, str], dict[str, str]]:
+    """Every Python file's facts, the facts to store (by content hash and facts version), and
+    of those the ones this run parsed itself (to publish). What the local store lacks is read
+    from the remote in one batch before anything is parsed."""
     # Facts are filed under content hash and facts version, so a new shape never reads old rows.
     hashes = {
         p: f"{h}/{FACTS_VERSION}" if h else None
         for p in project.python_files
         for h in [hasher.hash(p)]
     }
-    known = store.facts({h for h in hashes.values() if h}) if store else {}
+    wanted = {h for h in hashes.values() if h}
+    known = store.facts(wanted) if store else {}
+    served = remote.fetch_facts(wanted - known.keys()) if remote and wanted - known.keys() else {}
     facts: dict[str, FileFacts] = {}
-    new: dict[str, str] = {}
+    new: dict[str, str] = dict(served)
+    parsed: dict[str, str] = {}
     for path, digest in hashes.items():
         if digest is not None and digest in known:
             facts[path] = FileFacts.from_json(json.loads(known[digest]))
+            continue
+        if digest is not None and digest in served:
+            facts[path] = FileFacts.from_json(json.loads(served[digest]))
             continue
         data = hasher.read(path)
         if data is not None:
@@ -75,7 +85,9 @@ def _load_facts(
             facts[path] = NOT_REGULAR if isinstance(failed, NotRegular) else UNREADABLE
         if digest is not None:
             new[digest] = json.dumps(facts[path].to_json())
-    return facts, new
+            if data is not None:  # an unreadable file's facts say nothing of its content
+                parsed[digest] = new[digest]
+    return facts, new, parsed
 
 
 def open_store(project: Project, options: Options, store: Store | None = None) -> Store | None:
@@ -89,17 +101,20 @@ def open_store(project: Project, options: Options, store: Store | None = None) -
     return store
 
 
-def prepare(project: Project, options: Options, store: Store | None = None) -> Prepared:
-    """Open the store, hash and parse the files, discover features, find test owners."""
+def prepare(
+    project: Project, options: Options, store: Store | None = None, remote: Remote | None = None
+) -> Prepared:
+    """Open the store, hash and parse the files (what neither the store nor ``remote`` holds),
+    discover features, find test owners."""
     store = open_store(project, options, store)
     hasher = FileHasher(project.root, store.stat_rows() if store else {})
-    facts, new_facts = _load_facts(project, hasher, store)
+    facts, new_facts, parsed = _load_facts(project, hasher, store, remote)
     graph = ImportGraph(project.modules, project.module_of, facts)
     features = discover(project, facts, graph)
     ctx = Context(project, hasher, graph, facts, features)
     ctx.owners = tested.owners(ctx)
     env_items = environment(project.root, project.config.env)
-    return Prepared(ctx, store, env_items, key_of(env_items), new_facts)
+    return Prepared(ctx, store, env_items, key_of(env_items), new_facts, parsed)
 
 
 def _feature_results(ctx: Context, planned: list[Planned]) -> list[FeatureResult]:
@@ -180,15 +195,15 @@ def align_fully(
         if store is not None:
             store.close()
         raise
-    prep = prepare(project, options, store)
-    store = prep.store
     remote = opened
     queue = None
     try:
+        store = open_store(project, options, store)
         if store is not None and remote is None:
             remote = _remote(project, options)
         elif store is None:
             remote = None
+        prep = prepare(project, options, store, remote)
         if options.shard is not None and options.shard.auto:
             queue = _queue(options, remote)
         done = _run(prep, options, layers, remote, queue)
@@ -267,7 +282,8 @@ def _run(
             # what the remote served beyond this shard is not this shard's reuse
             runner.narrow(planned)
         if options.recheck_failures:
-            runner.recheck(planned, worth_rechecking(ctx, planned))
+            new_code = options.since is not None or config.gate == "new-code"
+            runner.recheck(planned, worth_rechecking(ctx, planned, new_code))
         checking = _start_audit(ctx.project.config, options, store, runner, planned)
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
@@ -386,6 +402,8 @@ def _record(
     if remote is not None and not done.published:
         # only what this run validated itself: a reused result is already somewhere
         remote.publish(runner.entries(results))
+    if remote is not None:
+        remote.publish_facts(prep.parsed_facts)
     # a failed write or publish adds a warning
     late = [*store.warnings, *(remote.warnings if remote else [])]
     result.warnings += [w for w in late if w not in result.warnings]

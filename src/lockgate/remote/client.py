@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
+from lockgate.remote import parsed
 from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
 from lockgate.remote.settings import Settings
 from lockgate.remote.trust import scoped_name
 from lockgate.store.store import variant_of
+
+T = TypeVar("T")
 
 
 class Remote:
@@ -37,9 +41,29 @@ class Remote:
         """The verified entries for ``keys``, each key's newest first (one per variant):
         from this run's scope, then from each trusted scope for the keys still missing.
         Entries that fail verification are counted."""
+        trust = self.settings.trust
+        return self._read(keys, lambda scope, key, data: unseal(trust, scope, key, data))
+
+    def fetch_facts(self, digests: Iterable[str]) -> dict[str, str]:
+        """The verified parse facts (JSON text) of the files whose content hashes (with the
+        facts' version) are ``digests``, in one batch per scope read; see
+        lockgate.remote.parsed. Entries that fail verification are counted."""
+        names = {parsed.name_of(d): d for d in digests}
+        trust = self.settings.trust
+        found = self._read(
+            list(names), lambda scope, name, data: parsed.unseal(trust, scope, name, data)
+        )
+        return {names[name]: texts[0] for name, texts in found.items()}
+
+    def _read(
+        self, keys: Sequence[str], opened: Callable[[str | None, str, bytes], T | None]
+    ) -> dict[str, list[T]]:
+        """What ``opened`` (scope, key, bytes) makes of each entry of ``keys``, each key's
+        newest first: from this run's scope, then from each trusted scope for the keys still
+        missing; an entry it refuses (None) is counted."""
         if not keys or self._down:
             return {}
-        out: dict[str, list[Entry]] = {}
+        out: dict[str, list[T]] = {}
         problems: list[str] = []
         refused = 0
         missing = list(keys)
@@ -52,7 +76,7 @@ class Remote:
                 for name, found in raw.items():
                     key = names[name]
                     for data in found:
-                        entry = unseal(self.settings.trust, scope, key, data)
+                        entry = opened(scope, key, data)
                         if entry is None:
                             refused += 1
                         else:
@@ -95,7 +119,27 @@ class Remote:
     def publish(self, entries: Sequence[Entry]) -> int:
         """Write ``entries`` in one batch, each under its key and variant; return how many
         were written."""
-        if not entries or self._down:
+        trust = self.settings.trust
+        return self._write(
+            {(e.result.key, variant_of(e.result.extras)): e for e in entries},
+            lambda scope, e, _key: seal(trust, scope, e),
+        )
+
+    def publish_facts(self, facts: Mapping[str, str]) -> int:
+        """Write the parse facts (JSON text by content hash and facts version) this run made
+        itself, in one batch; return how many were written."""
+        trust = self.settings.trust
+        return self._write(
+            {(parsed.name_of(d), parsed.VARIANT): text for d, text in facts.items()},
+            lambda scope, text, name: parsed.seal(trust, scope, name, text),
+        )
+
+    def _write(
+        self, items: Mapping[tuple[str, str], T], sealed: Callable[[str | None, T, str], bytes]
+    ) -> int:
+        """Write every item under its (key, variant) in one batch, as ``sealed`` (scope, item,
+        key) seals it for this run's scope; return how many were written."""
+        if not items or self._down:
             return 0
         if self.settings.read_only:
             self._reads_only("read_only is set")
@@ -109,10 +153,8 @@ class Remote:
         try:
             self._open().put_many(
                 {
-                    (scoped_name(e.result.key, scope), variant_of(e.result.extras)): seal(
-                        trust, scope, e
-                    )
-                    for e in entries
+                    (scoped_name(key, scope), variant): sealed(scope, item, key)
+                    for (key, variant), item in items.items()
                 }
             )
         except WriteRefused as exc:
@@ -121,7 +163,7 @@ class Remote:
         except RemoteError as exc:
             self._fail("written", exc)
             return 0
-        return len(entries)
+        return len(items)
 
     def _reads_only(self, why: str) -> None:
         warning = f"remote {self.settings.shown}: reads only ({why})"
