@@ -91,8 +91,7 @@ def _load_facts(
 
 
 def open_store(project: Project, options: Options, store: Store | None = None) -> Store | None:
-    """The project's store (``store`` when already open), or None with ``--no-cache``;
-    emptied with ``--clear-cache``."""
+    """The project's store (``store`` if open), None with --no-cache, empty with --clear-cache."""
     if options.no_cache:
         return None
     store = store or Store(store_dir(project.root))
