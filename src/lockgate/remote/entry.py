@@ -15,8 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from lockgate.remote.trust import Trust
-from lockgate.store import signing
+from lockgate.remote.trust import Trust, opened, sealed
 from lockgate.store.store import NewResult
 
 # The signed "table": a new format never verifies as an old one.
@@ -49,28 +48,14 @@ def seal(trust: Trust, scope: str | None, entry: Entry) -> bytes:
         "facts": entry.facts,
     }
     payload = zlib.compress(json.dumps(body, sort_keys=True).encode(), 6)
-    if scope is None:
-        assert trust.secret is not None  # settings require it for an unscoped remote
-        line = signing.sign(trust.secret, _KIND, [r.key], [payload]).encode()
-    else:
-        line = trust.sign(scope, signing.message(_SCOPED, [scope, r.key], [payload]))
-    return line + b"\n" + payload
+    return sealed(trust, scope, (_KIND, _SCOPED), r.key, payload)
 
 
 def unseal(trust: Trust, scope: str | None, key: str, data: bytes) -> Entry | None:
     """The entry stored under ``key`` in ``scope``, or None when it does not verify or
     decode."""
-    line, newline, payload = data.partition(b"\n")
-    if not newline:
-        return None
-    if scope is None:
-        try:
-            text = line.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        if trust.secret is None or not signing.verify(trust.secret, text, _KIND, [key], [payload]):
-            return None
-    elif not trust.verify(scope, line, signing.message(_SCOPED, [scope, key], [payload])):
+    payload = opened(trust, scope, (_KIND, _SCOPED), key, data)
+    if payload is None:
         return None
     try:
         body: dict[str, Any] = json.loads(zlib.decompress(payload))

@@ -15,8 +15,7 @@ import zlib
 from typing import Any
 
 from lockgate.project.facts import FileFacts
-from lockgate.remote.trust import Trust
-from lockgate.store import signing
+from lockgate.remote.trust import Trust, opened, sealed
 
 # The signed "tables": a parse fact never verifies as a result, nor a result as a parse fact.
 _KIND = "remote-facts/1"
@@ -36,28 +35,14 @@ def seal(trust: Trust, scope: str | None, name: str, text: str) -> bytes:
     """The bytes to store under ``name`` in ``scope`` (None: unscoped) for the facts
     ``text`` (FileFacts.to_json as JSON)."""
     payload = zlib.compress(text.encode(), 6)
-    if scope is None:
-        assert trust.secret is not None  # settings require it for an unscoped remote
-        line = signing.sign(trust.secret, _KIND, [name], [payload]).encode()
-    else:
-        line = trust.sign(scope, signing.message(_SCOPED, [scope, name], [payload]))
-    return line + b"\n" + payload
+    return sealed(trust, scope, (_KIND, _SCOPED), name, payload)
 
 
 def unseal(trust: Trust, scope: str | None, name: str, data: bytes) -> str | None:
     """The facts (JSON text) stored under ``name`` in ``scope``, or None when they do not
     verify or do not read as facts."""
-    line, newline, payload = data.partition(b"\n")
-    if not newline:
-        return None
-    if scope is None:
-        try:
-            text = line.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        if trust.secret is None or not signing.verify(trust.secret, text, _KIND, [name], [payload]):
-            return None
-    elif not trust.verify(scope, line, signing.message(_SCOPED, [scope, name], [payload])):
+    payload = opened(trust, scope, (_KIND, _SCOPED), name, data)
+    if payload is None:
         return None
     try:
         facts = zlib.decompress(payload).decode()

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from lockgate.errors import LockgateError
+from lockgate.store import signing
 
 SCOPE_ENV = "LOCKGATE_REMOTE_SCOPE"
 SIGNING_KEY_ENV = "LOCKGATE_REMOTE_SIGNING_KEY"
@@ -186,3 +187,41 @@ class Trust:
                     self._cache[wanted] = _crypto().Public.from_public_bytes(public)
                 return self._cache[wanted]
         return None
+
+
+def sealed(
+    trust: Trust, scope: str | None, kinds: tuple[str, str], name: str, payload: bytes
+) -> bytes:
+    """``payload`` as stored under ``name`` in ``scope`` (None: unscoped): a signature line, a
+    newline, the payload. ``kinds`` are the signed "tables" (unscoped, scoped) of what it is,
+    so that one kind of entry never verifies as another."""
+    unscoped, scoped = kinds
+    if scope is None:
+        assert trust.secret is not None  # settings require it for an unscoped remote
+        line = signing.sign(trust.secret, unscoped, [name], [payload]).encode()
+    else:
+        line = trust.sign(scope, signing.message(scoped, [scope, name], [payload]))
+    return line + b"\n" + payload
+
+
+def opened(
+    trust: Trust, scope: str | None, kinds: tuple[str, str], name: str, data: bytes
+) -> bytes | None:
+    """The payload of what :func:`sealed` stored, or None when it does not verify: moved to
+    another name or scope, edited, or signed by no key the reader accepts."""
+    unscoped, scoped = kinds
+    line, newline, payload = data.partition(b"\n")
+    if not newline:
+        return None
+    if scope is None:
+        try:
+            text = line.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        if trust.secret is None or not signing.verify(
+            trust.secret, text, unscoped, [name], [payload]
+        ):
+            return None
+    elif not trust.verify(scope, line, signing.message(scoped, [scope, name], [payload])):
+        return None
+    return payload
