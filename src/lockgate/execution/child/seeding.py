@@ -17,7 +17,6 @@ Part of the test child: standard library only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import random
@@ -65,9 +64,8 @@ def _seed_module(a: Any = None, version: int = 2) -> None:
 
 
 def _track(generator: random.Random, place: str) -> None:
-    # a subclass with __slots__ and no weak reference is seeded, not tracked
-    with contextlib.suppress(TypeError):
-        _FROM_ENTROPY.append((weakref.ref(generator), place))
+    # every subclass of random.Random (a Python class) can be weakly referenced
+    _FROM_ENTROPY.append((weakref.ref(generator), place))
 
 
 def install() -> None:
