@@ -296,25 +296,33 @@ def test_a_worker_of_another_environment_is_refused(
     assert "runs another environment than this one (env:TZ differ" in line, line
 
 
-def test_a_scheduler_out_of_reach_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_a_scheduler_out_of_reach_is_one_line_and_exit_2_or_a_run_here_if_asked(
+    tmp_path: Path,
+) -> None:
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = copy_project("basic", tmp_path)
-    run = lockgate(
-        "align",
-        root,
-        "--quiet",
-        "--no-cache",
-        "--executor",
-        f"dask://127.0.0.1:{port}",
-        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"},
-    )
+    unreachable = ("--executor", f"dask://127.0.0.1:{port}")
+    connect = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+    run = lockgate("align", root, "--quiet", "--no-cache", *unreachable, env=connect)
     assert run.code == 2
     (line,) = run.stderr.strip().splitlines()
-    assert line.startswith(
-        f"lockgate: error: cannot reach the Dask scheduler dask://127.0.0.1:{port}"
+    said = f"cannot reach the Dask scheduler dask://127.0.0.1:{port}"
+    assert line.startswith(f"lockgate: error: {said}")
+
+    # --executor-fallback: the same run here, with one warning
+    fallback = lockgate(
+        "align", root, "--json", "--no-cache", *unreachable, "--executor-fallback", env=connect
     )
+    assert fallback.code == 0, fallback.stderr
+    (line,) = [w for w in fallback.stderr.splitlines() if "Dask" in w]
+    assert line.startswith(f"lockgate: warning: {said}")
+    assert line.endswith("; running here (--executor-fallback)")
+    here = lockgate("align", root, "--json", "--no-cache")
+    assert [(f["id"], f["score"]) for f in fallback.json["features"]] == [
+        (f["id"], f["score"]) for f in here.json["features"]
+    ]
 
 
 def test_plain_tcp_beyond_loopback_is_refused_unless_accepted(tmp_path: Path) -> None:
@@ -338,32 +346,3 @@ def test_plain_tcp_beyond_loopback_is_refused_unless_accepted(tmp_path: Path) ->
     )
     assert accepted.code == 2
     assert "cannot reach the Dask scheduler" in accepted.stderr  # it tried: accepted
-
-
-def test_a_scheduler_out_of_reach_runs_here_when_the_user_asked_for_a_fallback(
-    tmp_path: Path,
-) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = copy_project("basic", tmp_path)
-    run = lockgate(
-        "align",
-        root,
-        "--json",
-        "--no-cache",
-        "--executor",
-        f"dask://127.0.0.1:{port}",
-        "--executor-fallback",
-        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"},
-    )
-    assert run.code == 0, run.stderr
-    (line,) = [w for w in run.stderr.splitlines() if "Dask" in w]
-    assert line.startswith(
-        f"lockgate: warning: cannot reach the Dask scheduler dask://127.0.0.1:{port}"
-    )
-    assert line.endswith("; running here (--executor-fallback)")
-    here = lockgate("align", root, "--json", "--no-cache")
-    assert [(f["id"], f["score"]) for f in run.json["features"]] == [
-        (f["id"], f["score"]) for f in here.json["features"]
-    ]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Run, lockgate
+from test_remote import verdicts
 
 from lockgate.remote import parsed
 from lockgate.remote.trust import Trust
@@ -19,17 +20,6 @@ from lockgate.remote.trust import Trust
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
 WRONG = "another-secret-that-signed-nothing-here"
 PRICING = "shop.features.pricing.PricingService"
-
-
-def verdicts(run: Run) -> dict[str, tuple[bool, str]]:
-    assert run.code == 0, run.stderr
-    out = {
-        f"{f['id']}/{name}": (layer["passed"], layer["detail"])
-        for f in run.json["features"]
-        for name, layer in f["layers"].items()
-    }
-    out.update((s["file"], (s["passed"], s["detail"])) for s in run.json["suite"])
-    return out
 
 
 def held(share: Path) -> dict[Path, tuple[int, bytes]]:
