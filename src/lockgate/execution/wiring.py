@@ -31,10 +31,11 @@ def run_registries(
         m: [] for m in wired.entry_modules(ctx) if ctx.module_file(m) is not None
     }
     for registry in registries:
-        module, _, name = registry.partition(":")
+        module, _, call = registry.partition(":")
+        name, paren, args = call.partition("(")
         calls.setdefault(module, [])
         if name:
-            calls[module].append((name, CALL))
+            calls[module].append((name, paren + args if paren else CALL))
     project = ctx.project
     outcomes = run_modules(
         project.root,

@@ -12,11 +12,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lockgate.errors import LockgateError
+from lockgate.execution.child import arguments
 from lockgate.execution.dask_address import parse_executor
 from lockgate.plainfiles import read_regular
 
 Severity = Literal["error", "warning", "off"]
-_REGISTRY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
+_REGISTRY = re.compile(
+    r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(?P<arguments>\(.*\))?)?$", re.S
+)
 
 
 class _Strict(BaseModel):
@@ -59,19 +62,28 @@ class Docs(_Strict):
 class Wiring(_Strict):
     entry_modules: list[str] = Field(default_factory=list)
     maps: list[str] = Field(default_factory=list)
-    # plugins loaded by name: "module" to import or "module:callable" to import and call with
-    # no arguments; a feature whose module that run imported is wired (layers/wired.py)
+    # plugins loaded by name: "module" to import, "module:callable" to import and call with
+    # no arguments, "module:callable(args)" with literal or dotted-name arguments
+    # (execution/child/arguments.py); a feature whose module that run imported is wired
+    # (layers/wired.py)
     registries: list[str] = Field(default_factory=list)
 
     @field_validator("registries")
     @classmethod
     def _registry_form(cls, registries: list[str]) -> list[str]:
         for registry in registries:
-            if not _REGISTRY.match(registry):
+            form = _REGISTRY.match(registry)
+            if not form:
                 raise ValueError(
-                    f"{registry!r} must be 'module' or 'module:callable' (a dotted module name, "
-                    "one callable name)"
+                    f"{registry!r} must be 'module', 'module:callable' or "
+                    "'module:callable(arguments)' (a dotted module name, one callable name, "
+                    "arguments that are literals or dotted names)"
                 )
+            if form["arguments"]:
+                try:
+                    arguments.check(form["arguments"])
+                except ValueError as exc:
+                    raise ValueError(f"{registry!r}: {exc}") from None
         return registries
 
 

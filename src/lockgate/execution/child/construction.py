@@ -14,6 +14,7 @@ import resource
 import time
 from typing import IO, Any
 
+from lockgate.execution.child import arguments
 from lockgate.execution.child.inputs import Paths, summarize
 from lockgate.execution.child.observe import Observer
 
@@ -75,16 +76,21 @@ def _takes_class(make: Any) -> bool:
 
 
 CALL = "()"  # as a factory: call the attribute with no arguments (a wiring registry)
+# a factory "(…)" calls it with those arguments (literals and dotted names: .arguments)
 
 
 def _construct(module: Any, name: str, factory: str | None) -> str:
     """Build one instance (or, with the factory ``CALL``, call ``name``); return "" on
     success or what went wrong."""
     cls = getattr(module, name, None)
-    if factory == CALL:
+    if factory is not None and factory.startswith(CALL[0]):
         if not callable(cls):
             return f"{name} is not callable in {module.__name__} at run time"
-        cls()
+        try:
+            args, kwargs = arguments.evaluate(factory)
+        except BaseException as exc:
+            return f"the arguments {factory} could not be resolved: {_describe(exc)}"
+        cls(*args, **kwargs)
         return ""
     if not isinstance(cls, type):
         return f"{name} is not a class of {module.__name__} at run time"
