@@ -18,7 +18,7 @@ from typing import Any
 
 from lockgate.errors import LockgateError
 from lockgate.plainfiles import kind
-from lockgate.store import schema
+from lockgate.store import pieces, schema
 
 DB_NAME = "store.sqlite"
 BUSY_ENV = "LOCKGATE_BUSY_TIMEOUT"
@@ -263,7 +263,10 @@ class Database:
                 elif version in schema.MIGRATIONS:
                     for step in range(version, schema.SCHEMA_VERSION):
                         for statement in schema.MIGRATIONS[step]:
-                            db.execute(statement)
+                            if statement == schema.SPLIT_STEP:
+                                pieces.migrate(db)
+                            else:
+                                db.execute(statement)
                     db.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
                 elif version != schema.SCHEMA_VERSION:
                     raise StoreDamaged(
