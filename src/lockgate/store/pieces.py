@@ -92,16 +92,20 @@ def intact(name: object, data: object) -> str | None:
 
 
 class Reader:
-    """Joins results' pieces back into their extras, reading each piece once and checking it."""
+    """Joins results' pieces back into their extras, reading and checking each piece once."""
 
     def __init__(self, db: Executes) -> None:
         """Read pieces from ``db``."""
         self._db = db
         self._texts: dict[bytes, str | None] = {}
+        self._maps: dict[bytes, dict[str, Any] | None] = {}
 
     def read(self, stored: Iterable[object]) -> None:
         """Read at once every piece the given rows' values name (one statement per batch)."""
-        wanted = sorted({d for value in stored for d in digests(value) or ()} - self._texts.keys())
+        names = {name for value in stored for name in digests(value) or ()}
+        self._fetch(sorted(names - self._texts.keys()))
+
+    def _fetch(self, wanted: list[bytes]) -> None:
         for i in range(0, len(wanted), _BATCH):
             batch = wanted[i : i + _BATCH]
             marks = ",".join("?" * len(batch))
@@ -117,11 +121,29 @@ class Reader:
         names = digests(stored)
         if names is None:
             return None
-        self.read([stored])
+        self._fetch(sorted({name for name in names if name not in self._texts}))
         texts = [self._texts[name] for name in names]
         if any(text is None for text in texts):
             return None
         return "{" + ", ".join(t for t in texts if t is not None) + "}"
+
+    def mapping(self, stored: object) -> dict[str, Any] | None:
+        """The extras of a row whose :meth:`extras` verified, as a new dict: each piece parsed
+        once, however many rows share it (the same dict ``json.loads`` of the joined text
+        gives, as the keys of a canonical text are unique); None when a piece is no object."""
+        out: dict[str, Any] = {}
+        for name in digests(stored) or ():
+            if name not in self._maps:
+                try:
+                    part = json.loads("{" + (self._texts.get(name) or "") + "}")
+                except ValueError:
+                    part = None
+                self._maps[name] = part if isinstance(part, dict) else None
+            part = self._maps[name]
+            if part is None:
+                return None
+            out.update(part)
+        return out
 
 
 def store(db: Executes, runs: Iterable[bytes]) -> None:

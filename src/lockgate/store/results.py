@@ -189,10 +189,12 @@ def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, list[S
                 ):
                     continue
                 key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
-                try:
-                    found = json.loads(extras)
-                except ValueError:
-                    continue
+                found = reader.mapping(stored[schema.EXTRAS])
+                if found is None:
+                    try:
+                        found = json.loads(extras)
+                    except ValueError:
+                        continue
                 flags = frozenset(marks.split(",")) - {""}
                 out.setdefault(key, []).append(
                     Stored(key, bool(passed), detail, seconds, found, created, flags, variant)
@@ -268,7 +270,7 @@ def sound_results(db: Database, secret: bytes) -> list[NewResult]:
                 bool(passed),
                 detail,
                 seconds,
-                json.loads(extras),
+                reader.mapping(stored[schema.EXTRAS]) or json.loads(extras),
                 json.loads(zlib.decompress(inputs)),
                 created,
                 frozenset(marks.split(",")) - {""},
