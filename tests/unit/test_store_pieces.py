@@ -212,9 +212,11 @@ def test_a_store_of_schema_9_keeps_every_result_and_fact(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "store.sqlite") as conn:
         extras = conn.execute("SELECT extras FROM results ORDER BY rowid").fetchall()
     assert [json.loads(e) for (e,) in extras] == list(written.values())  # really schema 9
+    size = sum(p.stat().st_size for p in tmp_path.glob("store.sqlite*"))
     store = Store(tmp_path)
     try:
         assert store.warnings == [] and store.schema_version() == SCHEMA_VERSION
+        assert store.size_bytes() < size / 3  # the space the split freed is given back
         assert store.sound_results() == before
         found = store.lookup(written)
         assert {k: [s.extras for s in held] for k, held in found.items()} == {

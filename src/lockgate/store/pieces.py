@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 # A piece holds this many entries on average: fewer make longer digest lists, more make the
@@ -45,6 +45,10 @@ def digest(piece: bytes) -> bytes:
     return hashlib.sha256(piece).digest()[:DIGEST]
 
 
+# what ``json.dumps`` writes for a string (with ``ensure_ascii``), without its overhead
+_quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
 def split(extras: dict[str, Any]) -> tuple[str, list[bytes]]:
     """The canonical JSON of ``extras`` and the texts of its pieces, in order; joined (see
     :func:`joined`) they give that JSON back exactly."""
@@ -52,7 +56,9 @@ def split(extras: dict[str, Any]) -> tuple[str, list[bytes]]:
     runs: list[bytes] = []
     entries: list[str] = []
     for key in sorted(extras):
-        entries.append(f"{json.dumps(key)}: {json.dumps(extras[key])}")
+        value = extras[key]
+        shown = _quoted(value) if isinstance(value, str) else json.dumps(value)
+        entries.append(f"{_quoted(key)}: {shown}")
         if zlib.crc32(key.encode("utf-8", "surrogatepass")) % PIECE_ENTRIES == 0:
             runs.append(", ".join(entries).encode())
             entries = []
@@ -146,9 +152,13 @@ class Reader:
         return out
 
 
-def store(db: Executes, runs: Iterable[bytes]) -> None:
-    """Store pieces not yet stored; a stored piece that is damaged is written over."""
+def store(db: Executes, runs: Iterable[bytes], checked: set[bytes] | None = None) -> None:
+    """Store pieces not yet stored; a stored piece that is damaged is written over. The names
+    in ``checked`` (pieces this transaction stored or checked) are left alone, and added to."""
     fresh = {digest(run): run for run in runs}
+    if checked is not None:
+        fresh = {name: run for name, run in fresh.items() if name not in checked}
+        checked.update(fresh)
     names = sorted(fresh)
     for i in range(0, len(names), _BATCH):
         batch = names[i : i + _BATCH]
@@ -218,6 +228,7 @@ def migrate(db: Executes) -> None:
     into pieces, and compress every fact. No row is signed again: a MAC covers the text, which
     reading gives back. A value that is no JSON object is left as a value no read accepts."""
     rowids = [row[0] for row in db.execute("SELECT rowid FROM results").fetchall()]
+    checked: set[bytes] = set()
     for i in range(0, len(rowids), _BATCH):
         batch = rowids[i : i + _BATCH]
         marks = ",".join("?" * len(batch))
@@ -235,7 +246,7 @@ def migrate(db: Executes) -> None:
                     canonical, runs = split(extras)
                     # a text that was not canonical verified only as that text: keep it whole
                     runs = runs if canonical == text else [text[1:-1].encode()]
-                    store(db, runs)
+                    store(db, runs, checked)
                     value = packed(runs)
             db.execute("UPDATE results SET pieces = ? WHERE rowid = ?", (value, rowid))
     names = [row[0] for row in db.execute("SELECT hash FROM facts").fetchall()]
