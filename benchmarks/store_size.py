@@ -37,6 +37,11 @@ def _row(label: str, value: str) -> None:
     print(f"| {label} | {value} |")
 
 
+def _file_bytes(folder: Path) -> int:
+    """The closed store's file (with a WAL, if one is left)."""
+    return sum(path.stat().st_size for path in folder.glob("store.sqlite*"))
+
+
 def _lookup_seconds(store: Store) -> tuple[float, int]:
     keys = sorted(set(store.result_keys()))
     start = time.perf_counter()
@@ -71,8 +76,8 @@ def synthetic(features: int, runs: int, shared: int) -> None:
             store.write(batch, {}, {}, None)
         store.vacuum()
         seconds, served = _lookup_seconds(store)
-        size = store.size_bytes()
         store.close()
+        size = _file_bytes(Path(folder))
     print(f"| {features} features, {runs} runs, {shared} shared files | |")
     print("|---|---:|")
     _row("results", str(served))
@@ -88,17 +93,16 @@ def real(path: Path) -> None:
         shutil.copy(path, copy)
         before = os.path.getsize(copy)
         start = time.perf_counter()
-        store = Store(Path(folder))
+        store = Store(Path(folder))  # a migrated store is compacted once
         opened = time.perf_counter() - start
-        store.vacuum()
-        size = store.size_bytes()
         seconds, served = _lookup_seconds(store)
         store.close()
+        size = _file_bytes(Path(folder))
     print(f"| {path} | |")
     print("|---|---:|")
     _row("before", _mb(before))
     _row("opening (with the migration)", f"{opened:.1f} s")
-    _row("after VACUUM", _mb(size))
+    _row("after", _mb(size))
     _row("results served by a lookup of every key", str(served))
     _row("lookup of every key", f"{seconds:.2f} s")
 

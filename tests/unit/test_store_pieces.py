@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from conftest import as_schema_9
 
 from lockgate.store import pieces
-from lockgate.store.schema import SCHEMA_VERSION
+from lockgate.store.schema import SCHEMA_VERSION, VARIANTS
 from lockgate.store.store import NewResult, Store, variant_of
 
 ODD_PATHS = [
@@ -123,6 +124,37 @@ def test_pieces_no_result_names_are_deleted_with_their_results(store: Store) -> 
     assert store.lookup(["a" * 32])["a" * 32][0].extras == base
     store.clear()
     assert _pieces(store) == set()
+
+
+def test_every_way_results_go_takes_their_pieces_only(store: Store) -> None:
+    rng = random.Random(13)
+    base = shared_map(rng, 300)
+    old = time.time() - 3600
+    for n in range(VARIANTS + 2):  # the first two are evicted past the cap
+        extras = {**base, f"own/{n}.py": f"{n:032x}"}
+        store.write([result("k" * 32, extras, detail=f"run {n}")], {}, {}, None)
+        assert _pieces(store) == _named(store)
+    store.write(
+        [NewResult("p" * 32, "tested", "app.P", True, "", 0.1, {"p.py": "p"}, {}, old)],
+        {},
+        {},
+        None,
+    )
+    assert store.prune(time.time() - 60) == 1
+    assert _pieces(store) == _named(store)
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE results SET detail = 'forged' WHERE detail = 'run 5'")
+    store.drop(store.unsound())
+    assert _pieces(store) == _named(store)
+    assert [r.detail for r in store.sound_results()] == [
+        f"run {n}" for n in range(2, VARIANTS + 2) if n != 5
+    ]
+
+
+def _named(store: Store) -> set[bytes]:
+    with sqlite3.connect(store.path) as conn:
+        values = [row[0] for row in conn.execute("SELECT pieces FROM results")]
+    return {name for value in values for name in pieces.digests(value) or ()}
 
 
 def _pieces(store: Store) -> set[bytes]:
