@@ -140,8 +140,9 @@ class Reader:
         out: dict[str, Any] = {}
         for name in digests(stored) or ():
             if name not in self._maps:
+                text = self._texts.get(name)
                 try:
-                    part = json.loads("{" + (self._texts.get(name) or "") + "}")
+                    part = None if text is None else json.loads("{" + text + "}")
                 except ValueError:
                     part = None
                 self._maps[name] = part if isinstance(part, dict) else None
