@@ -254,3 +254,27 @@ def fresh_venvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         )
         pythons.append(python)
     return pythons[0], pythons[1]
+
+
+def as_schema_9(conn: Any) -> None:
+    """Turn a store of this schema (an open sqlite3 connection) into the store lockgate's
+    schema 9 left: each result's extras as their JSON text in its row, facts as text, no
+    pieces table."""
+    import zlib
+
+    texts = {
+        name: zlib.decompress(data).decode()
+        for name, data in conn.execute("SELECT digest, data FROM pieces")
+    }
+    rows = conn.execute("SELECT rowid, pieces FROM results").fetchall()
+    conn.execute("ALTER TABLE results RENAME COLUMN pieces TO extras")
+    for rowid, value in rows:
+        names = [value[i : i + 16] for i in range(0, len(value), 16)]
+        text = "{" + ", ".join(texts[n] for n in names) + "}"
+        conn.execute("UPDATE results SET extras = ? WHERE rowid = ?", (text, rowid))
+    for name, data in conn.execute("SELECT hash, data FROM facts").fetchall():
+        conn.execute(
+            "UPDATE facts SET data = ? WHERE hash = ?", (zlib.decompress(data).decode(), name)
+        )
+    conn.execute("DROP TABLE pieces")
+    conn.execute("PRAGMA user_version = 9")

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, git, isolated_env, lockgate
+from conftest import as_schema_9, copy_project, git, isolated_env, lockgate
+
+from lockgate.store.schema import SCHEMA_VERSION
 
 LEGACY = '''"""Legacy: what the shop did before it had tests."""
 
@@ -336,6 +338,7 @@ def test_the_report_shows_the_trend_and_owners_in_a_browser(work: Path, tmp_path
 def test_a_schema_8_store_gains_the_score_history_and_keeps_its_results(work: Path) -> None:
     store = work / ".lockgate/store.sqlite"
     with contextlib.closing(sqlite3.connect(store)) as conn:
+        as_schema_9(conn)
         conn.execute("DROP TABLE scores")
         conn.execute("PRAGMA user_version = 8")
         conn.commit()
@@ -343,6 +346,6 @@ def test_a_schema_8_store_gains_the_score_history_and_keeps_its_results(work: Pa
     assert run.code == 0
     assert run.json["summary"]["cache"]["misses"] == 0  # every result kept
     with contextlib.closing(sqlite3.connect(store)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (9,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         head = git(work, "rev-parse", "HEAD").strip()
         assert conn.execute("SELECT commit_id FROM scores").fetchall() == [(head,)]

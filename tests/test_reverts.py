@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Run, copy_project, isolated_env, lockgate
+from conftest import Run, as_schema_9, copy_project, isolated_env, lockgate
 
 RECEIPT_TEST = (
     "\n\ndef test_receipt_is_not_void():\n"
@@ -182,6 +182,7 @@ SCHEMA_6_COLUMNS = (
 
 def as_schema_6(conn: sqlite3.Connection) -> None:
     """Turn a store holding one result per key into the store lockgate's schema 6 left."""
+    as_schema_9(conn)
     conn.execute("ALTER TABLE results RENAME TO results_7")
     conn.execute(SCHEMA_6_RESULTS)
     conn.execute(f"INSERT INTO results SELECT {SCHEMA_6_COLUMNS} FROM results_7")

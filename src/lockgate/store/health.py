@@ -158,6 +158,7 @@ _NOUNS = {
     "snapshot": ("snapshot", "snapshots"),
     "reasons": ("record of re-run reasons", "records of re-run reasons"),
     "scores": ("score record", "score records"),
+    "pieces": ("damaged piece of extras", "damaged pieces of extras"),
 }
 
 

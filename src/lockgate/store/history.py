@@ -93,7 +93,7 @@ def layer_sizes(db: Database) -> list[tuple[str, int, int]]:
     return [
         (layer, count, size or 0)
         for layer, count, size in db.execute(
-            "SELECT layer, count(*), sum(length(detail) + length(extras) + length(inputs)) "
+            "SELECT layer, count(*), sum(length(detail) + length(pieces) + length(inputs)) "
             "FROM results GROUP BY layer ORDER BY layer"
         )
     ]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lockgate.store import schema
+from lockgate.store import pieces, schema
 from lockgate.store.db import Database, DatabaseError, chunks
 
 
@@ -74,6 +74,31 @@ def variant_of(extras: dict[str, str | None]) -> str:
     return schema.variant(json.dumps(extras, sort_keys=True))
 
 
+def signed_row(reader: pieces.Reader, row: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A results row as read (its pieces' digests in place of its extras) as it was signed,
+    its extras joined back from the pieces; None when a piece is missing or damaged."""
+    extras = reader.extras(row[schema.EXTRAS])
+    if extras is None:
+        return None
+    return (*row[: schema.EXTRAS], extras, *row[schema.EXTRAS + 1 :])
+
+
+def signed_fact(row: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A facts row as read (its text compressed) as it was signed; None when unreadable."""
+    text = pieces.unpack_fact(row[1])
+    return None if text is None else (row[0], text, *row[2:])
+
+
+def _sound_facts(secret: bytes, rows: Iterable[Sequence[Any]]) -> dict[str, str]:
+    """name → text of the facts rows that verify."""
+    out: dict[str, str] = {}
+    for row in rows:
+        fact = signed_fact(row)
+        if fact is not None and schema.sound(secret, "facts", fact):
+            out[fact[0]] = fact[1]
+    return out
+
+
 def decodes(row: Sequence[Any]) -> bool:
     """A results row whose extras and inputs can be read."""
     try:
@@ -106,7 +131,7 @@ def facts(db: Database, secret: bytes, hashes: Iterable[str]) -> dict[str, str]:
             rows = db.execute(
                 f"SELECT {schema.COLUMNS['facts']} FROM facts WHERE hash IN ({marks})", chunk
             )
-            out.update((r[0], r[1]) for r in rows.fetchall() if schema.sound(secret, "facts", r))
+            out.update(_sound_facts(secret, rows.fetchall()))
     except DatabaseError as exc:
         db.recover(exc)
         return {}
@@ -124,7 +149,7 @@ def facts_named(db: Database, secret: bytes, prefix: str) -> dict[str, str]:
     except DatabaseError as exc:
         db.recover(exc)
         return {}
-    return {r[0]: r[1] for r in rows if schema.sound(secret, "facts", r)}
+    return _sound_facts(secret, rows)
 
 
 def environment(db: Database, env_digest: str) -> dict[str, str]:
@@ -145,6 +170,7 @@ def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, list[S
     """Stored results for ``keys``, each key's variants newest first (last stored or served
     first); a row that fails verification is left out."""
     out: dict[str, list[Stored]] = {}
+    reader = pieces.Reader(db)
     try:
         for chunk in chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
@@ -153,14 +179,22 @@ def lookup(db: Database, secret: bytes, keys: Iterable[str]) -> dict[str, list[S
                 f"WHERE key IN ({marks}) ORDER BY used DESC, rowid DESC",
                 chunk,
             ).fetchall()
-            for *row, variant in rows:
-                if not (schema.sound(secret, "results", row) and schema.consistent(row, variant)):
+            reader.read(row[schema.EXTRAS] for row in rows)
+            for *stored, variant in rows:
+                row = signed_row(reader, stored)
+                if not (
+                    row is not None
+                    and schema.sound(secret, "results", row)
+                    and schema.consistent(row, variant)
+                ):
                     continue
                 key, _, _, passed, detail, seconds, extras, _, created, marks, _ = row
-                try:
-                    found = json.loads(extras)
-                except ValueError:
-                    continue
+                found = reader.mapping(stored[schema.EXTRAS])
+                if found is None:
+                    try:
+                        found = json.loads(extras)
+                    except ValueError:
+                        continue
                 flags = frozenset(marks.split(",")) - {""}
                 out.setdefault(key, []).append(
                     Stored(key, bool(passed), detail, seconds, found, created, flags, variant)
@@ -178,6 +212,7 @@ def latest_of(
     variant of its key that was: what a re-run layer is compared with to say why."""
     columns = ", ".join(f"r.{c}" for c in schema.COLUMNS["results"].split(", "))
     out: dict[tuple[str, str], dict[str, Any]] = {}
+    reader = pieces.Reader(db)
     try:
         for chunk in chunks(sorted({feature for feature, _ in wanted})):
             marks = ",".join("?" * len(chunk))
@@ -187,8 +222,11 @@ def latest_of(
                 f"WHERE l.feature IN ({marks})",
                 chunk,
             ).fetchall()
-            for feature, *row in rows:
-                if (feature, row[1]) in wanted and schema.sound(secret, "results", row):
+            for feature, *stored in rows:
+                if (feature, stored[1]) not in wanted:
+                    continue
+                row = signed_row(reader, stored)
+                if row is not None and schema.sound(secret, "results", row):
                     with contextlib.suppress(ValueError, zlib.error):
                         out[feature, row[1]] = json.loads(zlib.decompress(row[7]))
     except DatabaseError as exc:
@@ -208,9 +246,17 @@ def sound_results(db: Database, secret: bytes) -> list[NewResult]:
         db.recover(exc)
         return []
     out = []
-    for *row, variant in rows:
+    reader = pieces.Reader(db)
+    try:
+        reader.read(row[schema.EXTRAS] for row in rows)
+    except DatabaseError as exc:
+        db.recover(exc)
+        return []
+    for *stored, variant in rows:
+        row = signed_row(reader, stored)
         if not (
-            schema.sound(secret, "results", row)
+            row is not None
+            and schema.sound(secret, "results", row)
             and schema.consistent(row, variant)
             and decodes(row)
         ):
@@ -224,7 +270,7 @@ def sound_results(db: Database, secret: bytes) -> list[NewResult]:
                 bool(passed),
                 detail,
                 seconds,
-                json.loads(extras),
+                reader.mapping(stored[schema.EXTRAS]) or json.loads(extras),
                 json.loads(zlib.decompress(inputs)),
                 created,
                 frozenset(marks.split(",")) - {""},
@@ -278,14 +324,18 @@ def write(
     if not db.writable:
         return
     now = time.time()
-    result_rows = [_result_row(secret, r, now) for r in results]
+    runs: list[bytes] = []
+    result_rows = [_result_row(secret, r, now, runs) for r in results]
     stat_rows = []
     for path, s in stats.items():
         stat = (path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.recorded_ns, s.hash)
         stat_rows.append((*stat, schema.mac(secret, "stat", stat)))
-    fact_rows = [(h, d, schema.mac(secret, "facts", (h, d))) for h, d in facts.items()]
+    fact_rows = [
+        (h, pieces.pack_fact(d), schema.mac(secret, "facts", (h, d))) for h, d in facts.items()
+    ]
     try:
         with db.transaction():
+            pieces.store(db, runs)
             db.executemany(
                 f"INSERT OR REPLACE INTO results ({schema.COLUMNS['results']}, variant, used) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -311,10 +361,12 @@ def write(
         db.warnings.append(f"could not write the store ({exc}); results were not saved")
 
 
-def _result_row(secret: bytes, r: NewResult, now: float) -> tuple[Any, ...]:
-    """The signed results row of ``r`` (created ``now`` unless it says when), with its
-    variant and ``used`` (now) after the MAC."""
-    extras = json.dumps(r.extras, sort_keys=True)
+def _result_row(secret: bytes, r: NewResult, now: float, runs: list[bytes]) -> tuple[Any, ...]:
+    """The results row of ``r`` (created ``now`` unless it says when), signed with its extras
+    and holding the digests of their pieces (added to ``runs``), with its variant and ``used``
+    (now) after the MAC."""
+    extras, own = pieces.split(r.extras)
+    runs += own
     row = (
         r.key,
         r.layer,
@@ -327,7 +379,8 @@ def _result_row(secret: bytes, r: NewResult, now: float) -> tuple[Any, ...]:
         now if r.created is None else r.created,
         ",".join(sorted(r.marks)),
     )
-    return (*row, schema.mac(secret, "results", row), schema.variant(extras), now)
+    stored = (*row[: schema.EXTRAS], pieces.packed(own), *row[schema.EXTRAS + 1 :])
+    return (*stored, schema.mac(secret, "results", row), schema.variant(extras), now)
 
 
 def _evict(db: Database, keys: set[str]) -> None:
@@ -356,6 +409,8 @@ def _evict(db: Database, keys: set[str]) -> None:
             "DELETE FROM latest WHERE key = ? AND variant = ?",
             [(key, variant) for _, variant in gone],
         )
+    if crowded:
+        pieces.collect(db)
 
 
 def _insert_run(

@@ -1,17 +1,19 @@
 """The store's schema: its tables, its version and migrations, and what each row's MAC covers.
 
-Schema 9 (``PRAGMA user_version``), one table per kind of row:
+Schema 10 (``PRAGMA user_version``), one table per kind of row:
 
 - ``results``: layer results under their content key (signed, the MAC in ``checksum``), one
   per *variant*: the digest of the extras, what the run observed beyond the key's inputs, so
   that the results of several contents of one input set are kept side by side (newest
   ``VARIANTS`` per key, by ``used``); ``marks`` is a comma-separated set (``load_dependent``,
-  ``flaky``).
+  ``flaky``); ``pieces`` names the pieces its extras are stored in.
+- ``pieces``: parts of results' extras by digest, each stored once however many results share
+  it (:mod:`lockgate.store.pieces`), compressed; checked against its digest when read.
 - ``latest``: (feature, layer) → the key and variant of the last result stored for it, for
   ``why``.
 - ``stat``: the stat cache, each file's size, times and inode with its hash (signed).
-- ``facts``: JSON text by name: parse results under a file's content hash, and the other
-  facts a run records (signed).
+- ``facts``: JSON text by name, compressed: parse results under a file's content hash, and the
+  other facts a run records (signed: the text).
 - ``snapshot``: per scope, the last full run, served whole by the no-change path (signed).
 - ``envs``: environment fingerprints by digest, their items as JSON.
 - ``runs``: one row per run, for ``cache stats``, ``cache check`` and ``why --last``; with
@@ -29,7 +31,7 @@ from typing import Any
 
 from lockgate.store import signing
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Results kept per key, newest first: see "The store" in docs/design.md for why eight.
 VARIANTS = 8
 
@@ -38,11 +40,11 @@ CREATE TABLE IF NOT EXISTS stat (
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
     recorded_ns INTEGER, hash TEXT, mac TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data TEXT NOT NULL, mac TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (hash TEXT PRIMARY KEY, data BLOB NOT NULL, mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
     key TEXT NOT NULL, layer TEXT NOT NULL, feature TEXT NOT NULL,
     passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
-    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    pieces BLOB NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
     checksum TEXT NOT NULL, variant TEXT NOT NULL, used REAL NOT NULL,
     PRIMARY KEY (key, variant)
 );
@@ -70,11 +72,31 @@ CREATE TABLE IF NOT EXISTS reasons (
 CREATE TABLE IF NOT EXISTS scores (
     commit_id TEXT PRIMARY KEY, recorded REAL NOT NULL, data BLOB NOT NULL, mac TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pieces (digest BLOB PRIMARY KEY, data BLOB NOT NULL);
 """
 # One CREATE statement per table, in the order above.
 TABLES = tuple(statement for statement in _SCHEMA.split(";") if statement.strip())
 # Every table, in the order ``clear`` empties them.
-ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reasons", "scores")
+ALL = (
+    "stat",
+    "facts",
+    "results",
+    "latest",
+    "envs",
+    "runs",
+    "snapshot",
+    "reasons",
+    "scores",
+    "pieces",
+)
+# The results table of schemas 6 to 9, which the migration from 6 makes: extras as JSON text.
+_RESULTS_9 = """CREATE TABLE IF NOT EXISTS results (
+    key TEXT NOT NULL, layer TEXT NOT NULL, feature TEXT NOT NULL,
+    passed INTEGER NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL,
+    extras TEXT NOT NULL, inputs BLOB NOT NULL, created REAL NOT NULL, marks TEXT NOT NULL,
+    checksum TEXT NOT NULL, variant TEXT NOT NULL, used REAL NOT NULL,
+    PRIMARY KEY (key, variant)
+)"""
 
 # What a store of each older schema needs to become the next one: version → statements, run
 # in order up to this one. An old store keeps every result (set aside, it would re-run
@@ -83,8 +105,11 @@ ALL = ("stat", "facts", "results", "latest", "envs", "runs", "snapshot", "reason
 # results table is made again with its variants (``VARIANT_SQL`` computes each row's), and
 # ``latest`` names the variant of the one result its key had. From 7, the audit's two counts
 # join the run history (issue 19). From 8, the score history per commit (issue 24): a new
-# table, so every stored result stays.
+# table, so every stored result stays. From 9, each result's extras are split into pieces
+# stored once (issue 21: 295 of Faker's 335 MB were extras, most of them alike) and facts are
+# compressed, by :func:`lockgate.store.pieces.migrate` (``SPLIT_STEP``); no row is signed again.
 VARIANT_SQL = "lockgate_variant"
+SPLIT_STEP = "-- lockgate: split extras into pieces, compress facts"
 MIGRATIONS = {
     5: (
         "ALTER TABLE runs ADD COLUMN scope TEXT",
@@ -98,7 +123,7 @@ MIGRATIONS = {
     ),
     6: (
         "ALTER TABLE results RENAME TO results_6",
-        TABLES[2],
+        _RESULTS_9,
         "INSERT INTO results (key, layer, feature, passed, detail, seconds, extras, inputs, "
         "created, marks, checksum, variant, used) SELECT key, layer, feature, passed, detail, "
         f"seconds, extras, inputs, created, marks, checksum, {VARIANT_SQL}(extras), created "
@@ -114,17 +139,20 @@ MIGRATIONS = {
     ),
     # score history (issue 24): one step, a new table only
     8: (TABLES[8],),
+    9: ("ALTER TABLE results RENAME COLUMN extras TO pieces", TABLES[9], SPLIT_STEP),
 }
 
 SIGNED = ("results", "stat", "facts", "snapshot", "reasons", "scores")
 # Each signed table's signed columns in schema order, its MAC last. A result's ``variant`` and
 # ``used`` are not signed: the variant is checked against the signed extras it is the digest
-# of (:func:`consistent`), and ``used`` only orders the variants of one key.
+# of (:func:`consistent`), and ``used`` only orders the variants of one key. A result is
+# signed with its extras, the canonical JSON its ``pieces`` are joined into when it is read;
+# a fact with its text, which ``data`` holds compressed.
 MARKS = 9  # the place of ``marks`` among the results columns
-EXTRAS = 6  # the place of ``extras``
+EXTRAS = 6  # the place of the extras (stored: ``pieces``)
 COLUMNS = {
     "results": (
-        "key, layer, feature, passed, detail, seconds, extras, inputs, created, marks, checksum"
+        "key, layer, feature, passed, detail, seconds, pieces, inputs, created, marks, checksum"
     ),
     "stat": "path, size, mtime_ns, ctime_ns, inode, recorded_ns, hash, mac",
     "facts": "hash, data, mac",

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from lockgate.store import schema
+from lockgate.store import pieces, schema
 from lockgate.store.db import (
     DB_NAME,
     Database,
@@ -17,7 +17,7 @@ from lockgate.store.db import (
     create_tables,
     transaction,
 )
-from lockgate.store.results import decodes
+from lockgate.store.results import decodes, signed_fact, signed_row
 
 
 def integrity(db: Database) -> list[str]:
@@ -31,12 +31,18 @@ def schema_version(db: Database) -> int:
 
 
 def unsound(db: Database, secret: bytes) -> dict[str, list[int]]:
-    """Per signed table, the rowids of rows that fail verification or cannot be read."""
+    """Per signed table, the rowids of rows that fail verification or cannot be read (a
+    result among them when a piece of its extras is missing or damaged); and the pieces
+    whose bytes do not match their digest."""
     bad: dict[str, list[int]] = {}
+    reader = pieces.Reader(db)
     for table in schema.SIGNED:
         for rowid, row in _readable_rows(db, table, _columns(table)):
-            if not _sound(secret, table, row):
+            if not _sound(secret, table, row, reader):
                 bad.setdefault(table, []).append(rowid)
+    with_damage = pieces.damaged(db)
+    if with_damage:
+        bad["pieces"] = with_damage
     return bad
 
 
@@ -48,14 +54,21 @@ def _columns(table: str) -> str:
     return schema.COLUMNS[table]
 
 
-def _sound(secret: bytes, table: str, row: tuple[Any, ...]) -> bool:
+def _sound(secret: bytes, table: str, row: tuple[Any, ...], reader: pieces.Reader) -> bool:
     """A row read as :func:`_columns` gives it: signed by this user, unaltered, readable, and a
-    result filed under the variant of its extras."""
+    result filed under the variant of its extras, every piece of them intact."""
+    if table == "facts":
+        fact = signed_fact(row)
+        return fact is not None and schema.sound(secret, table, fact)
     if table != "results":
         return schema.sound(secret, table, row)
-    signed = row[:-2]
+    try:
+        signed = signed_row(reader, row[:-2])
+    except DatabaseError:
+        return False
     return (
-        schema.sound(secret, table, signed)
+        signed is not None
+        and schema.sound(secret, table, signed)
         and schema.consistent(signed, row[-2])
         and decodes(signed)
     )
@@ -90,6 +103,8 @@ def drop(db: Database, rows: dict[str, list[int]]) -> None:
         if rows.get("results"):
             db.execute("DELETE FROM snapshot")
             db.execute(f"DELETE FROM latest WHERE {_POINTS_NOWHERE}")
+        if rows.get("results") or rows.get("pieces"):
+            pieces.collect(db)
 
 
 def delete(db: Database, keys: Iterable[str]) -> int:
@@ -126,6 +141,7 @@ def _forget_removed(db: Database) -> None:
     and ``latest`` rows."""
     db.execute("DELETE FROM snapshot")
     db.execute(f"DELETE FROM latest WHERE {_POINTS_NOWHERE}")
+    pieces.collect(db)
 
 
 def vacuum(db: Database) -> None:
@@ -149,17 +165,21 @@ def rebuild(db: Database, secret: bytes) -> tuple[int, int]:
     except DatabaseError:
         found = {}
     bad = {table: set(rowids) for table, rowids in found.items()}
+    reader = pieces.Reader(db)
     fresh = connect(fresh_path)
     try:
         with transaction(fresh):
             create_tables(fresh, stamp=True)
+            for _, (name, data) in _readable_rows(db, "pieces", "digest, data"):
+                if pieces.intact(name, data) is not None:
+                    fresh.execute("INSERT OR IGNORE INTO pieces VALUES (?, ?)", (name, data))
             for table in ("stat", "facts", "results", "latest", "envs", "runs", "scores"):
                 signed = table in schema.SIGNED
                 columns = _columns(table) if signed else "*"
                 named = f"({columns})" if signed else ""
                 for rowid, row in _readable_rows(db, table, columns):
                     sound = not signed or (
-                        rowid not in bad.get(table, ()) and _sound(secret, table, row)
+                        rowid not in bad.get(table, ()) and _sound(secret, table, row, reader)
                     )
                     if table == "results":
                         kept, dropped = (kept + 1, dropped) if sound else (kept, dropped + 1)
@@ -168,6 +188,7 @@ def rebuild(db: Database, secret: bytes) -> tuple[int, int]:
                         fresh.execute(
                             f"INSERT OR IGNORE INTO {table} {named} VALUES ({marks})", row
                         )
+            pieces.collect(fresh)
     finally:
         fresh.close()
     db.replace_file(fresh_path)
