@@ -283,3 +283,54 @@ def test_a_failure_the_feature_scores_past_is_not_rechecked_one_that_lifts_it_is
         layer = run.layer(PRICING, name)
         assert layer["cached"] is False and layer["passed"] is True
         assert RECHECKED in layer["reason"]
+
+
+def test_an_unchanged_tree_whose_failures_no_recheck_could_lift_deploys_by_the_no_change_path(
+    shop: Path,
+) -> None:
+    """A codebase with legacy failures (the common case when a team adopts the gate) deploys
+    an unchanged tree as fast as it aligns one: when no stored failure is one a re-check could
+    lift, the full path would serve every result as stored, so the no-change path serves the
+    same run. One failure a pass could lift, and the deploy takes the full path again."""
+    (shop / "docs/guides/pricing-service.md").unlink()
+    run_git(shop, "commit", "-qam", "the pricing guide is gone")
+    loaded = align(shop, load="ctor")
+    assert loaded.layer(PRICING, "instantiated")["passed"] is False
+    first = deploy(shop, "--dry-run")  # re-checks the tests that failed under load: they pass
+    assert first.code == 1
+    full = lockgate("deploy", shop, "--dry-run", "--json", "--no-cache")
+
+    again = lockgate("deploy", shop, "--dry-run")
+
+    assert again.code == 1
+    assert "nothing changed: reused" in again.stderr
+    served = deploy(shop, "--dry-run")
+    assert served.code == 1
+    assert served.json["summary"]["cache"]["misses"] == 0
+    # the verdicts are the keyed path's: the constructor failure as stored, the guide missing
+    assert verdicts_of(served) == verdicts_of(first)
+    assert gates_of(served) == gates_of(first)
+    # and those of a run that reuses nothing, but for the failure only the load made and the
+    # note that the first deploy's re-check passed (a flaky result says so where it is served)
+    fresh = verdicts_of(full)
+    fresh[(PRICING, "instantiated")] = verdicts_of(first)[(PRICING, "instantiated")]
+    noted = {k: (p, d.split("; flaky: ")[0]) for k, (p, d) in verdicts_of(served).items()}
+    assert noted == fresh
+
+    # the guide comes back, so passing the constructor would lift the block: a re-check is
+    # worth its run, and the unchanged tree's deploy is the full path's
+    (shop / "docs/guides").mkdir(exist_ok=True)
+    run_git(shop, "checkout", "HEAD~1", "--", "docs/guides/pricing-service.md")
+    run_git(shop, "commit", "-qm", "the guide is back")
+    align(shop, load="ctor")
+    run = lockgate("deploy", shop, "--dry-run")
+    assert "nothing changed: reused" not in run.stderr
+    assert run.code == 0, run.stderr
+
+
+def verdicts_of(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
+    return {
+        (f["id"], name): (layer["passed"], layer["detail"])
+        for f in run.json["features"]
+        for name, layer in f["layers"].items()
+    }

@@ -77,7 +77,11 @@ def _align(
             except BaseException:
                 store.close()
                 raise
-            if fast is not None and options.recheck_failures and _any_failure(fast):
+            if (
+                fast is not None
+                and options.recheck_failures
+                and _worth_a_recheck(root, options, fast)
+            ):
                 fast = None  # the full path re-checks the failures that would block
             if fast is not None:
                 store.close()
@@ -94,6 +98,21 @@ def _align(
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
     return align_fully(root, options, layers, started, store, remote)
+
+
+def _worth_a_recheck(root: Path, options: Options, served: AlignResult) -> bool:
+    """Whether a deploy's full path would run one of ``served``'s failures again (one a gate
+    would block on and a pass could lift): otherwise it would serve every result as stored,
+    and ``served`` is its run. A codebase with legacy failures deploys unchanged this way."""
+    if not _any_failure(served):
+        return False
+    # lazy: configuration and gate modules, which a no-change align never needs
+    from lockgate.pipeline.recheck import any_worth_rechecking
+    from lockgate.project import config
+
+    cfg = config.load(root).config
+    new_code = options.since is not None or cfg.gate == "new-code"
+    return any_worth_rechecking(cfg, served, new_code)
 
 
 def _any_failure(result: AlignResult) -> bool:

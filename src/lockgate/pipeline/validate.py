@@ -21,7 +21,7 @@ from lockgate.layers.scoring import score, status
 from lockgate.model import LAYERS, AlignResult, Audit, FeatureResult, Write
 from lockgate.pipeline import claim
 from lockgate.pipeline.parts import Part, claimed, shard_of
-from lockgate.pipeline.recheck import worth_rechecking
+from lockgate.pipeline.recheck import rechecked_in_plan
 from lockgate.pipeline.record import depended_on, moved_during, suite_results
 from lockgate.pipeline.runner import Runner
 from lockgate.plainfiles import NotRegular
@@ -282,7 +282,7 @@ def _run(
             runner.narrow(planned)
         if options.recheck_failures:
             new_code = options.since is not None or config.gate == "new-code"
-            runner.recheck(planned, worth_rechecking(ctx, planned, new_code))
+            runner.recheck(planned, rechecked_in_plan(ctx, planned, new_code))
         checking = _start_audit(ctx.project.config, options, store, runner, planned)
         reused = sum(1 for p in planned if p.result is not None)
         report.say(
