@@ -91,8 +91,15 @@ class FileHasher:
         return self.contents[path]
 
     def state(self, paths: Iterable[str]) -> str:
-        """One hash over the state (content hash, or absence) of every path in ``paths``."""
-        return key_of([[p, self.hash(p)] for p in sorted(paths)])
+        """One hash over the state (content hash, or absence) of every path in ``paths``:
+        ``key_of([[path, hash], ...])`` in path order. A probe set holds a thousand names or
+        more, mostly ones already answered: only those not answered yet go through
+        :meth:`hash`, the rest are looked up and paired without a Python loop (a pair as a
+        tuple encodes as the same JSON array)."""
+        ordered = sorted(paths)
+        for path in set(ordered).difference(self._hashes):
+            self.hash(path)
+        return key_of(list(zip(ordered, map(self._hashes.__getitem__, ordered), strict=True)))
 
     def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
         """``{path: hash}`` for ``paths``."""
