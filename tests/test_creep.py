@@ -29,6 +29,7 @@ pytest.importorskip("cryptography", reason="Ed25519 signatures: pip install 'loc
 
 from lockgate.remote.entry import seal, unseal
 from lockgate.remote.parsed import VARIANT as PARSED_VARIANT
+from lockgate.remote.shared import VARIANT as SHARED_VARIANT
 from lockgate.remote.trust import Trust, new_pair, scoped_name
 
 SECRET = "the-shared-hmac-secret-every-job-holds"
@@ -90,14 +91,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
 
 def _entries(share: Path, scope: str, parse_facts: bool = False) -> dict[tuple[str, str], Path]:
     """(key, variant) → file, of every result's entry the share holds in ``scope`` (with
-    ``parse_facts``: of every parse fact instead)."""
+    ``parse_facts``: of every parse fact instead); not the probe sets stored apart, which only
+    an entry that verifies makes a reader fetch (and whose texts must hash to their names)."""
     tag = scoped_name("", scope)
     return {
         (folder.name.removesuffix(".v").removesuffix(tag), path.name): path
         for folder in share.glob("*/*.v")
         if folder.name.endswith(f"{tag}.v")
         for path in folder.iterdir()
-        if (path.name == PARSED_VARIANT) == parse_facts
+        if path.name != SHARED_VARIANT and (path.name == PARSED_VARIANT) == parse_facts
     }
 
 

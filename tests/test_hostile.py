@@ -34,6 +34,7 @@ import pytest
 from conftest import Run, copy_project, git, isolated_env, lockgate
 
 from lockgate.remote.parsed import VARIANT as PARSED_VARIANT
+from lockgate.remote.shared import VARIANT as SHARED_VARIANT
 
 SECRET = {"LOCKGATE_REMOTE_KEY": "a-shared-secret-of-the-hostile-tests"}
 
@@ -407,9 +408,14 @@ def test_a_spoiled_shared_folder_entry_costs_a_warning_and_a_rerun(
     writer = copy_project("basic", tmp_path / "writer")
     first = lockgate("align", writer, "--json", *remote, timeout=300, env=SECRET)
     assert first.json["summary"]["cache"]["remote_errors"] == 0, first.stderr
-    # beside the facts of each file it parsed (remote/parsed.py): results, and the records of
-    # what each test file did (keys/owners.py), by their layer
-    entries = sorted(p for p in share.rglob("*") if p.is_file() and p.name != PARSED_VARIANT)
+    # beside the facts of each file it parsed (remote/parsed.py) and the probe sets stored
+    # apart (remote/shared.py): results, and the records of what each test file did
+    # (keys/owners.py), by their layer
+    entries = sorted(
+        p
+        for p in share.rglob("*")
+        if p.is_file() and p.name not in (PARSED_VARIANT, SHARED_VARIANT)
+    )
     layers = {
         p: json.loads(zlib.decompress(p.read_bytes().partition(b"\n")[2]))["layer"] for p in entries
     }

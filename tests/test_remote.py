@@ -25,8 +25,10 @@ import pytest
 from conftest import Run, copy_project, git, isolated_env, lockgate
 
 from lockgate.remote.parsed import VARIANT
+from lockgate.remote.shared import VARIANT as SHARED
 
 PARSED_VARIANT = VARIANT.encode()
+SHARED_VARIANT = SHARED.encode()
 
 REDIS_SERVER = shutil.which("redis-server")
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
@@ -140,6 +142,12 @@ def variants(server: Server, db: int = 0) -> dict[tuple[bytes, bytes], bytes]:
     }
 
 
+def shared_facts(server: Server, db: int = 0) -> int:
+    """The probe sets and block lists the server holds apart (lockgate/remote/shared.py),
+    one key each, beside the entries that name them."""
+    return sum(1 for _, variant in variants(server, db) if variant == SHARED_VARIANT)
+
+
 @dataclass
 class CI:
     root: Path
@@ -172,7 +180,8 @@ def test_ci_fills_the_remote_and_a_clone_reuses_it(ci: CI) -> None:
     assert cache["remote_hits"] == 0 and cache["remote_errors"] == 0
     assert warnings(ci.first) == []
     assert cache["misses"] == 19
-    assert ci.server.client().dbsize() == 19 + RECORDS + PARSED
+    assert shared_facts(ci.server) > 0
+    assert ci.server.client().dbsize() == 19 + RECORDS + PARSED + shared_facts(ci.server)
 
     root = ci.clone()
     clone = lockgate("align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env())
@@ -222,7 +231,8 @@ def test_two_shards_in_clones_elsewhere_fill_the_remote_for_a_third_clone(
         cache = shard.json["summary"]["cache"]
         assert cache["hits"] == cache["remote_hits"] == 0, cache
         ran += cache["misses"]
-    assert ran == 19 and ci.server.client(3).dbsize() == 19 + RECORDS + PARSED
+    held = 19 + RECORDS + PARSED + shared_facts(ci.server, 3)
+    assert ran == 19 and ci.server.client(3).dbsize() == held
 
     third = lockgate(
         "align", clones[2], "--json", "-q", "--remote", ci.server.url("reader", 3), env=env()
@@ -262,9 +272,14 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
 
     client = ci.server.client()
     before = variants(ci.server)
-    assert len(before) == 19 + RECORDS + PARSED  # one variant per key
-    # the results' entries, not the records of test files nor the parse facts
-    keys = sorted(k for k, v in before.items() if k[1] != PARSED_VARIANT and _layer(v) != "owners")
+    # one variant per key
+    assert len(before) == 19 + RECORDS + PARSED + shared_facts(ci.server)
+    # the results' entries, not the records of test files, the parse facts, the shared facts
+    keys = sorted(
+        k
+        for k, v in before.items()
+        if k[1] not in (PARSED_VARIANT, SHARED_VARIANT) and _layer(v) != "owners"
+    )
     assert len(keys) == 19
     # a verdict edited behind lockgate's back, its MAC kept; and a whole entry moved to
     # another key (which it would pass for if the key were not signed)
@@ -321,7 +336,7 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     pushed = lockgate("cache", "push", root, "--remote", ci.server.url(db=1), env=env())
     assert pushed.code == 0, pushed.stderr
     assert pushed.stdout.startswith("pushed 19 results to redis://writer:***@")
-    assert ci.server.client(1).dbsize() == 19 + RECORDS
+    assert ci.server.client(1).dbsize() == 19 + RECORDS + shared_facts(ci.server, 1)
     refused = lockgate("cache", "push", root, "--remote", ci.server.url("reader", 1), env=env())
     assert refused.code == 1 and "reads only" in refused.stderr
     share = tmp_path / "share"
@@ -329,7 +344,9 @@ def test_push_and_pull_and_a_shared_folder(ci: CI, tmp_path: Path) -> None:
     folder = share.as_uri()
     pushed = lockgate("cache", "push", root, "--json", "--remote", folder, env=env())
     assert pushed.json == {"pushed": 19, "skipped": 0, "remote_errors": 0}
-    assert len([p for p in share.rglob("*") if p.is_file()]) == 19 + RECORDS
+    written = [p for p in share.rglob("*") if p.is_file()]
+    apart = [p for p in written if p.name == SHARED]
+    assert len(written) == 19 + RECORDS + len(apart) and apart
     assert not list(share.rglob("*.tmp"))
 
     root = ci.clone()

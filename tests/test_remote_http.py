@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import Run, copy_project, isolated_env, lockgate
 
+from lockgate.remote.bundle import unpack_variants
+from lockgate.remote.shared import VARIANT as SHARED
+
 pytest.importorskip("urllib3", reason="the HTTP remote: pip install 'lockgate[http]'")
 pytest.importorskip("wsgidav", reason="the WebDAV server of the test extra")
 
@@ -33,6 +36,11 @@ TURBO = Path(__file__).parents[1] / ".node/node_modules/turborepo-remote-cache/d
 ENV = {"LOCKGATE_REMOTE_KEY": SECRET}
 RESULTS = 12  # of the docs_config project: small, and quick to judge (no test suite)
 PARSED = 2  # its Python files: the CI run publishes what each says (lockgate/remote/parsed.py)
+
+
+def _variants(blob: bytes) -> list[str]:
+    """The variants a key's blob holds (lockgate/remote/bundle.py)."""
+    return [name for name, _ in unpack_variants(blob) or []]
 
 
 def _free_port() -> int:
@@ -198,7 +206,9 @@ def test_a_fresh_clone_reads_every_result_from_each_server(servers: Servers, kin
     assert servers.first.stderr.strip() == ""
     # the WebDAV layout: a folder per prefix of the blob's name, made by MKCOL
     blobs = [p for p in servers.dav_root.rglob("*") if p.is_file() and p.parent.name != "ac"]
-    assert len(blobs) == RESULTS + PARSED
+    # beside them, the probe sets stored apart (lockgate/remote/shared.py), a blob each
+    apart = [p for p in blobs if _variants(p.read_bytes()) == [SHARED]]
+    assert len(blobs) == RESULTS + PARSED + len(apart) and apart
     env = {**ENV, "LOCKGATE_REMOTE_TOKEN": TOKEN} if kind == "turbo" else ENV
     url = getattr(servers, kind)
     if kind != "webdav":

@@ -146,3 +146,52 @@ def test_closure_follows_imports_and_includes_parent_packages() -> None:
         everything - {"src/app/main.py"} | {"src/app/lone.py"}
     )
     assert found.closure_of_all([]) == frozenset()
+
+
+GUARDED = b"""\
+from __future__ import annotations
+import os, json.decoder
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    import hidden_for_types
+else:
+    import shown_else
+try:
+    import optional_one
+except ImportError:
+    import fallback
+else:
+    import after_try
+try:
+    import required_here
+except ValueError:
+    pass
+
+
+def late() -> None:
+    from .sibling import a, b
+    handler = lambda: __import__("not_a_statement")
+    match handler:
+        case _:
+            from .. import up
+"""
+
+
+def test_unguarded_imports_leave_out_what_the_code_guards() -> None:
+    """Imports under ``if TYPE_CHECKING`` and in a ``try`` that catches ImportError are left
+    out, ``__future__`` too; an import in a function, an ``else``, a handler or a match case
+    counts, with its line (a guarded ``try``'s ``else`` before its handlers)."""
+    facts = read_facts(GUARDED)
+    assert facts.unguarded == (
+        (2, "os", 0, None),
+        (2, "json.decoder", 0, None),
+        (3, "typing", 0, ("TYPE_CHECKING",)),
+        (7, "shown_else", 0, None),
+        (13, "after_try", 0, None),
+        (11, "fallback", 0, None),
+        (15, "required_here", 0, None),
+        (21, "sibling", 1, ("a", "b")),
+        (25, "", 2, ("up",)),
+    )
+    assert FileFacts.from_json(json.loads(json.dumps(facts.to_json()))) == facts
+    assert read_facts(b"def broken(:\n").unguarded == ()

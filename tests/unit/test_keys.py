@@ -119,3 +119,25 @@ def test_files_run_at_interpreter_start_are_in_the_fingerprint(
     for full in (0, 1):
         states = [repr(sorted(s[full].items())) for s in seen]
         assert len(set(states)) == len(states), full
+
+
+def test_a_probe_sets_state_is_the_key_of_each_members_hash_in_order(tmp_path: Path) -> None:
+    """FileHasher.state joins the members' encoded pairs: the same key as the plain
+    formula, for files present, absent, folders, listings, and members asked about before."""
+    from lockgate.keys.hashing import FileHasher
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("")
+    (tmp_path / 'q"u\\te é.py').write_text("")  # JSON escapes: a quote, a backslash, not ASCII
+    members = ["pkg/a.py", "b.py", "missing.py", "pkg/", "pkg/__init__.py", f"pkg{LISTING}"]
+    members += ['q"u\\te é.py', "ü.py"]
+    hasher = FileHasher(tmp_path, {})
+    hasher.hash("b.py")  # one already answered
+    plain = FileHasher(tmp_path, {})
+    expected = key_of([[p, plain.hash(p)] for p in sorted(members)])
+    assert hasher.state(members) == expected
+    assert hasher.state(reversed(members)) == expected
+    assert hasher.state([]) == key_of([])
+    (tmp_path / "missing.py").write_text("")
+    assert FileHasher(tmp_path, {}).state(members) != expected

@@ -7,26 +7,34 @@ script) ships unjudged, and one importing a git-ignored ``local_settings.py``, a
 or a module of the tests root validated fine beside those files and fails at import in the
 package (issue 20). An import that cannot be resolved blocks, named with its file and line.
 
-Not counted: imports inside ``if TYPE_CHECKING:``, and imports in a ``try:`` whose handlers
-catch ``ImportError`` (or ``ModuleNotFoundError``, ``Exception``, anything): the code says it
-copes without them.
+Not counted: the imports the code guards (see lockgate.project.unguarded). What each file
+imports comes from its parse facts when the store holds them for its content (a fresh clone
+has them from the remote), else from parsing it here.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from typing import Any
 
+from lockgate.keys.hashing import digest
+from lockgate.project.facts import read_facts, stored_name, unguarded_of
 from lockgate.project.project import module_names
+from lockgate.project.unguarded import Unguarded
+from lockgate.store.store import Store
 
-__all__ = ["Imports", "declared_dependencies", "external_names", "unresolved"]
+__all__ = ["Imports", "declared_dependencies", "external_names", "import_facts", "unresolved"]
 
-_GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+# What a file says of its imports: why it does not parse (None when it does), and its
+# unguarded imports.
+ImportFacts = tuple[str | None, tuple[Unguarded, ...]]
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 
@@ -53,29 +61,57 @@ class Imports:
         return top in self._external
 
 
+def import_facts(files: Mapping[str, bytes | None], store: Store | None) -> dict[str, ImportFacts]:
+    """What each shipped ``.py`` file of ``files`` (path → source; None for a link, left out)
+    says of its imports: from the parse facts ``store`` holds under its content's hash and the
+    facts' version, else parsed here."""
+    names = {p: stored_name(digest(source)) for p, source in files.items() if source is not None}
+    stored = store.facts(set(names.values())) if store is not None else {}
+    out: dict[str, ImportFacts] = {}
+    for path, name in names.items():
+        text = stored.get(name)
+        if text is not None:
+            try:
+                data = json.loads(text)
+                out[path] = (data["error"], unguarded_of(data))
+                continue
+            except (ValueError, TypeError, KeyError):
+                pass  # a fact of another shape: parsed again below, as if it were not there
+        source = files[path]
+        assert source is not None
+        facts = read_facts(source)
+        out[path] = (facts.error, facts.unguarded)
+    return out
+
+
 def unresolved(
-    files: Mapping[str, bytes | None], src: Sequence[str], imports: Imports
+    files: Mapping[str, bytes | None],
+    src: Sequence[str],
+    imports: Imports,
+    store: Store | None = None,
 ) -> list[str]:
     """One line per shipped ``.py`` file (``files``: path → source, None for a link, which is
     importable but read through its target) that does not parse, and per import in one that
-    resolves to nothing the package can import."""
+    resolves to nothing the package can import. The files' parse facts come from ``store``
+    where it holds them (see :func:`import_facts`)."""
     modules = module_names(sorted(files), src)
     packages = {prefix for name in modules for prefix in _prefixes(name)}
     packages |= {name for name, path in modules.items() if path.endswith("__init__.py")}
+    module_of: dict[str, str] = {}
+    for name, path in modules.items():
+        module_of.setdefault(path, name)
+    facts = import_facts(files, store)
+    bound = cache(lambda init: _bound_names(files[init]))
     problems: list[str] = []
-    for path, source in sorted(files.items()):
-        if source is None:
+    for path, (error, unguarded) in sorted(facts.items()):
+        if error is not None:
+            problems.append(f"{path} does not parse ({error})")
             continue
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError) as exc:
-            problems.append(f"{path} does not parse ({type(exc).__name__}: {exc})")
-            continue
-        me = next((m for m, p in modules.items() if p == path), "")
+        me = module_of.get(path, "")
         package = me if path.endswith("__init__.py") else me.rpartition(".")[0]
-        for node in _unguarded_imports(tree.body):
-            for written, missing in _check(node, package, modules, packages, files, imports):
-                problems.append(f"{path}:{node.lineno} imports {written}{missing}")
+        for found in unguarded:
+            for written, missing in _check(found, package, modules, packages, bound, imports):
+                problems.append(f"{path}:{found[0]} imports {written}{missing}")
     return problems
 
 
@@ -86,30 +122,30 @@ def _prefixes(name: str) -> Iterator[str]:
 
 
 def _check(
-    node: ast.Import | ast.ImportFrom,
+    found: Unguarded,
     package: str,
     modules: Mapping[str, str],
     packages: set[str],
-    files: Mapping[str, bytes | None],
+    bound_names: Callable[[str], set[str]],
     imports: Imports,
 ) -> Iterator[tuple[str, str]]:
-    """``(import as written, why it does not resolve)`` for each part of ``node`` that does
-    not resolve."""
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            why = _module(alias.name, modules, packages, imports)
-            if why:
-                yield alias.name, why
+    """``(import as written, why it does not resolve)`` for each part of the import ``found``
+    that does not resolve; ``bound_names`` gives the names a package's ``__init__`` binds."""
+    _, module, level, names = found
+    if names is None:  # import module
+        why = _module(module, modules, packages, imports)
+        if why:
+            yield module, why
         return
-    if node.level:
+    if level:
         parts = package.split(".") if package else []
-        if node.level - 1 > len(parts):
-            yield "." * node.level + (node.module or ""), ", above the top of the package"
+        if level - 1 > len(parts):
+            yield "." * level + module, ", above the top of the package"
             return
-        base = ".".join([*parts[: len(parts) - (node.level - 1)], *filter(None, [node.module])])
+        base = ".".join([*parts[: len(parts) - (level - 1)], *filter(None, [module])])
     else:
-        base = node.module or ""
-    written = "." * node.level + (node.module or "")
+        base = module
+    written = "." * level + module
     why = _module(base, modules, packages, imports) if base else ""
     if why:
         yield written, why
@@ -117,13 +153,13 @@ def _check(
     if base not in packages:
         return  # a module, or outside the package: its names are its own business
     init = modules.get(base)
-    bound = _bound_names(files[init]) if init is not None else set()
-    for alias in node.names:
-        name = f"{base}.{alias.name}"
-        if alias.name == "*" or name in modules or name in packages or "*" in bound:
+    bound = bound_names(init) if init is not None else set()
+    for alias in names:
+        name = f"{base}.{alias}"
+        if alias == "*" or name in modules or name in packages or "*" in bound:
             continue
-        if alias.name not in bound:
-            yield f"{written} import {alias.name}", _missing(name, imports)
+        if alias not in bound:
+            yield f"{written} import {alias}", _missing(name, imports)
 
 
 def _module(name: str, modules: Mapping[str, str], packages: set[str], imports: Imports) -> str:
@@ -147,55 +183,6 @@ def _missing(name: str, imports: Imports) -> str:
     if path is not None:
         return f", which is {path}: it does not ship (a dev file, test, excluded or untracked)"
     return ", which is not in the package"
-
-
-def _unguarded_imports(body: Iterable[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import in ``body`` at any depth, except those the code guards."""
-    for node in body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-                yield node
-        elif isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from _unguarded_imports(node.orelse)
-        elif isinstance(node, ast.Try | ast.TryStar) and any(
-            _catches_import_error(h) for h in node.handlers
-        ):
-            yield from _unguarded_imports([*node.orelse, *node.finalbody])
-            for handler in node.handlers:
-                yield from _unguarded_imports(handler.body)
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    yield from _unguarded_imports([child])
-                else:
-                    yield from _nested(child)
-
-
-def _nested(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Imports in statements below an expression-level node (a lambda holds none; a match
-    case, a handler or a comprehension can hold statements only through their children)."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.stmt):
-            yield from _unguarded_imports([child])
-        else:
-            yield from _nested(child)
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(
-        (isinstance(k, ast.Name) and k.id in _GUARDS)
-        or (isinstance(k, ast.Attribute) and k.attr in _GUARDS)
-        for k in kinds
-    )
 
 
 def _bound_names(source: bytes | None) -> set[str]:

@@ -35,6 +35,7 @@ class FileHasher:
         self._observed: dict[str, StatRow] = {}
         self._moved: dict[str, bool] = {}
         self._hashes: dict[str, str | None] = {}
+        self._pairs: dict[str, str] = {}  # path → its [path, hash] in JSON (see state)
         self.updated: dict[str, StatRow] = {}
         self.contents: dict[str, bytes] = {}  # files that had to be read this run
         self.failures: dict[str, OSError] = {}  # files that could not be read, and why
@@ -91,8 +92,16 @@ class FileHasher:
         return self.contents[path]
 
     def state(self, paths: Iterable[str]) -> str:
-        """One hash over the state (content hash, or absence) of every path in ``paths``."""
-        return key_of([[p, self.hash(p)] for p in sorted(paths)])
+        """One hash over the state (content hash, or absence) of every path in ``paths``:
+        ``key_of([[path, hash], ...])`` in path order. A run checks thousands of probe sets
+        of a thousand names or more, mostly the same names: each name's ``[path, hash]`` is
+        encoded once a run (as :func:`key_of` encodes it), and a set's text is joined from
+        them without a Python loop."""
+        ordered = sorted(paths)
+        pairs = self._pairs
+        for path in set(ordered).difference(pairs):
+            pairs[path] = json.dumps([path, self.hash(path)], separators=(",", ":"))
+        return digest(f"[{','.join(map(pairs.__getitem__, ordered))}]".encode())
 
     def hashes(self, paths: Iterable[str]) -> dict[str, str | None]:
         """``{path: hash}`` for ``paths``."""

@@ -27,8 +27,7 @@ from lockgate.pipeline.runner import Runner
 from lockgate.plainfiles import NotRegular
 from lockgate.project.config import Config
 from lockgate.project.discover import NOT_REGULAR, UNREADABLE, discover
-from lockgate.project.facts import VERSION as FACTS_VERSION
-from lockgate.project.facts import FileFacts, read_facts
+from lockgate.project.facts import FileFacts, read_facts, stored_name
 from lockgate.project.graph import ImportGraph
 from lockgate.project.project import Project
 from lockgate.remote.client import Remote
@@ -60,9 +59,7 @@ def _load_facts(
     from the remote in one batch before anything is parsed."""
     # Facts are filed under content hash and facts version, so a new shape never reads old rows.
     hashes = {
-        p: f"{h}/{FACTS_VERSION}" if h else None
-        for p in project.python_files
-        for h in [hasher.hash(p)]
+        p: stored_name(h) if h else None for p in project.python_files for h in [hasher.hash(p)]
     }
     wanted = {h for h in hashes.values() if h}
     known = store.facts(wanted) if store else {}

@@ -1,4 +1,5 @@
-"""What one Python file says, read by AST once per content: imports, classes, referenced names."""
+"""What one Python file says, read by AST once per content: imports, classes, referenced names,
+and the imports it does not guard (for the deploy's import check)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockgate.project.blocks import Outline, outline_of
+from lockgate.project.unguarded import Unguarded, unguarded_imports
 
 _PROTOCOL_BASES = {"Protocol", "typing.Protocol", "typing_extensions.Protocol"}
 _ABSTRACT_DECORATORS = {"abstractmethod", "abc.abstractmethod"}
 
 
-# Bump when FileFacts changes shape: stored facts are keyed by content hash and this version.
-VERSION = 3
+# Bump when FileFacts changes shape: stored facts are keyed by content hash and this version
+# (4: the unguarded imports).
+VERSION = 4
+
+
+def stored_name(content: str) -> str:
+    """The name the facts of a file whose content hash is ``content`` are stored under (in
+    the local store; the remote's is made of it, see lockgate.remote.parsed)."""
+    return f"{content}/{VERSION}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class FileFacts:
     outline: Outline | None = (
         None  # its blocks (see lockgate.project.blocks); None when it does not parse
     )
+    unguarded: tuple[Unguarded, ...] = ()  # see lockgate.project.unguarded
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the store."""
@@ -52,6 +62,7 @@ class FileFacts:
             "names": sorted(self.names),
             "error": self.error,
             "outline": None if self.outline is None else self.outline.to_json(),
+            "unguarded": [list(i) for i in self.unguarded],
         }
 
     @classmethod
@@ -66,6 +77,7 @@ class FileFacts:
             names=frozenset(data["names"]),
             error=data["error"],
             outline=None if data["outline"] is None else Outline.from_json(data["outline"]),
+            unguarded=unguarded_of(data),
         )
 
 
@@ -118,5 +130,16 @@ def read_facts(source: bytes) -> FileFacts:
         elif isinstance(node, ast.Attribute):
             names.add(node.attr)
     classes = tuple(_class_facts(node) for node in tree.body if isinstance(node, ast.ClassDef))
+    unguarded = unguarded_imports(tree)
     # last: outline_of replaces function bodies in the tree
-    return FileFacts(tuple(imports), classes, frozenset(names), outline=outline_of(tree))
+    outline = outline_of(tree)
+    return FileFacts(tuple(imports), classes, frozenset(names), None, outline, unguarded)
+
+
+def unguarded_of(data: dict[str, Any]) -> tuple[Unguarded, ...]:
+    """The unguarded imports of facts in :meth:`FileFacts.to_json` form, alone (the deploy's
+    import check needs no more of them)."""
+    return tuple(
+        (int(line), str(module), int(level), None if names is None else tuple(names))
+        for line, module, level, names in data["unguarded"]
+    )

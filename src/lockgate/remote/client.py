@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from lockgate.remote import parsed
+from lockgate.remote import parsed, shared
 from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
@@ -31,6 +31,7 @@ class Remote:
         self.warnings: list[str] = []
         self._backend: Backend | None = None
         self._down = False
+        self._shared: dict[str, str] = {}  # facts stored apart, read and verified this run
 
     def _open(self) -> Backend:
         if self._backend is None:
@@ -40,9 +41,35 @@ class Remote:
     def fetch(self, keys: Sequence[str]) -> dict[str, list[Entry]]:
         """The verified entries for ``keys``, each key's newest first (one per variant):
         from this run's scope, then from each trusted scope for the keys still missing.
-        Entries that fail verification are counted."""
+        Entries that fail verification are counted. Each comes with all its facts: those
+        stored apart are read in one more batch (once a run each); an entry whose facts
+        cannot all be read is left out (it runs again)."""
         trust = self.settings.trust
-        return self._read(keys, lambda scope, key, data: unseal(trust, scope, key, data))
+        found = self._read(keys, lambda scope, key, data: unseal(trust, scope, key, data))
+        wanted = {n for entries in found.values() for e in entries for n in e.refs}
+        self._read_shared(wanted - self._shared.keys())
+        out: dict[str, list[Entry]] = {}
+        for key, entries in found.items():
+            whole = [
+                Entry(e.result, {**e.facts, **{n: self._shared[n] for n in e.refs}})
+                for e in entries
+                if all(n in self._shared for n in e.refs)
+            ]
+            if whole:
+                out[key] = whole
+        return out
+
+    def _read_shared(self, facts: set[str]) -> None:
+        """Read the facts stored apart named ``facts`` (see lockgate.remote.shared)."""
+        if not facts:
+            return
+        names = {shared.name_of(f): f for f in facts}
+        trust = self.settings.trust
+        found = self._read(
+            sorted(names),
+            lambda scope, name, data: shared.unseal(trust, scope, names[name], data),
+        )
+        self._shared.update((names[name], texts[0]) for name, texts in found.items())
 
     def fetch_facts(self, digests: Iterable[str]) -> dict[str, str]:
         """The verified parse facts (JSON text) of the files whose content hashes (with the
@@ -120,8 +147,20 @@ class Remote:
         """Write ``entries`` in one batch, each under its key and variant; return how many
         were written."""
         trust = self.settings.trust
+        apart = {
+            name: text
+            for e in entries
+            for name, text in e.facts.items()
+            if shared.shareable(name, text)
+        }
+        # the facts first: a reader never finds an entry before the facts it names
+        if apart and not self._write(
+            {(shared.name_of(n), shared.VARIANT): (n, t) for n, t in apart.items()},
+            lambda scope, fact, _key: shared.seal(trust, scope, *fact),
+        ):
+            return 0
         return self._write(
-            {(e.result.key, variant_of(e.result.extras)): e for e in entries},
+            {(e.result.key, variant_of(e.result.extras)): _refer(e, apart) for e in entries},
             lambda scope, e, _key: seal(trust, scope, e),
         )
 
@@ -182,3 +221,12 @@ class Remote:
         """Release the backend's connections."""
         if self._backend is not None:
             self._backend.close()
+
+
+def _refer(entry: Entry, apart: Mapping[str, str]) -> Entry:
+    """``entry`` as written: the facts stored ``apart`` named, not carried."""
+    refs = tuple(sorted(n for n in entry.facts if n in apart))
+    if not refs:
+        return entry
+    kept = {n: t for n, t in entry.facts.items() if n not in apart}
+    return Entry(entry.result, kept, refs)

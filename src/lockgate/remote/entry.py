@@ -25,10 +25,12 @@ _SCOPED = "remote/2"
 
 @dataclass(frozen=True)
 class Entry:
-    """A result and the facts (probe sets) its reuse check reads."""
+    """A result and the facts (probe sets) its reuse check reads: in ``facts``, or on the
+    wire the names (``refs``) of those stored apart (see lockgate.remote.shared)."""
 
     result: NewResult
     facts: dict[str, str]
+    refs: tuple[str, ...] = ()
 
 
 def seal(trust: Trust, scope: str | None, entry: Entry) -> bytes:
@@ -47,6 +49,8 @@ def seal(trust: Trust, scope: str | None, entry: Entry) -> bytes:
         "marks": sorted(r.marks),
         "facts": entry.facts,
     }
+    if entry.refs:  # an entry without them reads as before refs
+        body["refs"] = sorted(entry.refs)
     payload = zlib.compress(json.dumps(body, sort_keys=True).encode(), 6)
     return sealed(trust, scope, (_KIND, _SCOPED), r.key, payload)
 
@@ -72,6 +76,7 @@ def unseal(trust: Trust, scope: str | None, key: str, data: bytes) -> Entry | No
             marks=frozenset(str(m) for m in body.get("marks", ())),
         )
         facts = {str(k): str(v) for k, v in dict(body["facts"]).items()}
+        refs = tuple(str(n) for n in list(body.get("refs", ())))
     except (ValueError, TypeError, KeyError, zlib.error):
         return None
-    return Entry(result, facts) if result.key == key else None
+    return Entry(result, facts, refs) if result.key == key else None

@@ -157,15 +157,16 @@ def _newest_first(folder: int) -> list[str]:
     """The names of the entries in a key's folder of variants (a descriptor), newest first by
     their own modification time (links not followed); writers' temporary files (``.``-names)
     are not entries."""
-    found = []
     with os.scandir(folder) as listing:
-        for item in listing:
-            if item.name.startswith("."):
-                continue
-            try:
-                found.append((item.stat(follow_symlinks=False).st_mtime_ns, item.name))
-            except FileNotFoundError:
-                continue
+        names = [item.name for item in listing if not item.name.startswith(".")]
+    if len(names) < 2:  # most keys hold one variant: nothing to order
+        return names
+    found = []
+    for name in names:
+        try:
+            found.append((os.stat(name, dir_fd=folder, follow_symlinks=False).st_mtime_ns, name))
+        except FileNotFoundError:
+            continue
     return [name for _, name in sorted(found, reverse=True)]
 
 
