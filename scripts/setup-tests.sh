@@ -20,6 +20,10 @@ fi
 
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
+# An editable install compiles nothing: with PYTHONDONTWRITEBYTECODE set (as on CI machines),
+# each of the suite's lockgate processes would compile lockgate's sources again (a third of a
+# small project's no-change run). Bytecode made here is read, and ignored once its source changes.
+.venv/bin/python -m compileall -q src
 
 # The Turborepo-compatible cache server of the HTTP remote's tests, from the npm registry, in a
 # project-local folder (git-ignored); pinned, so every machine tests against the same server.

@@ -146,7 +146,7 @@ def project(tmp_path: Path) -> Iterator[Any]:
     yield make
 
 
-_ALIGNED: dict[str, Path] = {}
+_ALIGNED: dict[str, tuple[Path, Run]] = {}
 
 
 def aligned_copy(name: str, dest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -159,8 +159,13 @@ def aligned_copy(name: str, dest: Path, tmp_path_factory: pytest.TempPathFactory
         base = copy_project(name, tmp_path_factory.mktemp(f"aligned-{name}"))
         run = lockgate("align", base, "--json", "--quiet")
         assert run.code in (0, 1), run.stderr
-        _ALIGNED[name] = base
-    return Path(shutil.copytree(_ALIGNED[name], dest / name, symlinks=True))
+        _ALIGNED[name] = base, run
+    return Path(shutil.copytree(_ALIGNED[name][0], dest / name, symlinks=True))
+
+
+def aligned_run(name: str) -> Run:
+    """The cold ``align`` whose store :func:`aligned_copy` copies (call that first)."""
+    return _ALIGNED[name][1]
 
 
 def _requirements(name: str) -> set[str]:

@@ -11,12 +11,13 @@ running the result again shows that the pass no longer holds.
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, lockgate
+from conftest import Run, copy_project, isolated_env, lockgate
 from conftest import git as run_git
 
 MODE = "SHOP_AUDIT_MODE"
@@ -44,13 +45,16 @@ def _no_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MODE, raising=False)
 
 
-@pytest.fixture
-def shop(project: Callable[[str], Path]) -> Path:
-    root = project("basic")
+def _with_cart_tests(root: Path) -> Path:
     (root / "tests" / "test_cart.py").write_text(CART_TESTS)
     run_git(root, "add", "-A")
     run_git(root, "commit", "-q", "-m", "a test that reads a variable no key holds")
     return root
+
+
+@pytest.fixture
+def shop(project: Callable[[str], Path]) -> Path:
+    return _with_cart_tests(project("basic"))
 
 
 def align(root: Path, *args: str, planted: bool = True) -> Run:
@@ -76,8 +80,28 @@ def stale_pass(root: Path) -> int:
     return int(served.json["summary"]["cache"]["hits"])
 
 
-def test_audit_catches_an_input_no_observer_sees_within_its_bound(shop: Path) -> None:
-    served = stale_pass(shop)
+@pytest.fixture(scope="module")
+def _stale(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """One ``shop`` after :func:`stale_pass` (its checks included), for the module's tests that
+    start there; each takes a copy (:func:`stale_shop`)."""
+    with isolated_env(tmp_path_factory), pytest.MonkeyPatch.context() as mp:
+        mp.delenv(MODE, raising=False)
+        root = _with_cart_tests(copy_project("basic", tmp_path_factory.mktemp("stale")))
+        return root, stale_pass(root)
+
+
+@pytest.fixture
+def stale_shop(_stale: tuple[Path, int], tmp_path: Path) -> tuple[Path, int]:
+    """A copy of the ``shop`` whose store serves the stale pass (git and store included: results
+    are keyed by content, not by folder), and how many results a run serves there."""
+    root, served = _stale
+    return Path(shutil.copytree(root, tmp_path / root.name, symlinks=True)), served
+
+
+def test_audit_catches_an_input_no_observer_sees_within_its_bound(
+    stale_shop: tuple[Path, int],
+) -> None:
+    shop, served = stale_shop
     fraction = 0.05
     # At 5 % a window is 20 runs (the seed is the run's number in the store) and two of them
     # audit, each a part of the served results, so any 20 consecutive runs audit every result.
@@ -159,9 +183,9 @@ def rerun(run: Run) -> list[tuple[str, str]]:
 
 
 def test_a_seed_samples_the_same_part_a_window_covers_each_result_once_a_full_audit_all(
-    shop: Path,
+    stale_shop: tuple[Path, int],
 ) -> None:
-    served = stale_pass(shop)
+    shop, served = stale_shop
     # at 2 % a window is 50 runs, of which those at 0, 16 and 33 (mod 50) audit a third each
     one = align(shop, "--audit", "0.02", "--audit-seed", "66", planted=False)
     two = align(shop, "--audit", "0.02", "--audit-seed", "66", planted=False)
@@ -192,9 +216,9 @@ def test_a_seed_samples_the_same_part_a_window_covers_each_result_once_a_full_au
 
 
 def test_audit_from_the_configuration_blocks_a_deploy_unless_its_gate_says_otherwise(
-    shop: Path,
+    stale_shop: tuple[Path, int],
 ) -> None:
-    stale_pass(shop)
+    shop, _ = stale_shop
     pyproject = shop / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace("[tool.lockgate]\n", "[tool.lockgate]\naudit = 1.0\n")
@@ -227,9 +251,9 @@ def test_a_deploy_without_audit_has_no_audit_gate_nor_summary(shop: Path) -> Non
 
 
 def test_cache_stats_and_the_report_show_audited_counts_and_the_mismatch_rate(
-    shop: Path, tmp_path: Path
+    stale_shop: tuple[Path, int], tmp_path: Path
 ) -> None:
-    stale_pass(shop)
+    shop, _ = stale_shop
     assert align(shop, "--audit", "1").code == 1
     assert align(shop, "--audit", "1").code == 0  # the fresh failure stands: no mismatch
 

@@ -6,7 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Run, lockgate
+import pytest
+from conftest import Run, aligned_copy, aligned_run, lockgate
 from test_broken_inputs import wait_out_racy_window
 from test_reverts import as_schema_6
 
@@ -138,9 +139,11 @@ def test_reused_load_dependent_failures_and_retries_name_their_reason(
     assert ("CartService", "documented") not in retried
 
 
-def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[..., Path]) -> None:
-    root = project("basic")
-    assert lockgate("align", "--json", cwd=root).code == 0
+def test_a_store_of_the_previous_schema_keeps_its_results(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = aligned_copy("basic", tmp_path, tmp_path_factory)  # a store of one cold run
+    assert aligned_run("basic").code == 0
     db = root / ".lockgate" / "store.sqlite"
     with sqlite3.connect(db) as conn:  # the store as lockgate's schema 5 left it
         as_schema_6(conn)
@@ -160,10 +163,10 @@ def test_a_store_of_the_previous_schema_keeps_its_results(project: Callable[...,
 
 
 def test_a_store_of_schema_6_keeps_its_results_and_gets_audit_counts(
-    project: Callable[..., Path],
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    root = project("basic")
-    assert lockgate("align", "--json", cwd=root).code == 0
+    root = aligned_copy("basic", tmp_path, tmp_path_factory)  # a store of one cold run
+    assert aligned_run("basic").code == 0
     db = root / ".lockgate" / "store.sqlite"
     with sqlite3.connect(db) as conn:  # the store as lockgate's schema 6 left it
         as_schema_6(conn)
