@@ -334,6 +334,45 @@ def random_draws_edited(m: Model) -> tuple[Pairs, Pairs]:
     return {("CartService", "tested")}, {("CartService", layer) for layer in LAYERS}
 
 
+REGISTRY = """import importlib
+
+NAMES: list[str] = []
+
+
+def load(names: list[str]) -> None:
+    for name in names:
+        importlib.import_module(f"shop.features.{name}")
+"""
+
+
+def registry_list_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # Plugins loaded by name from a list a registry is called with (issue 24): the first time
+    # the registry is configured (the wiring configuration is in every wired key); after, the
+    # newest feature goes in or out of the list, and every wired verdict the registry's run
+    # judged must follow it.
+    registry = m.root / "src/shop/registry.py"
+    wired = m.all_of(("wired",))
+    if not registry.exists():
+        registry.write_text(REGISTRY)
+        m.append(
+            "pyproject.toml",
+            '\n[tool.lockgate.wiring]\nregistries = ["shop.registry:load(shop.registry.NAMES)"]\n',
+        )
+        return wired, wired
+    if not m.new:
+        new_feature(m)
+    module = f"refund_{m.new[-1].removeprefix('Refund').removesuffix('Service')}"
+    text = registry.read_text()
+    listed = re.search(r"NAMES: list\[str\] = (\[.*\])", text)
+    assert listed is not None
+    names = [n for n in re.findall(r'"([^"]+)"', listed.group(1))]
+    names = [n for n in names if n != module] if module in names else [*names, module]
+    registry.write_text(
+        text.replace(listed.group(1), "[" + ", ".join(f'"{n}"' for n in names) + "]")
+    )
+    return {(f, "wired") for f in m.new}, wired | {(m.new[-1], layer) for layer in LAYERS}
+
+
 def time_zone_changed(m: Model) -> tuple[Pairs, Pairs]:
     # The machine's time zone is in every key (issue 19, class 5): a new one re-runs all.
     m.zone = f"LG{m.n % 24}"  # a POSIX zone, never one of an earlier edit of this model
@@ -368,6 +407,8 @@ EDITS: list[Edit] = [
     read_through_link_edited,
     startup_file_edited,
     random_draws_edited,
+    registry_list_edited,
+    registry_list_edited,
     time_zone_changed,
     dependency_version,
 ]
