@@ -269,7 +269,8 @@ def test_a_worker_killed_mid_run_loses_nothing(
             run.kill()
             run.wait()
     (other,) = set(cluster.workers) - {first}
-    assert (cluster.gate / f"started-{other}").exists()  # the gate test ran again there
+    # the gate test ran again there
+    assert (cluster.gate / f"started-{other}").exists(), f"exit {run.returncode}: {err}"
     remote = Run(run.returncode, out, err)
     assert remote.code == local["code"], err
     assert _reused(_verdicts(remote)) == local["verdicts"]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import CancelledError
 from functools import partial
 from typing import Any
 
@@ -23,7 +24,7 @@ from lockgate.execution.dask_address import Address, parse_executor
 from lockgate.execution.dask_units import Done, Job, Refused, run_imports, run_tests
 from lockgate.execution.sandbox import Sandbox
 from lockgate.execution.testrun import FILES_PER_PROCESS, Remote, Report
-from lockgate.execution.tree import pack
+from lockgate.execution.tree import Tree, pack
 from lockgate.execution.worker import ModuleOutcome, Request
 from lockgate.layers import tested
 from lockgate.project.project import Project
@@ -60,6 +61,9 @@ def open_pool(
     return pool
 
 
+_SENDS = 3  # times one unit is sent before the run gives up on the scheduler
+
+
 class DaskPool:
     """One run's connection to a Dask scheduler, made when the first unit is sent."""
 
@@ -70,6 +74,7 @@ class DaskPool:
         self._lock = threading.Lock()  # imports and tests send their first units together
         self._client: Any = None
         self._tree: Any = None  # the scattered archive
+        self._packed: Tree | None = None  # the archive, scattered again if Dask loses it
         self._job: Job | None = None
         self.sandbox: Sandbox | None = None
         self.project: Project | None = None
@@ -82,13 +87,14 @@ class DaskPool:
         self, requests: Sequence[Request], on_done: Callable[[str], None]
     ) -> dict[str, ModuleOutcome]:
         """Each request's outcome, one task per module."""
-        tree, job = self._ready()
-        futures = {self._client.submit(run_imports, tree, job, r, pure=False): r for r in requests}
+
+        def send(tree: Any, job: Job, i: int) -> Any:
+            return self._client.submit(run_imports, tree, job, requests[i], pure=False)
+
         out: dict[str, ModuleOutcome] = {}
-        for future in self._finished(list(futures)):
-            done = self._taken(future)
+        for i, done in self._each(send, len(requests)):
             out.update(done.value)
-            on_done(futures[future].key)
+            on_done(requests[i].key)
         return out
 
     def chunks(self, modules: Sequence[str] | None) -> Remote:
@@ -103,32 +109,58 @@ class DaskPool:
         modules: Sequence[str] | None,
     ) -> list[Report]:
         """Each chunk's report, one task per chunk; ``report`` hears of each finished file."""
-        tree, job = self._ready()
+        self._ready()
         assert self.project is not None
         config = self.project.config
         threads = sum(self._client.nthreads().values()) or 1
         size = max(1, min(FILES_PER_PROCESS, -(-len(files) // threads)))
         chunks = [list(files[i : i + size]) for i in range(0, len(files), size)]
-        futures = [
-            self._client.submit(
+
+        def send(tree: Any, job: Job, i: int) -> Any:
+            return self._client.submit(
                 run_tests,
                 tree,
                 job,
-                chunk,
+                chunks[i],
                 list(config.src),
                 None if modules is None else list(modules),
-                {f: tested.timeout_for(config, f) for f in chunk},
+                {f: tested.timeout_for(config, f) for f in chunks[i]},
                 pure=False,
             )
-            for chunk in chunks
-        ]
+
         reports: dict[int, list[Report]] = {}
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future in self._finished(futures):
-            reports[index[future.key]] = self._taken(future).value
-            for name in chunks[index[future.key]]:
+        for i, done in self._each(send, len(chunks)):
+            reports[i] = done.value
+            for name in chunks[i]:
                 report(name)
-        return [r for i in range(len(futures)) for r in reports[i]]
+        return [r for i in range(len(chunks)) for r in reports[i]]
+
+    def _each(self, send: Callable[[Any, Job, int], Any], count: int) -> Iterator[tuple[int, Done]]:
+        """Units ``0 … count-1``, each sent with ``send(tree, job, i)``, as they finish. A unit
+        the scheduler cancelled is sent again with the tree scattered afresh: a worker that
+        died can take the only copy of what a task needed with it, and Dask then forgets the
+        task ("already forgotten") instead of running it elsewhere."""
+        tree, job = self._ready()
+        index = {send(tree, job, i): i for i in range(count)}
+        sent = dict.fromkeys(range(count), 1)
+        finished = self._finished(list(index))
+        for future in finished:
+            i = index.pop(future)
+            try:
+                done = self._taken(future)
+            except CancelledError:
+                if sent[i] >= _SENDS:
+                    raise LockgateError(
+                        f"a unit sent to the Dask scheduler {self.address.url} was cancelled "
+                        f"{_SENDS} times (workers lost while it ran)"
+                    ) from None
+                sent[i] += 1
+                tree, job = self._ready(scatter_again=True)
+                again = send(tree, job, i)
+                index[again] = i
+                finished.add(again)
+                continue
+            yield i, done
 
     def close(self) -> None:
         """Leave the scheduler (the workers keep their copies of the tree until they stop)."""
@@ -144,15 +176,18 @@ class DaskPool:
 
     # -- connecting and sending the tree ---------------------------------------------------
 
-    def _ready(self) -> tuple[Any, Job]:
+    def _ready(self, scatter_again: bool = False) -> tuple[Any, Job]:
         with self._lock:
             if self._client is None:
                 self._client = _connect(self.address)
+            if self._job is not None and scatter_again:
+                # the same bytes as the first time: the tree validated is the tree sent
+                self._tree = self._client.scatter(self._packed, broadcast=True)
             if self._job is None:
                 assert self.sandbox is not None and self.project is not None
                 project = self.project
-                tree = pack(self.sandbox)
-                self._tree = self._client.scatter(tree, broadcast=True)
+                self._packed = pack(self.sandbox)
+                self._tree = self._client.scatter(self._packed, broadcast=True)
                 self._job = Job(
                     tuple(project.python_files),
                     tuple(project.sys_path()),
@@ -175,6 +210,8 @@ class DaskPool:
             done: Done = future.result()
         except Refused as exc:
             raise LockgateError(str(exc)) from None
+        except CancelledError:
+            raise  # sent again by _each
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise LockgateError(
