@@ -130,6 +130,37 @@ def _exit_detail(run: _Running, status: int) -> str:
     return f"the process was ended with exit code {code} during {what} (os._exit?)"
 
 
+class _Outbox:
+    """Answers for lockgate, written without blocking: a reader that stops reading (lockgate
+    frozen, busy, or a full pipe) must not stop the loop that enforces every child's deadline
+    and takes its process group down. The children put /dev/null on fds 0-2, so the
+    non-blocking flag of this pipe never reaches code of the project."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = b""
+        os.set_blocking(fd, False)
+
+    def add(self, line: str) -> None:
+        self.pending += line.encode() + b"\n"
+        self.send()
+
+    def send(self) -> None:
+        """Write what the pipe takes now."""
+        while self.pending:
+            try:
+                written = os.write(self.fd, self.pending)
+            except BlockingIOError:
+                return
+            self.pending = self.pending[written:]
+
+    def close(self) -> None:
+        """Write everything left, waiting for the reader."""
+        os.set_blocking(self.fd, True)
+        while self.pending:
+            self.pending = self.pending[os.write(self.fd, self.pending) :]
+
+
 def serve() -> None:
     """The zygote: read a setup line and requests from stdin, answer one line per module."""
     for name in _PRELOADED:  # before the project's folders join sys.path
@@ -151,6 +182,8 @@ def serve() -> None:
     pending.reverse()
     running: dict[int, _Running] = {}
     selector = selectors.DefaultSelector()
+    sys.stdout.flush()
+    outbox = _Outbox(sys.stdout.fileno())
     while pending or running:
         while pending and len(running) < jobs:
             request = pending.pop()
@@ -165,7 +198,9 @@ def serve() -> None:
             running[fd] = run
             selector.register(fd, selectors.EVENT_READ)
         wait = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
-        for key, _ in selector.select(timeout=min(wait, 0.5)):
+        outbox.send()
+        pause = min(wait, 0.05 if outbox.pending else 0.5)
+        for key, _ in selector.select(timeout=pause):
             run = running[int(key.fd)]
             chunk = os.read(run.fd, 65536).decode()
             if chunk:
@@ -174,10 +209,11 @@ def serve() -> None:
                 for line in lines:
                     _on_message(run, json.loads(line), timeout)
                 continue
-            _finish(run, selector, running, timeout, killed=False)
+            _finish(run, selector, running, timeout, killed=False, outbox=outbox)
         now = time.monotonic()
         for run in [r for r in running.values() if r.deadline < now]:
-            _finish(run, selector, running, timeout, killed=True)
+            _finish(run, selector, running, timeout, killed=True, outbox=outbox)
+    outbox.close()
 
 
 def _finish(
@@ -186,6 +222,7 @@ def _finish(
     running: dict[int, _Running],
     timeout: float,
     killed: bool,
+    outbox: _Outbox,
 ) -> None:
     # Before reaping: the child's pid is its group's id until then. What its module started
     # (at import, in a constructor) ends with it, whether it finished or not.
@@ -202,8 +239,7 @@ def _finish(
         _fail_rest(run, _exit_detail(run, status))
     else:
         _fail_rest(run, "the worker stopped before constructing it")
-    sys.stdout.write(json.dumps(run.result) + "\n")
-    sys.stdout.flush()
+    outbox.add(json.dumps(run.result))
 
 
 if __name__ == "__main__":
