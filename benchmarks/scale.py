@@ -15,8 +15,12 @@ hardware; this replays what a run's units took through three ways of spreading t
   (longest first; batches shrink as it drains, see pipeline/schedule.py: budget) when free;
 - "no times": the same as the first sharded run would, with no stored durations (every
   group counts as an average one);
-- dask: list scheduling in the plan's order, what Dask's work stealing approximates (it knows
-  no durations).
+- dask: the tasks ``--executor dask://`` sends, list-scheduled in their priority order (the
+  scheduler gives the next task to the worker free first): the test files cut by
+  ``execution/balance.py: tasks`` from the stored file durations, longest first, then the
+  import and construction probes (one a feature) cut the same way, with no times known. A
+  verdict is judged on the client from its tasks' reports, so a test file read by many
+  features runs once, in one task, and groups do not bind Dask.
 
 Units are the groups a sharded run makes: a feature with all its layers, joined with every
 feature that shares one of its test files (from the tested layer's inputs), and each test file
@@ -24,7 +28,7 @@ of no feature. A group's time this time is the sum of its layers' latest seconds
 the test files it shares run once (the longest tested layer of the group stands for them); its
 expected time is what ``--shard K/N`` would weigh, the sum of the previous results' seconds
 (the latest when there is no earlier one). ``--overhead`` seconds are added per claim (a
-batch for auto, a group for dask: a claim and a test process start each) and once per static
+batch for auto, a task for dask: a claim and a process start each) and once per static
 shard.
 
 Printed per store and worker count: the makespan, the slowest worker ÷ the mean, and the worst
@@ -39,8 +43,11 @@ import argparse
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
+from lockgate.execution import balance
 from lockgate.keys.plan import SUITE_LAYER
 from lockgate.pipeline import schedule
 from lockgate.pipeline.schedule import Unit
@@ -48,10 +55,12 @@ from lockgate.pipeline.shard import groups
 from lockgate.store.store import NewResult, Store
 
 TESTED = "tested"
+PROBED = ("imported", "instantiated")  # the layers a feature's import probe decides
 
 
-def recorded(folder: Path) -> list[NewResult]:
-    """Every result a copy of the store at ``folder`` holds that verifies."""
+def recorded(folder: Path) -> tuple[list[NewResult], dict[str, float]]:
+    """Every result a copy of the store at ``folder`` holds that verifies, and what each test
+    file took when it last ran."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / ".lockgate"
         copy.mkdir()
@@ -60,7 +69,8 @@ def recorded(folder: Path) -> list[NewResult]:
                 shutil.copy2(folder / name, copy / name)
         store = Store(copy, set_aside=False)
         try:
-            return store.sound_results()
+            facts = store.facts([balance.DURATIONS])
+            return store.sound_results(), balance.parse(facts.get(balance.DURATIONS))
         finally:
             store.close()
 
@@ -99,8 +109,61 @@ def units(results: list[NewResult]) -> list[Unit]:
     return out
 
 
+def dask_tasks(results: list[NewResult], durations: dict[str, float], workers: int) -> list[Unit]:
+    """What ``--executor dask://`` sends, in its priority order: the test files the tested and
+    suite layers read, cut into tasks (longest first), then the probes (a feature's imported
+    and instantiated layers' seconds) cut into tasks. The other layers are judged on the
+    client."""
+    latest: dict[tuple[str, str], NewResult] = {}
+    for r in sorted(results, key=lambda r: r.created or 0.0):
+        latest[r.feature, r.layer] = r
+    files: dict[str, None] = {}
+    probes: dict[str, float] = defaultdict(float)
+    tested: dict[str, tuple[float, list[str]]] = {}
+    for (owner, layer), result in sorted(latest.items()):
+        if layer == SUITE_LAYER:
+            files[owner] = None
+            tested[owner] = (result.seconds, [owner])
+        elif layer == TESTED:
+            read = list(result.inputs.get("config", {}).get("tests", []))
+            files.update(dict.fromkeys(read))
+            tested[owner] = (result.seconds, read)
+        elif layer in PROBED:
+            probes[owner] += result.seconds
+    took = took_estimated(files, durations, tested)
+    out = []
+    # cut as lockgate would (by the stored durations, if any), timed by what the files take
+    for i, task in enumerate(balance.tasks(list(files), workers, durations)):
+        out.append(Unit(f"tests{i}", sum(took[f] for f in task), sum(took[f] for f in task)))
+    # then the probes, cut the same way with no times known (a request carries none)
+    for i, task in enumerate(balance.tasks(list(probes), workers, {})):
+        out.append(Unit(f"probes{i}", sum(probes[f] for f in task), sum(probes[f] for f in task)))
+    return out
+
+
+def took_estimated(
+    files: Iterable[str],
+    durations: dict[str, float],
+    tested: dict[str, tuple[float, list[str]]],
+) -> dict[str, float]:
+    """What each test file takes: its stored duration, else (a store from before durations
+    were kept) an estimate from the layers that read it: a tested result's seconds are its
+    files' seconds, each divided by its readers, so a file gets its readers' seconds split
+    evenly over their files, times its readers."""
+    share: dict[str, list[float]] = defaultdict(list)
+    for seconds, read in tested.values():
+        for f in read:
+            share[f].append(seconds / len(read))
+    return {f: durations[f] if f in durations else sum(share[f]) for f in files}
+
+
 def table(
-    name: str, found: list[Unit], workers: list[int], overhead: float, smallest: float
+    name: str,
+    found: list[Unit],
+    workers: list[int],
+    overhead: float,
+    smallest: float,
+    dask: Callable[[int], list[Unit]],
 ) -> list[str]:
     total = sum(u.actual for u in found)
     longest = max((u.actual for u in found), default=0.0)
@@ -123,7 +186,7 @@ def table(
             ("static, no times", schedule.static(cold, count, overhead)),
             ("auto", schedule.claimed(found, count, overhead, smallest)),
             ("auto, no times", schedule.claimed(cold, count, overhead, smallest)),
-            ("dask", schedule.listed(found, count, overhead)),
+            ("dask", schedule.listed(dask(count), count, overhead)),
         )
         for way, plan in ways:
             lost, seconds = plan.lost_worker()
@@ -145,11 +208,13 @@ def main() -> None:
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     for folder in args.stores:
-        found = units(recorded(folder))
+        results, durations = recorded(folder)
+        found = units(results)
         if not found:
             print(f"## {folder}\n\nno verified results (another user's store?)\n")
             continue
-        print("\n".join(table(str(folder), found, workers, args.overhead, args.batch)))
+        dask = partial(dask_tasks, results, durations)
+        print("\n".join(table(str(folder), found, workers, args.overhead, args.batch, dask)))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ from collections.abc import Mapping, Sequence
 from lockgate.execution.results import BatchResult
 
 DURATIONS = "durations/test-files"
+# A pool's test tasks (see tasks()): each at most 1/TASKS_PER_WORKER of a worker's share of
+# what is left, and at least SMALLEST_TASK seconds (a task pays a pytest start, about 1 s)
+TASKS_PER_WORKER = 2
+SMALLEST_TASK = 2.0
 
 
 def shares(files: Sequence[str], jobs: int, seconds: Mapping[str, float]) -> list[list[str]]:
@@ -30,6 +34,32 @@ def shares(files: Sequence[str], jobs: int, seconds: Mapping[str, float]) -> lis
         out[where].append(name)
         heapq.heappush(loads, (load + seconds.get(name, usual), where))
     return [sorted(share, key=place.__getitem__) for share in out]
+
+
+def tasks(files: Sequence[str], workers: int, seconds: Mapping[str, float]) -> list[list[str]]:
+    """``files`` cut into tasks for a pool of ``workers`` (a Dask cluster's threads) that
+    gives the next task to whoever is free: longest first, each task the next files while it
+    stays within ``max(SMALLEST_TASK, left / (TASKS_PER_WORKER * workers))`` seconds (by
+    ``seconds``; an unknown file counts as the mean). Tasks shrink as the work left does,
+    so the workers finish together; each still pays one process start for several files."""
+    known = [seconds[f] for f in files if f in seconds]
+    usual = sum(known) / len(known) if known else 1.0
+    order = {f: i for i, f in enumerate(files)}
+    queue = sorted(files, key=lambda f: (-seconds.get(f, usual), order[f]))
+    left = sum(seconds.get(f, usual) for f in queue)
+    out: list[tuple[float, list[str]]] = []
+    front = 0
+    while front < len(queue):
+        budget = max(SMALLEST_TASK, left / (TASKS_PER_WORKER * max(workers, 1)))
+        task, total = [queue[front]], seconds.get(queue[front], usual)
+        front += 1
+        while front < len(queue) and total + seconds.get(queue[front], usual) <= budget:
+            total += seconds.get(queue[front], usual)
+            task.append(queue[front])
+            front += 1
+        left -= total
+        out.append((total, sorted(task, key=order.__getitem__)))
+    return [task for _total, task in sorted(out, key=lambda t: -t[0])]
 
 
 def measured(batch: BatchResult) -> dict[str, float]:

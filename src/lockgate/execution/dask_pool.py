@@ -20,10 +20,11 @@ from functools import partial
 from typing import Any
 
 from lockgate.errors import LockgateError
+from lockgate.execution import balance
 from lockgate.execution.dask_address import Address, parse_executor
 from lockgate.execution.dask_units import Done, Job, Refused, run_imports, run_tests
 from lockgate.execution.sandbox import Sandbox
-from lockgate.execution.testrun import FILES_PER_PROCESS, Remote, Report
+from lockgate.execution.testrun import Remote, Report
 from lockgate.execution.tree import Tree, pack
 from lockgate.execution.worker import ModuleOutcome, Request
 from lockgate.layers import tested
@@ -86,20 +87,28 @@ class DaskPool:
     def modules(
         self, requests: Sequence[Request], on_done: Callable[[str], None]
     ) -> dict[str, ModuleOutcome]:
-        """Each request's outcome, one task per module."""
+        """Each request's outcome: the modules cut into tasks as test files are
+        (:func:`.balance.tasks`: each task builds one place and starts one zygote, so a
+        thousand small modules are not a thousand of each)."""
+        self._ready()
+        threads = sum(self._client.nthreads().values()) or 1
+        by_key = {r.key: r for r in requests}
+        tasks = [[by_key[k] for k in t] for t in balance.tasks(list(by_key), threads, {})]
 
         def send(tree: Any, job: Job, i: int) -> Any:
-            return self._client.submit(run_imports, tree, job, requests[i], pure=False)
+            return self._client.submit(run_imports, tree, job, tasks[i], pure=False)
 
         out: dict[str, ModuleOutcome] = {}
-        for i, done in self._each(send, len(requests)):
+        for i, done in self._each(send, len(tasks)):
             out.update(done.value)
-            on_done(requests[i].key)
+            for request in tasks[i]:
+                on_done(request.key)
         return out
 
-    def chunks(self, modules: Sequence[str] | None) -> Remote:
-        """What a batch measuring ``modules`` runs its chunks with (:func:`.testrun.run_batch`)."""
-        return partial(self.tests, modules=modules)
+    def chunks(self, modules: Sequence[str] | None, durations: Mapping[str, float]) -> Remote:
+        """What a batch measuring ``modules`` runs its chunks with (:func:`.testrun.run_batch`),
+        cut by what each file took last time (``durations``)."""
+        return partial(self.tests, modules=modules, durations=durations)
 
     def tests(
         self,
@@ -107,14 +116,16 @@ class DaskPool:
         report: Callable[[str], None],
         *,
         modules: Sequence[str] | None,
+        durations: Mapping[str, float],
     ) -> list[Report]:
-        """Each chunk's report, one task per chunk; ``report`` hears of each finished file."""
+        """Each chunk's report, one task per chunk (:func:`.balance.tasks`: about equal time,
+        two a worker, sent longest first and ahead of the imports); ``report`` hears of each
+        finished file."""
         self._ready()
         assert self.project is not None
         config = self.project.config
         threads = sum(self._client.nthreads().values()) or 1
-        size = max(1, min(FILES_PER_PROCESS, -(-len(files) // threads)))
-        chunks = [list(files[i : i + size]) for i in range(0, len(files), size)]
+        chunks = balance.tasks(files, threads, durations)
 
         def send(tree: Any, job: Job, i: int) -> Any:
             return self._client.submit(
@@ -126,6 +137,7 @@ class DaskPool:
                 None if modules is None else list(modules),
                 {f: tested.timeout_for(config, f) for f in chunks[i]},
                 pure=False,
+                priority=len(chunks) - i,  # imports have 0: the longest work starts first
             )
 
         reports: dict[int, list[Report]] = {}

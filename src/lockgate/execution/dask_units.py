@@ -61,15 +61,16 @@ class Done:
     ran: list[str]
 
 
-def run_imports(tree: Tree, job: Job, request: Request) -> Done:
-    """Import one module and construct its classes, in a place of the worker's copy."""
+def run_imports(tree: Tree, job: Job, requests: Sequence[Request]) -> Done:
+    """Import each module of ``requests`` and construct its classes, one forked child each,
+    in a place of the worker's copy (one place and one zygote for the task)."""
     root = _ready(tree, job)
     sandbox = _sandbox(root, tree, job)
     try:
         outcomes: dict[str, ModuleOutcome] = run_modules(
             root,
             _moved(job.sys_path, tree.root, str(root)),
-            [request],
+            list(requests),
             job.timeout,
             jobs=1,
             pycache=bytecode_cache() if job.bytecode else None,

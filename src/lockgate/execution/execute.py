@@ -206,7 +206,7 @@ class Executor:
                 sandbox=self.sandbox,
                 retries=project.config.retries,
                 durations=self.durations,
-                remote=None if self.pool is None else self.pool.chunks(modules),
+                remote=None if self.pool is None else self.pool.chunks(modules, self.durations),
             )
             self.durations.update(balance.measured(batch))
         return batch
