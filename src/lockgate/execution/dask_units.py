@@ -76,6 +76,7 @@ def run_imports(tree: Tree, job: Job, requests: Sequence[Request]) -> Done:
             pycache=bytecode_cache() if job.bytecode else None,
             files=job.python_files,
             place=sandbox.place("imports"),
+            warm=True,
         )
         done = Done(outcomes, list(sandbox.writes), list(sandbox.ran))
     finally:

@@ -152,6 +152,7 @@ class Executor:
             pycache=self.pycache,
             files=project.python_files,
             place=self.sandbox.place("imports"),
+            warm=True,
         )
 
     def _judge_workers(self, items: list[Planned], outcomes: dict[str, ModuleOutcome]) -> None:

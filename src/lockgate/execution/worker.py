@@ -75,8 +75,13 @@ def run_modules(
     pycache: Path | None = None,
     files: Sequence[str] = (),
     place: Place | None = None,
+    warm: bool = False,
 ) -> dict[str, ModuleOutcome]:
     """Import and construct in isolated children, ``jobs`` at a time; keyed by module.
+
+    With ``warm``, modules of one parent package are forked from a process that imported
+    the package once (:mod:`.child.zygote`): their verdicts and inputs are a fresh import's,
+    but their time and memory leave the package out, so a measurement never asks for it.
 
     ``pycache`` is where bytecode may be cached (outside the project); None writes none.
     ``files`` are the project's Python files, whose cached bytecode is checked before use.
@@ -86,7 +91,7 @@ def run_modules(
     if not requests:
         return {}
     try:
-        return _run(root, sys_path, requests, timeout, jobs, on_done, pycache, files, place)
+        return _run(root, sys_path, requests, timeout, jobs, on_done, pycache, files, place, warm)
     finally:
         if place is not None:
             place.settle(sorted({r.module for r in requests}))
@@ -102,6 +107,7 @@ def _run(
     pycache: Path | None,
     files: Sequence[str],
     place: Place | None,
+    warm: bool,
 ) -> dict[str, ModuleOutcome]:
     own = [str(pycache)] if pycache else []
     here = str(root)
@@ -118,6 +124,7 @@ def _run(
         "pycache": str(pycache) if pycache else None,
         "files": list(files),
         "drop": environment_folders(*own),
+        "warm": warm,
     }
     real = (lambda text: text) if place is None else place.real
     env = fixed_hashes(os.environ) if place is None else place.env(os.environ)

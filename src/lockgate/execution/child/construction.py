@@ -117,14 +117,19 @@ def _construct(module: Any, name: str, factory: str | None) -> str:
     return ""
 
 
-def examine(request: dict[str, Any], out: IO[str], observer: Observer, paths: Paths) -> None:
-    """Import the request's module and construct its classes, writing each step to ``out``."""
+def examine(
+    request: dict[str, Any], out: IO[str], observer: Observer, paths: Paths, fresh: bool = True
+) -> None:
+    """Import the request's module and construct its classes, writing each step to ``out``.
+    ``fresh=False`` (a child of a warm parent, see zygote.py) keeps what the observer saw
+    while the parent imported the module's parent package: this child's import would have."""
 
     def say(**message: Any) -> None:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    observer.reset()
+    if fresh:
+        observer.reset()
     say(phase="import", name="")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
