@@ -27,9 +27,11 @@ from conftest import Run, copy_project, git, isolated_env, lockgate
 
 pytest.importorskip("cryptography", reason="Ed25519 signatures: pip install 'lockgate[sign]'")
 
+from lockgate.remote import tree
 from lockgate.remote.entry import seal, unseal
 from lockgate.remote.parsed import VARIANT as PARSED_VARIANT
 from lockgate.remote.shared import VARIANT as SHARED_VARIANT
+from lockgate.remote.tree import VARIANT as TREE_VARIANT
 from lockgate.remote.trust import Trust, new_pair, scoped_name
 
 SECRET = "the-shared-hmac-secret-every-job-holds"
@@ -89,17 +91,22 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         yield Setup(root, share, main_key.partition("=")[2], main_public, pr_key, pr_public, first)
 
 
-def _entries(share: Path, scope: str, parse_facts: bool = False) -> dict[tuple[str, str], Path]:
+def _entries(
+    share: Path, scope: str, parse_facts: bool = False, trees: bool = False
+) -> dict[tuple[str, str], Path]:
     """(key, variant) → file, of every result's entry the share holds in ``scope`` (with
-    ``parse_facts``: of every parse fact instead); not the probe sets stored apart, which only
-    an entry that verifies makes a reader fetch (and whose texts must hash to their names)."""
+    ``parse_facts``: of every parse fact instead; with ``trees``: of every tree's record);
+    not the probe sets stored apart, which only an entry that verifies makes a reader fetch
+    (and whose texts must hash to their names)."""
     tag = scoped_name("", scope)
+    wanted = PARSED_VARIANT if parse_facts else TREE_VARIANT if trees else None
     return {
         (folder.name.removesuffix(".v").removesuffix(tag), path.name): path
         for folder in share.glob("*/*.v")
         if folder.name.endswith(f"{tag}.v")
         for path in folder.iterdir()
-        if path.name != SHARED_VARIANT and (path.name == PARSED_VARIANT) == parse_facts
+        if path.name != SHARED_VARIANT
+        and (path.name == wanted if wanted else path.name not in (PARSED_VARIANT, TREE_VARIANT))
     }
 
 
@@ -181,6 +188,13 @@ def test_main_serves_none_of_a_pull_requests_entries(setup: Setup) -> None:
     assert facts
     for (name, variant), path in facts.items():
         _put(share, "main", name, variant, path.read_bytes())
+    # and the record of the whole tree the pull request's re-run wrote (lockgate/remote/
+    # tree.py), replayed into main's scope: main's tree has the same name, and the record
+    # would serve it whole
+    trees = _entries(share, "pr-7", trees=True)
+    assert len(trees) == 1
+    ((tree_name, tree_variant), tree_path), *_ = trees.items()
+    _put(share, "main", tree_name, tree_variant, tree_path.read_bytes())
     # main: a fresh clone reads none of it, runs everything, and writes its own
     main = setup.env("main", setup.main_key)
     # another pull request's job never reads pr-7's entries, though they are signed for it
@@ -189,9 +203,23 @@ def test_main_serves_none_of_a_pull_requests_entries(setup: Setup) -> None:
     run = lockgate("align", setup.clone(), "--json", "-q", env=main)
     cache = run.json["summary"]["cache"]
     assert cache["remote_hits"] == 0 and cache["misses"] == RESULTS, run.stderr
-    assert cache["remote_errors"] == RESULTS + len(facts), run.stderr
+    assert cache["remote_errors"] == RESULTS + len(facts) + len(trees), run.stderr
     assert "failed verification" in run.stderr
+    assert "validated before on this tree" not in run.stderr
     assert verdicts(run) == verdicts(setup.first)
+    # the pull request's record sealed for main's scope with what a pull request holds: the
+    # shared secret, main's public key as a private one; each alone, on a fresh clone
+    record = tree.unseal(own, "pr-7", tree_name, tree_path.read_bytes())
+    assert record is not None
+    for forger in (
+        Trust(SECRET.encode(), "main"),
+        Trust(None, "main", (), (), _raw(setup.main_public)),
+    ):
+        _put(share, "main", tree_name, tree_variant, tree.seal(forger, "main", tree_name, record))
+        forged = lockgate("align", setup.clone(), "--json", "-q", env=main)
+        assert "validated before on this tree" not in forged.stderr
+        assert forged.json["summary"]["cache"]["remote_errors"] >= 1, forged.stderr
+        assert verdicts(forged) == verdicts(setup.first)
 
     # what main signed is served to main and to every pull request (its base)
     assert setup.pull("main", setup.main_key).json["pulled"] == RESULTS

@@ -26,9 +26,11 @@ from conftest import Run, copy_project, git, isolated_env, lockgate
 
 from lockgate.remote.parsed import VARIANT
 from lockgate.remote.shared import VARIANT as SHARED
+from lockgate.remote.tree import VARIANT as TREE
 
 PARSED_VARIANT = VARIANT.encode()
 SHARED_VARIANT = SHARED.encode()
+TREE_VARIANT = TREE.encode()
 
 REDIS_SERVER = shutil.which("redis-server")
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
@@ -96,6 +98,9 @@ def start_server(folder: Path) -> Server:
 RECORDS = 4
 # and one parse fact per Python file (lockgate/remote/parsed.py): a clone parses none of them
 PARSED = 12
+# and the record of the whole tree's result (lockgate/remote/tree.py), which a clone of the
+# same tree is served in one read
+TREES = 1
 
 
 def env(secret: str = SECRET) -> dict[str, str]:
@@ -181,7 +186,7 @@ def test_ci_fills_the_remote_and_a_clone_reuses_it(ci: CI) -> None:
     assert warnings(ci.first) == []
     assert cache["misses"] == 19
     assert shared_facts(ci.server) > 0
-    assert ci.server.client().dbsize() == 19 + RECORDS + PARSED + shared_facts(ci.server)
+    assert ci.server.client().dbsize() == 19 + RECORDS + PARSED + TREES + shared_facts(ci.server)
 
     root = ci.clone()
     clone = lockgate("align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env())
@@ -253,7 +258,7 @@ def test_a_wrong_key_is_never_served_and_a_reader_writes_nothing(ci: CI) -> None
         "align", root, "--json", "-q", "--remote", ci.server.url("reader"), env=env(WRONG)
     )
     cache = run.json["summary"]["cache"]
-    refused = 19 + RECORDS + PARSED
+    refused = 19 + RECORDS + PARSED + TREES
     assert (cache["hits"], cache["remote_hits"], cache["remote_errors"]) == (0, 0, refused)
     assert verdicts(run) == verdicts(ci.fresh)
     lines = warnings(run)
@@ -273,14 +278,20 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
     client = ci.server.client()
     before = variants(ci.server)
     # one variant per key
-    assert len(before) == 19 + RECORDS + PARSED + shared_facts(ci.server)
-    # the results' entries, not the records of test files, the parse facts, the shared facts
+    assert len(before) == 19 + RECORDS + PARSED + TREES + shared_facts(ci.server)
+    # the results' entries, not the records of test files, the parse facts, the shared facts,
+    # nor the tree's record, which would serve the clone whole: taken away for this test
+    # (its own tampering: test_remote_tree.py)
     keys = sorted(
         k
         for k, v in before.items()
-        if k[1] not in (PARSED_VARIANT, SHARED_VARIANT) and _layer(v) != "owners"
+        if k[1] not in (PARSED_VARIANT, SHARED_VARIANT, TREE_VARIANT) and _layer(v) != "owners"
     )
     assert len(keys) == 19
+    trees = [k for k in before if k[1] == TREE_VARIANT]
+    assert len(trees) == TREES
+    for tree in trees:
+        client.hdel(*tree)
     # a verdict edited behind lockgate's back, its MAC kept; and a whole entry moved to
     # another key (which it would pass for if the key were not signed)
     mac, _, payload = before[keys[0]].partition(b"\n")
@@ -315,7 +326,7 @@ def test_a_tampered_entry_is_never_served(ci: CI) -> None:
         local = lockgate("align", root, "--json", "-q", "--no-remote", "--retry-failed")
         assert local.json["summary"]["cache"]["misses"] == 0
     finally:
-        for key in (*keys[:2], stale):
+        for key in (*keys[:2], stale, *trees):
             client.hset(*key, before[key])
 
 
@@ -384,7 +395,7 @@ def test_a_fresh_clones_deploy_reads_the_secret_scans_too(ci: CI) -> None:
     )
     assert writer.code == 0 and writer.json["deployed"] is False, writer.stderr
     # beside the facts of the files it parsed (`cache pull` brings results, not parse facts)
-    scans = ci.server.client(2).dbsize() - PARSED
+    scans = ci.server.client(2).dbsize() - PARSED - TREES
     assert scans == writer.json["package"]["files"] - 2  # the two generated files are not read
     # a reader scans nothing: it has nothing to write (no "reads only"), and keeps the scans
     root = fresh_clone()
@@ -417,11 +428,11 @@ def test_the_server_stopped_mid_run_or_between_runs_fails_nothing(ci: CI, tmp_pa
             text=True,
             env={**os.environ, **env(), "LOCKGATE_REMOTE": url},
         )
-        # stop the server once the run has read from it (the parse facts, the records of its
-        # test files, then the results), while the layers it has to run run
+        # stop the server once the run has read from it (the tree's record, the parse facts,
+        # the records of its test files, then the results), while the layers it has to run run
         admin = server.client()
         deadline = time.monotonic() + 60
-        while admin.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) < 3:
+        while admin.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) < 4:
             assert run.poll() is None and time.monotonic() < deadline, "no read arrived"
             time.sleep(0.02)
     finally:

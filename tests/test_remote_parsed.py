@@ -15,6 +15,7 @@ from conftest import Run, lockgate
 from test_remote import verdicts
 
 from lockgate.remote import parsed
+from lockgate.remote.tree import VARIANT as TREE
 from lockgate.remote.trust import Trust
 
 SECRET = "a-shared-secret-of-the-ci-and-its-clones"
@@ -38,6 +39,10 @@ def test_a_fresh_clone_parses_nothing_the_remote_holds_and_refuses_a_forged_fact
 
     def clone(secret: str = SECRET) -> Run:
         shutil.rmtree(root / ".lockgate")
+        # without the record of the whole tree (lockgate/remote/tree.py), which would serve
+        # the clone parsing nothing and reading no fact: this test is of the facts
+        for record in share.rglob(TREE):
+            record.unlink()
         return lockgate("align", root, "--json", "-q", *remote, env={"LOCKGATE_REMOTE_KEY": secret})
 
     first = lockgate("align", root, "--json", "-q", *remote, env=env)

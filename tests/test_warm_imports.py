@@ -16,7 +16,8 @@ _COUNT = 'open("imports.log", "a").write(__name__ + "\\n")\n'
 _TREE = {
     # a healthy package: three modules, one with a class, one whose class fails to construct
     "calm/__init__.py": _COUNT + "import json\nSETTING = json.dumps({'a': 1})\n",
-    "calm/one.py": "from calm import SETTING\nclass One:\n    def __init__(self): self.s = SETTING\n",
+    "calm/one.py": "from calm import SETTING\n"
+    + "class One:\n    def __init__(self): self.s = SETTING\n",
     "calm/two.py": "import os.path\nHERE = os.path.exists('calm/data.txt')\n",
     "calm/three.py": "class Three:\n    def __init__(self): raise ValueError('no three')\n",
     "calm/data.txt": "data\n",

@@ -10,6 +10,7 @@ parsing, planning or keying. Anything else falls through to the full path.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import time
@@ -50,8 +51,12 @@ def raw_table(root: Path) -> dict[str, Any] | None:
         return None
 
 
-def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
-    """What the whole result depends on besides file contents; None when it cannot be told."""
+def key(root: Path, layers: tuple[str, ...] | None, local: bool = True) -> str | None:
+    """What the whole result depends on besides file contents; None when it cannot be told.
+    ``local=False``: the name of a tree on any clone (the remote's record, see
+    :func:`record`): the environment by content, and the Python files' contents, so that
+    commits of one listing keep a record each (a record is still served only once every file
+    it names, Python or not, holds its content here)."""
     table = raw_table(root)
     if table is None:
         return None
@@ -65,6 +70,12 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
     except (TypeError, AttributeError, ValueError):
         return None
     walk = walk_tree(root, root)
+    contents: list[list[str]] = []
+    if not local:  # a tree's name on the remote: its Python files' contents too (see record)
+        try:
+            contents = [[f, digest(read_regular(root / f))] for f in sorted(walk.files)]
+        except OSError:
+            return None
     raw: list[str | None] = []
     for name in _CONFIG_FILES:
         path = root / name
@@ -79,12 +90,15 @@ def key(root: Path, layers: tuple[str, ...] | None) -> str | None:
             layers,
             raw,
             # by stat, not content: reading every RECORD would cost the fast path several
-            # times what it costs now, and the snapshot never leaves this checkout
-            sorted(environment(root, env_names, local=True).items()),
+            # times what it costs now, and the snapshot never leaves this checkout (the
+            # remote's record does: by content)
+            sorted(environment(root, env_names, local=local).items()),
+            "local" if local else "portable",
             sorted(walk.files),
             sorted(walk.escapes),  # a link leaving the root is an error the full path reports
             existing,
             inputs,  # a new file matching an ``inputs`` glob joins every key
+            contents,
         ]
     )
 
@@ -137,6 +151,79 @@ def reuse(
     try:
         if not _unchanged(root, files):
             return None
+    except (TypeError, ValueError):
+        return None  # a record this lockgate cannot read only costs the full path
+    return _served(blob)
+
+
+def record(hasher: FileHasher, result: AlignResult, seconds: float) -> dict[str, Any]:
+    """The remote's record of a full run (lockgate.remote.tree): what :func:`save` keeps,
+    with every file the run looked at by content (None: absent) instead of by stat."""
+    return {
+        "files": [[path, hasher.hash(path)] for path in sorted(hasher.looked_at())],
+        "result": _to_json(result),
+        "saved": seconds,
+    }
+
+
+def reuse_record(
+    root: Path, found: dict[str, Any]
+) -> tuple[AlignResult, float, list[list[Any]]] | None:
+    """The result of the remote's record ``found`` when every file it names holds the
+    content it names here (and every probe its state), marked as reused, with the seconds it
+    saved and the files by stat for the local snapshot (:func:`save_served`); else None."""
+    files: list[list[Any]] = []
+    try:
+        for path, state in found["files"]:
+            here = _now(root, path)
+            if (here[1] if here is not None else None) != state:
+                return None
+            files.append([path, here[0] if here is not None else None])
+    except (TypeError, ValueError, OSError):
+        return None
+    # served from a copy: the record itself is kept as this checkout's snapshot
+    served = _served({"result": copy.deepcopy(found["result"]), "saved": found.get("saved")})
+    return None if served is None else (*served, files)
+
+
+def _now(root: Path, path: str) -> tuple[Any, str | None] | None:
+    """What ``path`` holds now: (its local snapshot row, its state as the record names it),
+    or None for a file that is absent (not a regular file)."""
+    if is_probe(path):
+        state = probe_state(root, path)
+        return state, state
+    full = os.path.join(root, path)
+    try:
+        st = os.stat(full)
+    except OSError:
+        return None
+    if not S_ISREG(st.st_mode):
+        return None
+    recorded = time.time_ns()
+    content = digest(read_regular(full))
+    row = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, recorded, content]
+    return row, content
+
+
+def save_served(
+    root: Path,
+    store: Store,
+    layers: tuple[str, ...] | None,
+    files: list[list[Any]],
+    found: dict[str, Any],
+) -> None:
+    """Keep the remote's record served here as this checkout's snapshot: the next run with
+    nothing changed is served by stat (``files`` from :func:`reuse_record`)."""
+    wanted = key(root, layers)
+    if wanted is not None:
+        blob = {"result": found["result"], "saved": found["saved"]}
+        store.save_snapshot(scope(layers), wanted, files, blob)
+
+
+def _served(blob: dict[str, Any]) -> tuple[AlignResult, float] | None:
+    """A recorded result as served: every layer reused; None when it cannot be read or a
+    result in it is due again."""
+    try:
         result = _from_json(blob["result"])
         saved = float(blob["saved"])
     except (KeyError, TypeError, ValueError):

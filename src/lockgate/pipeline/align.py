@@ -6,6 +6,7 @@ configuration's pydantic models) costs about a third of a no-change run just to 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from lockgate.keys import audit_window, snapshot
 from lockgate.model import AlignResult, Audit
 from lockgate.pipeline import history
 from lockgate.policy import codeowners
-from lockgate.remote.settings import RawWanted, resolve
+from lockgate.remote.settings import RawWanted, Settings, resolve
 from lockgate.report import progress
 from lockgate.store.store import Store, store_dir
 from lockgate.words import counted
@@ -91,6 +92,28 @@ def _align(
                     f"nothing changed: reused {reused} in {fast.seconds:.2f}s",
                 )
                 return fast
+        settings = _tree_remote(root, options)
+        if settings is not None and remote is None:
+            # lazy: the remote's client and backends, which a run without one never needs
+            from lockgate.remote.client import Remote as Client
+
+            # one client for the record and the full path: one count of what it refused
+            with contextlib.closing(Client(settings)) as opened:
+                return _from_remote_tree(root, options, layers, store, opened, started)
+        if settings is not None:
+            assert remote is not None
+            return _from_remote_tree(root, options, layers, store, remote, started)
+    return _fully(root, options, layers, started, store, remote)
+
+
+def _fully(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    started: float,
+    store: Store | None,
+    remote: Remote | None,
+) -> AlignResult:
     # lazy: the full path's modules (parsing, planning, pydantic, the executors) take ~0.3 s
     # to import, and the no-change run that returned above needs none of them
     from lockgate.pipeline.validate import align_fully
@@ -98,6 +121,84 @@ def _align(
     # The store opened here goes on to the full path: its warnings (a store set aside, a
     # lock waited for) reach the user once, and a lock is not waited for twice.
     return align_fully(root, options, layers, started, store, remote)
+
+
+def _from_remote_tree(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    store: Store | None,
+    remote: Remote,
+    started: float,
+) -> AlignResult:
+    """The remote's record of this tree when it serves, else the full path with ``remote``."""
+    try:
+        fast = _reuse_remote_tree(root, options, layers, store, remote, started)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    if fast is None:
+        return _fully(root, options, layers, started, store, remote)
+    reused = counted(fast.hits, "result")
+    progress.say(
+        options.quiet or options.json,
+        f"validated before on this tree (the remote's record): reused {reused} "
+        f"in {fast.seconds:.2f}s",
+    )
+    return fast
+
+
+def _tree_remote(root: Path, options: Options) -> Settings | None:
+    """The remote whose record of this tree a run may be served (see
+    :func:`_reuse_remote_tree`): none with audit mode on (a due run samples what would be
+    served)."""
+    table = snapshot.raw_table(root) or {}
+    fraction = options.audit if options.audit is not None else table.get("audit")
+    if fraction is not None and fraction != 0:
+        return None
+    return resolve(options.remote, options.no_remote, RawWanted.of(table.get("remote")))
+
+
+def _reuse_remote_tree(
+    root: Path,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    store: Store | None,
+    remote: Remote,
+    started: float,
+) -> AlignResult | None:
+    """A checkout of a tree a run with this remote validated whole (a fresh clone, say): the
+    remote's record of it, served when every file it names holds the same content here
+    (lockgate.remote.tree), and kept as this checkout's snapshot; else None. Closes
+    ``store`` when it serves."""
+    wanted = snapshot.key(root, layers, local=False)
+    found = remote.fetch_tree(wanted) if wanted is not None else None
+    served = snapshot.reuse_record(root.resolve(), found) if found is not None else None
+    if found is None or served is None:
+        return None
+    result, saved, files = served
+    if options.recheck_failures and _worth_a_recheck(root, options, result):
+        return None  # the full path re-checks the failures that would block
+    own = store if store is not None else Store(store_dir(root.resolve()))
+    try:
+        snapshot.save_served(root.resolve(), own, layers, files, found)
+        result.remote_hits = result.hits
+        result.warnings = [*own.warnings, *remote.warnings, *result.warnings]
+        result.seconds = round(time.perf_counter() - started, 3)
+        own.record_run(
+            options.command,
+            result.hits,
+            0,
+            result.seconds,
+            saved,
+            snapshot.scope(layers),
+            result.mean_score,
+            remote_hits=result.hits,
+        )
+    finally:
+        own.close()
+    return result
 
 
 def _worth_a_recheck(root: Path, options: Options, served: AlignResult) -> bool:

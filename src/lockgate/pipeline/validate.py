@@ -208,7 +208,7 @@ def align_fully(
         result = _result(prep, options, done, remote, started)
         if store is not None:
             results = _record(prep, options, done, result, remote, elapsed)
-            _save_snapshot(prep, store, done, result, layers, len(results) == done.misses)
+            _save_snapshot(prep, store, done, result, layers, len(results) == done.misses, remote)
         return result
     finally:
         if store is not None:
@@ -413,16 +413,18 @@ def _save_snapshot(
     result: AlignResult,
     layers: tuple[str, ...] | None,
     complete: bool,
+    remote: Remote | None,
 ) -> None:
     """Every result is in the store (``complete``): the next run may serve this one whole if
-    nothing moved. A shard's result is part of one: never served as the whole."""
-    if (
-        complete
-        and not store.warnings  # (the project's hints are kept in it)
-        and done.part is None
-    ):
-        every = sum(p.result.seconds for p in done.planned if p.result is not None)
-        snapshot.save(prep.ctx.project.root, store, layers, prep.ctx.hasher, result, every)
+    nothing moved, and so may a clone of this tree that reads ``remote`` (its record, see
+    lockgate.remote.tree). A shard's result is part of one: never served as the whole."""
+    if not complete or store.warnings or done.part is not None:
+        return  # (a store's warnings: the project's hints are kept in the snapshot)
+    root = prep.ctx.project.root
+    every = sum(p.result.seconds for p in done.planned if p.result is not None)
+    snapshot.save(root, store, layers, prep.ctx.hasher, result, every)
+    if remote is not None and (tree := snapshot.key(root, layers, local=False)):
+        remote.publish_tree(tree, snapshot.record(prep.ctx.hasher, result, every))
 
 
 def _remote(project: Project, options: Options) -> Remote | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from lockgate.remote import parsed, shared
+from lockgate.remote import parsed, shared, tree
 from lockgate.remote.backend import Backend, open_backend
 from lockgate.remote.entry import Entry, seal, unseal
 from lockgate.remote.errors import RemoteError, WriteRefused
@@ -81,6 +81,22 @@ class Remote:
             list(names), lambda scope, name, data: parsed.unseal(trust, scope, name, data)
         )
         return {names[name]: texts[0] for name, texts in found.items()}
+
+    def fetch_tree(self, key: str) -> dict[str, Any] | None:
+        """The verified record of the tree whose key is ``key`` (lockgate.remote.tree), from
+        this run's scope or a trusted one; None when there is none."""
+        name = tree.name_of(key)
+        trust = self.settings.trust
+        found = self._read([name], lambda scope, n, data: tree.unseal(trust, scope, n, data))
+        return found[name][0] if name in found else None
+
+    def publish_tree(self, key: str, record: dict[str, Any]) -> int:
+        """Write the record of the tree whose key is ``key``; return how many were written."""
+        trust = self.settings.trust
+        return self._write(
+            {(tree.name_of(key), tree.VARIANT): record},
+            lambda scope, item, name: tree.seal(trust, scope, name, item),
+        )
 
     def _read(
         self, keys: Sequence[str], opened: Callable[[str | None, str, bytes], T | None]

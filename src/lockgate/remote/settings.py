@@ -43,7 +43,9 @@ class Wanted(Protocol):
 
 @dataclass(frozen=True)
 class RawWanted:
-    """The remote table as written (the configuration checks its types on the full path)."""
+    """The remote table as written (the configuration checks its types on the full path):
+    what a run reads the remote's record of its tree with (pipeline/align.py), and goes on
+    with on the full path, where a table of the wrong types is refused before any write."""
 
     url: str | None = None
     read_only: bool = False
@@ -67,7 +69,13 @@ class RawWanted:
                 return ()
             return tuple(str(v) for v in value)
 
-        return cls(text("url"), False, text("scope"), texts("trusted_scopes"), texts("public_keys"))
+        return cls(
+            text("url"),
+            table.get("read_only") is True,  # a run opened from this writes nothing then
+            text("scope"),
+            texts("trusted_scopes"),
+            texts("public_keys"),
+        )
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,28 @@ def record_run(
     saved: float,
     scope: str,
     mean_score: float | None = None,
+    remote_hits: int = 0,
 ) -> None:
-    """Add one run to the statistics (``mean_score`` None: the run scored no feature)."""
+    """Add one run to the statistics (``mean_score`` None: the run scored no feature;
+    ``remote_hits``: of the hits, those the remote served)."""
     if not db.writable:
         return
     try:
         with db.transaction():
             db.execute(
                 "INSERT INTO runs (started, command, hits, misses, seconds, saved, scope, "
-                "mean_score) VALUES (?,?,?,?,?,?,?,?)",
-                (time.time(), command, hits, misses, seconds, saved, scope, mean_score),
+                "mean_score, remote_hits) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    time.time(),
+                    command,
+                    hits,
+                    misses,
+                    seconds,
+                    saved,
+                    scope,
+                    mean_score,
+                    remote_hits,
+                ),
             )
     except DatabaseError as exc:
         db.warnings.append(f"could not write the store ({exc})")

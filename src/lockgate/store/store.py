@@ -117,9 +117,13 @@ class Store:
         saved: float,
         scope: str,
         mean_score: float | None = None,
+        remote_hits: int = 0,
     ) -> None:
-        """Add one run to the statistics (``mean_score`` None: the run scored no feature)."""
-        history.record_run(self._db, command, hits, misses, seconds, saved, scope, mean_score)
+        """Add one run to the statistics (``mean_score`` None: the run scored no feature;
+        ``remote_hits``: of the hits, those the remote served)."""
+        history.record_run(
+            self._db, command, hits, misses, seconds, saved, scope, mean_score, remote_hits
+        )
 
     def last_run(self) -> tuple[int, float, str, int, int, float, str | None] | None:
         """The newest run: (id, started, command, hits, misses, seconds, scope)."""
