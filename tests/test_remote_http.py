@@ -36,6 +36,7 @@ TURBO = Path(__file__).parents[1] / ".node/node_modules/turborepo-remote-cache/d
 ENV = {"LOCKGATE_REMOTE_KEY": SECRET}
 RESULTS = 12  # of the docs_config project: small, and quick to judge (no test suite)
 PARSED = 2  # its Python files: the CI run publishes what each says (lockgate/remote/parsed.py)
+TREES = 1  # and the record of its whole tree's result (lockgate/remote/tree.py)
 
 
 def _variants(blob: bytes) -> list[str]:
@@ -208,7 +209,7 @@ def test_a_fresh_clone_reads_every_result_from_each_server(servers: Servers, kin
     blobs = [p for p in servers.dav_root.rglob("*") if p.is_file() and p.parent.name != "ac"]
     # beside them, the probe sets stored apart (lockgate/remote/shared.py), a blob each
     apart = [p for p in blobs if _variants(p.read_bytes()) == [SHARED]]
-    assert len(blobs) == RESULTS + PARSED + len(apart) and apart
+    assert len(blobs) == RESULTS + PARSED + TREES + len(apart) and apart
     env = {**ENV, "LOCKGATE_REMOTE_TOKEN": TOKEN} if kind == "turbo" else ENV
     url = getattr(servers, kind)
     if kind != "webdav":
