@@ -12,7 +12,7 @@ from detect_secrets.plugins.keyword import DENYLIST_REGEX
 from detect_secrets.settings import default_settings, get_plugins
 
 from lockgate.deploy.scanner import _patterns, scan
-from lockgate.deploy.screens import confined, line_starts, required, screen
+from lockgate.deploy.screens import _FOLDS_TO_ASCII, Text, confined, required, screen
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi"
@@ -166,14 +166,13 @@ def test_the_scanner_finds_what_detect_secrets_finds_line_by_line() -> None:
 
 def test_each_screen_names_every_line_its_plugin_regexes_match() -> None:
     lines = [line.rstrip() for _, text in _files() for line in text.splitlines()]
-    starts = line_starts(lines)
-    text = "\n".join(lines)
+    text = Text(lines)
     with default_settings():
         for plugin in get_plugins():
             patterns = _patterns(plugin)
-            found = screen(patterns)
+            found = screen(tuple(patterns))
             assert found is not None, type(plugin).__name__
-            named = found.lines(text, starts)
+            named = found.lines(text)
             for pattern in patterns:
                 matched = {n for n, line in enumerate(lines) if pattern.search(line)}
                 assert matched, (type(plugin).__name__, pattern.pattern)
@@ -224,3 +223,20 @@ def test_required_strings(pattern: str, strings: set[str] | None) -> None:
 )
 def test_confined(pattern: str, flags: int, expected: bool) -> None:
     assert confined(re.compile(pattern, flags)) is expected
+
+
+def test_the_characters_that_fold_to_ascii_are_the_ones_listed() -> None:
+    """Text.lowered() trusts that no other character matches an ASCII one case-blindly, and
+    that lower-casing keeps every other character one character."""
+    blind = re.compile("[\x00-\x7f]", re.IGNORECASE)
+    folds = {chr(c) for c in range(0x80, 0x110000) if blind.match(chr(c))}
+    assert folds == set(_FOLDS_TO_ASCII)
+    assert all(len(chr(c).lower()) == 1 for c in range(0x110000) if chr(c) not in folds)
+
+
+def test_a_case_blind_screen_finds_its_strings_in_any_text() -> None:
+    keyword = screen((re.compile(r"api_?key|secret", re.IGNORECASE),))
+    assert keyword is not None
+    lines = ["x = 1", "API_KEY = 'x'", "\u017fecret = 'x'", "ok \u0130", "Ünïcödé ApiKey", "no"]
+    assert keyword.lines(Text(lines)) == {1, 2, 4}
+    assert keyword.lines(Text([line for line in lines if "\u017f" not in line])) == {1, 3}

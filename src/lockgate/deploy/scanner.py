@@ -19,7 +19,7 @@ from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
 from detect_secrets.settings import default_settings, get_plugins
 from detect_secrets.util.code_snippet import get_code_snippet
 
-from lockgate.deploy.screens import Screen, line_starts, screen
+from lockgate.deploy.screens import Screen, Text, screen
 
 __all__ = ["scan"]
 
@@ -57,7 +57,7 @@ class _Plugins:
         self.every: list[BasePlugin] = []
         for plugin in plugins:
             patterns = _patterns(plugin)
-            found = screen(patterns) if patterns else None
+            found = screen(tuple(patterns)) if patterns else None
             if found is None:
                 self.every.append(plugin)
             else:
@@ -66,15 +66,13 @@ class _Plugins:
     def asked(self, stripped: list[str]) -> dict[int, list[BasePlugin]]:
         """0-based line number -> the plugins that may match that line of ``stripped``; every
         line that may match a plugin of :attr:`every` is a key as well."""
-        text = "\n".join(stripped)
-        starts = line_starts(stripped)
+        text = Text(stripped)
         out: dict[int, list[BasePlugin]] = (
             {n: list(self.every) for n in range(len(stripped))} if self.every else {}
         )
         for found, plugin in self.screened:
-            for n in found.lines(text, starts):
-                if n < len(stripped):  # an empty file is one empty line to a regex
-                    out.setdefault(n, []).append(plugin)
+            for n in found.lines(text):
+                out.setdefault(n, []).append(plugin)
         return out
 
 

@@ -10,20 +10,22 @@ text (its lines joined by newlines) name the lines worth asking:
   the string: compiled with ``re.MULTILINE``, its matches in the joined text are exactly its
   matches within each line, so the lines of its matches in the text are every line it matches.
 
-A :class:`Screen` is a regex with both properties; :meth:`Screen.lines` gives the numbers of the
-lines it matches, a superset of the lines the regexes it was built from match.
+A :class:`Screen` searches a file's :class:`Text` for the required strings of some regexes, or
+for the confined regexes themselves; :meth:`Screen.lines` gives the numbers of the lines it
+matches, a superset of the lines those regexes match.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from functools import cache
 from importlib import import_module
 from itertools import accumulate
 from typing import Any
 
-__all__ = ["Screen", "confined", "line_starts", "required", "screen"]
+__all__ = ["Screen", "Text", "confined", "required", "screen"]
 
 # The regex engine's own parser (untyped; named sre_parse before Python 3.11): the parse tree
 # is the one the engine compiles, so what it says of a pattern holds for its matches.
@@ -31,7 +33,6 @@ parser: Any = import_module("re._parser")
 sre: Any = import_module("re._constants")
 
 _EXACT_LIMIT = 64  # strings a part of a regex may match before we stop listing them
-_CASE = re.IGNORECASE | re.ASCII  # the flags that decide what a literal matches in str patterns
 # Categories that never match "\n", in every flag mode.
 _NO_NEWLINE = {
     sre.CATEGORY_DIGIT,
@@ -59,56 +60,122 @@ _SAME_AT_NEWLINE = {
 }
 
 
+class Text:
+    """A file's lines joined by newlines, as screens search it."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.text = "\n".join(lines)
+        self.count = len(lines)
+        # the offset of each line in text
+        self.starts = [0, *accumulate(len(line) + 1 for line in lines)][:-1] or [0]
+        self._lowered: str | None = None
+        self._lowered_known = False
+
+    def line(self, offset: int) -> int:
+        """The 0-based number of the line holding ``offset``."""
+        return bisect_right(self.starts, offset) - 1
+
+    def lowered(self) -> str | None:
+        """The text lower-cased, offset for offset, when a case-blind match of an ASCII string
+        in the text is a plain match of the lower-cased string in it; else None.
+
+        A case-blind regex matches an ASCII letter only with its two cases or one of
+        :data:`_FOLDS_TO_ASCII`; without those, a match is made of ASCII characters, which
+        ``str.lower`` maps one to one.
+        """
+        if not self._lowered_known:
+            self._lowered_known = True
+            text = self.text
+            if text.isascii() or not any(c in text for c in _FOLDS_TO_ASCII):
+                lowered = text.lower()
+                self._lowered = lowered if len(lowered) == len(text) else None
+        return self._lowered
+
+
+# The characters beyond ASCII that a case-blind regex matches with an ASCII one (dotted and
+# dotless i, long s, Kelvin sign; tests/unit/test_secret_screens.py checks every code point).
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+
+
 class Screen:
-    """Regexes whose matches in a file's joined lines name every line a set of regexes may
-    match."""
+    """Searches whose matches in a file's :class:`Text` name every line some regexes match."""
 
-    def __init__(self, regexes: list[re.Pattern[str]]) -> None:
-        self.regexes = regexes
+    def __init__(self, regexes: list[re.Pattern[str]], exact: set[str], any_case: set[str]) -> None:
+        self._regexes = regexes
+        self._exact = _least(exact)
+        # case-blind ASCII strings: plainly in the lower-cased text, else case-blindly
+        self._lower = _least({s.lower() for s in any_case})
+        self._any_case = (
+            re.compile("|".join(map(re.escape, self._lower)), re.IGNORECASE) if any_case else None
+        )
 
-    def lines(self, text: str, starts: Sequence[int]) -> set[int]:
-        """The 0-based numbers of the lines of ``text`` (lines joined by "\\n", line ``i`` at
-        ``starts[i]``) where the screen matches."""
-        return {bisect_right(starts, m.start()) - 1 for r in self.regexes for m in r.finditer(text)}
+    def lines(self, text: Text) -> set[int]:
+        """The 0-based numbers of the lines of ``text`` where the screen matches."""
+        found = {m.start() for r in self._regexes for m in r.finditer(text.text)}
+        found.update(_offsets(text.text, self._exact))
+        if self._any_case is not None:
+            lowered = text.lowered()
+            if lowered is not None:
+                found.update(_offsets(lowered, self._lower))
+            else:
+                found.update(m.start() for m in self._any_case.finditer(text.text))
+        lines = {text.line(offset) for offset in found}
+        lines.discard(text.count)  # an empty file is one empty line to a regex
+        return lines
 
 
-def line_starts(lines: Iterable[str]) -> list[int]:
-    """The offset of each line in ``"\\n".join(lines)``."""
-    return [0, *accumulate(len(line) + 1 for line in lines)][:-1] or [0]
+def _least(strings: set[str]) -> list[str]:
+    """Fewer strings, one of which is in every string of ``strings``, so a line holding one of
+    ``strings`` holds one of them: greedily, the substring of at least three characters that
+    most of them hold stands for those; each search of a file costs about the same."""
+    left = set(strings)
+    out: set[str] = set()
+    while left:
+        counts: dict[str, int] = {}
+        for string in left:
+            subs = {string[i:j] for i in range(len(string)) for j in range(i + 3, len(string) + 1)}
+            for sub in subs:
+                counts[sub] = counts.get(sub, 0) + 1
+        best = max(counts.items(), key=lambda item: (item[1], len(item[0]), item[0]), default=None)
+        if best is None or best[1] < 2:
+            break
+        out.add(best[0])
+        left = {string for string in left if best[0] not in string}
+    out |= left
+    return sorted(s for s in out if not any(t != s and t in s for t in out))
 
 
-def screen(patterns: Sequence[re.Pattern[str]]) -> Screen | None:
+def _offsets(text: str, strings: list[str]) -> Iterator[int]:
+    """Where each of ``strings`` starts in ``text`` (``str.find``: far faster than a regex)."""
+    for string in strings:
+        at = text.find(string)
+        while at >= 0:
+            yield at
+            at = text.find(string, at + 1)
+
+
+@cache
+def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
     """One screen for a line matching any of ``patterns``, or None when some pattern has no
     string its matches all contain and cannot be searched in joined lines either."""
-    literal: dict[int, set[str]] = {}  # case flags -> required strings
+    exact: set[str] = set()
+    any_case: set[str] = set()
     whole: list[re.Pattern[str]] = []
     for pattern in patterns:
         strings = required(pattern)
+        blind = bool(pattern.flags & re.IGNORECASE)
+        if strings is not None and blind:
+            # an ASCII part of each: what the lower-cased text can be searched for
+            strings = frozenset(max(re.findall("[\x00-\x7f]*", s), key=len) for s in strings)
         if strings is not None and min(map(len, strings)) >= 2:
-            literal.setdefault(pattern.flags & _CASE, set()).update(strings)
+            (any_case if blind else exact).update(strings)
         elif confined(pattern):
             whole.append(pattern)
         else:
             return None
     # each pattern apart: its group numbers (backreferences) stay its own
     regexes = [re.compile(p.pattern, p.flags | re.MULTILINE) for p in whole]
-    if literal:
-        regexes.append(re.compile("|".join(_alternation(s, f) for f, s in sorted(literal.items()))))
-    return Screen(regexes) if regexes else None
-
-
-def _alternation(strings: set[str], flags: int) -> str:
-    """A regex matching each of ``strings`` under ``flags``, and possibly more.
-
-    Written as ``[first letters](?:rests)``: the regex engine skips positions by the first
-    letter only when the regex starts with one character set, up to ten times faster on text;
-    it also matches a first letter of one string with the rest of another, which a screen may.
-    """
-    firsts = "".join(sorted({re.escape(s[0]) for s in strings}))
-    rests = "|".join(sorted({re.escape(s[1:]) for s in strings}, key=lambda r: (-len(r), r)))
-    inline = ("i" if flags & re.IGNORECASE else "") + ("a" if flags & re.ASCII else "")
-    body = f"[{firsts}](?:{rests})"
-    return f"(?{inline}:{body})" if inline else f"(?:{body})"
+    return Screen(regexes, exact, any_case) if regexes or exact or any_case else None
 
 
 def required(pattern: re.Pattern[str]) -> frozenset[str] | None:
