@@ -182,13 +182,16 @@ def test_each_screen_names_every_line_its_plugin_regexes_match() -> None:
 @pytest.mark.parametrize(
     ("pattern", "strings"),
     [
-        (r"AKIA[0-9A-Z]{16}", {"AKIA"}),
+        (r"AKIA[0-9A-Z]{16}", {"AKIA" + c for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}),
+        (r"[0-9]+\.[0-9]+", {c + "." for c in "0123456789"}),  # where two parts meet
         (r"(?:ghp|gho)_[A-Za-z0-9_]{36}", {"ghp_", "gho_"}),
         (r"api_?key", {"api_key", "apikey"}),
         (r"x(?=abc)yz", {"xyz"}),  # a lookahead consumes nothing
-        (r"(?:ab)+cd", {"ab"}),
+        (r"(?:ab)+cd", {"bcd"}),
         (r"(?:ab)*cd", {"cd"}),
-        (r"ab|cd+", {"ab", "c"}),
+        (r"ab|cd+", {"ab", "cd"}),
+        (r"ab|cd*", {"ab", "c"}),
+        (r"(?<=x)ab", {"ab"}),
         (r"ab|.+", None),  # a branch that needs nothing: the whole needs nothing
         (r"[^x]+", None),
         (r"(a)\1", {"a"}),

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from itertools import accumulate
@@ -64,6 +65,7 @@ class Text:
     """A file's lines joined by newlines, as screens search it."""
 
     def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
         self.text = "\n".join(lines)
         self.count = len(lines)
         # the offset of each line in text
@@ -100,28 +102,72 @@ _FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 class Screen:
     """Searches whose matches in a file's :class:`Text` name every line some regexes match."""
 
-    def __init__(self, regexes: list[re.Pattern[str]], exact: set[str], any_case: set[str]) -> None:
-        self._regexes = regexes
-        self._exact = _least(exact)
-        # case-blind ASCII strings: plainly in the lower-cased text, else case-blindly
-        self._lower = _least({s.lower() for s in any_case})
-        self._any_case = (
-            re.compile("|".join(map(re.escape, self._lower)), re.IGNORECASE) if any_case else None
-        )
+    def __init__(self, searches: list[_Search]) -> None:
+        self._searches = searches
 
     def lines(self, text: Text) -> set[int]:
         """The 0-based numbers of the lines of ``text`` where the screen matches."""
-        found = {m.start() for r in self._regexes for m in r.finditer(text.text)}
-        found.update(_offsets(text.text, self._exact))
-        if self._any_case is not None:
-            lowered = text.lowered()
-            if lowered is not None:
-                found.update(_offsets(lowered, self._lower))
-            else:
-                found.update(m.start() for m in self._any_case.finditer(text.text))
-        lines = {text.line(offset) for offset in found}
+        lines = {n for search in self._searches for n in search.lines(text)}
         lines.discard(text.count)  # an empty file is one empty line to a regex
         return lines
+
+
+class _Whole:
+    """A confined regex, searched in the whole text."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self._regex = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+
+    def lines(self, text: Text) -> set[int]:
+        return {text.line(m.start()) for m in self._regex.finditer(text.text)}
+
+
+class _Strings:
+    """Strings to find in a text, with a regex's case flags: each with ``str.find`` (far faster
+    than a regex) when they are few, else one regex that matches each of them; case-blind ones
+    in the lower-cased text when :meth:`Text.lowered` allows, else case-blindly."""
+
+    _FEW = 8
+
+    def __init__(self, strings: Iterable[str], blind: bool) -> None:
+        self._blind = blind
+        self._strings = _least({s.lower() for s in strings} if blind else set(strings))
+        many = len(self._strings) > self._FEW
+        self._regex = re.compile(_alternation(self._strings)) if many else None
+        self._any_case = re.compile(_alternation(self._strings), re.IGNORECASE)
+
+    def lines(self, text: Text) -> set[int]:
+        searched = text.lowered() if self._blind else text.text
+        if searched is None:
+            offsets: Iterable[int] = (m.start() for m in self._any_case.finditer(text.text))
+        else:
+            offsets = self._offsets(searched)
+        return {text.line(offset) for offset in offsets}
+
+    def _offsets(self, text: str) -> Iterator[int]:
+        if self._regex is not None:
+            yield from (m.start() for m in self._regex.finditer(text))
+            return
+        for string in self._strings:
+            at = text.find(string)
+            while at >= 0:
+                yield at
+                at = text.find(string, at + 1)
+
+
+class _Checked:
+    """Short strings, then the regex itself on each line holding one."""
+
+    def __init__(self, strings: _Strings, pattern: re.Pattern[str]) -> None:
+        self._strings = strings
+        self._pattern = pattern
+
+    def lines(self, text: Text) -> set[int]:
+        search = self._pattern.search
+        return {n for n in self._strings.lines(text) if n < text.count and search(text.lines[n])}
+
+
+_Search = _Whole | _Strings | _Checked
 
 
 def _least(strings: set[str]) -> list[str]:
@@ -145,84 +191,141 @@ def _least(strings: set[str]) -> list[str]:
     return sorted(s for s in out if not any(t != s and t in s for t in out))
 
 
-def _offsets(text: str, strings: list[str]) -> Iterator[int]:
-    """Where each of ``strings`` starts in ``text`` (``str.find``: far faster than a regex)."""
-    for string in strings:
-        at = text.find(string)
-        while at >= 0:
-            yield at
-            at = text.find(string, at + 1)
+def _alternation(strings: list[str]) -> str:
+    """A regex matching each of ``strings``, and possibly more: ``[first letters](?:rests)``,
+    since the regex engine skips positions by the first letter only when the regex starts with
+    one character set (it then also matches the first letter of one string with the rest of
+    another, which a screen may)."""
+    firsts = "".join(sorted({re.escape(s[0]) for s in strings}))
+    rests = "|".join(sorted({re.escape(s[1:]) for s in strings}, key=lambda r: (-len(r), r)))
+    return f"[{firsts}](?:{rests})"
 
 
 @cache
 def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
     """One screen for a line matching any of ``patterns``, or None when some pattern has no
-    string its matches all contain and cannot be searched in joined lines either."""
-    exact: set[str] = set()
-    any_case: set[str] = set()
-    whole: list[re.Pattern[str]] = []
+    string its matches all contain and cannot be searched in joined lines either.
+
+    Each pattern is screened by its required strings when they are three characters or more;
+    by two-character ones, checked with the pattern on each line holding one, unless it is
+    confined and starts with a character set the regex engine skips to; else, when confined,
+    by itself. Which one only changes the speed.
+    """
+    searches: list[_Search] = []
+    strong: dict[bool, set[str]] = {}  # case-blind or not -> strings: one search for them all
     for pattern in patterns:
         strings = required(pattern)
         blind = bool(pattern.flags & re.IGNORECASE)
         if strings is not None and blind:
             # an ASCII part of each: what the lower-cased text can be searched for
-            strings = frozenset(max(re.findall("[\x00-\x7f]*", s), key=len) for s in strings)
-        if strings is not None and min(map(len, strings)) >= 2:
-            (any_case if blind else exact).update(strings)
+            strings = frozenset(max(re.findall(r"[\x00-\x7f]*", s), key=len) for s in strings)
+        shortest = min(map(len, strings)) if strings else 0
+        if strings is not None and shortest >= 3:
+            strong.setdefault(blind, set()).update(strings)
+        elif strings is not None and shortest == 2 and not (confined(pattern) and _skips(pattern)):
+            searches.append(_Checked(_Strings(strings, blind), pattern))
         elif confined(pattern):
-            whole.append(pattern)
+            searches.append(_Whole(pattern))
         else:
             return None
-    # each pattern apart: its group numbers (backreferences) stay its own
-    regexes = [re.compile(p.pattern, p.flags | re.MULTILINE) for p in whole]
-    return Screen(regexes, exact, any_case) if regexes or exact or any_case else None
+    searches += [_Strings(strings, blind) for blind, strings in sorted(strong.items())]
+    return Screen(searches) if searches else None
+
+
+def _skips(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` starts by consuming one of a few characters (the engine then skips
+    to those instead of trying every position)."""
+    items = parser.parse(pattern.pattern, pattern.flags).data
+    return bool(items) and _item(*items[0]).first is not None
 
 
 def required(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Non-empty strings one of which every match of ``pattern`` contains (matched with the
     pattern's case flags), or None when the parse tree shows none."""
     try:
-        _, needs = _info(parser.parse(pattern.pattern, pattern.flags).data)
+        return _info(parser.parse(pattern.pattern, pattern.flags).data).needs
     except _Unknown:
         return None
-    return needs
 
 
 class _Unknown(Exception):
     """A construct this analysis does not model: no claim is made."""
 
 
-_Info = tuple[frozenset[str] | None, frozenset[str] | None]  # (exactly one of, one of required)
+_Chars = frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class _Info:
+    """What the parse tree says of a part of a regex."""
+
+    exact: frozenset[str] | None  # every string it matches, when they are few
+    needs: frozenset[str] | None  # strings one of which each match contains
+    first: _Chars = None  # the characters a match starts with (each match is non-empty)
+    last: _Chars = None  # the characters a match ends with (each match is non-empty)
+
+
+_UNKNOWN = _Info(None, None)
+_NOTHING = _Info(frozenset({""}), None)  # zero width: matches consume nothing
+
+
+def _exactly(strings: frozenset[str], needs: frozenset[str] | None = None) -> _Info:
+    full = "" not in strings
+    return _Info(
+        strings,
+        _better(needs, strings if full and strings else None),
+        frozenset(s[0] for s in strings) if full else None,
+        frozenset(s[-1] for s in strings) if full else None,
+    )
 
 
 def _info(items: Sequence[tuple[Any, Any]]) -> _Info:
-    """For a sequence of parse items: the strings it matches when they are few, and strings
-    one of which each match contains."""
-    exact: frozenset[str] | None = frozenset({""})
-    whole = True  # exact stands for the whole sequence so far
+    """For a sequence of parse items: the strings it matches when they are few, strings one of
+    which each match contains, and the characters its matches start and end with."""
+    parts = [_item(op, av) for op, av in items]
+    tail: frozenset[str] = frozenset({""})  # each match so far ends with one of these
+    whole = True  # tail is every match so far
     best: frozenset[str] | None = None
-    for op, av in items:
-        part, needs = _item(op, av)
-        best = _better(best, needs)
-        if part is not None and exact is not None and len(exact) * len(part) <= _EXACT_LIMIT:
-            exact = frozenset(a + b for a in exact for b in part)
+    for part in parts:
+        best = _better(best, part.needs)
+        if part.exact is not None:
+            joined = _joined(tail, part.exact)
+            if joined is not None:
+                tail = joined
+                continue
+            best = _better(best, _as_required(tail))
+            tail, whole = part.exact, False
             continue
-        best = _better(best, _as_required(exact))
-        exact, whole = part, False
-        if part is None:
-            exact = frozenset({""})
-    best = _better(best, _as_required(exact))
-    return (exact if whole else None), best
+        # a part without a short list: the strings around it still meet its first and last
+        # characters
+        if part.first is not None:
+            best = _better(best, _as_required(_joined(tail, part.first)))
+        best = _better(best, _as_required(tail))
+        tail, whole = (part.last if part.last is not None else frozenset({""})), False
+    best = _better(best, _as_required(tail))
+    if whole:
+        return _exactly(tail, best)
+    consuming = [p for p in parts if p.exact != frozenset({""})]
+    first = consuming[0].first if consuming else None
+    last = consuming[-1].last if consuming else None
+    return _Info(None, best, first, last)
+
+
+def _joined(heads: frozenset[str], tails: frozenset[str]) -> frozenset[str] | None:
+    """Each of ``heads`` followed by each of ``tails``; None when too many."""
+    if len(heads) * len(tails) > _EXACT_LIMIT:
+        return None
+    return frozenset(a + b for a in heads for b in tails)
 
 
 def _item(op: Any, av: Any) -> _Info:
     if op is sre.LITERAL:
-        return frozenset({chr(av)}), frozenset({chr(av)})
+        return _exactly(frozenset({chr(av)}))
     if op is sre.IN:
         chars = _chars(av)
-        return (chars, None) if chars is not None else (None, None)
+        return _exactly(chars) if chars is not None else _UNKNOWN
     if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-        return frozenset({""}), None  # zero width: consumes nothing a match must contain
+        return _NOTHING
     if op is sre.SUBPATTERN:
         _, add, remove, items = av
         if add or remove:
@@ -234,35 +337,52 @@ def _item(op: Any, av: Any) -> _Info:
         return _branch(av[1])
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
         low, high, items = av
-        exact, needs = _info(items)
+        inner = _info(items)
         if low == 0:
-            if high == 1 and exact is not None:
-                return exact | {""}, None
-            return None, None
-        if low == high and exact is not None and len(exact) ** low <= _EXACT_LIMIT:
+            if high == 1 and inner.exact is not None:
+                return _Info(inner.exact | {""}, None)
+            return _UNKNOWN
+        if low == high and inner.exact is not None and len(inner.exact) ** low <= _EXACT_LIMIT:
             repeated = frozenset({""})
             for _ in range(low):
-                repeated = frozenset(a + b for a in repeated for b in exact)
-            return repeated, _better(needs, _as_required(repeated))
-        return None, _better(needs, _as_required(exact))
+                repeated = frozenset(a + b for a in repeated for b in inner.exact)
+            return _exactly(repeated, inner.needs)
+        return _Info(None, _better(inner.needs, _as_required(inner.exact)), inner.first, inner.last)
     if op in (sre.ANY, sre.NOT_LITERAL, sre.CATEGORY, sre.GROUPREF):
-        return None, None
+        return _UNKNOWN
     raise _Unknown
 
 
 def _branch(alternatives: list[Any]) -> _Info:
     infos = [_info(items) for items in alternatives]
     exact: frozenset[str] | None = None
-    if all(e is not None for e, _ in infos):
-        union = frozenset().union(*(e for e, _ in infos if e is not None))
+    if all(i.exact is not None for i in infos):
+        union = frozenset().union(*(i.exact for i in infos if i.exact is not None))
         exact = union if len(union) <= _EXACT_LIMIT else None
-    needs: set[str] = set()
-    for e, n in infos:
-        each = _better(n, _as_required(e))
-        if each is None:
-            return exact, None
-        needs |= each
-    return exact, frozenset(needs)
+    if exact is not None:
+        return _exactly(exact)
+    needs: set[str] | None = set()
+    for info in infos:
+        each = _better(info.needs, _as_required(info.exact))
+        if each is None or needs is None:
+            needs = None
+        else:
+            needs |= each
+    return _Info(
+        None,
+        frozenset(needs) if needs is not None else None,
+        _union(i.first for i in infos),
+        _union(i.last for i in infos),
+    )
+
+
+def _union(sets: Iterable[_Chars]) -> _Chars:
+    out: set[str] = set()
+    for chars in sets:
+        if chars is None:
+            return None
+        out |= chars
+    return frozenset(out) if len(out) <= _EXACT_LIMIT else None
 
 
 def _chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
@@ -284,10 +404,17 @@ def _as_required(exact: frozenset[str] | None) -> frozenset[str] | None:
 
 
 def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    """The more selective of two required sets: longest shortest string, then fewest."""
+    """The more selective of two required sets: longest shortest string, then fewest strings,
+    then longest in all, then fewest first characters (a search skips to those)."""
     if a is None or b is None:
         return a if b is None else b
-    return min(a, b, key=lambda s: (-min(map(len, s)), len(s), sorted(s)))
+    return min(a, b, key=_selectivity)
+
+
+def _selectivity(strings: frozenset[str]) -> tuple[int, int, int, int, list[str]]:
+    lengths = [len(s) for s in strings]
+    firsts = len({s[0] for s in strings})
+    return (-min(lengths), len(strings), -sum(lengths), firsts, sorted(strings))
 
 
 def confined(pattern: re.Pattern[str]) -> bool:
