@@ -3,6 +3,7 @@ each plugin's screen names every line its regexes match (deploy/scanner.py, depl
 
 from __future__ import annotations
 
+import posixpath
 import random
 import re
 
@@ -13,6 +14,7 @@ from detect_secrets.settings import default_settings, get_plugins
 
 from lockgate.deploy.scanner import _patterns, scan
 from lockgate.deploy.screens import _FOLDS_TO_ASCII, Text, confined, required, screen
+from lockgate.deploy.secrets import SecretScan
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi"
@@ -243,3 +245,20 @@ def test_a_case_blind_screen_finds_its_strings_in_any_text() -> None:
     lines = ["x = 1", "API_KEY = 'x'", "\u017fecret = 'x'", "ok \u0130", "Ünïcödé ApiKey", "no"]
     assert keyword.lines(Text(lines)) == {1, 2, 4}
     assert keyword.lines(Text([line for line in lines if "\u017f" not in line])) == {1, 3}
+
+
+def test_a_text_queued_twice_is_scanned_once_and_found_the_same_under_each_name() -> None:
+    files = _files()
+    twins = [
+        (f"elsewhere/package-lock/swagger{n}{posixpath.splitext(path)[1]}", text)
+        for n, (path, text) in enumerate(files)
+    ]
+    with SecretScan(1) as queue:
+        for n, (path, text) in enumerate(files + twins):
+            queue.add(f"key{n}", path, text)
+        found = queue.results()
+    # what a scan of each name alone finds
+    assert [found[f"key{n}"] for n in range(len(files) * 2)] == [
+        (path, items) for (path, _), items in zip(files + twins, scan(files + twins), strict=True)
+    ]
+    assert any(items for _, items in found.values())

@@ -105,6 +105,8 @@ class SecretScan:
         self._chunks: list[list[tuple[str, str, str]]] = [[]]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[tuple[list[tuple[str, str, str]], Future[list[list[str]]]]] = []
+        self._first: dict[tuple[str, str], str] = {}  # (extension, text) -> first path
+        self._twins: list[tuple[str, str, str]] = []  # (key, path, first path of its text)
 
     def __enter__(self) -> SecretScan:
         return self
@@ -115,6 +117,13 @@ class SecretScan:
 
     def add(self, key: str, path: str, text: str) -> None:
         """Queue one text file."""
+        # detect-secrets reads a file's name only for its extension (the keyword plugin's
+        # patterns and the allowlist's comment syntax are by file type): a text queued under
+        # another name with the same extension is found the same, but for the path
+        first = self._first.setdefault((posixpath.splitext(path)[1], text), path)
+        if first != path:
+            self._twins.append((key, path, first))
+            return
         self._chunks[-1].append((key, path, text))
         if len(self._chunks[-1]) < _CHUNK:
             return
@@ -135,11 +144,16 @@ class SecretScan:
             (chunk, scan_secrets([(path, text) for _, path, text in chunk]))
             for chunk in filter(None, self._chunks)
         ]
-        return {
+        out = {
             key: (path, items)
             for chunk, found in done
             for (key, path, _), items in zip(chunk, found, strict=True)
         }
+        by_path = {path: items for path, items in out.values()}
+        for key, path, first in self._twins:
+            # each finding is "first:line (kind) hash"
+            out[key] = (path, [path + item[len(first) :] for item in by_path[first]])
+        return out
 
 
 def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
