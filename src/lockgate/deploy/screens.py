@@ -156,30 +156,40 @@ class _Strings:
 
 
 class _Checked:
-    """Short strings, then the regex itself on each line holding one."""
+    """Strings, then the regexes themselves on each line holding one: a plugin is asked about
+    no line its regexes do not match (asking costs far more than a search)."""
 
-    def __init__(self, strings: _Strings, pattern: re.Pattern[str]) -> None:
+    def __init__(self, strings: _Strings, patterns: list[re.Pattern[str]]) -> None:
         self._strings = strings
-        self._pattern = pattern
+        self._searches = [p.search for p in patterns]
 
     def lines(self, text: Text) -> set[int]:
-        search = self._pattern.search
-        return {n for n in self._strings.lines(text) if n < text.count and search(text.lines[n])}
+        lines = text.lines
+        return {
+            n
+            for n in self._strings.lines(text)
+            if n < text.count and any(search(lines[n]) for search in self._searches)
+        }
 
 
-_Search = _Whole | _Strings | _Checked
+_Search = _Whole | _Checked
 
 
 def _least(strings: set[str]) -> list[str]:
     """Fewer strings, one of which is in every string of ``strings``, so a line holding one of
-    ``strings`` holds one of them: greedily, the substring of at least three characters that
-    most of them hold stands for those; each search of a file costs about the same."""
+    ``strings`` holds one of them: greedily, the substring of at least three characters, and at
+    most one shorter than each, that most of them hold stands for those (``A3T`` for ``A3T0``
+    to ``A3TZ``); each search of a file costs about the same."""
     left = set(strings)
     out: set[str] = set()
     while left:
         counts: dict[str, int] = {}
         for string in left:
-            subs = {string[i:j] for i in range(len(string)) for j in range(i + 3, len(string) + 1)}
+            # one character shorter at most: a shorter string finds far more lines
+            least = max(3, len(string) - 1)
+            subs = {
+                string[i : i + n] for n in (least, least + 1) for i in range(len(string) - n + 1)
+            }
             for sub in subs:
                 counts[sub] = counts.get(sub, 0) + 1
         best = max(counts.items(), key=lambda item: (item[1], len(item[0]), item[0]), default=None)
@@ -206,13 +216,14 @@ def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
     """One screen for a line matching any of ``patterns``, or None when some pattern has no
     string its matches all contain and cannot be searched in joined lines either.
 
-    Each pattern is screened by its required strings when they are three characters or more;
-    by two-character ones, checked with the pattern on each line holding one, unless it is
-    confined and starts with a character set the regex engine skips to; else, when confined,
-    by itself. Which one only changes the speed.
+    Each pattern is screened by its required strings when they are three characters or more
+    (one search for all of them), or two characters unless it is confined and starts with a
+    character set the regex engine skips to; then checked itself on each line holding one.
+    Else, when confined, by itself. Which one only changes the speed.
     """
     searches: list[_Search] = []
-    strong: dict[bool, set[str]] = {}  # case-blind or not -> strings: one search for them all
+    # case-blind or not -> strings, patterns: one search for them all
+    strong: dict[bool, tuple[set[str], list[re.Pattern[str]]]] = {}
     for pattern in patterns:
         strings = required(pattern)
         blind = bool(pattern.flags & re.IGNORECASE)
@@ -221,14 +232,18 @@ def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
             strings = frozenset(max(re.findall(r"[\x00-\x7f]*", s), key=len) for s in strings)
         shortest = min(map(len, strings)) if strings else 0
         if strings is not None and shortest >= 3:
-            strong.setdefault(blind, set()).update(strings)
+            group = strong.setdefault(blind, (set(), []))
+            group[0].update(strings)
+            group[1].append(pattern)
         elif strings is not None and shortest == 2 and not (confined(pattern) and _skips(pattern)):
-            searches.append(_Checked(_Strings(strings, blind), pattern))
+            searches.append(_Checked(_Strings(strings, blind), [pattern]))
         elif confined(pattern):
             searches.append(_Whole(pattern))
         else:
             return None
-    searches += [_Strings(strings, blind) for blind, strings in sorted(strong.items())]
+    searches += [
+        _Checked(_Strings(strings, blind), group) for blind, (strings, group) in strong.items()
+    ]
     return Screen(searches) if searches else None
 
 
