@@ -106,7 +106,7 @@ class SecretScan:
         self._chunks: list[list[tuple[str, str, str]]] = [[]]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[tuple[list[tuple[str, str, str]], Future[list[list[str]]]]] = []
-        self._first: dict[tuple[str, str], str] = {}  # (extension, text) -> first path
+        self._first: dict[tuple[str, str], str] = {}  # (extension, blob id) -> first path
         self._twins: list[tuple[str, str, str]] = []  # (key, path, first path of its text)
         self._chars = 0  # in the last chunk
 
@@ -117,12 +117,12 @@ class SecretScan:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-    def add(self, key: str, path: str, text: str) -> None:
-        """Queue one text file."""
+    def add(self, key: str, path: str, text: str, blob: str) -> None:
+        """Queue one text file, ``text`` the content of git blob ``blob``."""
         # detect-secrets reads a file's name only for its extension (the keyword plugin's
-        # patterns and the allowlist's comment syntax are by file type): a text queued under
+        # patterns and the allowlist's comment syntax are by file type): a blob queued under
         # another name with the same extension is found the same, but for the path
-        first = self._first.setdefault((posixpath.splitext(path)[1], text), path)
+        first = self._first.setdefault((posixpath.splitext(path)[1], blob), path)
         if first != path:
             self._twins.append((key, path, first))
             return
