@@ -251,7 +251,10 @@ def _skips(pattern: re.Pattern[str]) -> bool:
     """Whether ``pattern`` starts by consuming one of a few characters (the engine then skips
     to those instead of trying every position)."""
     items = parser.parse(pattern.pattern, pattern.flags).data
-    return bool(items) and _item(*items[0]).first is not None
+    try:
+        return bool(items) and _item(*items[0]).first is not None
+    except _Unknown:
+        return False
 
 
 def required(pattern: re.Pattern[str]) -> frozenset[str] | None:
