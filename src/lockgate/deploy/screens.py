@@ -156,18 +156,25 @@ class _Strings:
 
 
 class _Checked:
-    """Strings, then the regexes themselves on each line holding one: a plugin is asked about
-    no line its regexes do not match (asking costs far more than a search)."""
+    """Strings (and, when given, strings of a second set too), then the regexes themselves on
+    each line holding them: a plugin is asked about no line its regexes do not match (asking
+    costs far more than a search)."""
 
-    def __init__(self, strings: _Strings, patterns: list[re.Pattern[str]]) -> None:
+    def __init__(
+        self, strings: _Strings, patterns: list[re.Pattern[str]], also: _Strings | None = None
+    ) -> None:
         self._strings = strings
+        self._also = also
         self._searches = [p.search for p in patterns]
 
     def lines(self, text: Text) -> set[int]:
+        found = self._strings.lines(text)
+        if found and self._also is not None:
+            found &= self._also.lines(text)
         lines = text.lines
         return {
             n
-            for n in self._strings.lines(text)
+            for n in found
             if n < text.count and any(search(lines[n]) for search in self._searches)
         }
 
@@ -225,18 +232,24 @@ def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
     # case-blind or not -> strings, patterns: one search for them all
     strong: dict[bool, tuple[set[str], list[re.Pattern[str]]]] = {}
     for pattern in patterns:
-        strings = required(pattern)
         blind = bool(pattern.flags & re.IGNORECASE)
-        if strings is not None and blind:
-            # an ASCII part of each: what the lower-cased text can be searched for
-            strings = frozenset(max(re.findall(r"[\x00-\x7f]*", s), key=len) for s in strings)
+        options = [_searchable(o, blind) for o in requirements(pattern)]
+        options = [o for o in options if min(map(len, o)) >= 2]
+        strings = options[0] if options else None
+        # a set unrelated to the first narrows the lines to check (both must be there)
+        also = next((o for o in options[1:] if strings and _unrelated(strings, o)), None)
         shortest = min(map(len, strings)) if strings else 0
-        if strings is not None and shortest >= 3:
-            group = strong.setdefault(blind, (set(), []))
-            group[0].update(strings)
-            group[1].append(pattern)
-        elif strings is not None and shortest == 2 and not (confined(pattern) and _skips(pattern)):
-            searches.append(_Checked(_Strings(strings, blind), [pattern]))
+        if strings and (shortest >= 3 or not (confined(pattern) and _skips(pattern))):
+            if also is not None:
+                searches.append(
+                    _Checked(_Strings(strings, blind), [pattern], _Strings(also, blind))
+                )
+            elif shortest >= 3:
+                group = strong.setdefault(blind, (set(), []))
+                group[0].update(strings)
+                group[1].append(pattern)
+            else:
+                searches.append(_Checked(_Strings(strings, blind), [pattern]))
         elif confined(pattern):
             searches.append(_Whole(pattern))
         else:
@@ -245,6 +258,19 @@ def screen(patterns: tuple[re.Pattern[str], ...]) -> Screen | None:
         _Checked(_Strings(strings, blind), group) for blind, (strings, group) in strong.items()
     ]
     return Screen(searches) if searches else None
+
+
+def _searchable(strings: frozenset[str], blind: bool) -> frozenset[str]:
+    """``strings`` as a search can find them: case-blind ones by an ASCII part of each, which
+    the lower-cased text can be searched for."""
+    if not blind:
+        return strings
+    return frozenset(max(re.findall(r"[\x00-\x7f]*", s), key=len) for s in strings)
+
+
+def _unrelated(a: frozenset[str], b: frozenset[str]) -> bool:
+    """No string of one holds a string of the other (then lines holding both are fewer)."""
+    return not any(x in y or y in x for x in a for y in b)
 
 
 def _skips(pattern: re.Pattern[str]) -> bool:
@@ -260,10 +286,18 @@ def _skips(pattern: re.Pattern[str]) -> bool:
 def required(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Non-empty strings one of which every match of ``pattern`` contains (matched with the
     pattern's case flags), or None when the parse tree shows none."""
+    found = requirements(pattern)
+    return found[0] if found else None
+
+
+def requirements(pattern: re.Pattern[str]) -> list[frozenset[str]]:
+    """Every set of non-empty strings the parse tree shows each match of ``pattern`` to hold one
+    of, the most selective first."""
     try:
-        return _info(parser.parse(pattern.pattern, pattern.flags).data).needs
+        info = _info(parser.parse(pattern.pattern, pattern.flags).data)
     except _Unknown:
-        return None
+        return []
+    return sorted(info.options(), key=_selectivity)
 
 
 class _Unknown(Exception):
@@ -281,6 +315,12 @@ class _Info:
     needs: frozenset[str] | None  # strings one of which each match contains
     first: _Chars = None  # the characters a match starts with (each match is non-empty)
     last: _Chars = None  # the characters a match ends with (each match is non-empty)
+    # other sets of strings one of which each match contains, needs among them
+    also: tuple[frozenset[str], ...] = ()
+
+    def options(self) -> list[frozenset[str]]:
+        """Every set of strings the analysis found each match to hold one of."""
+        return [*self.also, *([self.needs] if self.needs is not None else [])]
 
 
 _UNKNOWN = _Info(None, None)
@@ -298,35 +338,42 @@ def _exactly(strings: frozenset[str], needs: frozenset[str] | None = None) -> _I
 
 
 def _info(items: Sequence[tuple[Any, Any]]) -> _Info:
-    """For a sequence of parse items: the strings it matches when they are few, strings one of
-    which each match contains, and the characters its matches start and end with."""
+    """For a sequence of parse items: the strings it matches when they are few, sets of strings
+    one of which each match contains, and the characters its matches start and end with."""
     parts = [_item(op, av) for op, av in items]
     tail: frozenset[str] = frozenset({""})  # each match so far ends with one of these
     whole = True  # tail is every match so far
-    best: frozenset[str] | None = None
+    found: list[frozenset[str]] = []  # each holds a string of every match
+
+    def note(strings: frozenset[str] | None) -> None:
+        if strings is not None and strings not in found:
+            found.append(strings)
+
     for part in parts:
-        best = _better(best, part.needs)
+        for option in part.options():
+            note(option)
         if part.exact is not None:
             joined = _joined(tail, part.exact)
             if joined is not None:
                 tail = joined
                 continue
-            best = _better(best, _as_required(tail))
+            note(_as_required(tail))
             tail, whole = part.exact, False
             continue
         # a part without a short list: the strings around it still meet its first and last
         # characters
         if part.first is not None:
-            best = _better(best, _as_required(_joined(tail, part.first)))
-        best = _better(best, _as_required(tail))
+            note(_as_required(_joined(tail, part.first)))
+        note(_as_required(tail))
         tail, whole = (part.last if part.last is not None else frozenset({""})), False
-    best = _better(best, _as_required(tail))
+    note(_as_required(tail))
+    best = min(found, key=_selectivity) if found else None
     if whole:
         return _exactly(tail, best)
     consuming = [p for p in parts if p.exact != frozenset({""})]
     first = consuming[0].first if consuming else None
     last = consuming[-1].last if consuming else None
-    return _Info(None, best, first, last)
+    return _Info(None, best, first, last, tuple(f for f in found if f != best))
 
 
 def _joined(heads: frozenset[str], tails: frozenset[str]) -> frozenset[str] | None:
@@ -365,7 +412,9 @@ def _item(op: Any, av: Any) -> _Info:
             for _ in range(low):
                 repeated = frozenset(a + b for a in repeated for b in inner.exact)
             return _exactly(repeated, inner.needs)
-        return _Info(None, _better(inner.needs, _as_required(inner.exact)), inner.first, inner.last)
+        needs = _better(inner.needs, _as_required(inner.exact))
+        also = tuple(o for o in inner.options() if o != needs)
+        return _Info(None, needs, inner.first, inner.last, also)
     if op in (sre.ANY, sre.NOT_LITERAL, sre.CATEGORY, sre.GROUPREF):
         return _UNKNOWN
     raise _Unknown
