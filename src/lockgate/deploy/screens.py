@@ -1,18 +1,20 @@
-"""Which lines of a file a regex can match, found with one search of the whole file.
+"""Which lines of a file a regex can match, found with a few searches of the whole file.
 
 detect-secrets searches every line with every plugin's regexes: 750,000 lines times 50 regexes
-on Faker. Two facts, each decided from the regex's own parse tree, let one search of the file's
-text (its lines joined by newlines) name the lines worth asking:
+on Faker. Two facts, each decided from the regex's own parse tree, let a few searches of the
+file's text (its lines joined by newlines) name the lines worth asking:
 
-* :func:`required` — strings one of which every match contains (``AKIA``, ``-us``, ``key``): a
-  line without any of them cannot match.
+* :func:`requirements` — sets of strings one of which every match contains (``AKIA``, ``-us``,
+  ``key``; also where two parts meet, ``5.`` in an IP address): a line without any of them
+  cannot match. They are found with ``str.find``, and the lines holding them (holding one of a
+  second, unrelated set too, when there is one) are checked with the regex itself.
 * :func:`confined` — the regex can neither consume a newline nor tell a newline from the end of
   the string: compiled with ``re.MULTILINE``, its matches in the joined text are exactly its
   matches within each line, so the lines of its matches in the text are every line it matches.
 
-A :class:`Screen` searches a file's :class:`Text` for the required strings of some regexes, or
-for the confined regexes themselves; :meth:`Screen.lines` gives the numbers of the lines it
-matches, a superset of the lines those regexes match.
+A :class:`Screen` combines these for a plugin's regexes; :meth:`Screen.lines` gives the
+numbers of the lines it matches, a superset of the lines those regexes match (exactly them,
+where the regexes were checked).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from importlib import import_module
 from itertools import accumulate
 from typing import Any
 
-__all__ = ["Screen", "Text", "confined", "required", "screen"]
+__all__ = ["Screen", "Text", "confined", "required", "requirements", "screen"]
 
 # The regex engine's own parser (untyped; named sre_parse before Python 3.11): the parse tree
 # is the one the engine compiles, so what it says of a pattern holds for its matches.
