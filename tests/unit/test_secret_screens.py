@@ -1,5 +1,6 @@
 """The secret scanner finds exactly what detect-secrets finds line by line with every plugin, and
-each plugin's screen names every line its regexes match (deploy/scanner.py, deploy/screens.py)."""
+each plugin's screen names every line its regexes match (deploy/scanner.py, screens.py,
+regexfacts.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from detect_secrets.core.scan import _process_line_based_plugins
 from detect_secrets.plugins.keyword import DENYLIST_REGEX
 from detect_secrets.settings import default_settings, get_plugins
 
+from lockgate.deploy.regexfacts import confined, required
 from lockgate.deploy.scanner import _patterns, scan
-from lockgate.deploy.screens import _FOLDS_TO_ASCII, Text, confined, required, screen
+from lockgate.deploy.screens import _FOLDS_TO_ASCII, Text, screen
 from lockgate.deploy.secrets import SecretScan
 
 JWT = (
