@@ -124,7 +124,7 @@ def examine(
                     found[path] = known[key]
                 else:
                     found[path] = []  # keeps the file's place; filled below
-                    scan.add(key, path, data.decode("utf-8", errors="replace"))
+                    scan.add(key, path, data.decode("utf-8", errors="replace"), blob)
             if gates.mocks != "off" and mode != SYMLINK and path.endswith(".py"):
                 evidence.mocks.extend(_mock_imports(path, data))
         evidence.scanned = scan.results()

@@ -14,9 +14,12 @@ from detect_secrets.core.potential_secret import PotentialSecret
 from detect_secrets.core.scan import _is_filtered_out, _scan_line
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
 from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+from detect_secrets.plugins.jwt import JwtTokenDetector
 from detect_secrets.plugins.keyword import DENYLIST_REGEX, KeywordDetector
 from detect_secrets.settings import default_settings, get_plugins
 from detect_secrets.util.code_snippet import get_code_snippet
+
+from lockgate.deploy.screens import Screen, Text, screen
 
 __all__ = ["scan"]
 
@@ -36,56 +39,65 @@ def scan(files: list[tuple[str, str]]) -> list[list[str]]:
 
 
 class _Plugins:
-    """detect-secrets' plugins, grouped by the cheapest way to rule a line out for them.
+    """detect-secrets' plugins, each with the screen (screens.py) that names the lines it may
+    match, found with a few searches of a whole file instead of one per line and plugin.
 
     * The keyword plugin only ever matches a line holding one of its keywords.
-    * A plain regex plugin (the base ``analyze_line`` and ``analyze_string``: a hit is a
-      ``findall`` of one of its ``denylist`` patterns) matches a line exactly when one search of
-      all their patterns joined matches it: one search instead of twenty plugin calls.
-    * An entropy plugin only when the line holds a quoted run long enough to exceed its limit.
-    * The others (JWT) are asked about every line.
+    * A plain regex plugin (the base ``analyze_line``, and the base ``analyze_string``, which
+      yields ``findall`` matches of its ``denylist`` patterns, or JWT's, which filters those)
+      only a line one of its patterns matches.
+    * An entropy plugin (not in eager mode, which detect-secrets uses for ad-hoc strings only)
+      reports a quoted run of its charset whose Shannon entropy exceeds its limit; a string of n
+      characters has at most log2(n), so only a line with a run longer than 2**limit.
+    * The others, and any whose regexes give no screen, are asked about every line.
     """
 
     def __init__(self, plugins: list[BasePlugin]) -> None:
-        self.keywords = re.compile(DENYLIST_REGEX, re.IGNORECASE)
-        self.keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
-        plain = [
-            p
-            for p in plugins
-            if isinstance(p, RegexBasedDetector)
-            and type(p).analyze_line is BasePlugin.analyze_line
-            and type(p).analyze_string is RegexBasedDetector.analyze_string
-        ]
-        self.joined: re.Pattern[str] | None = None
-        try:
-            self.joined = re.compile(
-                "|".join(f"(?:{_scoped(r)})" for p in plain for r in p.denylist)
-            )
-        except re.error:
-            plain = []  # not expressible as one pattern: ask each plugin, as detect-secrets does
-        self.plain = plain
-        # An entropy plugin (not in eager mode, which detect-secrets uses for ad-hoc strings
-        # only) reports a quoted run of its charset whose Shannon entropy exceeds its limit; a
-        # string of n characters has at most log2(n), so only a run longer than 2**limit can.
-        self.long_quoted: list[tuple[BasePlugin, re.Pattern[str]]] = [
-            (p, _long_quoted(p.charset, p.entropy_limit))
-            for p in plugins
-            if isinstance(p, HighEntropyStringsPlugin)
-            and type(p).analyze_string is HighEntropyStringsPlugin.analyze_string
-            and p.regex.pattern == _quoted(p.charset)
-        ]
-        grouped = [*self.keyword, *plain, *(p for p, _ in self.long_quoted)]
-        self.other = [p for p in plugins if p not in grouped]
+        self.screened: list[tuple[Screen, BasePlugin]] = []
+        self.every: list[BasePlugin] = []
+        for plugin in plugins:
+            patterns = _patterns(plugin)
+            found = screen(tuple(patterns)) if patterns else None
+            if found is None:
+                self.every.append(plugin)
+            else:
+                self.screened.append((found, plugin))
 
-    def candidates(self, line: str) -> list[BasePlugin]:
-        """The plugins that may match ``line``; the rest cannot."""
-        out = list(self.other)
-        if self.keyword and self.keywords.search(line):
-            out += self.keyword
-        if self.plain and self.joined is not None and self.joined.search(line):
-            out += self.plain
-        out += [p for p, long in self.long_quoted if long.search(line)]
+    def asked(self, stripped: list[str]) -> dict[int, list[BasePlugin]]:
+        """0-based line number -> the plugins that may match that line of ``stripped``; every
+        line that may match a plugin of :attr:`every` is a key as well."""
+        text = Text(stripped)
+        out: dict[int, list[BasePlugin]] = (
+            {n: list(self.every) for n in range(len(stripped))} if self.every else {}
+        )
+        for found, plugin in self.screened:
+            for n in found.lines(text):
+                out.setdefault(n, []).append(plugin)
         return out
+
+
+# analyze_string methods that yield some of what RegexBasedDetector.analyze_string yields
+_REGEX_FINDINGS = {RegexBasedDetector.analyze_string, JwtTokenDetector.analyze_string}
+
+
+def _patterns(plugin: BasePlugin) -> list[re.Pattern[str]]:
+    """Regexes one of which matches every line ``plugin`` reports; empty when unknown."""
+    if isinstance(plugin, KeywordDetector):
+        return [re.compile(DENYLIST_REGEX, re.IGNORECASE)]
+    if (
+        isinstance(plugin, RegexBasedDetector)
+        and type(plugin).analyze_line is BasePlugin.analyze_line
+        and type(plugin).analyze_string in _REGEX_FINDINGS
+    ):
+        return list(plugin.denylist)
+    if (
+        isinstance(plugin, HighEntropyStringsPlugin)
+        and type(plugin).analyze_line is HighEntropyStringsPlugin.analyze_line
+        and type(plugin).analyze_string is HighEntropyStringsPlugin.analyze_string
+        and plugin.regex.pattern == _quoted(plugin.charset)
+    ):
+        return [_long_quoted(plugin.charset, plugin.entropy_limit)]
+    return []
 
 
 def _quoted(charset: str) -> str:
@@ -99,36 +111,21 @@ def _long_quoted(charset: str, limit: float) -> re.Pattern[str]:
     return re.compile("([\\'\"])([" + re.escape(charset) + f"]{{{shortest},}})(\\1)")
 
 
-def _scoped(pattern: re.Pattern[str]) -> str:
-    """``pattern`` with its flags made local to it, to sit in an alternation of others."""
-    flags = "".join(
-        letter
-        for flag, letter in (
-            (re.IGNORECASE, "i"),
-            (re.MULTILINE, "m"),
-            (re.DOTALL, "s"),
-            (re.VERBOSE, "x"),
-        )
-        if pattern.flags & flag
-    )
-    # A verbose pattern may end in a comment: the newline ends it before the closing paren.
-    return f"(?{flags}:{pattern.pattern}\n)" if "x" in flags else f"(?{flags}:{pattern.pattern})"
-
-
 def _raw_hits(path: str, lines: list[str], plugins: _Plugins) -> list[tuple[int, list[BasePlugin]]]:
     """Each line some plugin matches before detect-secrets' filters, with those plugins.
 
-    The same plugin calls detect-secrets makes, minus its per-call argument injection and filters,
-    which cost three quarters of its time: filters only ever remove findings, so a (line, plugin)
-    without a raw hit has none.
+    The same plugin calls detect-secrets makes, on the lines their screens name, minus its
+    per-call argument injection and filters, which cost three quarters of its time: filters only
+    ever remove findings, so a (line, plugin) without a raw hit has none.
     """
+    stripped = [line.rstrip() for line in lines]
     found = []
-    for number, line in enumerate(lines, start=1):
-        stripped = line.rstrip()
+    for index, asked in sorted(plugins.asked(stripped).items()):
+        number = index + 1
         hit = [
             p
-            for p in plugins.candidates(stripped)
-            if p.analyze_line(filename=path, line=stripped, line_number=number)
+            for p in asked
+            if p.analyze_line(filename=path, line=stripped[index], line_number=number)
         ]
         if hit:
             found.append((number, hit))

@@ -26,7 +26,8 @@ def _names(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(translate(p) for p in patterns))
 
 
-_CHUNK = 100  # text files per secret-scanning task
+_CHUNK = 100  # text files per secret-scanning task, at most
+_CHUNK_CHARS = 500_000  # characters per task, about: Faker's locale files are 100 KB and more
 _POOL_AFTER = 4  # chunks scanned in this process before worker processes are worth starting
 # "hashed": each stored finding carries its hashed secret, which .secrets.baseline matches on.
 _SCANNER = (
@@ -105,6 +106,9 @@ class SecretScan:
         self._chunks: list[list[tuple[str, str, str]]] = [[]]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[tuple[list[tuple[str, str, str]], Future[list[list[str]]]]] = []
+        self._first: dict[tuple[str, str], str] = {}  # (extension, blob id) -> first path
+        self._twins: list[tuple[str, str, str]] = []  # (key, path, first path of its text)
+        self._chars = 0  # in the last chunk
 
     def __enter__(self) -> SecretScan:
         return self
@@ -113,15 +117,28 @@ class SecretScan:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-    def add(self, key: str, path: str, text: str) -> None:
-        """Queue one text file."""
+    def add(self, key: str, path: str, text: str, blob: str) -> None:
+        """Queue one text file, ``text`` the content of git blob ``blob``."""
+        # detect-secrets reads a file's name only for its extension (the keyword plugin's
+        # patterns and the allowlist's comment syntax are by file type): a blob queued under
+        # another name with the same extension is found the same, but for the path
+        first = self._first.setdefault((posixpath.splitext(path)[1], blob), path)
+        if first != path:
+            self._twins.append((key, path, first))
+            return
         self._chunks[-1].append((key, path, text))
-        if len(self._chunks[-1]) < _CHUNK:
+        self._chars += len(text)
+        if len(self._chunks[-1]) < _CHUNK and self._chars < _CHUNK_CHARS:
             return
         self._chunks.append([])
+        self._chars = 0
         if self._pool is None and self._jobs > 1 and len(self._chunks) > _POOL_AFTER:
             # Spawning workers costs a few hundred milliseconds: only worth it for many files.
             self._pool = ProcessPoolExecutor(self._jobs, mp_context=get_context("spawn"))
+        self._submit()
+
+    def _submit(self) -> None:
+        """Hand the full chunks to the workers, once they run."""
         if self._pool is not None:
             for chunk in filter(None, self._chunks):
                 files = [(path, text) for _, path, text in chunk]
@@ -130,16 +147,22 @@ class SecretScan:
 
     def results(self) -> dict[str, tuple[str, list[str]]]:
         """Key -> (path, findings) of every queued file."""
+        self._submit()  # the last chunk too: this process would only wait for the workers
         done = [(chunk, future.result()) for chunk, future in self._futures]
         done += [
             (chunk, scan_secrets([(path, text) for _, path, text in chunk]))
             for chunk in filter(None, self._chunks)
         ]
-        return {
+        out = {
             key: (path, items)
             for chunk, found in done
             for (key, path, _), items in zip(chunk, found, strict=True)
         }
+        by_path = {path: items for path, items in out.values()}
+        for key, path, first in self._twins:
+            # each finding is "first:line (kind) hash"
+            out[key] = (path, [path + item[len(first) :] for item in by_path[first]])
+        return out
 
 
 def scan_secrets(files: list[tuple[str, str]]) -> list[list[str]]:
