@@ -78,7 +78,7 @@ def test_block_keys_follow_what_ran(tmp_path: Path) -> None:
     assert [w for w in narrow.stderr.splitlines() if "whole files" in w] == [
         "lockgate: warning: shop.features.spawn.SpawnService (tested): keyed on whole files, "
         "not on the function bodies it ran: code ran where coverage's tracer could not see "
-        f"it (started a process: {program})"
+        f"it (started a process: {program} (src/shop/features/spawn.py))"
     ]
 
     # Shared state: `rate` is cached (functools.cache): its body ran for test_fee.py, and
@@ -119,8 +119,9 @@ def test_a_process_a_conftest_starts_is_one_warning_for_every_result_it_reaches(
     tmp_path: Path,
 ) -> None:
     root = copy_project("basic", tmp_path / "shop")
+    # the process reads a file of the project: what it did there is unknown
     (root / "tests/conftest.py").write_text(
-        "import subprocess\n\nsubprocess.run(['true'], check=True)\n"
+        "import subprocess\n\nsubprocess.run(['cat', 'pyproject.toml'], check=True)\n"
     )
     run = lockgate("align", root, "--quiet")
     assert run.code in (0, 1), run.stderr
@@ -129,5 +130,5 @@ def test_a_process_a_conftest_starts_is_one_warning_for_every_result_it_reaches(
     assert warned[0].startswith("lockgate: warning: ") and " results (" in warned[0]
     assert warned[0].endswith(
         "keyed on whole files, not on the function bodies they ran: code ran where "
-        "coverage's tracer could not see it (started a process: true)"
+        "coverage's tracer could not see it (started a process: cat (tests/conftest.py))"
     )

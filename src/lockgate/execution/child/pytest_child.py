@@ -310,6 +310,12 @@ def main(spec_path: str) -> int:
     seeding.install()  # draws from generators nobody seeded are the tree's
     observer = Observer(environment_folders(*own))
     observer.install()
+    if spec.get("watched"):
+        # The parent watches the place (lockgate.execution.placewatch): from this open on,
+        # the ledger counts every open of ours that it sees.
+        observer.ledger.count_under(str(root))
+        with open(spec["watched"], "rb"):
+            pass
     sys.path[:0] = spec["sys_path"]
     # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
     sys.dont_write_bytecode = not sys.pycache_prefix
@@ -461,6 +467,7 @@ def _write_result(
             if (p := Path(f).resolve()).is_relative_to(root)
         ),
     }
+    result["watch"] = observer.ledger.report()  # last: the work above opens files too
     tmp = spec["result"] + ".tmp"
     Path(tmp).write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, spec["result"])
