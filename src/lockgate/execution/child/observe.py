@@ -69,11 +69,17 @@ def _program(event: str, args: tuple[Any, ...]) -> str:
     return os.path.basename(words[0]) if words else event
 
 
-def _spawned(seen: _Seen, event: str, args: tuple[Any, ...], site: str) -> None:
-    """A process started (from code of the file ``site``): block keys fall back to whole
-    files, and say so."""
-    seen.spawned = True
-    seen.bypassed.add(f"{SPAWN}{_program(event, args)} ({site})")
+def _spawned(observer: Observer, frame: Any, event: str, args: tuple[Any, ...]) -> None:
+    """A process started (``frame`` made the call): block keys fall back to whole files, and
+    say so, naming the program and the project file whose code started it."""
+    observer._busy = True
+    try:
+        seen = observer._at(frame)
+        seen.spawned = True
+        site = site_of(frame, observer._ignore)
+        seen.bypassed.add(f"{SPAWN}{_program(event, args)} ({site})")
+    finally:
+        observer._busy = False
 
 
 def site_of(frame: Any, skip: tuple[str, ...]) -> str:
@@ -248,12 +254,7 @@ class Observer:
             if isinstance(path, str | bytes) and os.sep in os.fsdecode(path):
                 self._by_c(path, True)  # else found by the loader's search: the machine's
         elif event in _SPAWN_EVENTS:
-            self._busy = True
-            try:
-                frame = sys._getframe(1)
-                _spawned(self._at(frame), event, args, site_of(frame, self._ignore))
-            finally:
-                self._busy = False
+            _spawned(self, sys._getframe(1), event, args)
         elif event in _LIST_EVENTS:
             path = args[0]
             if isinstance(path, int):

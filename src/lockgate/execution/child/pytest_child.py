@@ -218,6 +218,17 @@ def _probe_configuration(observer: Observer, root: Path) -> None:
     _pytest.config.determine_setup = determine_setup  # type: ignore[attr-defined]
 
 
+def _observe(observer: Observer, spec: dict[str, Any]) -> None:
+    """Start observing; when the parent watches the place (lockgate.execution.placewatch),
+    count every open of ours there from the open of its sentinel on: the parent compares what
+    it sees from then."""
+    observer.install()
+    if spec.get("watched"):
+        observer.ledger.count_under(spec["root"])
+        with open(spec["watched"], "rb"):
+            pass
+
+
 def _observed(observer: Observer, spec: dict[str, Any]) -> dict[str, Any]:
     """Per test file, the owners of observations it reached (see child.inputs)."""
     root = spec["root"]
@@ -309,13 +320,7 @@ def main(spec_path: str) -> int:
         importlib.import_module(name)
     seeding.install()  # draws from generators nobody seeded are the tree's
     observer = Observer(environment_folders(*own))
-    observer.install()
-    if spec.get("watched"):
-        # The parent watches the place (lockgate.execution.placewatch): from this open on,
-        # the ledger counts every open of ours that it sees.
-        observer.ledger.count_under(str(root))
-        with open(spec["watched"], "rb"):
-            pass
+    _observe(observer, spec)
     sys.path[:0] = spec["sys_path"]
     # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
     sys.dont_write_bytecode = not sys.pycache_prefix
