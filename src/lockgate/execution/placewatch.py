@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import sys
 import threading
 from collections.abc import Iterable
@@ -70,6 +71,7 @@ class PlaceWatch:
             self._close()
             return
         self._watched = frozenset(self._folders.values())
+        self._wake = os.pipe()  # written by stop(): the reader returns at once, not on a timeout
         self._thread = threading.Thread(target=self._read, name="placewatch", daemon=True)
         self._thread.start()
 
@@ -83,8 +85,13 @@ class PlaceWatch:
                 raise
 
     def _read(self) -> None:
+        assert self._inotify is not None
+        poller = select.poll()
+        poller.register(self._inotify.fileno(), select.POLLIN)
+        poller.register(self._wake[0], select.POLLIN)
         while not self._stopping.is_set():
-            self._take(100)
+            poller.poll()
+            self._take(0)
 
     def _take(self, timeout: int) -> bool:
         """Read the events there are (waiting up to ``timeout`` ms); True if there were any."""
@@ -132,8 +139,11 @@ class PlaceWatch:
         if self._thread is None:
             return
         self._stopping.set()
+        os.write(self._wake[1], b"x")
         self._thread.join()
         self._thread = None
+        for end in self._wake:
+            os.close(end)
         while self.doubt is None and self._take(0):
             pass
         if not self._counting:
