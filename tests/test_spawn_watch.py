@@ -8,6 +8,7 @@ that reads the project (`python -c "import kit.child"`, `cat` of a data file) or
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -148,20 +149,35 @@ def test_a_process_that_reads_or_writes_the_project_keys_whole_files(
     program = {"python": Path(sys.executable).name}.get(kind, kind)
     first = _align(root)
     assert all(ok for ok, _ in verdicts(first).values()), verdicts(first)
-    # once per process, naming the program and the file that started it; the watch cannot tell
-    # which process read the project, so the conftest's `true` counts for every result too
+    # once per process, naming the program and the file that started it, and what the watch
+    # saw; it cannot tell which process did that, so the conftest's `true` counts too
+    why = {
+        "cat": re.escape("src/kit/values.txt was opened 1 times, 0 by the test process"),
+        "rm": re.escape("src/kit/scratch.txt was changed by another process than the test process"),
+    }.get(kind, r"\S+ was opened \d+ times, \d+ by the test process")
+    also = re.escape(", and a started process may have read or written the project (") + why
     results = f"kit.features.{name}.{service} (tested), kit.features.uname.UnameService (tested)"
-    assert whole(first) == [
-        f"lockgate: warning: kit.features.{name}.{service} (tested): keyed on whole files, not "
-        "on the function bodies it ran: code ran where coverage's tracer could not see it "
-        f"(started a process: {program} (src/kit/features/{name}.py))",
-        f"lockgate: warning: 3 results ({results}, kit.features.use.UseService (tested)): keyed "
-        "on whole files, not on the function bodies they ran: code ran where coverage's tracer "
-        "could not see it (started a process: true (tests/conftest.py))",
-        "lockgate: warning: kit.features.uname.UnameService (tested): keyed on whole files, not "
-        "on the function bodies it ran: code ran where coverage's tracer could not see it "
-        "(started a process: uname (src/kit/features/uname.py))",
+    expected = [
+        (
+            f"lockgate: warning: kit.features.{name}.{service} (tested): keyed on whole files, "
+            "not on the function bodies it ran: code ran where coverage's tracer could not see it "
+            f"(started a process: {program} (src/kit/features/{name}.py)"
+        ),
+        (
+            f"lockgate: warning: 3 results ({results}, kit.features.use.UseService (tested)): "
+            "keyed on whole files, not on the function bodies they ran: code ran where coverage's "
+            "tracer could not see it (started a process: true (tests/conftest.py)"
+        ),
+        (
+            "lockgate: warning: kit.features.uname.UnameService (tested): keyed on whole files, "
+            "not on the function bodies it ran: code ran where coverage's tracer could not see it "
+            "(started a process: uname (src/kit/features/uname.py)"
+        ),
     ]
+    said = whole(first)
+    assert len(said) == len(expected), said
+    for line, start in zip(said, expected, strict=True):
+        assert re.fullmatch(re.escape(start) + also + r"\)\)", line), (line, start)
     replace(root, HELPER, '"nobody calls this"', '"still nobody"')
     # the process may have read anything: every file of its test process is keyed whole
     assert rerun(_align(root)) == {service, "UseService", "UnameService"}

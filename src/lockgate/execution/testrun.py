@@ -51,6 +51,7 @@ class Report:
     # no process a test started read or wrote the project in the chunk's place (the watch of
     # :mod:`.placewatch` matched the child's own opens): its exec-style spawns ran none of it
     quiet: bool = False
+    loud: str | None = None  # else why not, when the place was watched
 
     def real(self, text: str) -> str:
         """``text`` with the place's paths made the real ones."""
@@ -76,9 +77,23 @@ def _unseen(bypass: str, quiet: bool) -> bool:
     return not quiet or bypass[len(SPAWN) :].startswith(FORKS)
 
 
+def _bypasses(reached: list[Any], chunk: Report, root: Path) -> tuple[list[str], list[str]]:
+    """The started processes among the bypasses of the owners a test file ``reached`` that
+    keep its files whole, and every bypass that does, as the run's warnings name them: a
+    process the watch could not clear says why (``chunk.loud``)."""
+    found = {c for o in reached for c in o.get("bypassed", ())}
+    spawns = sorted(c for c in found if _unseen(c, chunk.quiet))
+    kept = {c for c in found if not c.startswith(SPAWN)}
+    for spawn in spawns:
+        if chunk.loud is not None and not spawn[len(SPAWN) :].startswith(FORKS):
+            spawn += f", and a started process may have read or written the project ({chunk.loud})"
+        kept.add(spawn)
+    return spawns, sorted(_named(chunk.real(c), root) for c in kept)
+
+
 def _named(bypass: str, root: Path) -> str:
-    """``bypass`` with a project file it names made relative to the root."""
-    return bypass.replace(f"{root}{os.sep}", "")
+    """``bypass`` with the project files it names made relative to the root (``.``)."""
+    return bypass.replace(f"{root}{os.sep}", "").replace(str(root), ".")
 
 
 def _merge(chunks: list[Report], root: Path) -> BatchResult:
@@ -105,6 +120,7 @@ def _merge(chunks: list[Report], root: Path) -> BatchResult:
             reached = [owners[o] for o in observed["reached"].get(name, ())]
             # the test file's own owners, named as the child named them (in its place)
             own = [owners[o] for o in (f"ctx:{name}", f"mod:{chunk.here / name}") if o in owners]
+            spawns, bypassed = _bypasses(reached, chunk, root)
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -118,15 +134,8 @@ def _merge(chunks: list[Report], root: Path) -> BatchResult:
                 probes=[o["probes"] for o in reached if o["probes"]],
                 data=sorted({f for o in reached for f in o.get("data", ())}),
                 traced=bool(result.get("traced")),
-                spawned=any(
-                    _unseen(c, chunk.quiet) for o in reached for c in o.get("bypassed", ())
-                ),
-                bypassed=sorted(
-                    _named(chunk.real(c), root)
-                    for o in reached
-                    for c in o.get("bypassed", ())
-                    if not (c.startswith(SPAWN) and not _unseen(c, chunk.quiet))
-                ),
+                spawned=bool(spawns),
+                bypassed=bypassed,
                 native=sorted({f for o in reached for f in o.get("native", ())}),
                 imports=sorted({f for o in own for f in o.get("imported", ())}),
                 direct=list(observed.get("direct", {}).get(name, ())),
@@ -380,6 +389,7 @@ def run_chunks(
             root if c.place is None else c.place.root,
             "" if c.place is None else str(c.place.base),
             c.quiet,
+            c.loud,
         )
         for c in chunks
     ]
