@@ -378,7 +378,7 @@ def run_chunks(
             for chunk in chunks:
                 if chunk.proc is not None and chunk.proc.returncode is None:
                     chunk.kill()
-                chunk.unwatch("the run was interrupted")
+                chunk.unwatch("the test process did not finish its run")
                 chunk.settle()
             if own:
                 sandbox.close()
