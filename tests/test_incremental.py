@@ -95,7 +95,11 @@ def edit_test_file(m: Model) -> tuple[Pairs, Pairs]:
 
 
 def conftest_edited(m: Model) -> tuple[Pairs, Pairs]:
-    (m.root / "tests/conftest.py").write_text(f"# conftest revision {m.n}\n")
+    # and from then on it starts a process that reads nothing of the project (issue 21: a
+    # library's import running `lscpu`), which leaves block keys on
+    (m.root / "tests/conftest.py").write_text(
+        f"# conftest revision {m.n}\nimport subprocess\n\nsubprocess.run(['true'], check=True)\n"
+    )
     return m.all_of(("tested",)), m.all_of(("tested",))
 
 
