@@ -95,7 +95,11 @@ def edit_test_file(m: Model) -> tuple[Pairs, Pairs]:
 
 
 def conftest_edited(m: Model) -> tuple[Pairs, Pairs]:
-    (m.root / "tests/conftest.py").write_text(f"# conftest revision {m.n}\n")
+    # and from then on it starts a process that reads nothing of the project (issue 21: a
+    # library's import running `lscpu`), which leaves block keys on
+    (m.root / "tests/conftest.py").write_text(
+        f"# conftest revision {m.n}\nimport subprocess\n\nsubprocess.run(['true'], check=True)\n"
+    )
     return m.all_of(("tested",)), m.all_of(("tested",))
 
 
@@ -291,6 +295,35 @@ def raw_thread_body_edited(m: Model) -> tuple[Pairs, Pairs]:
     return must, must | {(f, "tested") for f in users}
 
 
+def spawned_reader_body_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A helper body run only in a process the test starts (issue 21): the place's watch sees
+    # that process open money.py, so the test process's files stay keyed whole.
+    money = m.root / "src/shop/money.py"
+    text = money.read_text()
+    if "def shout(" not in text:
+        text += "\n\ndef shout(value):\n    return value\n"
+    money.write_text(
+        re.sub(
+            r"def shout\(value\):\n    return value.*\n",
+            "def shout(value):\n    return value + " + f"{m.n} - {m.n}\n",
+            text,
+        )
+    )
+    _look_test(
+        m,
+        "spawned_reader",
+        "import subprocess, sys\n\n"
+        '    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}\n'
+        '    code = "from shop.money import shout; print(shout(1))"\n'
+        "    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True)\n"
+        '    assert out.stdout.strip() == b"1"',
+    )
+    users = _money_users(m)
+    must = {(f, layer) for f in users for layer in ("imported", "instantiated")}
+    must.add(("CartService", "tested"))
+    return must, must | {(f, "tested") for f in users}
+
+
 def read_through_link_edited(m: Model) -> tuple[Pairs, Pairs]:
     # `linked/../value.txt` is the file the kernel opens after following `linked`, not the
     # one beside it (issue 19, class 4).
@@ -404,6 +437,7 @@ EDITS: list[Edit] = [
     flag_file_toggled,
     fixture_db_edited,
     raw_thread_body_edited,
+    spawned_reader_body_edited,
     read_through_link_edited,
     startup_file_edited,
     random_draws_edited,

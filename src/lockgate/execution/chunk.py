@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from lockgate.execution import reaper
+from lockgate.execution.accounting import Counts, unaccounted
+from lockgate.execution.placewatch import SENTINEL, PlaceWatch, folders_of
 from lockgate.execution.results import FileOutcome, lost
 from lockgate.execution.sandbox import Place
 
@@ -99,6 +101,13 @@ class Chunk:
         self.done: list[str] = []  # files finished since the parent last looked, for progress
         self.proc: subprocess.Popen[bytes] | None = None
         self.attempt = 0
+        # The kernel's view of the place while the first attempt ran (:mod:`.placewatch`),
+        # and what the child's processes say they opened there: ``quiet`` once they match,
+        # that is no process a test started read or wrote the project; else ``loud`` says why.
+        self.watch: PlaceWatch | None = None
+        self.counts = Counts()
+        self.quiet = False
+        self.loud: str | None = "not watched"
         if files:
             self._start()
 
@@ -125,6 +134,13 @@ class Chunk:
             "result": str(self.result_path),
             "basetemp": str(base / "tmp"),
         }
+        self.unwatch("the files ran again")  # a second attempt: the first one's view is partial
+        if self.attempt == 1:
+            sentinel = base / SENTINEL
+            sentinel.touch()
+            spec["watched"] = str(sentinel)
+            manifest = self.place.sandbox.manifest
+            self.watch = PlaceWatch(folders_of(self.place.root, manifest), sentinel)
         (base / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         self.progress.touch()
         self.offset, self.phase, self.finishing = 0, "", False
@@ -147,6 +163,25 @@ class Chunk:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    def unwatch(self, why: str) -> None:
+        """Stop watching the place, ``why`` its view proves nothing (if still watching)."""
+        if self.watch is not None:
+            self.watch.stop()
+            self.watch = None
+            self.quiet, self.loud = False, why
+
+    def _judge(self) -> None:
+        """The child is gone: did anyone but its own processes open or change the place?"""
+        if self.watch is None:
+            return
+        watch, self.watch = self.watch, None
+        watch.stop()
+        if self.outcomes:
+            self.loud = "a file of the share did not finish in the first run"
+        else:
+            self.loud = watch.doubt or unaccounted(watch.opens, watch.changes, self.counts)
+        self.quiet = self.loud is None
 
     def real(self, text: str) -> str:
         """``text`` with the place's paths made the project's."""
@@ -230,6 +265,7 @@ class Chunk:
         A child that ran a process per file (:mod:`.child.per_file`) wrote each file's whole
         result apart, and names the files whose process died without one."""
         listed = result.get("finished")
+        self.counts.add(result.get("watch"), "the test process")
         if "parts" not in result:
             finished = set(result["files"] if listed is None else listed)
             self.results.append((result, None if listed is None else finished))
@@ -241,7 +277,10 @@ class Chunk:
                 data["error"] = pytest_error(self._output(part["output"]))
             self.results.append((data, None))
             settled.update(data["files"])
+            if part["file"] is not None:  # made before the forks, by the test process
+                self.counts.add(data.get("watch"), f"the process of {part['file']}")
         for gone in result["lost"]:
+            self.counts.doubt = self.counts.doubt or f"the process of {gone['file']} died"
             name, status = gone["file"], gone["status"]
             if os.WIFSIGNALED(status):
                 how = f"signal {_signal_name(os.WTERMSIG(status))}"
@@ -302,6 +341,7 @@ class Chunk:
             if self.stopping is not None:
                 return self._stopped(result)
             self._take(result)
+            self._judge()
             return True
         if self.stopping is not None:
             return self._waiting(now, exited)

@@ -9,6 +9,7 @@ offender until a run completes; the shares' results are merged into one batch
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 from lockgate.execution import reaper
 from lockgate.execution.balance import shares
+from lockgate.execution.child.observe import FORKS, SPAWN
 from lockgate.execution.chunk import NOT_RUN, Chunk
 from lockgate.execution.results import (
     FIXTURE,
@@ -46,6 +48,10 @@ class Report:
     results: list[tuple[dict[str, Any], set[str] | None]]
     here: Path
     base: str = ""
+    # no process a test started read or wrote the project in the chunk's place (the watch of
+    # :mod:`.placewatch` matched the child's own opens): its exec-style spawns ran none of it
+    quiet: bool = False
+    loud: str | None = None  # else why not, when the place was watched
 
     def real(self, text: str) -> str:
         """``text`` with the place's paths made the real ones."""
@@ -60,6 +66,34 @@ Remote = Callable[[Sequence[str], Callable[[str], None]], list[Report]]
 def _posix(root: Path, path: str) -> str:
     p = Path(path)
     return (p.relative_to(root) if p.is_absolute() else p).as_posix()
+
+
+def _unseen(bypass: str, quiet: bool) -> bool:
+    """True when ``bypass`` is a started process whose code may be the project's: a fork (it
+    runs what was loaded, with no open), or any when the place's watch did not show that no
+    process but the test process read or wrote the project (``quiet``)."""
+    if not bypass.startswith(SPAWN):
+        return False
+    return not quiet or bypass[len(SPAWN) :].startswith(FORKS)
+
+
+def _bypasses(reached: list[Any], chunk: Report, root: Path) -> tuple[list[str], list[str]]:
+    """The started processes among the bypasses of the owners a test file ``reached`` that
+    keep its files whole, and every bypass that does, as the run's warnings name them: a
+    process the watch could not clear says why (``chunk.loud``)."""
+    found = {c for o in reached for c in o.get("bypassed", ())}
+    spawns = sorted(c for c in found if _unseen(c, chunk.quiet))
+    kept = {c for c in found if not c.startswith(SPAWN)}
+    for spawn in spawns:
+        if chunk.loud is not None and not spawn[len(SPAWN) :].startswith(FORKS):
+            spawn += f", and a started process may have read or written the project ({chunk.loud})"
+        kept.add(spawn)
+    return spawns, sorted(_named(chunk.real(c), root) for c in kept)
+
+
+def _named(bypass: str, root: Path) -> str:
+    """``bypass`` with the project files it names made relative to the root (``.``)."""
+    return bypass.replace(f"{root}{os.sep}", "").replace(str(root), ".")
 
 
 def _merge(chunks: list[Report], root: Path) -> BatchResult:
@@ -86,6 +120,7 @@ def _merge(chunks: list[Report], root: Path) -> BatchResult:
             reached = [owners[o] for o in observed["reached"].get(name, ())]
             # the test file's own owners, named as the child named them (in its place)
             own = [owners[o] for o in (f"ctx:{name}", f"mod:{chunk.here / name}") if o in owners]
+            spawns, bypassed = _bypasses(reached, chunk, root)
             files[name] = FileOutcome(
                 name,
                 raw["passed"],
@@ -99,8 +134,8 @@ def _merge(chunks: list[Report], root: Path) -> BatchResult:
                 probes=[o["probes"] for o in reached if o["probes"]],
                 data=sorted({f for o in reached for f in o.get("data", ())}),
                 traced=bool(result.get("traced")),
-                spawned=any(o.get("spawned") for o in reached),
-                bypassed=sorted({c for o in reached for c in o.get("bypassed", ())}),
+                spawned=bool(spawns),
+                bypassed=bypassed,
                 native=sorted({f for o in reached for f in o.get("native", ())}),
                 imports=sorted({f for o in own for f in o.get("imported", ())}),
                 direct=list(observed.get("direct", {}).get(name, ())),
@@ -343,6 +378,7 @@ def run_chunks(
             for chunk in chunks:
                 if chunk.proc is not None and chunk.proc.returncode is None:
                     chunk.kill()
+                chunk.unwatch("the test process did not finish its run")
                 chunk.settle()
             if own:
                 sandbox.close()
@@ -352,6 +388,8 @@ def run_chunks(
             c.results,
             root if c.place is None else c.place.root,
             "" if c.place is None else str(c.place.base),
+            c.quiet,
+            c.loud,
         )
         for c in chunks
     ]

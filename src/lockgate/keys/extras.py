@@ -159,23 +159,21 @@ class Extras:
         """Say that a block-keyed result is keyed on whole files because code ran where
         coverage's tracer could not see it (``calls``: how): one warning per cause, naming
         the results it holds for (a conftest that starts a process reaches every one)."""
-        if not calls:
-            return
-        cause = ", ".join(calls)
-        where, owners = self._whole.setdefault(cause, (len(self.warnings), []))
-        owners.append(f"{item.owner} ({item.layer})")
-        said = f"{owners[0]}: keyed on whole files, not on the function bodies it ran"
-        if len(owners) > 1:
-            more = f" and {len(owners) - 3} more" if len(owners) > 3 else ""
-            said = (
-                f"{len(owners)} results ({', '.join(owners[:3])}{more}): keyed on whole "
-                "files, not on the function bodies they ran"
-            )
-        said += f": code ran where coverage's tracer could not see it ({cause})"
-        if where == len(self.warnings):
-            self.warnings.append(said)
-        else:
-            self.warnings[where] = said
+        for cause in calls:
+            where, owners = self._whole.setdefault(cause, (len(self.warnings), []))
+            owners.append(f"{item.owner} ({item.layer})")
+            said = f"{owners[0]}: keyed on whole files, not on the function bodies it ran"
+            if len(owners) > 1:
+                more = f" and {len(owners) - 3} more" if len(owners) > 3 else ""
+                said = (
+                    f"{len(owners)} results ({', '.join(owners[:3])}{more}): keyed on whole "
+                    "files, not on the function bodies they ran"
+                )
+            said += f": code ran where coverage's tracer could not see it ({cause})"
+            if where == len(self.warnings):
+                self.warnings.append(said)
+            else:
+                self.warnings[where] = said
 
     def fact(self, name: str) -> str:
         """A fact a new result refers to, as stored."""

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from lockgate.execution.child.naming import database_path, named, states
+from lockgate.execution.child.opencount import Ledger
 from lockgate.execution.child.wrappers import wrap_bypasses, wrap_looks
 
 _READ_EVENTS = {"open"}
@@ -38,6 +39,10 @@ _SPAWN_EVENTS = {
     "os.fork",
     "os.forkpty",
 }
+# How a bypass by a started process is named: ``started a process: <program> (<file>)``.
+SPAWN = "started a process: "
+# Spawns that run this process's code as loaded, with no open: never cleared by a watch.
+FORKS = ("os.fork", "os.forkpty")
 # Native code loaded from a file: its own reads raise no event (see _Seen.native).
 _NATIVE_EVENTS = {"ctypes.dlopen": 0, "sqlite3.load_extension": 1}
 # A database's content is its file's and, while one is open, its journal's.
@@ -64,10 +69,28 @@ def _program(event: str, args: tuple[Any, ...]) -> str:
     return os.path.basename(words[0]) if words else event
 
 
-def _spawned(seen: _Seen, event: str, args: tuple[Any, ...]) -> None:
-    """A process started: block keys fall back to whole files, and say so."""
-    seen.spawned = True
-    seen.bypassed.add(f"started a process: {_program(event, args)}")
+def _spawned(observer: Observer, frame: Any, event: str, args: tuple[Any, ...]) -> None:
+    """A process started (``frame`` made the call): block keys fall back to whole files, and
+    say so, naming the program and the project file whose code started it."""
+    observer._busy = True
+    try:
+        seen = observer._at(frame)
+        seen.spawned = True
+        site = site_of(frame, observer._ignore)
+        seen.bypassed.add(f"{SPAWN}{_program(event, args)} ({site})")
+    finally:
+        observer._busy = False
+
+
+def site_of(frame: Any, skip: tuple[str, ...]) -> str:
+    """The file of the innermost frame whose code is neither the standard library, frozen,
+    nor under ``skip`` (the environment's folders): the project code that made the call."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith((_STDLIB, "<", *skip)):
+            return str(name)
+        frame = frame.f_back
+    return "?"
 
 
 class _Seen:
@@ -144,6 +167,7 @@ class Observer:
         self._dir_fd: int | None = None  # the folder of the os.open call running, if given
         self.tracers: tuple[Any, ...] = ()  # coverage's, once it started (a test process)
         self._started = _Seen()  # what the interpreter's start did (see install)
+        self.ledger = Ledger()  # every open and change in the place, for the parent's watch
         # test file code (by the file name its code objects carry) → the test file, and the
         # modules each test file's own code asked for by name (see :meth:`watch`)
         self._tests: dict[str, str | None] = {}
@@ -203,6 +227,7 @@ class Observer:
         return seen
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        self.ledger.note(event, args, self._dir_fd)  # whoever's: the kernel sees them all
         if self.paused or self._busy:
             return
         if event in _READ_EVENTS:
@@ -229,11 +254,7 @@ class Observer:
             if isinstance(path, str | bytes) and os.sep in os.fsdecode(path):
                 self._by_c(path, True)  # else found by the loader's search: the machine's
         elif event in _SPAWN_EVENTS:
-            self._busy = True
-            try:
-                _spawned(self._at(sys._getframe(1)), event, args)
-            finally:
-                self._busy = False
+            _spawned(self, sys._getframe(1), event, args)
         elif event in _LIST_EVENTS:
             path = args[0]
             if isinstance(path, int):

@@ -124,6 +124,7 @@ class Each:
             signal.signal(_STOP, signal.SIG_DFL)
         try:
             die_with_parent(top)
+            self.observer.ledger.reset()  # this process's own opens: the parent reports its own
             self.observer.paused = False
             self.run(name, part)
         except BaseException:  # any escape is this file's lost result
@@ -149,7 +150,13 @@ class Each:
         self.ending = True
         extra = [{"file": None, "result": r, "output": os.devnull} for r in self.extra]
         parts = extra + self.parts
-        aggregate = {"exit": 0, "parts": parts, "lost": self.lost, "finished": finished}
+        aggregate = {
+            "exit": 0,
+            "parts": parts,
+            "lost": self.lost,
+            "finished": finished,
+            "watch": self.observer.ledger.report(),  # the opens before and between the forks
+        }
         tmp = self.result + ".tmp"
         Path(tmp).write_text(json.dumps(aggregate), encoding="utf-8")
         os.replace(tmp, self.result)

@@ -218,6 +218,17 @@ def _probe_configuration(observer: Observer, root: Path) -> None:
     _pytest.config.determine_setup = determine_setup  # type: ignore[attr-defined]
 
 
+def _observe(observer: Observer, spec: dict[str, Any]) -> None:
+    """Start observing; when the parent watches the place (lockgate.execution.placewatch),
+    count every open of ours there from the open of its sentinel on: the parent compares what
+    it sees from then."""
+    observer.install()
+    if spec.get("watched"):
+        observer.ledger.count_under(spec["root"])
+        with open(spec["watched"], "rb"):
+            pass
+
+
 def _observed(observer: Observer, spec: dict[str, Any]) -> dict[str, Any]:
     """Per test file, the owners of observations it reached (see child.inputs)."""
     root = spec["root"]
@@ -309,7 +320,7 @@ def main(spec_path: str) -> int:
         importlib.import_module(name)
     seeding.install()  # draws from generators nobody seeded are the tree's
     observer = Observer(environment_folders(*own))
-    observer.install()
+    _observe(observer, spec)
     sys.path[:0] = spec["sys_path"]
     # Bytecode goes to PYTHONPYCACHEPREFIX (outside the project) or nowhere.
     sys.dont_write_bytecode = not sys.pycache_prefix
@@ -461,6 +472,7 @@ def _write_result(
             if (p := Path(f).resolve()).is_relative_to(root)
         ),
     }
+    result["watch"] = observer.ledger.report()  # last: the work above opens files too
     tmp = spec["result"] + ".tmp"
     Path(tmp).write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, spec["result"])

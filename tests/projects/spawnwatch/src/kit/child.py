@@ -1,0 +1,5 @@
+"""Run by a process a test starts; the test process only imports it."""
+
+
+def f():
+    return 1

@@ -1,0 +1,8 @@
+from kit import helper
+
+
+class UseService:
+    """Uses a helper."""
+
+    def run(self):
+        return helper.used()
