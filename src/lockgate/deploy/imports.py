@@ -28,6 +28,7 @@ from lockgate.keys.hashing import digest
 from lockgate.project.facts import read_facts, stored_name, unguarded_of
 from lockgate.project.project import module_names
 from lockgate.project.unguarded import Unguarded
+from lockgate.remote.client import Remote
 from lockgate.store.store import Store
 
 __all__ = ["Imports", "declared_dependencies", "external_names", "import_facts", "unresolved"]
@@ -61,12 +62,21 @@ class Imports:
         return top in self._external
 
 
-def import_facts(files: Mapping[str, bytes | None], store: Store | None) -> dict[str, ImportFacts]:
+def import_facts(
+    files: Mapping[str, bytes | None], store: Store | None, remote: Remote | None = None
+) -> dict[str, ImportFacts]:
     """What each shipped ``.py`` file of ``files`` (path → source; None for a link, left out)
     says of its imports: from the parse facts ``store`` holds under its content's hash and the
-    facts' version, else parsed here."""
+    facts' version, else from ``remote`` in one batch (kept in the store: a fresh clone served
+    the tree's record read none), else parsed here."""
     names = {p: stored_name(digest(source)) for p, source in files.items() if source is not None}
     stored = store.facts(set(names.values())) if store is not None else {}
+    missing = set(names.values()) - stored.keys()
+    if remote is not None and missing:
+        fetched = remote.fetch_facts(missing)
+        if fetched and store is not None:
+            store.write([], {}, fetched, None)
+        stored = {**stored, **fetched}
     out: dict[str, ImportFacts] = {}
     for path, name in names.items():
         text = stored.get(name)
@@ -89,6 +99,7 @@ def unresolved(
     src: Sequence[str],
     imports: Imports,
     store: Store | None = None,
+    remote: Remote | None = None,
 ) -> list[str]:
     """One line per shipped ``.py`` file (``files``: path → source, None for a link, which is
     importable but read through its target) that does not parse, and per import in one that
@@ -100,7 +111,7 @@ def unresolved(
     module_of: dict[str, str] = {}
     for name, path in modules.items():
         module_of.setdefault(path, name)
-    facts = import_facts(files, store)
+    facts = import_facts(files, store, remote)
     bound = cache(lambda init: _bound_names(files[init]))
     problems: list[str] = []
     for path, (error, unguarded) in sorted(facts.items()):

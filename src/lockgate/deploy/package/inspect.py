@@ -198,7 +198,7 @@ def inspect(
         # modules seen through a link to a folder of the package import as the link's path
         # too; their source is read under the real path
         code.update((p, None) for p in evidence.shipped if p.endswith(".py") and p not in code)
-        evidence.imports = _imports(root, source, config, code, metadata, store)
+        evidence.imports = _imports(root, source, config, code, metadata, store, remote)
     evidence.dev_only = dev_only(config, patterns, kept)
     scans = [_scan_result(k, keys[k], found) for k, (_, found) in evidence.scanned.items()]
     _keep_scans(scans, fetched, store, remote)
@@ -221,16 +221,17 @@ def _imports(
     code: dict[str, bytes | None],
     metadata: dict[str, Any],
     store: Store | None,
+    remote: Remote | None,
 ) -> list[str]:
     """The shipped ``.py`` files (``code``) that do not parse, and their imports that do not
     resolve within the package, the standard library or the declared dependencies; read from
-    the parse facts ``store`` holds for their contents where it does."""
+    the parse facts ``store`` (or else ``remote``) holds for their contents where it does."""
     left_out = [e.path for e in source.entries if e.path.endswith(".py") and e.path not in code]
     requirements = [e for e in source.entries if e.path == "requirements.txt" and e.type == "blob"]
     listed = next(source.read(root, requirements), None) if requirements else None
     declared = declared_dependencies(metadata, listed)
     unshipped = module_names(left_out, config.src)
-    return unresolved(code, config.src, Imports(declared, unshipped), store)
+    return unresolved(code, config.src, Imports(declared, unshipped), store, remote)
 
 
 def _known_scans(
