@@ -34,6 +34,7 @@ class Model:
     misc_test: str = "tests/test_misc.py"
     reads_receipt: bool = False
     looks: set[str] = field(default_factory=set)  # tests added by the issue 19 edit kinds
+    registry_lists: set[tuple[str, ...]] = field(default_factory=set)  # lists judged so far
     zone: str | None = None  # TZ of every run after the edit kind that sets it
     reverted: bool = False  # the last edit put back a state validated before
     new: list[str] = field(default_factory=list)
@@ -387,6 +388,7 @@ def registry_list_edited(m: Model) -> tuple[Pairs, Pairs]:
     wired = m.all_of(("wired",))
     if not registry.exists():
         registry.write_text(REGISTRY)
+        m.registry_lists.add(())
         m.append(
             "pyproject.toml",
             '\n[tool.lockgate.wiring]\nregistries = ["shop.registry:load(shop.registry.NAMES)"]\n',
@@ -403,7 +405,13 @@ def registry_list_edited(m: Model) -> tuple[Pairs, Pairs]:
     registry.write_text(
         text.replace(listed.group(1), "[" + ", ".join(f'"{n}"' for n in names) + "]")
     )
-    return {(f, "wired") for f in m.new}, wired | {(m.new[-1], layer) for layer in LAYERS}
+    may = wired | {(m.new[-1], layer) for layer in LAYERS}
+    if tuple(names) in m.registry_lists:
+        # back to a list an earlier run judged: its stored variants may serve, when nothing
+        # else their registry run read has changed since (keys/extras.py)
+        return set(), may
+    m.registry_lists.add(tuple(names))
+    return {(f, "wired") for f in m.new}, may
 
 
 def time_zone_changed(m: Model) -> tuple[Pairs, Pairs]:
@@ -499,6 +507,10 @@ def start(aligned: Aligned, tmp: Path) -> Model:
 def check(model: Model, edit: Edit) -> None:
     model.n += 1
     must, may = edit(model)
+    if (model.root / "src/shop/registry.py").exists():
+        # A registry's run (registry_list_edited) imports the project, and what it read is
+        # every wired result's extras: an edit of a module it loaded may re-run them all.
+        may = may | model.all_of(("wired",))
     run = lockgate("align", model.root, "--json", env=model.env())
     incremental = by_name(run)
     fresh = by_name(lockgate("align", model.root, "--json", "--no-cache", env=model.env()))
