@@ -268,20 +268,25 @@ def fixture_db_edited(m: Model) -> tuple[Pairs, Pairs]:
     return {("CartService", "tested")}, {("CartService", "tested")}
 
 
-def raw_thread_body_edited(m: Model) -> tuple[Pairs, Pairs]:
-    # A helper body run only in a thread started with _thread (coverage's tracer does not
-    # follow it; issue 19, class 3): its test file's run is keyed on whole files.
+def _edit_money_body(m: Model, name: str) -> None:
+    """Add ``name(value)`` to money.py once, and give its body a new, equal result."""
     money = m.root / "src/shop/money.py"
     text = money.read_text()
-    if "def echo(" not in text:
-        text += "\n\ndef echo(value):\n    return value\n"
+    if f"def {name}(" not in text:
+        text += f"\n\ndef {name}(value):\n    return value\n"
     money.write_text(
         re.sub(
-            r"def echo\(value\):\n    return value.*\n",
-            "def echo(value):\n    return value + " + f"{m.n} - {m.n}\n",
+            rf"def {name}\(value\):\n    return value.*\n",
+            f"def {name}(value):\n    return value + {m.n} - {m.n}\n",
             text,
         )
     )
+
+
+def raw_thread_body_edited(m: Model) -> tuple[Pairs, Pairs]:
+    # A helper body run only in a thread started with _thread (coverage's tracer does not
+    # follow it; issue 19, class 3): its test file's run is keyed on whole files.
+    _edit_money_body(m, "echo")
     _look_test(
         m,
         "raw_thread",
@@ -299,17 +304,7 @@ def raw_thread_body_edited(m: Model) -> tuple[Pairs, Pairs]:
 def spawned_reader_body_edited(m: Model) -> tuple[Pairs, Pairs]:
     # A helper body run only in a process the test starts (issue 21): the place's watch sees
     # that process open money.py, so the test process's files stay keyed whole.
-    money = m.root / "src/shop/money.py"
-    text = money.read_text()
-    if "def shout(" not in text:
-        text += "\n\ndef shout(value):\n    return value\n"
-    money.write_text(
-        re.sub(
-            r"def shout\(value\):\n    return value.*\n",
-            "def shout(value):\n    return value + " + f"{m.n} - {m.n}\n",
-            text,
-        )
-    )
+    _edit_money_body(m, "shout")
     _look_test(
         m,
         "spawned_reader",

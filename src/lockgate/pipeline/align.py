@@ -185,17 +185,7 @@ def _reuse_remote_tree(
         snapshot.save_served(root.resolve(), own, layers, files, found)
         result.remote_hits = result.hits
         result.warnings = [*own.warnings, *remote.warnings, *result.warnings]
-        result.seconds = round(time.perf_counter() - started, 3)
-        own.record_run(
-            options.command,
-            result.hits,
-            0,
-            result.seconds,
-            saved,
-            snapshot.scope(layers),
-            result.mean_score,
-            remote_hits=result.hits,
-        )
+        _served_run(own, options, layers, result, saved, started)
     finally:
         own.close()
     return result
@@ -258,6 +248,20 @@ def _reuse_everything(
     result, saved = found
     # a saved result has no store warning (it is not saved then), only the project's hints
     result.warnings = [*store.warnings, *result.warnings]
+    _served_run(store, options, layers, result, saved, started)
+    return result
+
+
+def _served_run(
+    store: Store,
+    options: Options,
+    layers: tuple[str, ...] | None,
+    result: AlignResult,
+    saved: float,
+    started: float,
+) -> None:
+    """Time a run served whole (by a snapshot, local or the remote's record) and count it in
+    the store's statistics, with the hits the remote served."""
     result.seconds = round(time.perf_counter() - started, 3)
     store.record_run(
         options.command,
@@ -267,5 +271,5 @@ def _reuse_everything(
         saved,
         snapshot.scope(layers),
         result.mean_score,
+        remote_hits=result.remote_hits,
     )
-    return result
